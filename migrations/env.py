@@ -1,0 +1,42 @@
+"""Alembic environment: runs the revisions against the URL policywatch passes in (batch mode on SQLite)."""
+from alembic import context
+from sqlalchemy import pool
+
+from store.db import make_engine
+from store.models import Base
+from store.models.base import UTCDateTime
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is None:
+        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+    else:
+        _run(connectable)
+
+
+def _render_item(kind, obj, autogen_context):
+    """Revisions spell UTC timestamps as plain ``sa.DateTime(timezone=True)``: no model imports."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,12 @@
+"""The policywatch data model (SQLAlchemy 2.x, typed)."""
+from store.models.audience import Delivery, Subscriber, Subscription
+from store.models.base import Base, utcnow
+from store.models.catalog import Document, Platform, Source
+from store.models.crawl import CrawlRun, FetchEvent, Snapshot
+from store.models.history import Change, Version, VersionSnapshot
+from store.models.service import Lease
+
+__all__ = [
+    "Base", "utcnow", "Platform", "Document", "Source", "CrawlRun", "FetchEvent", "Snapshot",
+    "Version", "VersionSnapshot", "Change", "Subscriber", "Subscription", "Delivery", "Lease",
+]

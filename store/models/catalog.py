@@ -1,0 +1,75 @@
+"""What is watched: platforms, their documents, and the sources each document is fetched from."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, utcnow
+
+
+class Platform(Base):
+    """A vendor whose policies are watched (Anthropic, OpenAI…)."""
+
+    __tablename__ = "platform"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    documents: Mapped[list[Document]] = relationship(back_populates="platform", order_by="Document.slug")
+
+
+class Document(Base):
+    """One policy of a platform, of one terms type; its text may combine several sources."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    terms_type: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+    schedule_seconds: Mapped[int | None] = mapped_column(default=None)
+    ignore: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    platform: Mapped[Platform] = relationship(back_populates="documents")
+    sources: Mapped[list[Source]] = relationship(
+        back_populates="document", order_by="Source.position", cascade="all, delete-orphan"
+    )
+
+
+class Source(Base):
+    """One URL a document is fetched from, with its selectors, fetch options and health."""
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("document_id", "position"), Index("ix_source_next_fetch", "active", "next_fetch_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    url: Mapped[str] = mapped_column(Text)
+    select: Mapped[list] = mapped_column(default=list)
+    remove: Mapped[list] = mapped_column(default=list)
+    fetcher: Mapped[str] = mapped_column(String(20), default="http")
+    robots: Mapped[bool] = mapped_column(default=True)
+    options: Mapped[dict] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    etag: Mapped[str | None] = mapped_column(Text, default=None)
+    last_modified: Mapped[str | None] = mapped_column(Text, default=None)
+    last_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshot.id", use_alter=True, ondelete="SET NULL"), default=None
+    )
+    region_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_fetch_at: Mapped[datetime | None] = mapped_column(default=None)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    document: Mapped[Document] = relationship(back_populates="sources")

@@ -1,0 +1,80 @@
+"""What was found: versions of a document (a tamper-evident chain) and the changes between them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base, utcnow
+
+SIGNIFICANCES = ("cosmetic", "minor", "substantive")
+
+
+class Version(Base):
+    """The extracted, normalised text of a document, recorded only when it changes.
+
+    ``seq`` is the position in the document's chain (1 = first); ``chain_hash`` covers the parent's
+    chain hash, so rewriting any earlier version breaks every later one. One parent has at most one
+    child and one document at most one version per position: the schema, not the code, forbids forks.
+    """
+
+    __tablename__ = "version"
+    __table_args__ = (
+        UniqueConstraint("document_id", "seq"),
+        UniqueConstraint("parent_id"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        CheckConstraint("(seq = 1) = (parent_id IS NULL)", name="parent_iff_not_first"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    chain_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"), default=None)
+
+    parent: Mapped[Version | None] = relationship(remote_side=[id])
+    snapshot_links: Mapped[list[VersionSnapshot]] = relationship(
+        order_by="VersionSnapshot.position", cascade="all, delete-orphan"
+    )
+
+
+class VersionSnapshot(Base):
+    """Which snapshot, in which position, a version was extracted from."""
+
+    __tablename__ = "version_snapshot"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshot.id"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"), default=None)
+
+
+class Change(Base):
+    """The comparison of a version with its parent: structured summary, significance and topics."""
+
+    __tablename__ = "change"
+    __table_args__ = (
+        CheckConstraint(f"significance IN {SIGNIFICANCES}", name="significance"),
+        Index("ix_change_document_detected", "document_id", "detected_at"),
+        Index("ix_change_pending_alerts", "alerts_processed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), unique=True)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    significance: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[list] = mapped_column(default=list)
+    topics: Mapped[list] = mapped_column(default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(default=dict)
+    alerts_processed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    from_version: Mapped[Version] = relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[Version] = relationship(foreign_keys=[to_version_id])
