@@ -27,6 +27,12 @@ def _render_item(kind, obj, autogen_context):
     return False
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave the search index of revision 0002 (FTS5 tables, GIN index) out of autogenerate: no model has it."""
+    search_index = bool(name) and (name.startswith("version_fts") or name == "ix_version_text_search")
+    return not (reflected and compare_to is None and search_index)
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
@@ -34,6 +40,7 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
