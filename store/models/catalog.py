@@ -35,6 +35,7 @@ class Document(Base):
     active: Mapped[bool] = mapped_column(default=True)
     schedule_seconds: Mapped[int | None] = mapped_column(default=None)
     ignore: Mapped[list] = mapped_column(default=list)
+    inputs_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -67,6 +68,7 @@ class Source(Base):
         ForeignKey("snapshot.id", use_alter=True, ondelete="SET NULL"), default=None
     )
     region_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
     last_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
     next_fetch_at: Mapped[datetime | None] = mapped_column(default=None)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
