@@ -1,0 +1,65 @@
+"""Recognising pages that are not the document: bot challenges, interstitials and error pages
+served with status 200. Rules are general (no site names); the reason says what was recognised.
+
+A page's title is trusted on its own. Phrases in the visible text count only on a short page, so
+a policy that quotes "Access denied" or "Page not found" is never mistaken for an error.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import html
+
+#: A page with more visible characters than this is content, whatever phrases it contains.
+SHORT_PAGE = 3000
+
+_CHALLENGES = [
+    (r"just a moment\.\.\.|checking (?:if the site connection is secure|your browser before accessing)",
+     "bot challenge page (Cloudflare 'Just a moment...')"),
+    (r"attention required! \| cloudflare", "bot challenge page (Cloudflare 'Attention Required')"),
+    (r"enable javascript and cookies to continue", "bot challenge page ('Enable JavaScript and cookies to continue')"),
+    (r"pardon our interruption|press (?:&|and) hold to confirm", "bot challenge page ('Pardon our interruption')"),
+    (r"request unsuccessful\. incapsula incident", "bot challenge page (Incapsula 'Request unsuccessful')"),
+    (r"verify(?:ing)? (?:that )?you are (?:a )?human|are you a robot|\bcaptcha\b", "captcha page"),
+    (r"\baccess denied\b|you don't have permission to access", "interstitial page ('Access denied')"),
+]
+_ERRORS = [
+    (r"application error: a client-side exception has occurred",
+     "error page (Next.js 'Application error: a client-side exception has occurred')"),
+    (r"this page isn't available", "error page ('This page isn't available')"),
+    (r"\bpage not found\b|\b404\b.{0,20}\bnot found\b|\bnot found\b.{0,20}\b404\b|page (?:you requested )?"
+     r"(?:could not|couldn't|cannot|can't) be found", "error page ('Page not found')"),
+    (r"\b(?:500 )?internal server error\b", "error page ('Internal Server Error')"),
+    (r"\b(?:502 bad gateway|503 service (?:temporarily )?unavailable|504 gateway time-?out)\b",
+     "error page (gateway or service unavailable)"),
+]
+_TITLE_ONLY = [(r"^\s*(?:error\s*)?(?:40[34]|50[0234])\b", "error page (HTTP error status in the title)")]
+_PATTERNS = [(re.compile(p, re.IGNORECASE | re.DOTALL), reason) for p, reason in _CHALLENGES + _ERRORS]
+_TITLE_PATTERNS = _PATTERNS + [(re.compile(p, re.IGNORECASE), reason) for p, reason in _TITLE_ONLY]
+_CAPTCHA_WIDGET = ("//*[contains(@class, 'g-recaptcha') or contains(@class, 'h-captcha') or "
+                   "contains(@class, 'cf-turnstile') or @id = 'challenge-form' or @id = 'cf-challenge-running']")
+_VISIBLE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+
+
+def title_reason(doc: html.HtmlElement) -> str | None:
+    """Why the page's title shows it is not the document, or None."""
+    title = doc.findtext(".//title")
+    return _match(_TITLE_PATTERNS, _plain(title)) if title else None
+
+
+def short_page_reason(doc: html.HtmlElement) -> str | None:
+    """Why a short page's visible text shows it is not the document, or None (also for long pages)."""
+    text = _plain(" ".join(doc.xpath(_VISIBLE_TEXT)))
+    if len(text) > SHORT_PAGE:
+        return None
+    if doc.xpath(_CAPTCHA_WIDGET):
+        return "captcha page"
+    return _match(_PATTERNS, text)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").split())
+
+
+def _match(patterns: list[tuple[re.Pattern[str], str]], text: str) -> str | None:
+    return next((reason for pattern, reason in patterns if pattern.search(text)), None)

@@ -1,0 +1,163 @@
+"""Extraction: a fetched page (HTML or PDF) becomes the region a declaration selects, with a cheap
+digest now and its clean, normalised Markdown on demand.
+
+``select_region`` parses the body once with lxml, refuses pages that are not the document (bot
+challenges, interstitials, error pages served with 200), applies the declaration's ``remove`` then
+``select`` items (CSS selectors or OTA range selectors; an empty ``select`` means automatic
+main-content extraction) and digests the region. ``Region.markdown()`` converts only when asked,
+so a pipeline that already holds a version with the same digest converts nothing.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cssselect import SelectorError
+from lxml import etree, html
+from lxml.cssselect import CSSSelector
+from w3lib.encoding import html_to_unicode
+
+from crawler import blocked, ranges
+from crawler.digest import walk
+from crawler.main_content import main_content
+from crawler.markdown import to_markdown
+from crawler.normalize import normalize_markdown
+from crawler.pdf import is_pdf, pdf_text
+
+__all__ = ["ExtractionError", "Region", "normalize_markdown", "select_region"]
+
+Selector = str | dict
+
+
+class ExtractionError(Exception):
+    """The page holds no usable document; ``reason`` says why in a few words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Region:
+    """The part of a page that is the document: its digest, and its Markdown computed lazily."""
+
+    digest: str
+    _render: Callable[[], str] = field(repr=False, compare=False)
+
+    def markdown(self) -> str:
+        """The region's clean, normalised Markdown (converted once, on first call)."""
+        return self._markdown
+
+    @functools.cached_property
+    def _markdown(self) -> str:
+        return self._render()
+
+
+def select_region(body: bytes, *, url: str, content_type: str | None,
+                  select: list[Selector], remove: list[Selector]) -> Region:
+    """The region of ``body`` that ``select`` and ``remove`` declare; ExtractionError if there is none."""
+    if is_pdf(body, content_type):
+        return _pdf_region(body)
+    doc = _parse(body, url, content_type)
+    reason = blocked.title_reason(doc)
+    if reason:
+        raise ExtractionError(reason)
+    try:
+        for selector in remove:
+            _remove(doc, selector)
+        roots = _select(doc, select)
+    except ExtractionError as exc:
+        raise ExtractionError(blocked.short_page_reason(doc) or exc.reason) from None
+    found = walk(roots)
+    if len(found.text) <= blocked.SHORT_PAGE:
+        reason = blocked.short_page_reason(doc)
+        if reason:
+            raise ExtractionError(reason)
+    if not found.text:
+        raise ExtractionError("extraction is empty" if select else "no main content found")
+
+    def render() -> str:
+        for element in found.dropped:
+            element.drop_tree()
+        return to_markdown(roots)
+
+    return Region(found.digest, render)
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
+    _, text = html_to_unicode(content_type, body)
+    try:
+        doc = html.document_fromstring(text, base_url=url)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"body is not parseable HTML ({exc})") from None
+    if doc.find("body") is None and not len(doc):
+        raise ExtractionError("body is not parseable HTML (no elements)")
+    return doc
+
+
+def _pdf_region(body: bytes) -> Region:
+    try:
+        text = normalize_markdown(pdf_text(body))
+    except ValueError as exc:
+        raise ExtractionError(str(exc)) from None
+    if not text:
+        raise ExtractionError("PDF has no text layer")
+    return Region(hashlib.sha256(text.encode()).hexdigest(), lambda: text)
+
+
+def _remove(doc: html.HtmlElement, selector: Selector) -> None:
+    if ranges.is_range(selector):
+        _ranged(ranges.delete_range, doc, selector)
+        return
+    for element in _query(doc, selector):
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _select(doc: html.HtmlElement, selectors: list[Selector]) -> list[html.HtmlElement]:
+    if not selectors:
+        region = main_content(doc)
+        if region is None:
+            raise ExtractionError("no main content found")
+        return [region]
+    roots: list[html.HtmlElement] = []
+    for selector in selectors:
+        if ranges.is_range(selector):
+            part = _ranged(ranges.clone_range, doc, selector)
+            if part is None:
+                raise ExtractionError(f"range {selector!r} is empty")
+            roots.append(part)
+            continue
+        matches = _outermost(_query(doc, selector))
+        if not matches:
+            raise ExtractionError(f"selector {selector!r} matched nothing")
+        roots.extend(matches)
+    return roots
+
+
+def _ranged(operation, doc: html.HtmlElement, selector: dict):
+    try:
+        return operation(doc, selector, lambda css: _query(doc, css))
+    except ranges.RangeError as exc:
+        raise ExtractionError(str(exc)) from None
+
+
+def _query(doc: html.HtmlElement, css: str) -> list[html.HtmlElement]:
+    return _compiled(css)(doc)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(css: str) -> CSSSelector:
+    try:
+        return CSSSelector(css, translator="html")
+    except SelectorError as exc:
+        raise ExtractionError(f"selector {css!r} is not valid CSS ({exc})") from None
+
+
+def _outermost(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
+    """``elements`` without those inside another of them, so nested matches are not repeated."""
+    chosen = set(elements)
+    return [element for element in elements if not any(a in chosen for a in element.iterancestors())]
+

@@ -1,0 +1,28 @@
+"""HTML to Markdown with markdownify: ATX headings, ``-`` bullets, nested lists, pipe tables.
+
+Links keep their text and lose their target, and images are dropped: link and image targets
+carry tracking ids that change on every crawl and are not policy text.
+"""
+from __future__ import annotations
+
+from lxml import etree, html
+from markdownify import ATX, MarkdownConverter
+
+from crawler.normalize import normalize_markdown
+
+
+class PolicyConverter(MarkdownConverter):
+    """markdownify's converter, keeping link text without targets."""
+
+    def convert_a(self, el, text, parent_tags):  # noqa: D102 - markdownify's hook
+        return text
+
+
+_CONVERTER = PolicyConverter(heading_style=ATX, bullets="-", bs4_options="lxml", escape_misc=False,
+                            wrap=True, wrap_width=None)  # wrap without width: source line breaks become spaces
+
+
+def to_markdown(roots: list[html.HtmlElement]) -> str:
+    """The normalised Markdown of the region made of ``roots`` (one block each, in order)."""
+    blocks = (_CONVERTER.convert(etree.tostring(root, encoding="unicode", with_tail=False)) for root in roots)
+    return normalize_markdown("\n\n".join(blocks))

@@ -1,0 +1,53 @@
+"""Normalisation of extracted text: remove what is never content, so only visible text changes show.
+
+Applied to every Markdown the crawler produces (and usable on a document combined from several
+sources). Unicode is composed with NFC, not NFKC: NFKC would fold superscripts, ligatures and
+full-width forms into other characters and so rewrite real text.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+
+#: Invisible characters dropped outright: zero-width spaces and joiners, word joiner, BOM, soft
+#: hyphen, bidirectional marks and embeddings, and C0/C1 control characters except tab and newline.
+INVISIBLE = "".join(
+    chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0))
+) + "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064" \
+    "\u2066\u2067\u2068\u2069\ufeff"
+
+#: Every space separator (NBSP, thin, em, ideographic...) and the line/paragraph separators.
+SPACES = "".join(
+    chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Zs" and c != 0x20
+)
+_TRANSLATION = str.maketrans({**{c: None for c in INVISIBLE}, **{c: " " for c in SPACES},
+                              "\r": "\n", "\u2028": "\n", "\u2029": "\n"})
+
+_INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
+_TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
+_EMPTY_MARKER_LINE = re.compile(r"^[ \t]*(?:#{1,6}|[-*+]|\d+[.)])[ \t]*$", re.MULTILINE)
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_characters(text: str) -> str:
+    """``text`` in NFC with invisible characters removed and every space separator made a space."""
+    text = text.translate(_TRANSLATION)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """``text`` with invisible characters removed and every whitespace run made one space."""
+    return _WHITESPACE.sub(" ", clean_characters(text))
+
+
+def normalize_markdown(text: str) -> str:
+    """Markdown with invisible characters, space runs, trailing spaces, empty list items and
+    headings, and repeated blank lines removed; it ends with exactly one newline (or is empty)."""
+    text = clean_characters(text).replace("\t", " ")
+    text = _INNER_SPACES.sub(" ", text)
+    text = _TRAILING_SPACES.sub("", text)
+    text = _EMPTY_MARKER_LINE.sub("", text)
+    text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
+    return text + "\n" if text else ""
