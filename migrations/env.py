@@ -28,9 +28,11 @@ def _render_item(kind, obj, autogen_context):
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave the search index of revision 0002 (FTS5 tables, GIN index) out of autogenerate: no model has it."""
+    """Leave out of autogenerate what no model has: the search index of revision 0002 (FTS5 tables,
+    GIN index) and APScheduler's job table, which `policywatch serve` creates and owns."""
     search_index = bool(name) and (name.startswith("version_fts") or name == "ix_version_text_search")
-    return not (reflected and compare_to is None and search_index)
+    scheduler_jobs = bool(name) and name.startswith(("apscheduler_jobs", "ix_apscheduler_jobs"))
+    return not (reflected and compare_to is None and (search_index or scheduler_jobs))
 
 
 def _run(connection) -> None:

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
 
     digest_cron: str = Field("0 8 * * mon", description="Cron (UTC) of the weekly digest.")
     alerts_interval_minutes: int = Field(5, ge=1, description="Minutes between same-day alert runs.")
+    crawl_check_seconds: int = Field(60, ge=1, description="Seconds between two looks of `serve` for sources due.")
+    leader_lease_seconds: int = Field(30, ge=3, description="Seconds a dead scheduler keeps the others on standby.")
+    shutdown_grace_seconds: float = Field(25.0, ge=0, description="Seconds a stopping child gets before SIGKILL.")
+    fetch_event_retention_days: int = Field(180, ge=1, description="Days fetch events are kept (each source keeps its latest).")
 
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod

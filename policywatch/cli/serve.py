@@ -1,0 +1,34 @@
+"""``policywatch serve``: run the scheduler (crawls, alerts, digest, housekeeping) until SIGTERM."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from policywatch.cli.common import open_engine
+from policywatch.settings import get_settings
+
+
+@click.command("serve")
+def command() -> None:
+    """Run the scheduler: crawl sources when due, send alerts and the weekly digest, keep house.
+
+    One scheduler leads per database; others wait on standby and take over when it stops.
+    SIGTERM or Ctrl-C stops cleanly: running crawls finish or are stopped, the lease is released.
+    """
+    from policywatch.service import jobs
+    from policywatch.service.scheduler import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = get_settings()
+    engine = open_engine()
+    jobs.RUNNER.grace = settings.shutdown_grace_seconds
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Service(engine, settings, jobs.RUNNER).run(stop)
+    engine.dispose()

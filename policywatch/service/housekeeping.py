@@ -1,0 +1,45 @@
+"""Housekeeping: small repairs and pruning the scheduler runs every hour and on shutdown."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from store.models import CrawlRun, Delivery, FetchEvent
+
+
+def release_expired_claims(session: Session, now: datetime) -> int:
+    """Free deliveries whose sender's claim expired (it died mid-send): they go out on the next run."""
+    return session.execute(
+        update(Delivery)
+        .where(Delivery.claimed_until.is_not(None), Delivery.claimed_until <= now)
+        .values(claimed_by=None, claimed_until=None,
+                status=case((Delivery.status == "sending", "pending"), else_=Delivery.status))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def close_interrupted_runs(session: Session, now: datetime, run_timeout: float) -> int:
+    """Mark crawl runs still 'running' long after any run may last as 'interrupted' (killed crawls)."""
+    return session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running", CrawlRun.started_at < now - timedelta(seconds=2 * run_timeout))
+        .values(status="interrupted", finished_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def prune_fetch_events(session: Session, before: datetime) -> int:
+    """Delete fetch events older than ``before``, keeping each source's latest one."""
+    latest = select(func.max(FetchEvent.id)).group_by(FetchEvent.source_id)
+    return session.execute(
+        delete(FetchEvent)
+        .where(FetchEvent.fetched_at < before, FetchEvent.id.not_in(latest))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let the query planner see the tables as they are now (ANALYZE; SQLite's PRAGMA optimize)."""
+    session.execute(text("PRAGMA optimize" if session.bind.dialect.name == "sqlite" else "ANALYZE"))

@@ -1,0 +1,90 @@
+"""The scheduler's jobs. Each is a plain function the persistent job store names by reference; the
+work itself runs as `policywatch` child processes (see ``commands``), housekeeping in process."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import urllib.parse
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from policywatch.service import housekeeping
+from policywatch.service.commands import CommandRunner
+from policywatch.settings import get_settings
+from store.db import make_engine, transaction
+from store.models import Document, Source, utcnow
+
+log = logging.getLogger("policywatch.service")
+SPREAD = timedelta(minutes=10)  # first crawls of newly loaded sources are spread over this window
+RUNNER = CommandRunner()
+
+
+@functools.cache
+def engine() -> Engine:
+    """The engine of the configured database, one per process."""
+    return make_engine(get_settings().database)
+
+
+def crawl_due() -> bool:
+    """Crawl the sources that are due, in a child process; whether a crawl ran."""
+    now = utcnow()
+    with transaction(engine()) as session:
+        spread_first_crawls(session, now)
+        due = count_due(session, now)
+    if not due:
+        return False
+    log.info("crawling %d due source(s)", due)
+    RUNNER.run("crawl", "--due", timeout=get_settings().crawl_run_timeout)
+    return True
+
+
+def send_alerts() -> None:
+    """Send the same-day alerts of new changes."""
+    RUNNER.run("alerts", "send", timeout=get_settings().crawl_run_timeout)
+
+
+def send_digest() -> None:
+    """Send the weekly digest."""
+    RUNNER.run("digest", "send", timeout=get_settings().crawl_run_timeout)
+
+
+def keep_house() -> None:
+    """Free expired delivery claims, close killed crawl runs, prune old fetch events, refresh statistics."""
+    settings, now = get_settings(), utcnow()
+    with transaction(engine()) as session:
+        released = housekeeping.release_expired_claims(session, now)
+        closed = housekeeping.close_interrupted_runs(session, now, settings.crawl_run_timeout)
+        pruned = housekeeping.prune_fetch_events(session, now - timedelta(days=settings.fetch_event_retention_days))
+        housekeeping.refresh_statistics(session)
+    log.info("housekeeping: %d claim(s) released, %d crawl run(s) closed, %d fetch event(s) pruned",
+             released, closed, pruned)
+
+
+def due_sources():
+    """The query of active sources of active documents, with their document."""
+    return select(Source).join(Document).where(Source.active, Document.active)
+
+
+def count_due(session: Session, now: datetime) -> int:
+    """How many sources are due for a crawl at ``now``."""
+    query = due_sources().where(Source.next_fetch_at <= now).with_only_columns(func.count())
+    return session.scalar(query)
+
+
+def spread_first_crawls(session: Session, now: datetime) -> int:
+    """Give never-scheduled sources a first crawl time within ``SPREAD``, one phase per host, so
+    the sources of many hosts are not all fetched at once; how many were scheduled."""
+    fresh = session.scalars(due_sources().where(Source.next_fetch_at.is_(None))).all()
+    for source in fresh:
+        source.next_fetch_at = now + host_phase(source.url)
+    return len(fresh)
+
+
+def host_phase(url: str) -> timedelta:
+    """A stable offset within ``SPREAD`` for the host of ``url``."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    digest = int.from_bytes(hashlib.sha256(host.encode()).digest()[:8], "big")
+    return timedelta(seconds=digest % int(SPREAD.total_seconds()))

@@ -1,0 +1,40 @@
+"""Leadership: one active scheduler per database, held through a renewed lease with expiry."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from store.db import transaction
+from store.leases import acquire_lease, release_lease
+from store.models import utcnow
+
+LEASE = "scheduler"
+
+
+def holder_id() -> str:
+    """Who this process is, as shown by `policywatch status`: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Leader:
+    """Takes and renews the scheduler lease for this process; ``ttl`` bounds how long a dead leader
+    keeps the others on standby."""
+
+    def __init__(self, engine: Engine, ttl: timedelta, holder: str | None = None):
+        self.engine = engine
+        self.ttl = ttl
+        self.holder = holder or holder_id()
+
+    def hold(self, now: datetime | None = None) -> bool:
+        """Take or renew the lease; whether this process leads until ``now + ttl``."""
+        with transaction(self.engine) as session:
+            return acquire_lease(session, LEASE, self.holder, now or utcnow(), self.ttl)
+
+    def release(self) -> None:
+        """Give the lease up, so a standby takes over at once instead of after expiry."""
+        with transaction(self.engine) as session:
+            release_lease(session, LEASE, self.holder)

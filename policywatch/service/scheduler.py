@@ -1,0 +1,178 @@
+"""The scheduler (APScheduler 3): job definitions, a job store in the policywatch database, and the
+service loop that runs it only while this process holds the leader lease.
+
+Job state lives in the database (table ``apscheduler_jobs``, created by APScheduler): a restart
+reloads each job's next run time instead of recomputing it, so nothing is lost or repeated, and a
+run missed during downtime runs once (``coalesce``) however late (``misfire_grace_time=None``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from policywatch.service.commands import CommandRunner
+from policywatch.service.leader import Leader
+from policywatch.settings import Settings
+from store.db import transaction
+from store.models import utcnow
+
+log = logging.getLogger("policywatch.service")
+JOB_TABLE = "apscheduler_jobs"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One scheduled job: its id, the function the job store names, and when it runs."""
+
+    id: str
+    func: str
+    trigger: BaseTrigger
+    first_run_now: bool = False
+
+
+def job_specs(settings: Settings) -> list[JobSpec]:
+    """The service's jobs, as the settings schedule them (all times UTC)."""
+    utc = timezone.utc
+    return [
+        JobSpec("crawl", "policywatch.service.jobs:crawl_due",
+                IntervalTrigger(seconds=settings.crawl_check_seconds, timezone=utc), first_run_now=True),
+        JobSpec("alerts", "policywatch.service.jobs:send_alerts",
+                IntervalTrigger(minutes=settings.alerts_interval_minutes, timezone=utc)),
+        JobSpec("digest", "policywatch.service.jobs:send_digest", CronTrigger.from_crontab(settings.digest_cron, timezone=utc)),
+        JobSpec("housekeeping", "policywatch.service.jobs:keep_house", IntervalTrigger(hours=1, timezone=utc),
+                first_run_now=True),
+    ]
+
+
+class Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, minus one last pass over the jobs after shutdown: in 3.11
+    the loop wakes once more when stopped and would mark a job due at that moment as run (its
+    executor is gone), so the run would be lost."""
+
+    def _process_jobs(self):
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
+def make_scheduler(engine: Engine) -> Scheduler:
+    """A scheduler whose jobs persist in ``engine``'s database, each job one instance at a time."""
+    return Scheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=timezone.utc,
+    )
+
+
+def install_jobs(scheduler: Scheduler, specs: list[JobSpec]) -> None:
+    """Add each job unless the store already has it with the same function and trigger: a stored job
+    keeps its next run time across restarts. A new job with ``first_run_now`` runs at once; jobs no
+    longer specified are removed."""
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            job.remove()
+    for spec in specs:
+        job = scheduler.get_job(spec.id)
+        if job is not None and job.func_ref == spec.func and str(job.trigger) == str(spec.trigger):
+            continue
+        first = {"next_run_time": utcnow()} if spec.first_run_now else {}
+        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, replace_existing=True, **first)
+
+
+def alert_after_crawl(scheduler: Scheduler) -> None:
+    """Run the alerts job right after every crawl that ran, not only on its interval."""
+
+    def listener(event: JobExecutionEvent) -> None:
+        if event.job_id == "crawl" and event.retval:
+            try:
+                scheduler.modify_job("alerts", next_run_time=utcnow())
+            except JobLookupError:
+                pass
+
+    scheduler.add_listener(listener, EVENT_JOB_EXECUTED)
+
+
+class Service:
+    """Leads or stands by: the scheduler runs only while this process holds the lease, renewed
+    every third of its lifetime; losing it pauses the jobs and stops their children."""
+
+    def __init__(self, engine: Engine, settings: Settings, runner: CommandRunner,
+                 specs: list[JobSpec] | None = None):
+        self.settings = settings
+        self.runner = runner
+        self.leader = Leader(engine, timedelta(seconds=settings.leader_lease_seconds))
+        self.scheduler = make_scheduler(engine)
+        self.specs = job_specs(settings) if specs is None else specs
+        self.leading = False
+        self.engine = engine
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead or stand by until ``stop`` is set, then shut down cleanly."""
+        renew = self.settings.leader_lease_seconds / 3
+        log.info("scheduler %s started; waiting for the lease", self.leader.holder)
+        try:
+            while not stop.is_set():
+                self._follow(self._hold())
+                stop.wait(renew)
+        finally:
+            self.shutdown()
+
+    def _hold(self) -> bool:
+        try:
+            return self.leader.hold()
+        except Exception as exc:  # database unreachable: cannot prove leadership
+            log.warning("cannot renew the scheduler lease: %s", exc)
+            return False
+
+    def _follow(self, holds: bool) -> None:
+        if holds and not self.leading:
+            self._lead()
+        elif not holds and self.leading:
+            log.warning("scheduler lease lost; pausing jobs until it is back")
+            self.scheduler.pause()
+            self.runner.stop_all()
+            self.runner.wait_all()
+            self.runner.resume()
+            self.leading = False
+
+    def _lead(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.resume()
+        else:
+            self.scheduler.start(paused=True)
+            install_jobs(self.scheduler, self.specs)
+            alert_after_crawl(self.scheduler)
+            self.scheduler.resume()
+        self.leading = True
+        jobs = ", ".join(f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in self.scheduler.get_jobs())
+        log.info("leading the scheduler as %s; next runs: %s", self.leader.holder, jobs)
+
+    def shutdown(self) -> None:
+        """Stop scheduling, stop running children gracefully, free expired claims, release the lease."""
+        from policywatch.service.housekeeping import release_expired_claims
+
+        self.runner.stop_all()
+        self.runner.wait_all()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.leading:
+            with transaction(self.engine) as session:
+                release_expired_claims(session, utcnow())
+            self.leader.release()
+            self.leading = False
+        log.info("scheduler %s stopped", self.leader.holder)

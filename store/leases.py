@@ -1,0 +1,46 @@
+"""Named leases with expiry: at most one holder per name at a time, taken over only once expired.
+
+Every function takes ``now`` so callers (and tests) decide the clock. Acquiring is one conditional
+UPDATE (or an INSERT for a new name), so two processes racing for a lease cannot both win.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import Lease
+
+
+def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew lease ``name`` for ``holder`` until ``now + ttl``; False while another holder's
+    lease has not expired."""
+    taken = session.execute(
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
+        .values(holder=holder, expires_at=now + ttl,
+                acquired_at=case((Lease.holder == holder, Lease.acquired_at), else_=now))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken:
+        return True
+    if session.get(Lease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=name, holder=holder, acquired_at=now, expires_at=now + ttl))
+    except IntegrityError:  # another process created it first
+        return False
+    return True
+
+
+def release_lease(session: Session, name: str, holder: str) -> bool:
+    """Give lease ``name`` up if ``holder`` holds it; whether it did."""
+    return bool(session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder)).rowcount)
+
+
+def lease_holder(session: Session, name: str, now: datetime) -> Lease | None:
+    """The lease ``name`` while it is unexpired, else None."""
+    return session.scalar(select(Lease).where(Lease.name == name, Lease.expires_at > now))
