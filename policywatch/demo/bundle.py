@@ -1,0 +1,65 @@
+"""The bundled replay: real policy pages (Open Terms Archive, ODC-By 1.0) served tick by tick."""
+from __future__ import annotations
+
+import functools
+import io
+import json
+import tarfile
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import zstandard
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class ReplayDocument:
+    """One policy page of the replay: its declaration and the blob it serves at each tick."""
+
+    id: str
+    service: str
+    terms_type: str
+    url: str
+    select: list
+    remove: list
+    content_type: str
+    blobs: list[str | None]
+
+    @property
+    def path(self) -> str:
+        """Where the replay server answers for this page: /<host>/<path>?<query>."""
+        parts = urllib.parse.urlsplit(self.url)
+        return f"/{parts.netloc.lower()}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+
+
+class Replay:
+    """The bundle: documents, tick times, page bytes and the labelled truth, read once."""
+
+    def __init__(self, folder: Path = DATA):
+        manifest = json.loads((folder / "manifest.json").read_text())
+        self.ticks: list[str] = manifest["ticks"]
+        self.documents = [ReplayDocument(**doc) for doc in manifest["documents"]]
+        self.truth: list[dict] = json.loads((folder / "truth.json").read_text())["events"]
+        self._archive = folder / "replay.tar.zst"
+
+    @functools.cached_property
+    def blobs(self) -> dict[str, bytes]:
+        """Every page of the bundle by SHA-256."""
+        raw = zstandard.ZstdDecompressor().decompress(self._archive.read_bytes())
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
+            return {member.name: archive.extractfile(member).read() for member in archive if member.isfile()}
+
+    def page(self, document: ReplayDocument, tick: int) -> tuple[str, bytes] | None:
+        """(SHA-256, bytes) the document serves at ``tick``, or None when it does not exist yet."""
+        sha = document.blobs[tick]
+        return (sha, self.blobs[sha]) if sha else None
+
+    def substantive(self) -> list[dict]:
+        """The real policy changes of the window."""
+        return [event for event in self.truth if event["label"] == "substantive"]
+
+    def noise(self) -> list[dict]:
+        """The labelled noise events of the window (tracking ids, error pages…)."""
+        return [event for event in self.truth if event["label"] != "substantive"]
