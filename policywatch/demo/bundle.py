@@ -11,7 +11,7 @@ from pathlib import Path
 
 import zstandard
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "replay"
 
 
 @dataclass(frozen=True)

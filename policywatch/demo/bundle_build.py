@@ -17,7 +17,7 @@ from pathlib import Path
 
 import zstandard
 
-HERE = Path(__file__).parent / "data"
+HERE = Path(__file__).parent / "replay"
 DOCUMENTS = (
     "chatgpt--commercial-terms",
     "chatgpt--trackers-policy",
