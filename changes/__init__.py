@@ -1,0 +1,1 @@
+"""Changes: the comparison of a version with its parent — sections, clauses, significance, topics."""

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(25.0, ge=0, description="Seconds a stopping child gets before SIGKILL.")
     fetch_event_retention_days: int = Field(180, ge=1, description="Days fetch events are kept (each source keeps its latest).")
 
+    taxonomy_file: Path | None = Field(None, description="YAML file of topics that extend or override the bundled taxonomy.")
+    flapping_window: int = Field(8, ge=1, description="Crawl runs within which content that comes back is flapping.")
+    flapping_versions: int = Field(16, ge=1, description="Most earlier versions a change is checked against for flapping.")
+
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

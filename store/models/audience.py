@@ -11,7 +11,7 @@ from store.models.base import Base, utcnow
 TIERS = ("free", "watcher", "professional")
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 DELIVERY_KINDS = ("confirmation", "alert", "digest")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class Subscriber(Base):
@@ -59,7 +59,8 @@ class Subscription(Base):
 
 class Delivery(Base):
     """The outbox: one row per (subscriber, change) alert, per (subscriber, week) digest, or per
-    confirmation. Rows that go out in one email share ``message_key``."""
+    confirmation. Rows that go out in one email share ``message_key``. A digest row lists the
+    changes it reports in ``change_ids``, fixed when the digest is decided."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -75,6 +76,7 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(20))
     change_id: Mapped[int | None] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"), default=None)
     digest_week: Mapped[str | None] = mapped_column(String(10), default=None)
+    change_ids: Mapped[list] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     message_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     attempts: Mapped[int] = mapped_column(default=0)

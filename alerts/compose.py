@@ -1,0 +1,111 @@
+"""Emails from templates: one rendering per distinct content, personal links filled in per recipient.
+
+An email's body is rendered once with placeholders where each recipient's own links go (confirm,
+unsubscribe, preferences); a ``Batch`` pairs that body with up to ``email_batch_size`` recipients
+and their link values. Backends fill the placeholders: the file backend itself, SendGrid through
+personalization substitutions, so one request carries a thousand personal emails.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from alerts.views import by_platform, by_significance, subject_line
+
+LINKS = ("confirm", "unsubscribe", "preferences")
+ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"), undefined=StrictUndefined,
+                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person an email goes to, with their personal links and the outbox rows it settles."""
+
+    subscriber_id: int
+    email: str
+    message_key: str
+    delivery_ids: tuple[int, ...]
+    links: dict[str, str]
+
+    @property
+    def unsubscribe_url(self) -> str:
+        """The one-click unsubscribe URL for the List-Unsubscribe header."""
+        return self.links["unsubscribe"]
+
+
+@dataclass(frozen=True)
+class Email:
+    """Content shared by several recipients: subject and both parts, with link placeholders."""
+
+    kind: str
+    subject: str
+    text: str
+    html: str
+    placeholders: dict[str, str]
+
+    def substitutions(self, recipient: Recipient) -> dict[str, str]:
+        """Placeholder -> this recipient's value."""
+        return {self.placeholders[name]: recipient.links[name] for name in self.placeholders if name in recipient.links}
+
+    def personal(self, recipient: Recipient) -> tuple[str, str]:
+        """(text, html) with this recipient's links filled in."""
+        text, html = self.text, self.html
+        for placeholder, value in self.substitutions(recipient).items():
+            text, html = text.replace(placeholder, value), html.replace(placeholder, value)
+        return text, html
+
+
+@dataclass
+class Batch:
+    """One email content and the recipients it goes to in one provider request."""
+
+    email: Email
+    recipients: list[Recipient] = field(default_factory=list)
+
+    @property
+    def delivery_ids(self) -> list[int]:
+        """Every outbox row this batch settles."""
+        return [i for recipient in self.recipients for i in recipient.delivery_ids]
+
+
+def placeholders() -> dict[str, str]:
+    """Fresh link placeholders; the random part keeps page content from ever matching one."""
+    nonce = secrets.token_hex(6)
+    return {name: f"%{name}-{nonce}%" for name in LINKS}
+
+
+def render(kind: str, subject: str, **context) -> Email:
+    """The ``kind`` email (templates ``kind.txt`` and ``kind.html``) rendered once for ``context``."""
+    links = placeholders()
+    context.update(links=links, subject=subject)
+    text = ENVIRONMENT.get_template(f"{kind}.txt").render(context)
+    html = ENVIRONMENT.get_template(f"{kind}.html").render(context)
+    return Email(kind, subject, text, html, links)
+
+
+def confirmation_email(tier: str) -> Email:
+    """The double opt-in email: confirm link, nothing else is sent before it is followed."""
+    return render("confirmation", "[policywatch] Confirm your subscription", tier=tier)
+
+
+def alert_email(views: list[dict]) -> Email:
+    """The same-day alert covering ``views`` (one or more changes), most significant first."""
+    ordered = by_significance(views)
+    if len(ordered) == 1:
+        subject = f"[policywatch] {ordered[0]['title']}: {ordered[0]['significance']} change"
+    else:
+        named = ", ".join(subject_line(view) for view in ordered[:3])
+        subject = f"[policywatch] {len(ordered)} changes: {named}" + (", …" if len(ordered) > 3 else "")
+    return render("alert", subject, changes=ordered)
+
+
+def digest_email(week: str, views: list[dict]) -> Email:
+    """The weekly digest of ``views`` grouped by platform, most significant first, with counts."""
+    groups = by_platform(views)
+    counts = {name: sum(1 for view in views if view["significance"] == name) for name in ("substantive", "minor", "cosmetic")}
+    subject = (f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"
+               f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}")
+    return render("digest", subject, week=week, groups=groups, counts=counts, total=len(views))

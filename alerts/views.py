@@ -1,0 +1,76 @@
+"""What an email says about a change: plain dicts for the templates, built from Change rows.
+
+Page content is untrusted: the HTML templates autoescape everything taken from here.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.tiers import RANK
+from store.models import Change, Document, Platform
+
+MAX_SECTIONS = 8
+MAX_CLAUSES = 4
+
+
+def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> dict[int, dict]:
+    """Template views of these changes by id, each with its platform, document, redline and link."""
+    rows = session.execute(
+        select(Change, Document, Platform).join(Document, Document.id == Change.document_id)
+        .join(Platform, Platform.id == Document.platform_id).where(Change.id.in_(set(change_ids)))).all()
+    return {change.id: change_view(change, document, platform, base_url) for change, document, platform in rows}
+
+
+def change_view(change: Change, document: Document, platform: Platform, base_url: str) -> dict:
+    """One change as the templates show it."""
+    details = change.details or {}
+    sections = [_section(section) for section in details.get("sections", [])]
+    return {
+        "id": change.id,
+        "platform": platform.name,
+        "document": document.title,
+        "title": f"{platform.name} {document.title}",
+        "significance": change.significance,
+        "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "summary": change.summary,
+        "reasons": list(change.reasons or []),
+        "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])] or list(change.topics or []),
+        "regulations": list(details.get("regulations", [])),
+        "sections": sections[:MAX_SECTIONS],
+        "more_sections": max(0, len(sections) - MAX_SECTIONS),
+        "url": f"{base_url}/changes/{change.id}",
+    }
+
+
+def by_significance(views: Iterable[dict]) -> list[dict]:
+    """Views most significant first, then oldest first."""
+    return sorted(views, key=lambda view: (-RANK.get(view["significance"], -1), view["id"]))
+
+
+def by_platform(views: Iterable[dict]) -> list[tuple[str, list[dict]]]:
+    """(platform, its views most significant first), platforms with the most significant change first."""
+    groups: dict[str, list[dict]] = {}
+    for view in by_significance(views):
+        groups.setdefault(view["platform"], []).append(view)
+    return list(groups.items())
+
+
+def subject_line(view: dict) -> str:
+    """How a change is named in a subject: platform, document and significance."""
+    return f"{view['title']} ({view['significance']})"
+
+
+def _section(section: dict) -> dict:
+    changed = section.get("changed", [])
+    return {
+        "heading": section.get("heading") or section.get("path") or "(untitled section)",
+        "old_heading": section.get("old_heading"),
+        "status": section.get("status", "modified"),
+        "added": section.get("added", [])[:MAX_CLAUSES],
+        "removed": section.get("removed", [])[:MAX_CLAUSES],
+        "changed": [{"before": c.get("before", ""), "after": c.get("after", "")} for c in changed[:MAX_CLAUSES]],
+        "more": sum(max(0, len(section.get(k, [])) - MAX_CLAUSES) for k in ("added", "removed", "changed")),
+    }

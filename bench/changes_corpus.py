@@ -1,0 +1,168 @@
+"""Replay the genai-dev corpus through ``changes`` without the crawler, tick by tick.
+
+Extracts each document's text from the corpus blobs (declared CSS select/remove, then markdownify;
+range selectors fall back to the whole body), records versions in a scratch SQLite database (one crawl
+run per tick) and runs ``changes.record.record_changes`` after each tick, then scores the alerts against truth.json in the sense of
+``shared/tools/score_replay.py`` (alert = minor or substantive; a minor change on digest-level noise
+is allowed). Data: Open Terms Archive, ODC-By 1.0.
+
+    .venv/bin/python bench/changes_corpus.py [../shared/corpus/genai-dev] [--verbose]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import re
+import sys
+import tarfile
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import zstandard
+from bs4 import BeautifulSoup
+from markdownify import markdownify
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from changes.record import record_changes  # noqa: E402
+from store.db import make_engine, transaction  # noqa: E402
+from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
+from store.versions import record_version  # noqa: E402
+
+DIGEST_LEVEL = {"date_or_chrome_only", "minor_edit", "notice_banner"}
+CACHE = Path("/tmp/policywatch_corpus_texts.pickle")
+
+
+def extract(html: bytes, select: list, remove: list) -> str:
+    """Markdown of the declared region of a page (the harness's stand-in for the crawler)."""
+    soup = BeautifulSoup(html, "lxml")
+    for selector in remove:
+        if isinstance(selector, str):
+            for node in soup.select(selector):
+                node.decompose()
+    for node in soup(["script", "style", "noscript", "template"]):
+        node.decompose()
+    css = [s for s in select if isinstance(s, str)]
+    nodes = [n for s in css for n in soup.select(s)] if css else []
+    if css and nodes:
+        # keep outermost matches only (``div`` matches nested divs)
+        nodes = [n for n in nodes if not any(p in nodes for p in n.parents)]
+    else:
+        nodes = [soup.body or soup]
+    text = "\n\n".join(markdownify(str(n), heading_style="ATX") for n in nodes)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
+
+
+def corpus_texts(corpus: Path) -> dict[tuple[str, str], str]:
+    """(document id, blob sha) -> extracted text, cached in /tmp between runs."""
+    if CACHE.exists():
+        return pickle.loads(CACHE.read_bytes())
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    wanted: dict[str, list[dict]] = {}
+    for doc in manifest["documents"]:
+        for snap in doc["snapshots"]:
+            wanted.setdefault(snap["blob"], []).append(doc)
+    texts = {}
+    with open(corpus / "blobs.tar.zst", "rb") as raw:
+        stream = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw)
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                sha = member.name.rsplit("/", 1)[-1]
+                if sha not in wanted or not member.isfile():
+                    continue
+                data = tar.extractfile(member).read()
+                for doc in wanted[sha]:
+                    if data[:4] == b"%PDF":
+                        texts[(doc["id"], sha)] = "(pdf)"
+                    else:
+                        texts[(doc["id"], sha)] = extract(data, doc["select"], doc["remove"])
+    CACHE.write_bytes(pickle.dumps(texts))
+    return texts
+
+
+def replay(corpus: Path, verbose: bool) -> dict:
+    """Record every document's versions tick by tick in a scratch SQLite database, one crawl run per
+    tick, and let record_changes analyse them, as `policywatch crawl` does."""
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    truth = json.loads((corpus / "truth.json").read_text())
+    texts = corpus_texts(corpus)
+    database = Path(tempfile.mkdtemp()) / "replay.db"
+    engine = make_engine(f"sqlite:///{database}")
+    Base.metadata.create_all(engine)
+    with transaction(engine) as session:
+        documents = {}
+        for doc in manifest["documents"]:
+            platform = session.query(Platform).filter_by(slug=doc["service"]).one_or_none() \
+                or Platform(slug=doc["service"], name=doc["service"])
+            documents[doc["id"]] = Document(platform=platform, slug=doc["id"], title=doc["terms_type"],
+                                            terms_type=doc["terms_type"])
+            session.add(documents[doc["id"]])
+    alerts, records = [], []
+    served: dict[str, str] = {}
+    for tick, moment in enumerate(manifest["ticks"]):
+        at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        with transaction(engine) as session:
+            run = CrawlRun(started_at=at)
+            session.add(run)
+            session.flush()
+            for doc in manifest["documents"]:
+                blob = next((s["blob"] for s in doc["snapshots"] if s["tick"] == tick), served.get(doc["id"]))
+                if blob is None:
+                    continue
+                served[doc["id"]] = blob
+                document = session.merge(documents[doc["id"]], load=True)
+                record_version(session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at)
+            for change in record_changes(session):
+                slug = session.get(Document, change.document_id).slug
+                records.append((slug, tick, change))
+                if change.significance != "cosmetic":
+                    alerts.append((slug, tick, change))
+    engine.dispose()
+    return score(truth, alerts, records, verbose)
+
+
+def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
+    events = {(doc, ev["tick"]): (ev["label"], set(ev.get("tags") or []))
+              for doc, d in truth["documents"].items() for ev in d.get("events", [])}
+    substantive = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" not in tags}
+    unseen = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" in tags}
+    matched, false = set(), []
+    for doc, tick, result in sorted(alerts, key=lambda a: a[1]):
+        hit = next((k for k in ((doc, tick), (doc, tick - 1)) if k in substantive and k not in matched), None)
+        if hit:
+            matched.add(hit)
+            continue
+        if (doc, tick) in unseen or (doc, tick - 1) in unseen:
+            continue
+        label, tags = events.get((doc, tick)) or events.get((doc, tick - 1)) or ("no_event", set())
+        if result.significance == "minor" and label == "other_noise" and tags & DIGEST_LEVEL:
+            continue
+        false.append((doc, tick, label, tags, result))
+    missed = sorted(substantive - matched, key=lambda k: k[1])
+    for doc, tick in missed:
+        rec = next((r for d, t, r in records if d == doc and t in (tick, tick + 1)), None)
+        print(f"MISSED {doc} @{tick}: {rec.significance + ' ' + '; '.join(rec.reasons) if rec else 'no version'}")
+    for doc, tick, label, tags, result in false:
+        print(f"FALSE  {doc} @{tick} truth={label} {sorted(tags)} -> {result.significance}: {'; '.join(result.reasons)[:300]}")
+        if verbose:
+            for sec in result.details["sections"][:6]:
+                print("   ", sec["status"], sec["heading"][:60], "+", [s[:100] for s in sec["added"]][:4],
+                      "-", [s[:100] for s in sec["removed"]][:4])
+    figures = {"substantive": len(substantive), "detected": len(matched), "false_alerts": len(false),
+               "recall": round(len(matched) / len(substantive), 3) if substantive else None}
+    print(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/corpus/genai-dev"))
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--extract-only", action="store_true")
+    args = parser.parse_args()
+    if args.extract_only:
+        print(len(corpus_texts(Path(args.corpus))))
+    else:
+        replay(Path(args.corpus), args.verbose)

@@ -1,0 +1,75 @@
+"""One change, analysed: sections, counts, significance with reasons, topics and summary."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from changes.compare import SectionChange, compare_sections
+from changes.flapping import explain
+from changes.significance import cosmetic_reasons, degenerate, differences, grade, word_count
+from changes.summary import summarise
+from changes.taxonomy import load_taxonomy
+
+
+@dataclass
+class Analysis:
+    """What a Change row stores."""
+
+    significance: str
+    reasons: list[str]
+    topics: list[str]
+    summary: str
+    details: dict
+
+
+def counts(sections: list[SectionChange]) -> dict:
+    """Words and sentences added and removed, and sections touched."""
+    words_added = words_removed = 0
+    for section in sections:
+        reworded_after = {c["after"] for c in section.changed}
+        reworded_before = {c["before"] for c in section.changed}
+        words_added += sum(len(s.split()) for s in section.added if s not in reworded_after)
+        words_removed += sum(len(s.split()) for s in section.removed if s not in reworded_before)
+        for change in section.changed:
+            words_added += sum(len(text.split()) for op, text in change["diff"] if op == "insert")
+            words_removed += sum(len(text.split()) for op, text in change["diff"] if op == "delete")
+    return {"words_added": words_added, "words_removed": words_removed,
+            "sentences_added": sum(len(s.added) for s in sections),
+            "sentences_removed": sum(len(s.removed) for s in sections),
+            "sections_touched": len(sections)}
+
+
+def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Document") -> Analysis:
+    """Compare ``text`` with its ``parent``; ``recent`` are the versions before the parent within the
+    flapping window, oldest first."""
+    recent = [r for r in recent if not degenerate(parent, r)]
+    sections = compare_sections(parent, text)
+    diff = differences(sections)
+    reasons = cosmetic_reasons(sections, diff.moved)
+    flapping = False
+    if degenerate(parent, text):
+        significance = "cosmetic"
+        reasons.insert(0, f"text shrank from {word_count(parent)} to {word_count(text)} words: "
+                          "an error page or a failed extraction")
+    else:
+        explained = explain(diff, text, recent)
+        flapping = bool(explained.reasons)
+        significance, graded = grade(explained.left, sections)
+        reasons = graded + explained.reasons + reasons
+    taxonomy = load_taxonomy()
+    topics = taxonomy.topics_in(_topic_text(sections)) if significance != "cosmetic" else []
+    topic_ids = [t.id for t in topics]
+    regulations = sorted({r for t in topics for r in t.regulations})
+    details = {"sections": [s.as_dict() for s in sections], "counts": counts(sections),
+               "topics": [t.as_dict() for t in topics], "regulations": regulations, "flapping": flapping}
+    return Analysis(significance, reasons or ["no wording change"], topic_ids,
+                    summarise(title, significance, sections, reasons, topic_ids), details)
+
+
+def _topic_text(sections: list[SectionChange]) -> list[str]:
+    texts = []
+    for section in sections:
+        if section.added or section.removed or section.changed:
+            texts.append(" ".join(section.path))
+            texts += section.added + section.removed
+    return texts

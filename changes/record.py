@@ -1,0 +1,87 @@
+"""Recording changes: one Change row for every version that has a parent and no change yet."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from changes.analysis import analyse
+from changes.significance import degenerate
+from policywatch.settings import get_settings
+from store.models import Change, CrawlRun, Document, Version
+
+
+def pending_versions(session: Session) -> list[Version]:
+    """Versions with a parent and no Change yet, oldest first within each document."""
+    done = select(Change.to_version_id)
+    return list(session.scalars(
+        select(Version).where(Version.parent_id.is_not(None), Version.id.not_in(done))
+        .order_by(Version.document_id, Version.seq)
+    ))
+
+
+def window_start(session: Session, moment: datetime) -> datetime | None:
+    """Start of the oldest crawl run inside the flapping window ending at ``moment`` (None: all are inside)."""
+    return session.scalar(
+        select(CrawlRun.started_at).where(CrawlRun.started_at <= moment)
+        .order_by(CrawlRun.started_at.desc()).offset(get_settings().flapping_window).limit(1)
+    )
+
+
+def earlier_versions(session: Session, version: Version) -> list[Version]:
+    """The versions before ``version``'s parent that flapping looks back at, oldest first (bounded)."""
+    depth = get_settings().flapping_versions
+    return list(session.scalars(
+        select(Version).where(Version.document_id == version.document_id,
+                              Version.seq < version.seq - 1, Version.seq >= version.seq - 1 - depth)
+        .order_by(Version.seq)
+    ))
+
+
+def recent_texts(session: Session, version: Version, earlier: list[Version]) -> list[str]:
+    """Texts of ``earlier`` versions whose state ended inside the flapping window, oldest first."""
+    start = window_start(session, version.created_at)
+    ends = [v.created_at for v in earlier[1:]] + [version.parent.created_at]
+    return [v.text for v, ended in zip(earlier, ends) if start is None or ended >= start]
+
+
+def baseline(version: Version, earlier: list[Version]) -> Version:
+    """The version to compare with: the parent, or the last one before it when the parent is an error page."""
+    parent = version.parent
+    if not degenerate(version.text, parent.text):
+        return parent
+    return next((v for v in reversed(earlier) if not degenerate(version.text, v.text)), parent)
+
+
+def change_for(session: Session, version: Version) -> Change:
+    """The Change of ``version`` against its parent (not yet added to the session)."""
+    document = session.get(Document, version.document_id)
+    earlier = earlier_versions(session, version)
+    base = baseline(version, earlier)
+    recent = recent_texts(session, version, earlier)
+    analysis = analyse(base.text, version.text, recent, title=document.title)
+    if base is not version.parent:
+        analysis.reasons.append(f"compared with version {base.seq}, before an error page or failed extraction")
+    return Change(document_id=version.document_id, from_version_id=version.parent_id, to_version_id=version.id,
+                  detected_at=version.created_at, significance=analysis.significance, reasons=analysis.reasons,
+                  topics=analysis.topics, summary=analysis.summary, details=analysis.details)
+
+
+def record_changes(session: Session) -> list[Change]:
+    """Create the Change of every version that has a parent and none yet; the new changes.
+
+    Idempotent, and safe when two processes run it: a change another writer recorded first (the
+    unique ``to_version_id`` decides) is skipped.
+    """
+    created = []
+    for version in pending_versions(session):
+        change = change_for(session, version)
+        try:
+            with session.begin_nested():
+                session.add(change)
+        except IntegrityError:
+            continue
+        created.append(change)
+    return created

@@ -1,0 +1,155 @@
+"""How much a change matters: cosmetic, minor or substantive, with the reasons.
+
+The rules, in order, on the differences compare_sections found:
+- sentences equal in meaning (changes.meaning) are cosmetic: link targets, whitespace, punctuation,
+  case, markup, list numbering, relative dates, date formats;
+- a sentence removed in one place and added in another, unchanged, is a move: cosmetic;
+- a new version that is a small fraction of its parent looks like an error page or a failed
+  extraction: cosmetic (the version after it is compared with the content before it);
+- differences that only come back to, or go away again from, what recent versions said are flapping
+  (cookie banners, A/B variants, error pages): cosmetic (changes.flapping);
+- a changed date ("Last updated: …") or a spelling-level edit is minor;
+- anything else — a clause added, removed or reworded — is substantive.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+from changes.compare import SectionChange, word_diff
+from changes.meaning import meaning, noise_kinds, without_dates
+
+SIGNIFICANCES = ("cosmetic", "minor", "substantive")
+DATE_LINE_WORDS = 6       # a line with a date and at most this many other words is a date header
+TYPO_DISTANCE = 2         # letters that may differ in a word for an edit to count as a spelling fix
+DEGENERATE_WORDS = 120    # a version this short ...
+DEGENERATE_SHARE = 0.2    # ... and under this share of its parent's words looks like an error page
+
+
+@dataclass
+class Differences:
+    """The meaningful differences of a change, as meaning keys, after cosmetic ones are set aside."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    moved: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+
+def differences(sections: list[SectionChange]) -> Differences:
+    """The added, removed and changed sentences (raw text) of ``sections``, moved sentences cancelled."""
+    diff = Differences()
+    for section in sections:
+        changed_after = {c["after"] for c in section.changed}
+        changed_before = {c["before"] for c in section.changed}
+        diff.added += [s for s in section.added if s not in changed_after]
+        diff.removed += [s for s in section.removed if s not in changed_before]
+        diff.changed += [(c["before"], c["after"]) for c in section.changed]
+    gone, came = Counter(meaning(s) for s in diff.removed), Counter(meaning(s) for s in diff.added)
+    both = gone & came
+    diff.moved = sum(both.values())
+    diff.removed = _drop(diff.removed, both)
+    diff.added = _drop(diff.added, both)
+    return diff
+
+
+def _drop(sentences: list[str], keys: Counter) -> list[str]:
+    left, kept = Counter(keys), []
+    for sentence in sentences:
+        key = meaning(sentence)
+        if left[key]:
+            left[key] -= 1
+        else:
+            kept.append(sentence)
+    return kept
+
+
+def cosmetic_reasons(sections: list[SectionChange], moved: int) -> list[str]:
+    """Why the differences that do not change meaning are cosmetic, one reason per kind."""
+    kinds = Counter(kind for s in sections for before, after in s.cosmetic for kind in noise_kinds(before, after))
+    reasons = [f"only {kind} changed in {n} sentence{'s' * (n > 1)}" for kind, n in kinds.most_common()]
+    if moved:
+        reasons.append(f"{moved} sentence{'s' * (moved > 1)} moved without change")
+    return reasons
+
+
+def word_count(text: str) -> int:
+    """Words of a version, as a reader would count them."""
+    return len(meaning(text).split()) if len(text) < 2000 else sum(len(meaning(line).split()) for line in text.splitlines())
+
+
+def degenerate(parent: str, text: str) -> bool:
+    """Whether ``text`` is so much shorter than ``parent`` that it is an error page or a failed extraction."""
+    words = word_count(text)
+    return words < DEGENERATE_WORDS and words < DEGENERATE_SHARE * word_count(parent)
+
+
+def is_date_line(sentence: str) -> bool:
+    """A date header such as "Last updated: June 3, 2026" (a date and a few words)."""
+    key = meaning(sentence)
+    masked = without_dates(key)
+    return masked != key and len(masked.split()) <= DATE_LINE_WORDS + 1
+
+
+def minor_reason(before: str, after: str) -> str | None:
+    """Why a reworded sentence is only a minor edit (a changed date, a spelling fix), or None."""
+    a, b = meaning(before), meaning(after)
+    if a != b and without_dates(a) == without_dates(b):
+        return f"date changed in '{_short(after)}'"
+    edits = [(op, text) for op, text in word_diff(a, b) if op != "equal"]
+    if not edits or len(edits) > 2 * TYPO_DISTANCE or len(edits) % 2:
+        return None
+    for (op1, old), (op2, new) in zip(edits[::2], edits[1::2]):
+        old, new = old.strip(), new.strip()
+        if (op1, op2) != ("delete", "insert") or " " in old or " " in new or not (old.isalpha() and new.isalpha()):
+            return None
+        if min(len(old), len(new)) < 4 or Levenshtein.distance(old, new) > TYPO_DISTANCE:
+            return None
+    return f"spelling fixed in '{_short(after)}'"
+
+
+def _short(sentence: str, limit: int = 80) -> str:
+    text = " ".join(sentence.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def grade(diff: Differences, sections: list[SectionChange]) -> tuple[str, list[str]]:
+    """Significance and reasons of the meaningful differences left once noise is set aside."""
+    minor, reworded = [], set()
+    for before, after in diff.changed:
+        reason = minor_reason(before, after)
+        if reason:
+            minor.append(reason)
+        else:
+            reworded.add(after)
+    added = {s for s in diff.added if not is_date_line(s)}
+    removed = {s for s in diff.removed if not is_date_line(s)}
+    if len(added) < len(set(diff.added)) or len(removed) < len(set(diff.removed)):
+        minor.append("a date line changed")
+    reasons = substantive_reasons(sections, added, removed, reworded)
+    if reasons:
+        return "substantive", reasons + minor
+    return ("minor", minor) if minor else ("cosmetic", [])
+
+
+def substantive_reasons(sections: list[SectionChange], added: set[str], removed: set[str],
+                        reworded: set[str]) -> list[str]:
+    """One reason per section with clauses added, removed or reworded, e.g. "2 clauses added in 'Fees'"."""
+    reasons = []
+    for section in sections:
+        name = f"'{section.heading}'" if section.heading else "the introduction"
+        n_added, n_removed = len(added & set(section.added)), len(removed & set(section.removed))
+        n_reworded = len(reworded & {c["after"] for c in section.changed})
+        if section.status in ("added", "removed") and (n_added or n_removed):
+            reasons.append(f"section {name} {section.status}")
+            continue
+        parts = [f"{n} clause{'s' * (n > 1)} {verb}"
+                 for n, verb in ((n_added, "added"), (n_removed, "removed"), (n_reworded, "reworded")) if n]
+        if parts:
+            reasons.append(f"{', '.join(parts)} in {name}")
+    return reasons

@@ -1,0 +1,89 @@
+"""The topics a change can touch, from the bundled taxonomy.yaml and an operator's file.
+
+``POLICYWATCH_TAXONOMY_FILE`` names a YAML file of the same shape; its topics are added, and a
+topic with an existing id replaces the bundled one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from policywatch.settings import get_settings
+
+
+class TaxonomyError(Exception):
+    """A taxonomy file cannot be used: names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: its id, label, the patterns that find it and the regulations it bears on."""
+
+    id: str
+    label: str
+    patterns: tuple[re.Pattern, ...]
+    regulations: tuple[str, ...]
+
+    def found_in(self, text: str) -> bool:
+        """Whether any of the topic's patterns matches ``text``."""
+        return any(p.search(text) for p in self.patterns)
+
+    def as_dict(self) -> dict:
+        """The topic as stored in Change.details["topics"]."""
+        return {"id": self.id, "label": self.label, "regulations": list(self.regulations)}
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The topics in force, in file order."""
+
+    topics: tuple[Topic, ...]
+
+    def topics_in(self, texts: list[str]) -> list[Topic]:
+        """The topics any of ``texts`` touches."""
+        joined = "\n".join(texts)
+        return [topic for topic in self.topics if topic.found_in(joined)]
+
+    def get(self, topic_id: str) -> Topic | None:
+        """The topic with ``topic_id``, if any."""
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+def _topics(source: str, data: object) -> list[Topic]:
+    if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
+        raise TaxonomyError(f"{source}: expected a mapping with a 'topics' list")
+    topics = []
+    for entry in data["topics"]:
+        try:
+            topics.append(Topic(id=str(entry["id"]), label=str(entry.get("label") or entry["id"]),
+                                patterns=tuple(re.compile(p, re.I) for p in entry.get("patterns") or []),
+                                regulations=tuple(str(r) for r in entry.get("regulations") or [])))
+        except (KeyError, TypeError, re.error) as exc:
+            raise TaxonomyError(f"{source}: topic {entry!r} is invalid: {exc}") from None
+    return topics
+
+
+def _read(path: Path) -> list[Topic]:
+    try:
+        return _topics(str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"{path}: cannot read taxonomy: {exc}") from None
+
+
+@lru_cache(maxsize=8)
+def _load(extra: Path | None) -> Taxonomy:
+    bundled = resources.files("changes").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
+    topics = {t.id: t for t in _topics("changes/taxonomy.yaml", yaml.safe_load(bundled))}
+    for topic in _read(extra) if extra else []:
+        topics[topic.id] = topic
+    return Taxonomy(tuple(topics.values()))
+
+
+def load_taxonomy() -> Taxonomy:
+    """The taxonomy in force: bundled topics, extended or overridden by POLICYWATCH_TAXONOMY_FILE."""
+    return _load(get_settings().taxonomy_file)

@@ -1,0 +1,94 @@
+"""``policywatch subscribers``: add, list, confirm and remove email subscribers (operator tools)."""
+from __future__ import annotations
+
+import click
+
+from alerts.tiers import TIERS
+from policywatch.cli.common import open_engine
+from store.models.history import SIGNIFICANCES
+
+
+@click.group("subscribers")
+def command() -> None:
+    """Add, list, confirm and remove email subscribers."""
+
+
+@command.command("add")
+@click.argument("email")
+@click.option("--tier", type=click.Choice(list(TIERS)), help="Tier (new subscribers: free).")
+@click.option("--platform", help="Platform slug to follow.")
+@click.option("--document", help="Follow only this document (slug).")
+@click.option("--topic", "topics", multiple=True, help="Only changes touching this topic (professional; repeatable).")
+@click.option("--min-significance", type=click.Choice(SIGNIFICANCES), help="Least significant change to be told about.")
+def add(email: str, tier: str | None, platform: str | None, document: str | None, topics: tuple[str, ...],
+        min_significance: str | None) -> None:
+    """Subscribe EMAIL (or add a subscription to it); a new address gets a confirmation email."""
+    from alerts.subscribers import mask_email, subscribe
+
+    subscriber = _in_transaction(lambda session: subscribe(session, email, tier, platform, document, topics, min_significance))
+    click.echo(f"{mask_email(subscriber.email)}: {subscriber.tier}, {subscriber.status}")
+    if subscriber.status == "pending":
+        _send_now()
+
+
+@command.command("list")
+@click.option("--full", is_flag=True, help="Show whole addresses instead of masked ones.")
+def list_(full: bool) -> None:
+    """List subscribers and their subscriptions (addresses masked unless --full)."""
+    from alerts.subscribers import all_subscribers, mask_email
+    from store.models import Document, Platform
+
+    def rows(session):
+        platforms = {p.id: p.slug for p in session.query(Platform)}
+        documents = {d.id: d.slug for d in session.query(Document)}
+        return [(s.email, s.tier, s.status, [
+            (documents[sub.document_id] if sub.document_id else platforms[sub.platform_id], sub.topics,
+             sub.min_significance_alert, sub.min_significance_digest) for sub in s.subscriptions])
+            for s in all_subscribers(session)]
+
+    for email, tier, status, subscriptions in _in_transaction(rows):
+        click.echo(f"{email if full else mask_email(email)}\t{tier}\t{status}")
+        for target, topics, alert, digest in subscriptions:
+            filters = f" topics={','.join(topics)}" if topics else ""
+            click.echo(f"  {target}{filters} alert>={alert} digest>={digest}")
+
+
+@command.command("remove")
+@click.argument("email")
+def remove(email: str) -> None:
+    """Delete EMAIL with its subscriptions and outbox rows."""
+    from alerts.subscribers import mask_email
+    from alerts.subscribers import remove as remove_subscriber
+
+    _in_transaction(lambda session: remove_subscriber(session, email))
+    click.echo(f"{mask_email(email)} removed")
+
+
+@command.command("confirm")
+@click.argument("email")
+def confirm(email: str) -> None:
+    """Confirm EMAIL without its link (operator override)."""
+    from alerts.subscribers import confirm_email, mask_email
+
+    _in_transaction(lambda session: confirm_email(session, email))
+    click.echo(f"{mask_email(email)} confirmed")
+
+
+def _in_transaction(work):
+    from alerts.subscribers import SubscriberError
+    from store.db import transaction
+
+    engine = open_engine()
+    try:
+        with transaction(engine) as session:
+            return work(session)
+    except SubscriberError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def _send_now() -> None:
+    from policywatch.cli.alerts import send_outbox
+
+    send_outbox()

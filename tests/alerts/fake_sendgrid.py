@@ -1,0 +1,155 @@
+"""A fake SendGrid v3 Mail Send server on 127.0.0.1 for tests and the fan-out benchmark.
+
+It checks the bearer key, records every request, and answers from a script of responses (default
+202 with an X-Message-Id): ``answer(429, retry_after=1)``, ``answer(500)``, ``answer(400)``.
+``hold()`` makes it keep requests waiting until ``release()``; a held request whose client went
+away meanwhile (a killed sender) is dropped as "abandoned", as a real provider never accepted it.
+
+Run it alone (for the benchmark) with ``python tests/alerts/fake_sendgrid.py PORT``; then
+``GET /_stats`` returns {"requests", "accepted", "personalizations"}.
+"""
+from __future__ import annotations
+
+import json
+import select
+import socket
+import sys
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+API_KEY = "SG.test-key"
+
+
+@dataclass
+class Received:
+    """One request as the server saw it, and what it answered."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict
+    status: int = 0
+    message_id: str | None = None
+    abandoned: bool = False
+
+
+@dataclass
+class FakeSendGrid:
+    """The server's state: its script, what it received, and the hold gate."""
+
+    script: deque = field(default_factory=deque)
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    open_gate: threading.Event = field(default_factory=threading.Event)
+    held: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    record_bodies: bool = True
+    accepted_count: int = 0
+    personalizations: int = 0
+
+    def __post_init__(self) -> None:
+        self.open_gate.set()
+
+    def answer(self, status: int, retry_after: float | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` requests with ``status`` (and a Retry-After header)."""
+        for _ in range(times):
+            self.script.append((status, retry_after))
+
+    def hold(self) -> None:
+        """Keep every following request waiting until ``release()``."""
+        self.open_gate.clear()
+
+    def release(self) -> None:
+        """Let held requests get their answers."""
+        self.open_gate.set()
+
+    def wait_for_held(self, timeout: float = 30) -> bool:
+        """Block until a request is being held; False on timeout."""
+        return self.held.acquire(timeout=timeout)
+
+    @property
+    def accepted(self) -> list[Received]:
+        """Requests answered 202 to a client that was still there."""
+        return [r for r in self.received if r.status == 202 and not r.abandoned]
+
+    def recipients(self) -> list[str]:
+        """Every recipient address of every accepted request, in order (duplicates kept)."""
+        return [to["email"] for r in self.accepted for p in r.body["personalizations"] for to in p["to"]]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        self.reply(200, {"Content-Type": "application/json"}, json.dumps({
+            "requests": len(state.received), "accepted": state.accepted_count,
+            "personalizations": state.personalizations}).encode())
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        received = Received(self.path, dict(self.headers), body if state.record_bodies else {})
+        with state.lock:
+            state.received.append(received)
+            status, retry_after = state.script.popleft() if state.script else (202, None)
+        if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+            status, retry_after = 401, None
+        if not state.open_gate.is_set():
+            state.held.release()
+            state.open_gate.wait()
+            if self.client_gone():
+                received.abandoned = True
+                return
+        received.status = status
+        headers = {"Content-Type": "application/json"}
+        if status == 202:
+            received.message_id = headers["X-Message-Id"] = uuid.uuid4().hex[:22]
+            with state.lock:
+                state.accepted_count += 1
+                state.personalizations += len(body.get("personalizations", []))
+            self.reply(202, headers, b"")
+            return
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        self.reply(status, headers, json.dumps({"errors": [{"message": f"fake error {status}"}]}).encode())
+
+    def client_gone(self) -> bool:
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+
+    def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int = 0, state: FakeSendGrid | None = None) -> None:
+        super().__init__(("127.0.0.1", port), Handler)
+        self.state = state or FakeSendGrid()
+
+    @property
+    def url(self) -> str:
+        """The API host to give the sendgrid client."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def start(state: FakeSendGrid | None = None) -> Server:
+    """A running fake server on a free port (serving from a daemon thread)."""
+    server = Server(0, state)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+if __name__ == "__main__":
+    Server(int(sys.argv[1]), FakeSendGrid(record_bodies=False)).serve_forever()
