@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = Field(None, description="YAML file of topics that extend or override the bundled taxonomy.")
     flapping_window: int = Field(8, ge=1, description="Crawl runs within which content that comes back is flapping.")
     flapping_versions: int = Field(16, ge=1, description="Most earlier versions a change is checked against for flapping.")
+    email_timeout: float = Field(30.0, gt=0, description="Seconds before a request to the email provider times out.")
+    email_max_attempts: int = Field(8, ge=1, description="Attempts at one email before it is recorded as failed.")
+    email_retry_base: float = Field(2.0, gt=0, description="Seconds of the first retry delay; doubles per attempt.")
+    email_retry_wait: float = Field(120.0, ge=0, description="Longest a send run waits for a retry before leaving it to the next run.")
+    email_lease_seconds: int = Field(300, ge=1, description="Seconds a sender holds the emails it claimed before others may take them.")
+    email_batch_size: int = Field(1000, ge=1, le=1000, description="Recipients per provider request (SendGrid personalizations).")
+    email_concurrency: int = Field(4, ge=1, description="Provider requests in flight at once.")
 
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod
