@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, description="Signs email links; default: a random key kept in the data folder.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web UI, used in emails.")
     operator_token: str | None = Field(None, description="Token for operator actions in the web UI; unset = none.")
+    subscribe_rate_limit: int = Field(5, ge=1, description="Subscribe requests one client address may make per window.")
+    subscribe_rate_window: float = Field(3600.0, gt=0, description="Seconds of the subscribe rate-limit window.")
 
     digest_cron: str = Field("0 8 * * mon", description="Cron (UTC) of the weekly digest.")
     alerts_interval_minutes: int = Field(5, ge=1, description="Minutes between same-day alert runs.")

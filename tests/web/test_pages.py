@@ -1,0 +1,89 @@
+"""The analyst pages show the history a user came for, and never render stored content as markup."""
+from __future__ import annotations
+
+import re
+
+from tests.web.site import HOSTILE
+
+
+def test_home_lists_platforms_with_counts_and_a_timeline(client):
+    page = client.get("/").text
+    assert 'href="/platforms/acme"' in page and 'href="/platforms/globex"' in page
+    assert "<svg" in page and 'class="bar-substantive"' in page
+    assert "Government agencies may now use the service" in page
+
+
+def test_platform_page_shows_documents_last_change_and_counts(client, site):
+    page = client.get("/platforms/acme").text
+    assert 'href="/documents/acme-terms"' in page
+    assert f'href="/changes/{site.acme_changes[2]}"' in page  # the latest change
+    assert "1 / 1 / 1" in page  # substantive / minor / cosmetic
+    assert "globex-privacy" not in page
+    assert client.get("/platforms/nope").status_code == 404
+
+
+def test_document_page_hides_cosmetic_versions_until_asked(client):
+    page = client.get("/documents/acme-terms").text
+    shown = set(re.findall(r'<tr id="v(\d+)"', page))
+    assert shown == {"1", "2", "4"}
+    assert "1 cosmetic version hidden" in page
+    everything = client.get("/documents/acme-terms?cosmetic=true").text
+    assert set(re.findall(r'<tr id="v(\d+)"', everything)) == {"1", "2", "3", "4"}
+
+
+def test_document_page_shows_source_health_and_current_text(client):
+    page = client.get("/documents/acme-terms").text
+    assert "https://acme.test/terms" in page
+    assert "broken" in page and "HTTP 503 from https://acme.test/terms" in page
+    assert "We may train our models on content you submit" in page  # v4, the current text
+
+
+def test_stored_markup_is_escaped_everywhere(client, site):
+    pages = [client.get(path).text for path in (
+        "/documents/acme-terms", "/documents/acme-terms/versions/2", "/documents/acme-terms/diff?from=1&to=2",
+        "/documents/acme-terms/diff?from=1&to=2&view=side", f"/changes/{site.acme_changes[0]}", "/search?q=pwned")]
+    for page in pages:
+        assert "<script>window.pwned" not in page
+        assert 'onerror="window.pwned' not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned" in pages[1]
+
+
+def test_diff_between_any_two_versions_marks_words(client):
+    inline = client.get("/documents/acme-terms/diff?from=1&to=4").text
+    assert "may<del> not</del> use" in inline
+    assert "<ins>" in inline and "train our models" in inline
+    side = client.get("/documents/acme-terms/diff?from=1&to=4&view=side").text
+    assert '<table class="side">' in side and "<del>" in side and "<ins>" in side
+    assert client.get("/documents/acme-terms/diff?from=1&to=9").status_code == 404
+
+
+def test_adjacent_diff_shows_the_recorded_change_beside_it(client, site):
+    page = client.get("/documents/acme-terms/diff?from=1&to=2").text
+    assert "Government agencies may now use the service for national security." in page
+    assert "FedRAMP" in page and f'href="/changes/{site.acme_changes[0]}"' in page
+
+
+def test_change_page_shows_sections_topics_regulations_and_redline(client, site):
+    page = client.get(f"/changes/{site.acme_changes[0]}").text
+    assert "Government customers" in page and "FedRAMP" in page
+    assert "<del>surveillance</del>" in page and "<ins>lawful national security purposes</ins>" in page
+    assert "Government and national security" in page  # the topic's label from the taxonomy
+    assert client.get("/changes/999999").status_code == 404
+
+
+def test_changes_page_filters(client):
+    page = client.get("/changes?min_significance=substantive").text
+    assert "Government agencies may now use" in page and "Whitespace only" not in page
+    assert "90 days instead of 30" in client.get("/changes?platform=globex").text
+    assert "Government agencies" not in client.get("/changes?platform=globex").text
+    assert "Adds a section on training" in client.get("/changes?topic=training_data").text
+
+
+def test_compare_shows_each_platforms_current_clauses_and_when_they_changed(client, site):
+    page = client.get("/compare?topic=government").text
+    assert "lawful national security purposes" in page
+    assert f'changed <a href="/changes/{site.acme_changes[0]}">2026-04-02</a>' in page
+    assert "We do not sell data to any government." in page
+    assert "unchanged since 2026-03-12" in page
+    assert "may not use the service for surveillance" not in page  # no longer current
+    assert client.get("/compare?topic=nope").status_code == 404

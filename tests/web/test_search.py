@@ -1,0 +1,41 @@
+"""Search finds every version's text, highlights matches safely and honours its filters."""
+from __future__ import annotations
+
+
+def test_search_finds_versions_and_highlights_matches(client):
+    page = client.get("/search?q=surveillance").text
+    assert "1 version match." in page
+    assert "<mark>surveillance</mark>" in page
+
+
+def test_search_stems_and_filters(client):
+    hits = client.get("/api/search?q=government").json()
+    assert hits["total"] == 6  # four acme versions and two globex versions mention it
+    only = client.get("/api/search?q=government&platform=globex").json()
+    assert {hit["document"] for hit in only["items"]} == {"globex-privacy"} and only["total"] == 2
+    typed = client.get("/api/search", params={"q": "government", "terms_type": "Privacy Policy"}).json()
+    assert typed["total"] == 2
+    dated = client.get("/api/search?q=government&since=2026-04-01&until=2026-04-30").json()
+    assert [hit["seq"] for hit in dated["items"]] == [2]
+    topical = client.get("/api/search?q=train&topic=training_data").json()
+    assert [(hit["document"], hit["seq"]) for hit in topical["items"]] == [("acme-terms", 4)]
+
+
+def test_phrases_and_paging(client):
+    phrase = client.get("/api/search", params={"q": '"national security purposes"'}).json()
+    assert [hit["seq"] for hit in phrase["items"]] == [4, 3, 2]
+    first = client.get("/api/search?q=government&limit=4").json()
+    second = client.get(f"/api/search?q=government&limit=4&offset={first['next_offset']}").json()
+    assert len(first["items"]) == 4 and len(second["items"]) == 2 and second["next_offset"] is None
+
+
+def test_snippets_escape_stored_markup(client):
+    hit = client.get("/api/search?q=fragment").json()["items"][0]
+    assert "<mark>fragment</mark>" in hit["snippet_html"]
+    assert "<script" not in hit["snippet_html"] and "<img" not in hit["snippet_html"] and "<b " not in hit["snippet_html"]
+
+
+def test_query_syntax_never_errors(client):
+    for q in ['"unbalanced', "AND OR NOT", "*", "((", "government)", "-", "col:umn", "'; DROP TABLE version;--"]:
+        assert client.get("/api/search", params={"q": q}).status_code == 200
+        assert client.get("/search", params={"q": q}).status_code == 200

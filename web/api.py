@@ -1,0 +1,251 @@
+"""The JSON API under /api: the pages' data, paged, described by the OpenAPI schema at /openapi.json."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Generic, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from web import catalog, history
+from web.compare import compare_topic
+from web.deps import Paging, day_end, day_start, get_session, paging
+from web.diff import compare_texts, inline_segments
+from web.search import SearchQuery, search_versions
+from web.topics import topic_index
+
+router = APIRouter(prefix="/api", tags=["api"])
+Item = TypeVar("Item")
+Significance = Literal["cosmetic", "minor", "substantive"]
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: the items, how many match in all, and the offset of the next page (None at the end)."""
+
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def paged(items: list, total: int, paging_: Paging) -> dict:
+    return {"items": items, "total": total, "limit": paging_.limit, "offset": paging_.offset,
+            "next_offset": paging_.next_offset(total)}
+
+
+class PlatformOut(BaseModel):
+    slug: str
+    name: str
+    documents: int
+
+
+class DocumentOut(BaseModel):
+    slug: str
+    title: str
+    terms_type: str
+    active: bool
+    platform: str
+    versions: int
+    last_version_at: datetime | None
+
+
+class VersionOut(BaseModel):
+    seq: int
+    created_at: datetime
+    text_sha256: str
+    chain_hash: str
+    change_id: int | None
+    significance: Significance | None
+
+
+class VersionText(VersionOut):
+    document: str
+    text: str
+
+
+class ChangeOut(BaseModel):
+    id: int
+    detected_at: datetime
+    significance: Significance
+    summary: str
+    topics: list[str]
+    reasons: list[str]
+    document: str
+    platform: str
+    from_seq: int
+    to_seq: int
+
+
+class ChangeDetail(ChangeOut):
+    details: dict
+
+
+class SearchHit(BaseModel):
+    document: str
+    platform: str
+    terms_type: str
+    seq: int
+    created_at: datetime
+    change_id: int | None
+    significance: Significance | None
+    snippet_html: str
+
+
+class Segment(BaseModel):
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+class DiffOut(BaseModel):
+    document: str
+    from_seq: int
+    to_seq: int
+    added_words: int
+    removed_words: int
+    segments: list[Segment]
+
+
+class TopicOut(BaseModel):
+    id: str
+    label: str
+    regulations: list[str]
+
+
+class ClauseOut(BaseModel):
+    document: str
+    terms_type: str
+    heading: str
+    text: str
+    since: datetime
+    change_id: int | None
+
+
+class CompareOut(BaseModel):
+    platform: str
+    name: str
+    clauses: list[ClauseOut]
+
+
+def _version(row) -> dict:
+    return {"seq": row.seq, "created_at": row.created_at, "text_sha256": row.text_sha256, "chain_hash": row.chain_hash,
+            "change_id": row.change_id, "significance": row.significance}
+
+
+def _change(row) -> dict:
+    return {"id": row.id, "detected_at": row.detected_at, "significance": row.significance, "summary": row.summary,
+            "topics": row.topics or [], "reasons": row.reasons or [], "document": row.document,
+            "platform": row.platform, "from_seq": row.from_seq, "to_seq": row.to_seq}
+
+
+def _document(session: Session, slug: str):
+    document = catalog.get_document(session, slug)
+    if document is None:
+        raise HTTPException(404, f"no document {slug!r}")
+    return document
+
+
+@router.get("/platforms", response_model=Page[PlatformOut])
+def platforms(session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+    """Platforms by slug, with their document counts."""
+    rows, total = catalog.list_platforms(session, paging_.limit, paging_.offset)
+    return paged([{"slug": r.slug, "name": r.name, "documents": r.documents} for r in rows], total, paging_)
+
+
+@router.get("/documents", response_model=Page[DocumentOut])
+def documents(platform: str | None = None, terms_type: str | None = None,
+              session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+    """Documents by platform and slug, optionally of one platform or terms type."""
+    rows, total = catalog.list_documents(session, paging_.limit, paging_.offset, platform, terms_type)
+    return paged([{"slug": r.slug, "title": r.title, "terms_type": r.terms_type, "active": r.active,
+                   "platform": r.platform, "versions": r.versions, "last_version_at": r.last_version_at}
+                  for r in rows], total, paging_)
+
+
+@router.get("/documents/{slug}/versions", response_model=Page[VersionOut])
+def versions(slug: str, cosmetic: bool = True, session: Session = Depends(get_session),
+             paging_: Paging = Depends(paging)):
+    """A document's versions, newest first (``cosmetic=false`` leaves out those with a cosmetic change)."""
+    rows, total = history.document_versions(session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset)
+    return paged([_version(r) for r in rows], total, paging_)
+
+
+@router.get("/documents/{slug}/versions/{seq}", response_model=VersionText)
+def version(slug: str, seq: int, session: Session = Depends(get_session)):
+    """One version with its text."""
+    found = history.version_at(session, _document(session, slug).id, seq)
+    if found is None:
+        raise HTTPException(404, f"{slug} has no version {seq}")
+    change = history.change_of_version(session, found.id)
+    return {"document": slug, "seq": found.seq, "created_at": found.created_at, "text_sha256": found.text_sha256,
+            "chain_hash": found.chain_hash, "change_id": change.id if change else None,
+            "significance": change.significance if change else None, "text": found.text}
+
+
+@router.get("/documents/{slug}/diff", response_model=DiffOut)
+def diff(slug: str, from_seq: int = Query(..., alias="from", ge=1), to_seq: int = Query(..., alias="to", ge=1),
+         session: Session = Depends(get_session)):
+    """The word-level diff between any two versions, as equal/insert/delete segments."""
+    document = _document(session, slug)
+    old, new = history.version_at(session, document.id, from_seq), history.version_at(session, document.id, to_seq)
+    if old is None or new is None:
+        raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
+    comparison = compare_texts(old.text, new.text, context=10**9)
+    segments = [{"op": s.op, "text": s.text} for s in inline_segments(comparison)]
+    return {"document": slug, "from_seq": from_seq, "to_seq": to_seq, "added_words": comparison.added_words,
+            "removed_words": comparison.removed_words, "segments": segments}
+
+
+@router.get("/changes", response_model=Page[ChangeOut])
+def changes(platform: str | None = None, document: str | None = None, topic: str | None = None,
+            since: date | None = None, until: date | None = None, min_significance: Significance | None = None,
+            session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+    """Changes, newest first, filtered like ``policywatch changes list``."""
+    where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
+                                 until=day_end(until), min_significance=min_significance)
+    rows, total = history.list_changes(session, where, paging_.limit, paging_.offset)
+    return paged([_change(r) for r in rows], total, paging_)
+
+
+@router.get("/changes/{change_id}", response_model=ChangeDetail)
+def change(change_id: int, session: Session = Depends(get_session)):
+    """One change with its structured details (sections, counts, topics, regulations)."""
+    row = history.get_change(session, change_id)
+    if row is None:
+        raise HTTPException(404, f"no change {change_id}")
+    return {**_change(row), "details": row.details or {}}
+
+
+@router.get("/search", response_model=Page[SearchHit])
+def search(q: str = Query(..., min_length=1, max_length=500), platform: str | None = None,
+           terms_type: str | None = None, document: str | None = None, topic: str | None = None,
+           since: date | None = None, until: date | None = None,
+           session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+    """Versions whose text matches ``q`` (newest first) with an escaped, highlighted snippet."""
+    query = SearchQuery(q=q, platform=platform, terms_type=terms_type, document=document, topic=topic,
+                        since=day_start(since), until=day_end(until))
+    rows, total, snippets = search_versions(session, query, paging_.limit, paging_.offset)
+    return paged([{"document": r.document, "platform": r.platform, "terms_type": r.terms_type, "seq": r.seq,
+                   "created_at": r.created_at, "change_id": r.change_id, "significance": r.significance,
+                   "snippet_html": str(snippets.get(r.id, ""))} for r in rows], total, paging_)
+
+
+@router.get("/topics", response_model=list[TopicOut])
+def topics():
+    """The topics changes are tagged with and the compare page offers."""
+    return [{"id": t.id, "label": t.label, "regulations": list(t.regulations)} for t in topic_index().values()]
+
+
+@router.get("/compare", response_model=Page[CompareOut])
+def compare(topic: str, session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+    """Per platform, the current clauses that touch ``topic`` and when each last changed."""
+    found = topic_index().get(topic)
+    if found is None:
+        raise HTTPException(404, f"no topic {topic!r}")
+    platforms = compare_topic(session, found)
+    items = [{"platform": p.slug, "name": p.name,
+              "clauses": [{"document": d.slug, "terms_type": d.terms_type, "heading": c.heading, "text": c.text,
+                           "since": c.since, "change_id": c.change_id} for d in p.documents for c in d.clauses]}
+             for p in platforms[paging_.offset:paging_.offset + paging_.limit]]
+    return paged(items, len(platforms), paging_)

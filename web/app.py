@@ -1,0 +1,38 @@
+"""The web application: analyst pages, JSON API, feeds, downloads, subscription links, operator actions.
+
+``create_app()`` builds it on the configured database, or on a given engine (tests, benchmarks).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from policywatch.settings import Settings, get_settings
+from store.db import make_engine
+from web import api, downloads, feeds, health, operator, pages, subscribe
+from web.render import templates
+from web.security import Csrf, RateLimit, SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """The ASGI app serving ``engine`` (default: the configured database)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="policywatch", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Policy versions, changes, search and comparison across platforms.")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database)
+    app.state.templates = templates()
+    app.state.csrf = Csrf(settings.signing_key())
+    app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (health.router, api.router, feeds.router, downloads.router, subscribe.router, pages.router):
+        app.include_router(router)
+    if settings.operator_token:
+        app.include_router(operator.router)
+    return app

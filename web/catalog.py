@@ -1,0 +1,81 @@
+"""Read side of the catalog: platforms, documents and the health of their sources."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from policywatch.settings import get_settings
+from store.models import Document, FetchEvent, Platform, Source, Version
+
+
+def list_platforms(session: Session, limit: int, offset: int) -> tuple[list, int]:
+    """One page of platforms with their document counts, by slug."""
+    documents = (select(Document.platform_id, func.count().label("documents"))
+                 .group_by(Document.platform_id).subquery())
+    rows = session.execute(
+        select(Platform.id, Platform.slug, Platform.name, func.coalesce(documents.c.documents, 0).label("documents"))
+        .outerjoin(documents, documents.c.platform_id == Platform.id)
+        .order_by(Platform.slug).limit(limit).offset(offset)
+    ).all()
+    return rows, session.scalar(select(func.count()).select_from(Platform))
+
+
+def get_platform(session: Session, slug: str) -> Platform | None:
+    """The platform called ``slug``."""
+    return session.scalar(select(Platform).where(Platform.slug == slug))
+
+
+def list_documents(session: Session, limit: int, offset: int, platform: str | None = None,
+                   terms_type: str | None = None) -> tuple[list, int]:
+    """One page of documents (with platform and version count), by platform then slug."""
+    versions = select(Version.document_id, func.count().label("versions"), func.max(Version.created_at).label("updated")) \
+        .group_by(Version.document_id).subquery()
+    conditions = []
+    if platform:
+        conditions.append(Platform.slug == platform)
+    if terms_type:
+        conditions.append(Document.terms_type == terms_type)
+    rows = session.execute(
+        select(Document.id, Document.slug, Document.title, Document.terms_type, Document.active,
+               Platform.slug.label("platform"), Platform.name.label("platform_name"),
+               func.coalesce(versions.c.versions, 0).label("versions"), versions.c.updated.label("last_version_at"))
+        .join(Platform, Platform.id == Document.platform_id)
+        .outerjoin(versions, versions.c.document_id == Document.id)
+        .where(*conditions).order_by(Platform.slug, Document.slug).limit(limit).offset(offset)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(Document)
+                           .join(Platform, Platform.id == Document.platform_id).where(*conditions))
+    return rows, total
+
+
+def get_document(session: Session, slug: str) -> Document | None:
+    """The document called ``slug`` (its platform loads with it)."""
+    return session.scalar(select(Document).where(Document.slug == slug))
+
+
+def terms_types(session: Session) -> list[str]:
+    """Every terms type in use, sorted."""
+    return list(session.scalars(select(Document.terms_type).distinct().order_by(Document.terms_type)))
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source with its last fetch outcome and whether it counts as broken."""
+
+    source: Source
+    last_event: FetchEvent | None
+    broken: bool
+
+
+def source_health(session: Session, document: Document) -> list[SourceHealth]:
+    """Each source of ``document`` in order, with its latest fetch event (one query for all)."""
+    ids = [source.id for source in document.sources]
+    latest = (select(FetchEvent.source_id, func.max(FetchEvent.id).label("id"))
+              .where(FetchEvent.source_id.in_(ids)).group_by(FetchEvent.source_id).subquery())
+    events = {event.source_id: event for event in
+              session.scalars(select(FetchEvent).join(latest, latest.c.id == FetchEvent.id))}
+    broken_after = get_settings().broken_after
+    return [SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
+            for source in document.sources]

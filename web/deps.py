@@ -1,0 +1,49 @@
+"""Request dependencies shared by the routers: a database session and paging parameters."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from fastapi import Query, Request
+from sqlalchemy.orm import Session
+
+MAX_LIMIT = 200
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A read session on the app's engine for one request."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+@dataclass(frozen=True)
+class Paging:
+    """``limit`` and ``offset`` of a list request."""
+
+    limit: int
+    offset: int
+
+    def next_offset(self, total: int) -> int | None:
+        """The offset of the next page, or None on the last one."""
+        return self.offset + self.limit if self.offset + self.limit < total else None
+
+    def previous_offset(self) -> int | None:
+        """The offset of the previous page, or None on the first one."""
+        return max(self.offset - self.limit, 0) if self.offset else None
+
+
+def paging(limit: int = Query(50, ge=1, le=MAX_LIMIT, description="Items per page."),
+           offset: int = Query(0, ge=0, le=10_000_000, description="Items to skip.")) -> Paging:
+    """Paging parameters of every list."""
+    return Paging(limit, offset)
+
+
+def day_start(day: date | None) -> datetime | None:
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time(), tzinfo=timezone.utc) if day else None
+
+
+def day_end(day: date | None) -> datetime | None:
+    """Midnight UTC at the end of ``day`` (so a date range includes its last day)."""
+    return datetime.combine(day, time.max, tzinfo=timezone.utc) if day else None

@@ -1,0 +1,129 @@
+"""Word-level comparison of any two version texts, as blocks the redline and side-by-side views render.
+
+Lines are aligned first, then the words of each changed run of lines, so a long policy diffs in
+milliseconds. Long unchanged runs fold into a gap that keeps ``CONTEXT`` lines on each side.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+CONTEXT = 3
+WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+MAX_WORD_DIFF = 20_000  # tokens per side above which a changed run shows as removed + added whole
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text and what happened to it: ``equal``, ``insert`` or ``delete``."""
+
+    op: str
+    text: str
+
+
+@dataclass
+class Block:
+    """``same`` lines, a ``gap`` of unchanged lines folded away, or a ``changed`` run of lines."""
+
+    kind: str
+    lines: list[str] = field(default_factory=list)
+    old: list[Segment] = field(default_factory=list)
+    new: list[Segment] = field(default_factory=list)
+    inline: list[Segment] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.lines)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The blocks of a comparison and how many words were added and removed."""
+
+    blocks: list[Block]
+    added_words: int
+    removed_words: int
+
+    @property
+    def identical(self) -> bool:
+        return not (self.added_words or self.removed_words)
+
+
+def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
+    """The word-level comparison of ``old`` with ``new``."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    blocks: list[Block] = []
+    added = removed = 0
+    opcodes = matcher.get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            blocks.extend(_fold(old_lines[i1:i2], context, first=index == 0, last=index == len(opcodes) - 1))
+            continue
+        block = _changed("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))
+        added += sum(_word_count(s.text) for s in block.new if s.op == "insert")
+        removed += sum(_word_count(s.text) for s in block.old if s.op == "delete")
+        blocks.append(block)
+    return Comparison(blocks, added, removed)
+
+
+def inline_segments(comparison: Comparison) -> list[Segment]:
+    """The whole comparison as one run of segments, blocks joined by newlines (gaps shown as equal text)."""
+    segments: list[Segment] = []
+    for index, block in enumerate(comparison.blocks):
+        if index:
+            _append(segments, "equal", "\n")
+        for segment in block.inline if block.kind == "changed" else [Segment("equal", "\n".join(block.lines))]:
+            _append(segments, segment.op, segment.text)
+    return segments
+
+
+def _fold(lines: list[str], context: int, first: bool, last: bool) -> list[Block]:
+    head = 0 if first else context
+    tail = 0 if last else context
+    if len(lines) <= head + tail + 1:
+        return [Block("same", lines=lines)]
+    folded = [Block("same", lines=lines[:head])] if head else []
+    folded.append(Block("gap", lines=lines[head:len(lines) - tail]))
+    if tail:
+        folded.append(Block("same", lines=lines[-tail:]))
+    return folded
+
+
+def _changed(old: str, new: str) -> Block:
+    old_words, new_words = WORDS.findall(old), WORDS.findall(new)
+    if max(len(old_words), len(new_words)) > MAX_WORD_DIFF or not old_words or not new_words:
+        old_part = [Segment("delete", old)] if old else []
+        new_part = [Segment("insert", new)] if new else []
+        return Block("changed", old=old_part, new=new_part, inline=old_part + _newline(old, new) + new_part)
+    block = Block("changed")
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        before, after = "".join(old_words[i1:i2]), "".join(new_words[j1:j2])
+        if tag == "equal":
+            for side in (block.old, block.new, block.inline):
+                _append(side, "equal", before)
+            continue
+        if before:
+            _append(block.old, "delete", before)
+            _append(block.inline, "delete", before)
+        if after:
+            _append(block.new, "insert", after)
+            _append(block.inline, "insert", after)
+    return block
+
+
+def _newline(old: str, new: str) -> list[Segment]:
+    return [Segment("equal", "\n")] if old and new else []
+
+
+def _append(segments: list[Segment], op: str, text: str) -> None:
+    if segments and segments[-1].op == op:
+        segments[-1] = Segment(op, segments[-1].text + text)
+    else:
+        segments.append(Segment(op, text))
+
+
+def _word_count(text: str) -> int:
+    return len(re.findall(r"\w+", text))

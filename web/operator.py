@@ -1,0 +1,86 @@
+"""Operator actions, mounted only when POLICYWATCH_OPERATOR_TOKEN is set and guarded by it (bearer).
+
+Loading sources and crawling run the ``policywatch`` commands themselves, so the web process never
+holds the crawler; a crawl runs in the background and its outcome shows on the document pages.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from alerts import subscribers
+from store.db import transaction
+from web.security import require_operator
+
+router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
+POLICYWATCH = [sys.executable, "-m", "policywatch"]
+LOAD_TIMEOUT = 120
+
+
+class Started(BaseModel):
+    pid: int
+    command: list[str]
+
+
+class Finished(BaseModel):
+    returncode: int
+    output: str
+
+
+class SubscriberOut(BaseModel):
+    email: str
+    tier: str
+    status: str
+    subscriptions: int
+
+
+@router.post("/crawl", response_model=Started, status_code=202)
+def crawl(request: Request, source: int = Query(..., ge=1, description="Id of the source to fetch now.")):
+    """Start ``policywatch crawl --source ID`` in the background."""
+    command = [*POLICYWATCH, "crawl", "--source", str(source)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    request.app.state.jobs = [*getattr(request.app.state, "jobs", []), process]
+    return {"pid": process.pid, "command": command[len(POLICYWATCH) - 1:]}
+
+
+@router.post("/sources", response_model=Finished)
+def load_sources(sources: str = Body(..., media_type="text/plain", description="A sources file (YAML).")):
+    """Run ``policywatch sources load`` on the posted sources file and return its output."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as handle:
+        handle.write(sources)
+        handle.flush()
+        done = subprocess.run([*POLICYWATCH, "sources", "load", handle.name], capture_output=True, text=True,
+                              timeout=LOAD_TIMEOUT)
+    return {"returncode": done.returncode, "output": (done.stdout + done.stderr)[-20_000:]}
+
+
+@router.get("/subscribers", response_model=list[SubscriberOut])
+def list_subscribers(request: Request):
+    """Every subscriber (addresses in full: operators manage them)."""
+    with transaction(request.app.state.engine) as session:
+        return [{"email": s.email, "tier": s.tier, "status": s.status, "subscriptions": len(s.subscriptions)}
+                for s in subscribers.all_subscribers(session)]
+
+
+@router.post("/subscribers/confirm", status_code=204)
+def confirm_subscriber(request: Request, email: str = Query(..., max_length=320)):
+    """Confirm an address without its link."""
+    _act(request, subscribers.confirm_email, email)
+
+
+@router.delete("/subscribers", status_code=204)
+def remove_subscriber(request: Request, email: str = Query(..., max_length=320)):
+    """Delete a subscriber with its subscriptions and outbox rows."""
+    _act(request, subscribers.remove, email)
+
+
+def _act(request: Request, action, email: str) -> None:
+    try:
+        with transaction(request.app.state.engine) as session:
+            action(session, email)
+    except subscribers.SubscriberError as exc:
+        raise HTTPException(404, str(exc)) from None

@@ -1,0 +1,139 @@
+"""Analyst pages: platforms, documents and their versions, diffs, changes, search and compare."""
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy.orm import Session
+
+from store.models import Document, Platform
+from store.models.history import SIGNIFICANCES
+from web import catalog, history
+from web.compare import compare_topic
+from web.deps import Paging, day_end, day_start, get_session, paging
+from web.diff import compare_texts
+from web.render import page
+from web.search import SearchQuery, search_versions
+from web.timeline import timeline_chart
+from web.topics import topic_index
+
+router = APIRouter(include_in_schema=False)
+
+
+def document_or_404(session: Session, slug: str) -> Document:
+    """The document ``slug``, or a 404 naming it."""
+    document = catalog.get_document(session, slug)
+    if document is None:
+        raise HTTPException(404, f"no document {slug!r}")
+    return document
+
+
+@router.get("/")
+def home(request: Request, session: Session = Depends(get_session)):
+    """Every platform with its counts and timeline, and the latest changes."""
+    platforms, _ = catalog.list_platforms(session, 500, 0)
+    counts = history.change_counts(session, Platform.slug)
+    recent, _ = history.list_changes(session, history.ChangeFilter(min_significance="minor"), 15, 0)
+    return page(request, "home.html", platforms=platforms, counts=counts, recent=recent,
+                chart=timeline_chart(history.significance_by_month(session, history.ChangeFilter())))
+
+
+@router.get("/platforms/{slug}")
+def platform_page(request: Request, slug: str, session: Session = Depends(get_session)):
+    """One platform: its documents with last change and counts, and its governance timeline."""
+    platform = catalog.get_platform(session, slug)
+    if platform is None:
+        raise HTTPException(404, f"no platform {slug!r}")
+    documents, _ = catalog.list_documents(session, 1000, 0, platform=slug)
+    where = history.ChangeFilter(platform=slug)
+    return page(request, "platform.html", platform=platform, documents=documents,
+                counts=history.change_counts(session, Document.slug, where),
+                latest=history.latest_changes(session, [d.id for d in documents]),
+                chart=timeline_chart(history.significance_by_month(session, where)))
+
+
+@router.get("/documents/{slug}")
+def document_page(request: Request, slug: str, cosmetic: bool = False, session: Session = Depends(get_session),
+                  paged: Paging = Depends(paging)):
+    """One document: sources and their health, version timeline, current text, links to any diff."""
+    document = document_or_404(session, slug)
+    versions, total = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset)
+    current = history.version_at(session, document.id, None)
+    return page(request, "document.html", document=document, versions=versions, total=total, paged=paged,
+                cosmetic=cosmetic, hidden=0 if cosmetic else history.count_cosmetic(session, document.id),
+                sources=catalog.source_health(session, document), current=current,
+                change=history.change_of_version(session, current.id) if current else None,
+                topics=topic_index())
+
+
+@router.get("/documents/{slug}/versions/{seq}")
+def version_page(request: Request, slug: str, seq: int, session: Session = Depends(get_session)):
+    """One version's text, with its chain hash, snapshots and the change that introduced it."""
+    document = document_or_404(session, slug)
+    version = history.version_at(session, document.id, seq)
+    if version is None:
+        raise HTTPException(404, f"{slug} has no version {seq}")
+    return page(request, "version.html", document=document, version=version,
+                change=history.change_of_version(session, version.id),
+                snapshots=history.version_snapshots(session, version.id), latest=history.version_at(session, document.id, None))
+
+
+@router.get("/documents/{slug}/diff")
+def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="from", ge=1),
+              to_seq: int = Query(..., alias="to", ge=1), view: str = Query("inline", pattern="^(inline|side)$"),
+              session: Session = Depends(get_session)):
+    """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
+    document = document_or_404(session, slug)
+    old, new = history.version_at(session, document.id, from_seq), history.version_at(session, document.id, to_seq)
+    if old is None or new is None:
+        raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
+    change = history.change_of_version(session, new.id) if new.seq == old.seq + 1 else None
+    return page(request, "diff.html", document=document, old=old, new=new, view=view, change=change,
+                comparison=compare_texts(old.text, new.text), topics=topic_index())
+
+
+@router.get("/changes")
+def changes_page(request: Request, platform: str | None = None, document: str | None = None,
+                 topic: str | None = None, min_significance: str | None = Query(None, pattern="^(cosmetic|minor|substantive)$"),
+                 since: date | None = None, until: date | None = None,
+                 session: Session = Depends(get_session), paged: Paging = Depends(paging)):
+    """Every change, newest first, filtered like ``policywatch changes list``."""
+    where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
+                                 until=day_end(until), min_significance=min_significance)
+    rows, total = history.list_changes(session, where, paged.limit, paged.offset)
+    return page(request, "changes.html", changes=rows, total=total, paged=paged, where=where,
+                significances=SIGNIFICANCES, topics=topic_index())
+
+
+@router.get("/changes/{change_id}")
+def change_page(request: Request, change_id: int, session: Session = Depends(get_session)):
+    """One change, as alerts link to it: summary, topics, regulations, sections and the redline."""
+    change = history.get_change(session, change_id)
+    if change is None:
+        raise HTTPException(404, f"no change {change_id}")
+    old, new = (history.version_at(session, change.document_id, seq) for seq in (change.from_seq, change.to_seq))
+    return page(request, "change.html", change=change, details=change.details or {}, topics=topic_index(),
+                comparison=compare_texts(old.text, new.text))
+
+
+@router.get("/search")
+def search_page(request: Request, q: str = "", platform: str | None = None, terms_type: str | None = None,
+                topic: str | None = None, since: date | None = None, until: date | None = None,
+                session: Session = Depends(get_session), paged: Paging = Depends(paging)):
+    """Full-text search over every version, with highlighted matches and filters."""
+    query = SearchQuery(q=q, platform=platform or None, terms_type=terms_type or None, topic=topic or None,
+                        since=day_start(since), until=day_end(until))
+    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset)
+    platforms, _ = catalog.list_platforms(session, 500, 0)
+    return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged,
+                platforms=platforms, terms_types=catalog.terms_types(session), topics=topic_index())
+
+
+@router.get("/compare")
+def compare_page(request: Request, topic: str | None = None, session: Session = Depends(get_session)):
+    """Pick a topic; see per platform the current clauses that match it and when each last changed."""
+    topics = topic_index()
+    if topic and topic not in topics:
+        raise HTTPException(404, f"no topic {topic!r}")
+    return page(request, "compare.html", topic=topics.get(topic), topics=topics,
+                platforms=compare_topic(session, topics[topic]) if topic else [])

@@ -1,0 +1,47 @@
+"""Server-side rendering: the Jinja2 environment (autoescaped: page content is untrusted) and helpers."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from web.security import CSRF_FIELD, set_csrf_cookie
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def templates() -> Jinja2Templates:
+    """The page and feed templates, HTML and XML autoescaped."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"], default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = when
+    env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
+    env.globals["CSRF_FIELD"] = CSRF_FIELD
+    return Jinja2Templates(env=env)
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp as analysts read it: UTC, to the minute."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def page(request: Request, name: str, status_code: int = 200, **context):
+    """Render template ``name`` with ``context``; forms get a CSRF token and its cookie."""
+    csrf = request.app.state.csrf
+    context.update(request=request, csrf_token=csrf.form_token(request), query=query_with(request))
+    response = request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def query_with(request: Request):
+    """A function giving this page's query string with some parameters replaced (None drops one)."""
+    def build(**changes) -> str:
+        params = {k: v for k, v in request.query_params.items() if k not in changes}
+        params.update({k: v for k, v in changes.items() if v is not None})
+        return "?" + urlencode(params) if params else "?"
+    return build

@@ -1,0 +1,100 @@
+"""Defences of the web layer: security headers, signed double-submit CSRF tokens, a per-IP rate
+limit on subscribing, and the operator bearer token."""
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.middleware.base import BaseHTTPMiddleware
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+RAW_CSP = "default-src 'none'; sandbox"
+CSRF_COOKIE = "policywatch_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds a strict CSP (unless a route set its own) and the usual hardening headers to every response."""
+
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+
+class Csrf:
+    """Signed double-submit tokens: a random value in a cookie, its signature in each form."""
+
+    def __init__(self, key: str) -> None:
+        self.serializer = URLSafeSerializer(key, salt="policywatch.csrf")
+
+    def cookie_value(self, request: Request) -> str:
+        """The browser's CSRF cookie value, or a fresh one (the page response then sets it)."""
+        value = request.cookies.get(CSRF_COOKIE)
+        if not value:
+            value = request.state.new_csrf = secrets.token_urlsafe(24)
+        return value
+
+    def form_token(self, request: Request) -> str:
+        """The token a form on this page carries."""
+        return self.serializer.dumps(self.cookie_value(request))
+
+    def check(self, request: Request, token: str | None) -> None:
+        """Refuse (403) a form whose token is missing, forged, or not for this browser's cookie."""
+        cookie = request.cookies.get(CSRF_COOKIE)
+        try:
+            signed = self.serializer.loads(token or "")
+        except BadSignature:
+            signed = None
+        if not cookie or not signed or not hmac.compare_digest(str(signed), cookie):
+            raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+
+
+def set_csrf_cookie(request: Request, response) -> None:
+    """Set the CSRF cookie on ``response`` when this request minted a new one."""
+    value = getattr(request.state, "new_csrf", None)
+    if value:
+        response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+
+
+class RateLimit:
+    """At most ``limit`` hits per client address in a sliding ``window`` of seconds, kept in memory
+    (per process: run one web process per host, or put a shared limit in front of several)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self.hits: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, client: str) -> None:
+        """Count one hit of ``client``; refuse (429) one over the limit."""
+        now = time.monotonic()
+        with self.lock:
+            recent = self.hits.setdefault(client, deque())
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= self.limit:
+                raise HTTPException(429, "too many subscription requests from this address; try again later",
+                                    headers={"Retry-After": str(int(self.window - (now - recent[0])) + 1)})
+            recent.append(now)
+            if len(self.hits) > 100_000:  # bound memory: forget addresses idle for a whole window
+                self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
+
+
+def require_operator(request: Request) -> None:
+    """Let through a request bearing the operator token; 401 for a wrong one. Operator routes are not
+    mounted at all when no token is configured."""
+    token = request.app.state.settings.operator_token
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+        raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,163 @@
+"""Subscription pages: thin wrappers over ``alerts.subscribers`` (double opt-in, signed links).
+
+The subscribe form is rate-limited per client address and CSRF-protected; its answer never says
+whether an address was already known. Confirmation and preference forms carry CSRF tokens too. The
+unsubscribe POST needs none: the signed token in its URL is the proof, and RFC 8058 one-click
+unsubscribes come from mail providers without cookies.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from alerts import subscribers
+from alerts.tokens import TokenError
+from store.db import transaction
+from store.models import Document, Platform
+from store.models.history import SIGNIFICANCES
+from web import catalog
+from web.deps import get_session
+from web.render import page
+from web.security import CSRF_FIELD
+from web.topics import topic_index
+
+router = APIRouter(include_in_schema=False)
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Refuse a form without a valid CSRF token for this browser."""
+    request.app.state.csrf.check(request, token)
+
+
+def link_error(request: Request, exc: Exception):
+    """The page shown for a forged, expired or stale link."""
+    return page(request, "message.html", status_code=400, title="This link does not work", message=str(exc))
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request, platform: str | None = None, document: str | None = None,
+                   session: Session = Depends(get_session)):
+    """The subscribe form (double opt-in)."""
+    platforms, _ = catalog.list_platforms(session, 500, 0)
+    return page(request, "subscribe.html", platforms=platforms, platform=platform, document=document,
+                significances=SIGNIFICANCES, error=None)
+
+
+@router.post("/subscribe")
+def subscribe(request: Request, email: str = Form(..., max_length=320), platform: str = Form(""),
+              document: str = Form(""), min_significance: str = Form("substantive"),
+              csrf_token: str = Form("", alias=CSRF_FIELD)):
+    """Record a pending subscription and queue its confirmation email."""
+    check_csrf(request, csrf_token)
+    request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
+    try:
+        with transaction(request.app.state.engine) as session:
+            subscribers.subscribe(session, email, platform=platform or None, document=document or None,
+                                  min_significance=min_significance)
+    except subscribers.SubscriberError as exc:
+        with Session(request.app.state.engine) as session:
+            platforms, _ = catalog.list_platforms(session, 500, 0)
+        return page(request, "subscribe.html", status_code=400, platforms=platforms, platform=platform,
+                    document=document, significances=SIGNIFICANCES, error=str(exc))
+    return page(request, "message.html", title="Check your inbox",
+                message="If the address can receive mail, a confirmation link is on its way. "
+                        "Nothing else is sent until you confirm.")
+
+
+@router.get("/confirm/{token}")
+def confirm_form(request: Request, token: str, session: Session = Depends(get_session)):
+    """A button that confirms (a GET never changes anything, so link scanners cannot confirm)."""
+    try:
+        subscriber = subscribers.subscriber_for(session, "confirm", token)
+    except TokenError as exc:
+        return link_error(request, exc)
+    return page(request, "confirm.html", token=token, email=subscribers.mask_email(subscriber.email))
+
+
+@router.post("/confirm/{token}")
+def confirm(request: Request, token: str, csrf_token: str = Form("", alias=CSRF_FIELD)):
+    """Confirm the subscription the link was sent for."""
+    check_csrf(request, csrf_token)
+    try:
+        with transaction(request.app.state.engine) as session:
+            subscriber = subscribers.confirm(session, token)
+            masked = subscribers.mask_email(subscriber.email)
+    except TokenError as exc:
+        return link_error(request, exc)
+    return page(request, "message.html", title="Subscription confirmed",
+                message=f"{masked} will now get policy changes by email. Every email has a link to stop them.")
+
+
+@router.get("/unsubscribe/{token}")
+def unsubscribe_form(request: Request, token: str, session: Session = Depends(get_session)):
+    """A button that unsubscribes (one click)."""
+    try:
+        subscriber = subscribers.subscriber_for(session, "unsubscribe", token)
+    except TokenError as exc:
+        return link_error(request, exc)
+    return page(request, "unsubscribe.html", token=token, email=subscribers.mask_email(subscriber.email),
+                already=subscriber.status == "unsubscribed")
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, token: str, one_click: str = Form("", alias="List-Unsubscribe")):
+    """Unsubscribe: the page's button and RFC 8058 one-click POSTs (``List-Unsubscribe=One-Click``)."""
+    if one_click != "One-Click":
+        raise HTTPException(400, "expected the form field List-Unsubscribe=One-Click")
+    try:
+        with transaction(request.app.state.engine) as session:
+            subscriber = subscribers.unsubscribe(session, token)
+            masked = subscribers.mask_email(subscriber.email)
+    except TokenError as exc:
+        return link_error(request, exc)
+    return page(request, "message.html", title="Unsubscribed", message=f"{masked} will get no more emails.")
+
+
+@router.get("/preferences/{token}")
+def preferences(request: Request, token: str, session: Session = Depends(get_session)):
+    """The subscriber's subscriptions with their filters, each editable or removable."""
+    try:
+        subscriber = subscribers.subscriber_for(session, "preferences", token)
+    except TokenError as exc:
+        return link_error(request, exc)
+    return page(request, "preferences.html", token=token, subscriber=subscriber,
+                email=subscribers.mask_email(subscriber.email), significances=SIGNIFICANCES,
+                topics=topic_index(), names=_target_names(session, subscriber), saved=request.query_params.get("saved"))
+
+
+@router.post("/preferences/{token}")
+async def update_preferences(request: Request, token: str):
+    """Save one subscription's filters, or remove it."""
+    form = await request.form()
+    check_csrf(request, str(form.get(CSRF_FIELD, "")))
+    try:
+        subscription_id = int(str(form.get("subscription_id", "")))
+    except ValueError:
+        raise HTTPException(400, "subscription_id must be a number") from None
+    try:
+        with transaction(request.app.state.engine) as session:
+            if form.get("action") == "remove":
+                subscribers.remove_subscription(session, token, subscription_id)
+            else:
+                subscribers.update_subscription(
+                    session, token, subscription_id, topics=[str(t) for t in form.getlist("topics")],
+                    min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
+                    min_significance_digest=str(form.get("min_significance_digest") or "minor"))
+    except TokenError as exc:
+        return link_error(request, exc)
+    except subscribers.SubscriberError as exc:
+        return page(request, "message.html", status_code=400, title="Not saved", message=str(exc))
+    return RedirectResponse(f"/preferences/{token}?saved=1", status_code=303)
+
+
+def _target_names(session: Session, subscriber) -> dict[int, str]:
+    """What each subscription follows, in words, by subscription id."""
+    names = {}
+    for subscription in subscriber.subscriptions:
+        if subscription.document_id:
+            document = session.get(Document, subscription.document_id)
+            names[subscription.id] = f"{document.platform.name}: {document.title}"
+        else:
+            names[subscription.id] = session.get(Platform, subscription.platform_id).name
+    return names

@@ -1,0 +1,56 @@
+"""The governance timeline: changes per month, stacked by significance, drawn as inline SVG."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store.models.history import SIGNIFICANCES
+
+HEIGHT, BAR, GAP = 80, 14, 4
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One month's stacked bar: its label, x position and (significance, count, y, height) segments."""
+
+    month: str
+    x: int
+    total: int
+    segments: list[tuple[str, int, float, float]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Bars, the chart's size and its busiest month, ready for ``_timeline.html``."""
+
+    bars: list[Bar]
+    width: int
+    height: int
+    peak: int
+
+
+def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
+    """A chart of ``months`` ("YYYY-MM" -> counts by significance), with empty months filled in; None if empty."""
+    if not months:
+        return None
+    labels = _month_range(min(months), max(months))
+    peak = max(sum(counts.values()) for counts in months.values()) or 1
+    bars = []
+    for i, month in enumerate(labels):
+        counts, y, segments = months.get(month, {}), float(HEIGHT), []
+        for significance in SIGNIFICANCES:
+            count = counts.get(significance, 0)
+            if count:
+                height = max(HEIGHT * count / peak, 1.0)
+                y -= height
+                segments.append((significance, count, round(y, 1), round(height, 1)))
+        bars.append(Bar(month, i * (BAR + GAP), sum(counts.values()), segments))
+    return Chart(bars, len(bars) * (BAR + GAP), HEIGHT, peak)
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    year, month = map(int, first.split("-"))
+    labels = []
+    while f"{year:04d}-{month:02d}" <= last:
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return labels
