@@ -42,9 +42,25 @@ def test_near_identical_snapshots_are_stored_as_small_deltas_and_read_back_exact
             snapshot = session.get(Snapshot, snapshot.id)
             assert hashlib.sha256(read_snapshot(session, snapshot)).hexdigest() == snapshot.sha256
             assert read_snapshot(session, snapshot) == body
-        deltas = [session.get(Snapshot, s.id) for s in stored[1:]]
-        assert all(d.codec == "zstd-dict" and d.depth == 1 for d in deltas)
-        assert max(len(d.data) for d in deltas) * 20 < len(session.get(Snapshot, stored[0].id).data)
+        older = [session.get(Snapshot, s.id) for s in stored[:-1]]
+        newest = session.get(Snapshot, stored[-1].id)
+        assert newest.codec == "zstd" and all(s.codec == "zstd-dict" for s in older)
+        assert max(len(s.data) for s in older) * 20 < len(newest.data)
+
+
+def test_reads_walk_a_bounded_number_of_deltas(engine, monkeypatch):
+    import store.snapshots as snapshots
+
+    monkeypatch.setattr(snapshots, "GROUP", 3)
+    bodies = [page(2, noise=str(i)) for i in range(7)]
+    with transaction(engine) as session:
+        source = make_document(session).sources[0]
+        stored = [put_snapshot(session, source.id, Fetched(source.url, body))[0] for body in bodies]
+    with transaction(engine) as session:
+        codecs = [session.get(Snapshot, s.id).codec for s in stored]
+        # positions 2 and 5 close their group and stay whole, as does the newest
+        assert codecs == ["zstd-dict", "zstd-dict", "zstd", "zstd-dict", "zstd-dict", "zstd", "zstd"]
+        assert [read_snapshot(session, session.get(Snapshot, s.id)) for s in stored] == bodies
 
 
 def test_a_version_is_recorded_only_when_the_text_changes(engine):

@@ -28,7 +28,8 @@ class Snapshot(Base):
     """Raw bytes of a fetched source, stored once per SHA-256, compressed.
 
     ``codec`` says how ``data`` decodes: ``zstd`` alone, or ``zstd-dict`` with the decoded bytes of
-    ``base_id`` as dictionary. ``depth`` counts the bases to walk, so reads stay bounded.
+    the newer snapshot ``base_id`` as dictionary (see ``store.snapshots``); ``depth`` is the
+    snapshot's position in its source's group, which bounds how many deltas a read walks.
     """
 
     __tablename__ = "snapshot"

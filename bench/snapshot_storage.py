@@ -1,0 +1,80 @@
+"""Compact history: store every snapshot of a replay corpus through ``store.snapshots.put_snapshot``
+in a fresh SQLite file, in crawl order per source, then report the file size, the compression
+ratio and the read time of the oldest snapshot, and check a sample reads back byte-exact.
+
+    python bench/snapshot_storage.py ../shared/corpus/genai-dev [--db /tmp/snapshots.db]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import tarfile
+import tempfile
+import time
+
+import zstandard
+from sqlalchemy import func, select
+
+from store.db import make_engine, transaction
+from store.models import Base, Snapshot
+from store.snapshots import Fetched, put_snapshot, read_snapshot
+from tests.factories import make_document
+
+
+def blobs(corpus: str) -> dict[str, bytes]:
+    """sha256 -> bytes for every blob of the corpus."""
+    out: dict[str, bytes] = {}
+    with open(os.path.join(corpus, "blobs.tar.zst"), "rb") as raw:
+        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw)
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                if member.isfile():
+                    out[os.path.basename(member.name)] = tar.extractfile(member).read()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("corpus")
+    parser.add_argument("--db", default=os.path.join(tempfile.mkdtemp(), "snapshots.db"))
+    args = parser.parse_args()
+    manifest = json.load(open(os.path.join(args.corpus, "manifest.json")))
+    data = blobs(args.corpus)
+    engine = make_engine(f"sqlite:///{args.db}")
+    Base.metadata.create_all(engine)
+    raw_bytes = stored = 0
+    started = time.perf_counter()
+    for n, doc in enumerate(manifest["documents"]):
+        with transaction(engine) as session:
+            source = make_document(session, slug=f"doc-{n}", urls=(doc["url"],)).sources[0]
+            for snap in doc["snapshots"]:
+                body = data[snap["blob"]]
+                _, new = put_snapshot(session, source.id, Fetched(doc["url"], body, "text/html"))
+                raw_bytes += len(body) if new else 0
+                stored += new
+    elapsed = time.perf_counter() - started
+    engine.dispose()  # checkpoints the WAL into the file
+    size = os.path.getsize(args.db)
+    print(f"{stored} distinct snapshots, {raw_bytes / 1e6:.1f} MB raw -> {size / 1e6:.2f} MB SQLite file "
+          f"(ratio {raw_bytes / size:.0f}:1), stored in {elapsed:.1f} s ({elapsed / stored * 1000:.1f} ms each)")
+    with transaction(engine) as session:
+        oldest = session.scalar(select(Snapshot).order_by(Snapshot.id).limit(1))
+        deepest = session.scalar(select(func.max(Snapshot.depth)))
+        t0 = time.perf_counter()
+        read_snapshot(session, oldest)
+        print(f"oldest snapshot read in {(time.perf_counter() - t0) * 1000:.2f} ms; deepest chain {deepest}")
+        ids = session.scalars(select(Snapshot.id)).all()
+        sample = random.Random(0).sample(ids, min(200, len(ids)))
+        t0 = time.perf_counter()
+        for snapshot_id in sample:
+            snapshot = session.get(Snapshot, snapshot_id)
+            assert hashlib.sha256(read_snapshot(session, snapshot)).hexdigest() == snapshot.sha256
+        per_read = (time.perf_counter() - t0) / len(sample) * 1000
+        print(f"{len(sample)} random snapshots read back byte-exact, {per_read:.2f} ms each")
+
+
+if __name__ == "__main__":
+    main()
