@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from cssselect import SelectorError
 from lxml import etree, html
-from lxml.cssselect import CSSSelector
-from w3lib.encoding import html_to_unicode
+from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
 from crawler import blocked, ranges
-from crawler.digest import walk
+from crawler.digest import digest_region
 from crawler.main_content import main_content
 from crawler.markdown import to_markdown
 from crawler.normalize import normalize_markdown
@@ -70,7 +70,7 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
         roots = _select(doc, select)
     except ExtractionError as exc:
         raise ExtractionError(blocked.short_page_reason(doc) or exc.reason) from None
-    found = walk(roots)
+    found = digest_region(roots)
     if len(found.text) <= blocked.SHORT_PAGE:
         reason = blocked.short_page_reason(doc)
         if reason:
@@ -78,23 +78,29 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
     if not found.text:
         raise ExtractionError("extraction is empty" if select else "no main content found")
 
-    def render() -> str:
-        for element in found.dropped:
-            element.drop_tree()
-        return to_markdown(roots)
-
-    return Region(found.digest, render)
+    return Region(found.digest, lambda: to_markdown(roots))
 
 
 def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
-    _, text = html_to_unicode(content_type, body)
     try:
-        doc = html.document_fromstring(text, base_url=url)
+        doc = html.document_fromstring(body, parser=_parser(_encoding(body, content_type)), base_url=url)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"body is not parseable HTML ({exc})") from None
     if doc.find("body") is None and not len(doc):
         raise ExtractionError("body is not parseable HTML (no elements)")
     return doc
+
+
+def _encoding(body: bytes, content_type: str | None) -> str:
+    """The body's encoding: byte order mark, then HTTP header, then ``<meta>``, else UTF-8 (as browsers guess today)."""
+    bom, _ = read_bom(body)
+    encoding = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body) or "utf-8"
+    return resolve_encoding(encoding) or "utf-8"
+
+
+@functools.cache
+def _parser(encoding: str) -> html.HTMLParser:
+    return html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
 
 
 def _pdf_region(body: bytes) -> Region:
@@ -148,10 +154,23 @@ def _query(doc: html.HtmlElement, css: str) -> list[html.HtmlElement]:
     return _compiled(css)(doc)
 
 
+class _Translator(LxmlHTMLTranslator):
+    """cssselect's HTML translation, with a plain substring test put before the exact class-token
+    test: libxml2 stops at the first false ``and``, and the token test is slow on long class lists."""
+
+    def xpath_attrib_includes(self, xpath, name, value):  # noqa: D102 - cssselect's hook
+        if value and not any(space in value for space in " \t\n\r\f"):
+            xpath.add_condition(f"{name} and contains({name}, {self.xpath_literal(value)}) and "
+                                f"contains(concat(' ', normalize-space({name}), ' '), {self.xpath_literal(f' {value} ')})")
+        else:
+            xpath.add_condition("0")
+        return xpath
+
+
 @functools.lru_cache(maxsize=512)
 def _compiled(css: str) -> CSSSelector:
     try:
-        return CSSSelector(css, translator="html")
+        return CSSSelector(css, translator=_Translator())
     except SelectorError as exc:
         raise ExtractionError(f"selector {css!r} is not valid CSS ({exc})") from None
 

@@ -21,8 +21,9 @@ INVISIBLE = "".join(
 SPACES = "".join(
     chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Zs" and c != 0x20
 )
-_TRANSLATION = str.maketrans({**{c: None for c in INVISIBLE}, **{c: " " for c in SPACES},
-                              "\r": "\n", "\u2028": "\n", "\u2029": "\n"})
+_INVISIBLE = re.compile(f"[{re.escape(INVISIBLE)}]+")
+_SPACE = re.compile(f"[{re.escape(SPACES)}]")
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 
 _INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
@@ -33,7 +34,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 def clean_characters(text: str) -> str:
     """``text`` in NFC with invisible characters removed and every space separator made a space."""
-    text = text.translate(_TRANSLATION)
+    text = _LINE_BREAK.sub("\n", _SPACE.sub(" ", _INVISIBLE.sub("", text)))
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 

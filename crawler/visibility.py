@@ -1,38 +1,61 @@
 """What in a page is never content: scripts, styles, embedded objects, form controls, images,
-hidden and screen-reader-only elements, and cookie-consent banners. General rules only.
+comments, hidden and screen-reader-only elements, and cookie-consent banners. General rules only.
 
-The digest and the Markdown both skip exactly the elements ``is_dropped`` names, which is what
-makes "same digest, same Markdown" hold.
+``prune`` removes them from a region in place (keeping the text that follows each), with every
+attribute the Markdown does not show, before both the digest and the Markdown are made from the
+same tree: that is what makes "same digest, same Markdown" hold.
 """
 from __future__ import annotations
 
 import re
 
-from lxml import html
+from lxml import etree, html
 
-DROPPED_TAGS = frozenset({
+DROPPED_TAGS = (
     "script", "style", "noscript", "template", "link", "meta", "head", "svg", "canvas", "iframe",
     "object", "embed", "img", "picture", "video", "audio", "source", "track", "map", "select",
     "option", "datalist", "input", "textarea",
+)
+SCREEN_READER_ONLY = frozenset({
+    "sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text", "screen-reader-only", "a11y-hidden",
+    "assistive-text", "u-visually-hidden", "hidden-visually",
 })
-_SCREEN_READER_ONLY = re.compile(
-    r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text|screen-reader-only|"
-    r"a11y-hidden|assistive-text|u-visually-hidden|hidden-visually)(?:\s|$)")
-_CONSENT = re.compile(
+CONSENT = re.compile(
     r"cookie[-_]?(?:banner|consent|notice|bar|popup|confirm|dialog|layer|law)|"
-    r"consent[-_]?(?:banner|manager|dialog|popup|bar)|onetrust|cookiebot|usercentrics|didomi|truste-consent",
-    re.IGNORECASE)
+    r"consent[-_]?(?:banner|manager|dialog|popup|bar)|onetrust|cookiebot|usercentrics|didomi|truste-consent")
+#: Attributes the Markdown shows (an ordered list's start, a cell's colspan); every other one is dropped.
+SHOWN_ATTRIBUTES = ("start", "colspan")
+_SCREEN_READER_HINTS = ("sr-", "visually", "screen-reader", "a11y", "assistive")
+_CONSENT_HINTS = ("ookie", "onsent", "onetrust", "usercentrics", "didomi")  # cheap, case-tolerant pre-test
 
 
-def is_dropped(element: html.HtmlElement) -> bool:
-    """Whether ``element`` (with everything inside it, but not its tail) is never content."""
-    tag = element.tag
-    if not isinstance(tag, str):  # comment or processing instruction
+def prune(root: html.HtmlElement) -> None:
+    """Remove from ``root`` (not ``root`` itself) every element that is never content, keeping the
+    text that follows each, and every attribute except ``SHOWN_ATTRIBUTES``."""
+    etree.strip_tags(root, etree.Comment, etree.ProcessingInstruction)
+    doomed = [element for element in root.iter(*DROPPED_TAGS) if element is not root]
+    for element in root.iter():
+        attributes = element.attrib
+        if not attributes:
+            continue
+        classes, identifier = attributes.get("class"), attributes.get("id")
+        if "hidden" in attributes or (classes and _hidden_by_class(classes)) or \
+                (identifier and _consent(identifier)):
+            doomed.append(element)
+        kept = [(name, attributes[name]) for name in SHOWN_ATTRIBUTES if name in attributes]
+        attributes.clear()
+        if kept:
+            attributes.update(kept)
+    for element in doomed:
+        if element is not root and element.getparent() is not None:
+            element.drop_tree()
+
+
+def _hidden_by_class(classes: str) -> bool:
+    if any(hint in classes for hint in _SCREEN_READER_HINTS) and not SCREEN_READER_ONLY.isdisjoint(classes.split()):
         return True
-    if tag in DROPPED_TAGS or element.get("hidden") is not None:
-        return True
-    classes = element.get("class")
-    if classes and (_SCREEN_READER_ONLY.search(classes) or _CONSENT.search(classes)):
-        return True
-    identifier = element.get("id")
-    return bool(identifier and _CONSENT.search(identifier))
+    return _consent(classes)
+
+
+def _consent(name: str) -> bool:
+    return any(hint in name for hint in _CONSENT_HINTS) and CONSENT.search(name.lower()) is not None
