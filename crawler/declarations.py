@@ -1,0 +1,318 @@
+"""The sources file: what to watch, validated, loaded into the store and written back out.
+
+A sources file (YAML, or JSON, which is valid YAML) lists platforms, their documents and the
+sources each document combines. ``read_declarations`` validates it and raises DeclarationError
+naming the file, the platform/document and the field; ``load_declarations`` brings the catalog
+in line with it; ``dump_declarations`` is the reverse, for ``policywatch sources export``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from store.models import Document, Platform, Source
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+RANGE_KEYS = ({"startBefore", "startAfter"}, {"endBefore", "endAfter"})
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class DeclarationError(Exception):
+    """A sources file that cannot be used: names the file, where in it, and what is wrong."""
+
+
+def parse_schedule(text: str) -> int:
+    """Seconds in a schedule such as ``30m``, ``6h`` or ``1d``; ValueError when malformed."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", str(text))
+    if not match or int(match[1]) == 0:
+        raise ValueError(f"schedule {text!r} is not a positive duration such as 30m, 6h or 1d")
+    return int(match[1]) * UNITS[match[2]]
+
+
+def format_schedule(seconds: int) -> str:
+    """The shortest schedule text for ``seconds`` (inverse of parse_schedule)."""
+    for unit, size in sorted(UNITS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _check_selector(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("a CSS selector must not be empty")
+        return value
+    if isinstance(value, dict):
+        keys = set(value)
+        starts, ends = (keys & group for group in RANGE_KEYS)
+        if len(starts) != 1 or len(ends) != 1 or keys - starts - ends:
+            raise ValueError(f"a range selector needs one of startBefore/startAfter and one of endBefore/endAfter, got {sorted(keys)}")
+        if not all(isinstance(v, str) and v.strip() for v in value.values()):
+            raise ValueError("range selector values must be CSS selectors")
+        return value
+    raise ValueError(f"a selector is a CSS string or a range object, got {type(value).__name__}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SourceDecl(_Strict):
+    """One page of a document."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    select: list[str | dict] = []
+    remove: list[str | dict] = []
+    fetcher: Literal["http", "browser"] = "http"
+    robots: bool = True
+
+    @field_validator("select", "remove", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, dict)) else value
+
+    @field_validator("select", "remove")
+    @classmethod
+    def _selectors(cls, value: list) -> list:
+        return [_check_selector(item) for item in value]
+
+
+class DocumentDecl(_Strict):
+    """One policy: either one page (url, select…) or several pages in order (sources)."""
+
+    slug: str = Field(pattern=SLUG, max_length=120)
+    title: str = Field(min_length=1, max_length=300)
+    type: str = Field(min_length=1, max_length=120)
+    schedule: str | None = None
+    ignore: list[str] = []
+    sources: list[SourceDecl] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_source(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "url" in data:
+            data = dict(data)
+            if data.get("sources"):
+                raise ValueError("give either url (one page) or sources (several pages), not both")
+            page = {key: data.pop(key) for key in ("url", "select", "remove", "fetcher", "robots") if key in data}
+            data["sources"] = [page]
+        return data
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
+
+    @field_validator("ignore")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"ignore pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _some_source(self) -> DocumentDecl:
+        if not self.sources:
+            raise ValueError("a document needs a url or a list of sources")
+        return self
+
+
+class PlatformDecl(_Strict):
+    """A vendor and the documents watched for it."""
+
+    slug: str = Field(pattern=SLUG, max_length=80)
+    name: str = Field(min_length=1, max_length=200)
+    documents: list[DocumentDecl] = []
+
+
+class SourcesFile(_Strict):
+    """A whole sources file."""
+
+    platforms: list[PlatformDecl]
+
+    @model_validator(mode="after")
+    def _unique_slugs(self) -> SourcesFile:
+        for kind, slugs in (("platform", [p.slug for p in self.platforms]),
+                            ("document", [d.slug for p in self.platforms for d in p.documents])):
+            seen = set()
+            for slug in slugs:
+                if slug in seen:
+                    raise ValueError(f"{kind} slug {slug!r} is declared twice")
+                seen.add(slug)
+        return self
+
+
+def read_declarations(path: str | Path) -> SourcesFile:
+    """The validated sources file at ``path``; DeclarationError names file, place and field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeclarationError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{path}: not valid YAML: {exc}") from None
+    return parse_declarations(data, str(path))
+
+
+def parse_declarations(data: Any, origin: str) -> SourcesFile:
+    """Validate already-parsed data; ``origin`` names it in errors."""
+    try:
+        return SourcesFile.model_validate(data)
+    except ValidationError as exc:
+        raise DeclarationError("\n".join(f"{origin}: {_where(data, error['loc'])}: {error['msg']}"
+                                         for error in exc.errors())) from None
+
+
+def _where(data: Any, loc: tuple) -> str:
+    """``platform acme, document acme-aup, sources[0].url`` from a pydantic error location."""
+    parts: list[str] = []
+    node, keys = data, list(loc)
+    while keys:
+        key = keys.pop(0)
+        if key in ("platforms", "documents") and keys and isinstance(keys[0], int) and isinstance(node, dict):
+            index = keys.pop(0)
+            items = node.get(key) or []
+            node = items[index] if index < len(items) else {}
+            slug = node.get("slug") if isinstance(node, dict) else None
+            parts.append(f"{key[:-1]} {slug or f'#{index + 1}'}")
+            continue
+        if key == "sources" and isinstance(node, dict) and "sources" not in node and keys and isinstance(keys[0], int):
+            keys.pop(0)  # a one-page document declares its source's fields on the document itself
+            continue
+        if isinstance(key, int) and parts:
+            parts[-1] += f"[{key}]"
+        elif isinstance(key, str) and isinstance(node, dict) and key in node:
+            parts.append(key if not parts or " " in parts[-1] else f"{parts.pop()}.{key}")
+        node = node[key] if isinstance(node, (dict, list)) and _has(node, key) else None
+    return ", ".join(parts) or "top level"
+
+
+def _has(node: dict | list, key: Any) -> bool:
+    return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
+
+
+@dataclass
+class LoadReport:
+    """What loading a sources file changed."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.deactivated)} deactivated"
+
+
+def load_declarations(session: Session, declared: SourcesFile, deactivate_missing: bool = True) -> LoadReport:
+    """Bring the catalog in line with ``declared``; documents absent from it are deactivated
+    (never deleted) when ``deactivate_missing``. Loading the same file twice changes nothing."""
+    report = LoadReport()
+    platforms = {p.slug: p for p in session.scalars(select(Platform))}
+    documents = {d.slug: d for d in session.scalars(select(Document).options(selectinload(Document.sources)))}
+    for platform_decl in declared.platforms:
+        platform = platforms.get(platform_decl.slug) or Platform(slug=platform_decl.slug, name=platform_decl.name)
+        platform.name = platform_decl.name
+        session.add(platform)
+        for decl in platform_decl.documents:
+            document = documents.pop(decl.slug, None)
+            if document is None:
+                document = Document(slug=decl.slug, platform=platform, sources=[])
+                report.created.append(decl.slug)
+                _apply(document, platform, decl)
+                session.add(document)
+            elif _apply(document, platform, decl):
+                report.updated.append(decl.slug)
+    if deactivate_missing:
+        for document in documents.values():
+            if document.active:
+                document.active = False
+                report.deactivated.append(document.slug)
+    session.flush()
+    return report
+
+
+def _apply(document: Document, platform: Platform, decl: DocumentDecl) -> bool:
+    """Set ``document`` from ``decl``; whether anything differed."""
+    wanted = {"platform": platform, "title": decl.title, "terms_type": decl.type, "active": True,
+              "schedule_seconds": parse_schedule(decl.schedule) if decl.schedule else None, "ignore": decl.ignore}
+    changed = _assign(document, wanted)
+    existing = {source.position: source for source in document.sources}
+    for position, page in enumerate(decl.sources):
+        values = {"url": page.url, "select": page.select, "remove": page.remove, "fetcher": page.fetcher,
+                  "robots": page.robots, "active": True}
+        source = existing.pop(position, None)
+        if source is None:
+            document.sources.append(Source(position=position, **values))
+            changed = True
+            continue
+        if source.url != page.url or source.select != page.select or source.remove != page.remove:
+            # another page or region: what was extracted before no longer describes this source
+            source.region_digest, source.text, source.etag, source.last_modified = None, None, None, None
+        changed |= _assign(source, values)
+    for source in existing.values():
+        changed |= _assign(source, {"active": False})
+    return changed
+
+
+def _assign(row: Any, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def dump_declarations(session: Session) -> dict:
+    """The active catalog as sources-file data (the shape ``read_declarations`` accepts)."""
+    platforms = []
+    for platform in session.scalars(select(Platform).order_by(Platform.slug)):
+        documents = [_document_data(d) for d in platform.documents if d.active]
+        if documents:
+            platforms.append({"slug": platform.slug, "name": platform.name, "documents": documents})
+    return {"platforms": platforms}
+
+
+def _document_data(document: Document) -> dict:
+    data: dict[str, Any] = {"slug": document.slug, "title": document.title, "type": document.terms_type}
+    if document.schedule_seconds:
+        data["schedule"] = format_schedule(document.schedule_seconds)
+    if document.ignore:
+        data["ignore"] = list(document.ignore)
+    pages = [_source_data(s) for s in document.sources if s.active]
+    if len(pages) == 1:
+        data.update(pages[0])
+    else:
+        data["sources"] = pages
+    return data
+
+
+def _source_data(source: Source) -> dict:
+    data: dict[str, Any] = {"url": source.url}
+    if source.select:
+        data["select"] = list(source.select)
+    if source.remove:
+        data["remove"] = list(source.remove)
+    if source.fetcher != "http":
+        data["fetcher"] = source.fetcher
+    if not source.robots:
+        data["robots"] = False
+    return data
+
+
+def dump_yaml(data: dict) -> str:
+    """Sources-file data as YAML, keys in declaration order."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)

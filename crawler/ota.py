@@ -1,0 +1,101 @@
+"""Open Terms Archive declarations (``<Service>.json``) read into a sources file.
+
+An OTA service becomes a platform and each of its terms types a document; ``fetch``, ``select``,
+``remove``, ``combine`` (several pages, with shared fields inherited) and ``executeClientScripts``
+(→ fetcher ``browser``) carry over, range selectors included. Named JavaScript ``filters`` cannot
+run here: each is reported as a warning on its document.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler.declarations import DeclarationError, SourcesFile, parse_declarations
+
+PAGE_FIELDS = ("fetch", "select", "remove", "filters", "executeClientScripts")
+
+
+@dataclass
+class OtaImport:
+    """The sources file made from OTA declarations, and what could not be carried over."""
+
+    declarations: SourcesFile
+    warnings: list[str] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """A lowercase slug of ``text``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def declaration_files(path: str | Path) -> list[Path]:
+    """The service declaration files at ``path``: the file itself, or ``*.json`` in the folder
+    (history files left out)."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.json") if not p.name.endswith(".history.json"))
+    return [path]
+
+
+def read_ota(path: str | Path) -> OtaImport:
+    """Read one OTA declaration file or a folder of them; DeclarationError names the file."""
+    platforms, warnings = [], []
+    files = declaration_files(path)
+    if not files:
+        raise DeclarationError(f"{path}: no <Service>.json declarations found")
+    for file in files:
+        try:
+            service = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DeclarationError(f"{file}: cannot read an OTA declaration: {exc}") from None
+        platform, found = _platform(service, file)
+        platforms.append(platform)
+        warnings.extend(found)
+    return OtaImport(parse_declarations({"platforms": platforms}, str(path)), warnings)
+
+
+def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
+    terms = service.get("terms") or service.get("documents") if isinstance(service, dict) else None
+    if not isinstance(terms, dict) or not service.get("name"):
+        raise DeclarationError(f"{file}: an OTA declaration needs a name and terms")
+    platform_slug = slugify(service["name"])
+    documents, warnings = [], []
+    for terms_type, declaration in terms.items():
+        slug = f"{platform_slug}-{slugify(terms_type)}"
+        pages = _pages(declaration)
+        if not pages:
+            raise DeclarationError(f"{file}: {terms_type}: neither fetch nor combine")
+        filters = sorted({name for page in pages for name in _filter_names(page.get("filters"))})
+        if filters:
+            warnings.append(f"{slug}: OTA filters {', '.join(filters)} cannot run here and were left out; "
+                            "add remove selectors or ignore patterns if their noise shows")
+        documents.append({"slug": slug, "title": terms_type, "type": terms_type,
+                          "sources": [_source(page) for page in pages]})
+    return {"slug": platform_slug, "name": service["name"], "documents": documents}, warnings
+
+
+def _pages(declaration: dict) -> list[dict]:
+    if "combine" in declaration:
+        shared = {key: declaration[key] for key in PAGE_FIELDS if key in declaration}
+        return [{**shared, **page} for page in declaration["combine"]]
+    return [declaration] if "fetch" in declaration else []
+
+
+def _filter_names(filters: Any) -> list[str]:
+    names = []
+    for item in filters or []:
+        names.extend(item if isinstance(item, dict) else [item])
+    return [str(name) for name in names]
+
+
+def _source(page: dict) -> dict:
+    source: dict[str, Any] = {"url": page["fetch"]}
+    for key in ("select", "remove"):
+        if page.get(key):
+            source[key] = page[key] if isinstance(page[key], list) else [page[key]]
+    if page.get("executeClientScripts"):
+        source["fetcher"] = "browser"
+    return source

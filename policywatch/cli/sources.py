@@ -1,0 +1,121 @@
+"""``policywatch sources``: load, import, export and list the declared policy sources."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from policywatch.cli.common import open_engine
+
+
+@click.group("sources")
+def command() -> None:
+    """Load, import, export and list the declared policy sources."""
+
+
+@command.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def load(file: Path) -> None:
+    """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
+    from crawler.declarations import DeclarationError, load_declarations, read_declarations
+    from store.db import transaction
+
+    try:
+        declared = read_declarations(file)
+    except DeclarationError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = open_engine()
+    with transaction(engine) as session:
+        report = load_declarations(session, declared)
+    engine.dispose()
+    click.echo(f"{file}: {report.line()}")
+
+
+@command.command("import-ota")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def import_ota(path: Path) -> None:
+    """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
+    from crawler.declarations import DeclarationError, load_declarations
+    from crawler.ota import read_ota
+    from store.db import transaction
+
+    try:
+        imported = read_ota(path)
+    except DeclarationError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = open_engine()
+    with transaction(engine) as session:
+        report = load_declarations(session, imported.declarations, deactivate_missing=False)
+    engine.dispose()
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{path}: {report.line()}")
+
+
+@command.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def export(output: Path | None) -> None:
+    """Write the active sources as a sources file (YAML)."""
+    from crawler.declarations import dump_declarations, dump_yaml
+    from store.db import transaction
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        text = dump_yaml(dump_declarations(session))
+    engine.dispose()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@command.command("list")
+@click.option("--all", "everything", is_flag=True, help="Include inactive documents and sources.")
+def list_(everything: bool) -> None:
+    """Per source: document, URL, last fetch, status, failure reason and version count."""
+    from sqlalchemy import func, select
+
+    from policywatch.settings import get_settings
+    from store.db import transaction
+    from store.models import Document, Source, Version
+
+    broken_after = get_settings().broken_after
+    engine = open_engine()
+    with transaction(engine) as session:
+        counts = dict(session.execute(select(Version.document_id, func.count()).group_by(Version.document_id)).all())
+        query = select(Source, Document).join(Document).order_by(Document.slug, Source.position)
+        if not everything:
+            query = query.where(Document.active, Source.active)
+        rows = [(document.slug, source.url,
+                 source.last_fetched_at.strftime("%Y-%m-%d %H:%M") if source.last_fetched_at else "never",
+                 _status(source, document, broken_after), str(source.consecutive_failures),
+                 str(counts.get(document.id, 0)), source.last_error or "")
+                for source, document in session.execute(query)]
+    engine.dispose()
+    _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
+
+
+def _status(source, document, broken_after: int) -> str:
+    if not (source.active and document.active):
+        return "inactive"
+    if source.consecutive_failures >= broken_after:
+        return "broken"
+    if source.consecutive_failures:
+        return "failing"
+    return "ok" if source.last_fetched_at else "new"
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row, style="red" if row[3] == "broken" else None)
+        Console().print(table)
+        return
+    for row in (header, *rows):
+        click.echo("\t".join(row))

@@ -1,0 +1,58 @@
+"""Open Terms Archive declarations become platforms, documents and sources; what cannot carry
+over (JavaScript filters) is reported per document; the result exports as a sources file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from crawler.declarations import read_declarations
+from store.db import make_engine, transaction
+from store.models import Document
+
+OTA = Path(__file__).parent / "fixtures" / "ota"
+
+
+def test_import_ota_folder_keeps_combine_ranges_and_scripts_and_warns_on_filters(cli, migrated_url, tmp_path):
+    result = cli("sources", "import-ota", str(OTA))
+
+    assert "3 created" in result.output
+    assert "warning: llama-api-privacy-policy: OTA filters removeTrackingIDs cannot run here" in result.output
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        documents = {d.slug: d for d in session.scalars(select(Document))}
+        privacy = documents["llama-api-privacy-policy"]
+        assert privacy.terms_type == "Privacy Policy" and privacy.platform.name == "Llama API"
+        assert [(s.url, s.select, s.remove, s.fetcher) for s in privacy.sources] == [
+            ("https://llama.developer.meta.com/docs/trust/data-commitments",
+             [{"startBefore": "h1", "endAfter": "#end-of-content"}], ['[data-pagelet="LLMDCSideRail"]'], "browser"),
+            ("https://mbasic.facebook.com/privacy/policy/printable/", ["#root"], [".k", ".l", "img"], "browser")]
+        usage = documents["le-chat-acceptable-use-policy"]
+        assert [(s.select, s.fetcher) for s in usage.sources] == [(["div"], "http")]
+    engine.dispose()
+
+    exported = tmp_path / "exported.yaml"
+    cli("sources", "export", "-o", str(exported))
+    declared = read_declarations(exported)
+    aup = next(d for p in declared.platforms for d in p.documents if d.slug == "llama-api-acceptable-use-policy")
+    assert aup.sources[0].select == [{"startAfter": "h1", "endAfter": "#end-of-content"}]
+
+
+def test_importing_one_service_leaves_other_documents_active(cli, load, migrated_url):
+    load("platforms:\n  - slug: acme\n    name: Acme\n    documents:\n      - slug: acme-aup\n        title: AUP\n"
+         "        type: Acceptable Use Policy\n        url: https://acme.test/aup\n")
+
+    assert "1 created, 0 updated, 0 deactivated" in cli("sources", "import-ota", str(OTA / "Le Chat.json")).output
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        assert session.scalars(select(Document.active).where(Document.slug == "acme-aup")).one()
+    engine.dispose()
+
+
+def test_a_declaration_without_terms_is_refused_naming_the_file(cli, tmp_path):
+    bad = tmp_path / "Broken.json"
+    bad.write_text('{"name": "Broken"}')
+
+    result = cli("sources", "import-ota", str(bad), ok=False)
+
+    assert result.exit_code != 0 and f"{bad}: an OTA declaration needs a name and terms" in result.output
