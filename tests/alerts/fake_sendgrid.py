@@ -45,6 +45,7 @@ class FakeSendGrid:
     open_gate: threading.Event = field(default_factory=threading.Event)
     held: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     record_bodies: bool = True
+    hold_from: int | None = None
     accepted_count: int = 0
     personalizations: int = 0
 
@@ -56,12 +57,14 @@ class FakeSendGrid:
         for _ in range(times):
             self.script.append((status, retry_after))
 
-    def hold(self) -> None:
-        """Keep every following request waiting until ``release()``."""
+    def hold(self, after: int = 0) -> None:
+        """Answer ``after`` more requests, then keep every following one waiting until ``release()``."""
+        self.hold_from = len(self.received) + after
         self.open_gate.clear()
 
     def release(self) -> None:
-        """Let held requests get their answers."""
+        """Let held requests get their answers, and stop holding."""
+        self.hold_from = None
         self.open_gate.set()
 
     def wait_for_held(self, timeout: float = 30) -> bool:
@@ -96,10 +99,11 @@ class Handler(BaseHTTPRequestHandler):
         received = Received(self.path, dict(self.headers), body if state.record_bodies else {})
         with state.lock:
             state.received.append(received)
+            held = state.hold_from is not None and len(state.received) > state.hold_from
             status, retry_after = state.script.popleft() if state.script else (202, None)
         if self.headers.get("Authorization") != f"Bearer {API_KEY}":
             status, retry_after = 401, None
-        if not state.open_gate.is_set():
+        if held:
             state.held.release()
             state.open_gate.wait()
             if self.client_gone():

@@ -1,0 +1,166 @@
+"""Subscribers: address validation, tier limits, double opt-in and signed links."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
+
+from alerts import tokens
+from alerts.subscribers import (SubscriberError, confirm, find, mask_email, remove_subscription, subscribe,
+                                subscriber_for, unsubscribe, update_subscription)
+from alerts.tokens import TokenError, make_token
+from policywatch.cli import cli
+from store.db import transaction
+from store.models import Delivery
+from tests.alerts.builders import change, confirmed, document, send_alerts
+
+
+def test_addresses_are_validated_and_normalised(engine):
+    with transaction(engine) as session:
+        document(session)
+        assert subscribe(session, "  Ann@Example.COM ", platform="openai").email == "ann@example.com"
+        assert subscribe(session, "ann@example.com", platform="openai").id == find(session, "ANN@example.com").id
+        with pytest.raises(SubscriberError, match="invalid email address 'n\\*\\*\\*@'"):
+            subscribe(session, "not-an-address@", platform="openai")
+        with pytest.raises(SubscriberError, match="unknown platform 'nobody'"):
+            subscribe(session, "ann@example.com", platform="nobody")
+    assert mask_email("ann@example.com") == "a***@example.com"
+
+
+def test_tier_limits_are_enforced_with_a_clear_message(engine):
+    with transaction(engine) as session:
+        for index in range(12):
+            document(session, f"vendor{index}")
+        subscribe(session, "free@example.com", "free", "vendor0")
+        with pytest.raises(SubscriberError, match="the free tier follows at most 1 platform; f\\*\\*\\*@example.com"):
+            subscribe(session, "free@example.com", platform="vendor1")
+        with pytest.raises(SubscriberError, match="topic filters need the professional tier"):
+            subscribe(session, "free@example.com", platform="vendor0", topics=["privacy"])
+        for index in range(10):
+            subscribe(session, "watch@example.com", "watcher", f"vendor{index}")
+        with pytest.raises(SubscriberError, match="the watcher tier follows at most 10 platforms"):
+            subscribe(session, "watch@example.com", platform="vendor10")
+        for index in range(12):
+            subscribe(session, "pro@example.com", "professional", f"vendor{index}", topics=["privacy"])
+        assert len(find(session, "pro@example.com").subscriptions) == 12
+
+
+def test_nothing_but_the_confirmation_is_sent_before_confirming(db, sendgrid):
+    with transaction(db) as session:
+        usage = document(session)
+        subscribe(session, "ann@example.com", "watcher", "openai")
+        change(session, usage)
+
+    send_alerts(db)
+
+    [request] = sendgrid.accepted
+    assert request.body["subject"] == "[policywatch] Confirm your subscription"
+    assert request.body["categories"] == ["policywatch", "confirmation"]
+    [personalization] = request.body["personalizations"]
+    confirm_link = next(v for v in personalization["substitutions"].values() if "/confirm/" in v)
+    assert confirm_link.startswith("https://policywatch.test/confirm/")
+
+    with transaction(db) as session:
+        assert confirm(session, confirm_link.rsplit("/", 1)[1]).status == "confirmed"
+        change(session, usage)
+    send_alerts(db)
+
+    assert [r.body["categories"][1] for r in sendgrid.accepted] == ["confirmation", "alert"]
+    assert "1 new change" not in sendgrid.accepted[1].body["subject"]  # only the change after confirming
+    with transaction(db) as session:
+        assert session.scalar(select(Delivery.change_id).where(Delivery.kind == "alert")) == 2
+
+
+def test_tokens_cannot_be_forged_or_used_for_another_purpose_or_subscriber(engine):
+    with transaction(engine) as session:
+        document(session)
+        ann = confirmed(session, "ann@example.com")
+        bob = confirmed(session, "bob@example.com")
+        token = make_token("unsubscribe", ann.id, ann.email)
+
+        with pytest.raises(TokenError, match="invalid"):
+            subscriber_for(session, "unsubscribe", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+        with pytest.raises(TokenError, match="invalid"):
+            subscriber_for(session, "preferences", token)
+        with pytest.raises(TokenError, match="invalid"):  # same payload, signed with another key
+            forged = URLSafeTimedSerializer("guessed", salt="policywatch.unsubscribe").dumps([bob.id, "0" * 16])
+            subscriber_for(session, "unsubscribe", forged)
+        with pytest.raises(TokenError, match="does not belong"):  # validly signed for ann's id, bob's address
+            subscriber_for(session, "unsubscribe", make_token("unsubscribe", ann.id, bob.email))
+        ann.email = "ann.new@example.com"
+        with pytest.raises(TokenError, match="does not belong"):  # the address changed since the link was sent
+            unsubscribe(session, token)
+        assert bob.status == "confirmed"
+
+
+def test_confirmation_links_expire(engine, monkeypatch):
+    with transaction(engine) as session:
+        document(session)
+        ann = subscribe(session, "ann@example.com", platform="openai")
+        token = make_token("confirm", ann.id, ann.email)
+        monkeypatch.setitem(tokens.PURPOSES, "confirm", ("confirm", -1))
+        with pytest.raises(TokenError, match="expired"):
+            confirm(session, token)
+
+
+def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
+    from alerts.outbox import queue_alerts
+
+    with transaction(db) as session:
+        usage = document(session)
+        ann = confirmed(session, "ann@example.com")  # confirmed by the operator: its confirmation is moot
+        token = make_token("unsubscribe", ann.id, ann.email)
+        change(session, usage)
+        queue_alerts(session)
+        assert unsubscribe(session, token).status == "unsubscribed"
+        assert unsubscribe(session, token).status == "unsubscribed"  # one-click may be sent twice
+        change(session, usage)
+
+    report = send_alerts(db)
+
+    assert (report.sent, sendgrid.received) == (0, [])
+    with transaction(db) as session:
+        rows = session.execute(select(Delivery.kind, Delivery.status).order_by(Delivery.id)).all()
+    assert rows == [("confirmation", "cancelled"), ("alert", "cancelled")]
+
+
+def test_preferences_change_filters_and_remove_subscriptions(engine):
+    with transaction(engine) as session:
+        document(session)
+        document(session, "anthropic", slug="anthropic-aup")
+        ann = confirmed(session, "ann@example.com", tier="professional")
+        subscribe(session, "ann@example.com", platform="anthropic")
+        token = make_token("preferences", ann.id, ann.email)
+        first, second = ann.subscriptions
+        updated = update_subscription(session, token, first.id, topics=["privacy"], min_significance_alert="minor")
+        assert (updated.topics, updated.min_significance_alert) == (["privacy"], "minor")
+        with pytest.raises(SubscriberError, match="unknown significance 'huge'"):
+            update_subscription(session, token, first.id, min_significance_digest="huge")
+        assert [s.id for s in remove_subscription(session, token, second.id).subscriptions] == [first.id]
+
+
+def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
+    from store.db import make_engine
+
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        document(session)
+    engine.dispose()
+    runner = CliRunner()
+
+    added = runner.invoke(cli, ["subscribers", "add", "Ann@Example.com", "--tier", "watcher", "--platform", "openai",
+                                "--min-significance", "minor"])
+    refused = runner.invoke(cli, ["subscribers", "add", "ann@example.com", "--platform", "openai", "--topic", "privacy"])
+    confirmed_ = runner.invoke(cli, ["subscribers", "confirm", "ann@example.com"])
+    listed = runner.invoke(cli, ["subscribers", "list"])
+    removed = runner.invoke(cli, ["subscribers", "remove", "ann@example.com"])
+    empty = runner.invoke(cli, ["subscribers", "list"])
+
+    assert added.exit_code == 0 and "a***@example.com: watcher, pending" in added.output
+    assert "1 email(s) sent" in added.output  # the confirmation, to the .eml outbox
+    assert refused.exit_code == 1 and "topic filters need the professional tier" in refused.output
+    assert confirmed_.exit_code == 0
+    assert "a***@example.com\twatcher\tconfirmed" in listed.output and "ann@example.com" not in listed.output
+    assert "openai alert>=minor digest>=minor" in listed.output
+    assert removed.exit_code == 0 and empty.output == ""
