@@ -7,11 +7,12 @@ unsubscribes come from mail providers without cookies.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from alerts import subscribers
+from alerts.sender import Sender
 from alerts.tokens import TokenError
 from store.db import transaction
 from store.models import Document, Platform
@@ -30,6 +31,11 @@ def check_csrf(request: Request, token: str | None) -> None:
     request.app.state.csrf.check(request, token)
 
 
+def send_due(engine) -> None:
+    """Send whatever the outbox holds that is due (the confirmation just queued among it)."""
+    Sender(engine).run()
+
+
 def link_error(request: Request, exc: Exception):
     """The page shown for a forged, expired or stale link."""
     return page(request, "message.html", status_code=400, title="This link does not work", message=str(exc))
@@ -45,10 +51,10 @@ def subscribe_form(request: Request, platform: str | None = None, document: str 
 
 
 @router.post("/subscribe")
-def subscribe(request: Request, email: str = Form(..., max_length=320), platform: str = Form(""),
+def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=320), platform: str = Form(""),
               document: str = Form(""), min_significance: str = Form("substantive"),
               csrf_token: str = Form("", alias=CSRF_FIELD)):
-    """Record a pending subscription and queue its confirmation email."""
+    """Record a pending subscription, queue its confirmation email and send it after answering."""
     check_csrf(request, csrf_token)
     request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
     try:
@@ -60,6 +66,7 @@ def subscribe(request: Request, email: str = Form(..., max_length=320), platform
             platforms, _ = catalog.list_platforms(session, 500, 0)
         return page(request, "subscribe.html", status_code=400, platforms=platforms, platform=platform,
                     document=document, significances=SIGNIFICANCES, error=str(exc))
+    background.add_task(send_due, request.app.state.engine)
     return page(request, "message.html", title="Check your inbox",
                 message="If the address can receive mail, a confirmation link is on its way. "
                         "Nothing else is sent until you confirm.")

@@ -1,0 +1,65 @@
+"""The JSON API serves the same history, paged, and describes itself in OpenAPI."""
+from __future__ import annotations
+
+
+def test_lists_are_paged_with_total_and_next(client):
+    first = client.get("/api/changes?limit=2").json()
+    assert first["total"] == 4 and len(first["items"]) == 2 and first["next_offset"] == 2
+    last = client.get("/api/changes?limit=2&offset=2").json()
+    assert len(last["items"]) == 2 and last["next_offset"] is None
+    ids = [c["id"] for c in first["items"] + last["items"]]
+    assert len(set(ids)) == 4
+    platforms = client.get("/api/platforms").json()
+    assert [p["slug"] for p in platforms["items"]] == ["acme", "globex"] and platforms["total"] == 2
+
+
+def test_changes_filter_like_the_cli(client, site):
+    def ids(**params):
+        return [c["id"] for c in client.get("/api/changes", params=params).json()["items"]]
+
+    assert ids(min_significance="substantive") == [site.globex_change, site.acme_changes[0]]  # newest first
+    assert ids(platform="globex") == [site.globex_change]
+    assert ids(document="acme-terms", min_significance="minor") == [site.acme_changes[2], site.acme_changes[0]]
+    assert ids(since="2026-05-01") == [site.acme_changes[2], site.globex_change, site.acme_changes[1]]
+    assert ids(since="2026-05-01", until="2026-05-31") == [site.globex_change, site.acme_changes[1]]
+    assert ids(topic="government") == [site.acme_changes[0]]
+    assert client.get("/api/changes?min_significance=huge").status_code == 422
+
+
+def test_documents_versions_and_texts(client):
+    documents = client.get("/api/documents?platform=acme").json()["items"]
+    assert [(d["slug"], d["versions"]) for d in documents] == [("acme-terms", 4)]
+    versions = client.get("/api/documents/acme-terms/versions").json()
+    assert [v["seq"] for v in versions["items"]] == [4, 3, 2, 1]
+    assert [v["seq"] for v in client.get("/api/documents/acme-terms/versions?cosmetic=false").json()["items"]] == [4, 2, 1]
+    v2 = client.get("/api/documents/acme-terms/versions/2").json()
+    assert v2["significance"] == "substantive" and "national security" in v2["text"]
+    assert client.get("/api/documents/acme-terms/versions/7").status_code == 404
+
+
+def test_diff_segments_rebuild_both_texts(client):
+    diff = client.get("/api/documents/acme-terms/diff?from=1&to=4").json()
+    old = "".join(s["text"] for s in diff["segments"] if s["op"] != "insert")
+    new = "".join(s["text"] for s in diff["segments"] if s["op"] != "delete")
+    assert old == client.get("/api/documents/acme-terms/versions/1").json()["text"]
+    assert new == client.get("/api/documents/acme-terms/versions/4").json()["text"]
+    assert diff["added_words"] > 0 and diff["removed_words"] > 0
+
+
+def test_change_detail_compare_and_topics(client, site):
+    change = client.get(f"/api/changes/{site.globex_change}").json()
+    assert change["details"]["sections"][0]["changed"][0]["after"] == "We keep your data for 90 days."
+    compare = client.get("/api/compare?topic=data_retention").json()
+    clauses = {p["platform"]: p["clauses"] for p in compare["items"]}
+    assert [c["text"] for c in clauses["globex"]] == ["We keep your data for 90 days."]
+    assert clauses["globex"][0]["change_id"] == site.globex_change
+    assert "government" in {t["id"] for t in client.get("/api/topics").json()}
+
+
+def test_openapi_describes_every_api_list(client):
+    schema = client.get("/openapi.json").json()
+    for path in ("/api/platforms", "/api/documents", "/api/documents/{slug}/versions", "/api/changes", "/api/search",
+                 "/api/compare"):
+        parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert {"limit", "offset"} <= parameters, path
+    assert not any(path.startswith("/api/operator") for path in schema["paths"])  # no token configured
