@@ -1,19 +1,19 @@
-"""Replay the genai-dev corpus through ``changes`` without the crawler, tick by tick.
+"""Replay the genai-dev corpus through ``changes`` tick by tick, without HTTP.
 
-Extracts each document's text from the corpus blobs (declared CSS select/remove, then markdownify;
-range selectors fall back to the whole body), records versions in a scratch SQLite database (one crawl
-run per tick) and runs ``changes.record.record_changes`` after each tick, then scores the alerts against truth.json in the sense of
-``shared/tools/score_replay.py`` (alert = minor or substantive; a minor change on digest-level noise
-is allowed). Data: Open Terms Archive, ODC-By 1.0.
+Extracts each document's text from the corpus blobs with the crawler's ``select_region`` (the
+declared select/remove, or automatic extraction with ``--mode auto``; refused pages record no
+version), records versions in a scratch SQLite database (one crawl run per tick), runs
+``changes.record.record_changes`` after each tick and scores the alerts against truth.json in the
+sense of ``shared/tools/score_replay.py`` (alert = minor or substantive; a minor change on
+digest-level noise is allowed). Data: Open Terms Archive, ODC-By 1.0.
 
-    .venv/bin/python bench/changes_corpus.py [../shared/corpus/genai-dev] [--verbose]
+    .venv/bin/python bench/changes_corpus.py [../shared/corpus/genai-dev] [--mode auto] [--verbose]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import pickle
-import re
 import sys
 import tarfile
 import tempfile
@@ -21,44 +21,34 @@ from datetime import datetime
 from pathlib import Path
 
 import zstandard
-from bs4 import BeautifulSoup
-from markdownify import markdownify
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.record import record_changes  # noqa: E402
+from crawler.extraction import ExtractionError, select_region  # noqa: E402
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
 
 DIGEST_LEVEL = {"date_or_chrome_only", "minor_edit", "notice_banner"}
-CACHE = Path("/tmp/policywatch_corpus_texts.pickle")
+CACHE = Path("/tmp/policywatch_corpus_texts")
 
 
-def extract(html: bytes, select: list, remove: list) -> str:
-    """Markdown of the declared region of a page (the harness's stand-in for the crawler)."""
-    soup = BeautifulSoup(html, "lxml")
-    for selector in remove:
-        if isinstance(selector, str):
-            for node in soup.select(selector):
-                node.decompose()
-    for node in soup(["script", "style", "noscript", "template"]):
-        node.decompose()
-    css = [s for s in select if isinstance(s, str)]
-    nodes = [n for s in css for n in soup.select(s)] if css else []
-    if css and nodes:
-        # keep outermost matches only (``div`` matches nested divs)
-        nodes = [n for n in nodes if not any(p in nodes for p in n.parents)]
-    else:
-        nodes = [soup.body or soup]
-    text = "\n\n".join(markdownify(str(n), heading_style="ATX") for n in nodes)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines())).strip()
+def extract(body: bytes, doc: dict, mode: str) -> str | None:
+    """The document's Markdown as the crawler extracts it, or None when the crawler refuses the page."""
+    select, remove = (doc["select"], doc["remove"]) if mode == "selectors" else ([], [])
+    try:
+        region = select_region(body, url=doc["url"], content_type=doc["content_type"], select=select, remove=remove)
+        return region.markdown()
+    except ExtractionError:
+        return None
 
 
-def corpus_texts(corpus: Path) -> dict[tuple[str, str], str]:
+def corpus_texts(corpus: Path, mode: str) -> dict[tuple[str, str], str | None]:
     """(document id, blob sha) -> extracted text, cached in /tmp between runs."""
-    if CACHE.exists():
-        return pickle.loads(CACHE.read_bytes())
+    cache = CACHE.with_suffix(f".{mode}.pickle")
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
     manifest = json.loads((corpus / "manifest.json").read_text())
     wanted: dict[str, list[dict]] = {}
     for doc in manifest["documents"]:
@@ -74,20 +64,17 @@ def corpus_texts(corpus: Path) -> dict[tuple[str, str], str]:
                     continue
                 data = tar.extractfile(member).read()
                 for doc in wanted[sha]:
-                    if data[:4] == b"%PDF":
-                        texts[(doc["id"], sha)] = "(pdf)"
-                    else:
-                        texts[(doc["id"], sha)] = extract(data, doc["select"], doc["remove"])
-    CACHE.write_bytes(pickle.dumps(texts))
+                    texts[(doc["id"], sha)] = extract(data, doc, mode)
+    cache.write_bytes(pickle.dumps(texts))
     return texts
 
 
-def replay(corpus: Path, verbose: bool) -> dict:
+def replay(corpus: Path, mode: str, verbose: bool) -> dict:
     """Record every document's versions tick by tick in a scratch SQLite database, one crawl run per
     tick, and let record_changes analyse them, as `policywatch crawl` does."""
     manifest = json.loads((corpus / "manifest.json").read_text())
     truth = json.loads((corpus / "truth.json").read_text())
-    texts = corpus_texts(corpus)
+    texts = corpus_texts(corpus, mode)
     database = Path(tempfile.mkdtemp()) / "replay.db"
     engine = make_engine(f"sqlite:///{database}")
     Base.metadata.create_all(engine)
@@ -112,6 +99,8 @@ def replay(corpus: Path, verbose: bool) -> dict:
                 if blob is None:
                     continue
                 served[doc["id"]] = blob
+                if texts[(doc["id"], blob)] is None:
+                    continue
                 document = session.merge(documents[doc["id"]], load=True)
                 record_version(session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at)
             for change in record_changes(session):
@@ -159,10 +148,11 @@ def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/corpus/genai-dev"))
+    parser.add_argument("--mode", choices=["selectors", "auto"], default="selectors")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--extract-only", action="store_true")
     args = parser.parse_args()
     if args.extract_only:
-        print(len(corpus_texts(Path(args.corpus))))
+        print(len(corpus_texts(Path(args.corpus), args.mode)))
     else:
-        replay(Path(args.corpus), args.verbose)
+        replay(Path(args.corpus), args.mode, args.verbose)

@@ -35,6 +35,8 @@ DATE_PATTERNS = [
     (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), ("d", "m", "y")),
     (re.compile(rf"\b{MONTH}\s+(\d{{4}})\b", re.I), ("m", "y")),
 ]
+YEAR = re.compile(r"\d{4}")
+RELATIVE_HINT = re.compile(r"ago\b|yesterday|today|just now|last (?:week|month|year)", re.I)
 DATE_TOKEN = re.compile(r"\bdate\d{8}\b")
 PUNCTUATION = re.compile(r"[^\w\s]+")
 SPACES = re.compile(r"\s+")
@@ -52,6 +54,8 @@ def _iso(parts: dict[str, str]) -> str | None:
 
 def canonical_dates(text: str) -> str:
     """``text`` with every absolute date written as one token ``dateYYYYMMDD``."""
+    if not YEAR.search(text):
+        return text
     for pattern, order in DATE_PATTERNS:
         def replace(match: re.Match, order=order) -> str:
             return _iso(dict(zip(order, match.groups()))) or match.group(0)
@@ -71,7 +75,8 @@ def meaning(sentence: str) -> str:
     """The comparison key of a sentence (empty when it says nothing, e.g. a rule or an image)."""
     text = unicodedata.normalize("NFKC", visible(sentence))
     text = ENUMERATOR.sub("", MARKUP.sub(" ", text))
-    text = RELATIVE_DATE.sub(" reldate ", text)
+    if RELATIVE_HINT.search(text):
+        text = RELATIVE_DATE.sub(" reldate ", text)
     text = canonical_dates(text)
     text = PUNCTUATION.sub(" ", text.lower())
     return SPACES.sub(" ", text).strip()

@@ -8,6 +8,7 @@ from functools import cached_property
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # a sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+LIST_MARKER = re.compile(r"^\s*(?:[-+*]|\(?\w{1,4}[.)])$")
 ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Inc|Ltd|Co|Corp|No|Art|Sec|U\.S|Mr|Ms|Dr|St)\.$")
 
 
@@ -26,10 +27,12 @@ class Section:
 
 
 def split_sentences(line: str) -> list[str]:
-    """The sentences of one Markdown line; abbreviations such as "e.g." do not end a sentence."""
+    """The sentences of one Markdown line; abbreviations such as "e.g." and list numbers such as
+    "2." do not end a sentence."""
     parts, start = [], 0
     for match in SENTENCE_END.finditer(line):
-        if ABBREVIATION.search(line[start:match.start()]):
+        before = line[start:match.start()]
+        if ABBREVIATION.search(before) or LIST_MARKER.match(before):
             continue
         parts.append(line[start:match.start()].strip())
         start = match.end()

@@ -1,0 +1,96 @@
+"""Each significance rule: noise is cosmetic, dates and typos are minor, clauses are substantive."""
+from __future__ import annotations
+
+import pytest
+
+from changes.analysis import analyse
+
+BASE = """# Privacy Policy
+Last updated: September 15, 2025
+
+Updated 5 days ago
+
+## Sharing
+1. We share data with [service providers](https://example.com/providers?utm=abc&did=1) under contract.
+2. We never sell your personal data.
+3. Law enforcement requests are reviewed by our legal team.
+
+## Retention
+We keep chats for 30 days, then delete them.
+"""
+
+
+def _edit(*pairs: tuple[str, str]) -> str:
+    text = BASE
+    for old, new in pairs:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize("edited, reason", [
+    (_edit(("## Sharing\n", "## Sharing\n\n"), ("under contract.", "under  contract. ")), None),
+    (_edit(("never sell", "never   sell")), None),
+    (_edit(("utm=abc&did=1", "utm=xyz&did=2")), "link targets"),
+    (_edit(("Updated 5 days ago", "Updated 6 days ago")), "relative dates"),
+    (_edit(("We never sell", "we never sell")), "letter case"),
+    (_edit(("under contract.", "under contract;")), "punctuation"),
+    (_edit(("We never sell your personal data.", "We **never** sell your personal data.")), "markup"),
+    (_edit(("1. We share", "- We share"), ("2. We never", "- We never"), ("3. Law", "- Law")), "list numbering"),
+    (_edit(("September 15, 2025", "15 September 2025")), "date format"),
+])
+def test_noise_is_cosmetic(edited, reason):
+    analysis = analyse(BASE, edited)
+    assert analysis.significance == "cosmetic"
+    assert analysis.topics == [] and not analysis.details["flapping"]
+    if reason:
+        assert any(reason in r for r in analysis.reasons), analysis.reasons
+
+
+def test_last_updated_date_is_minor():
+    analysis = analyse(BASE, _edit(("September 15, 2025", "October 2, 2025")))
+    assert analysis.significance == "minor"
+    assert analysis.reasons == ["date changed in 'Last updated: October 2, 2025'"]
+
+
+def test_typo_fix_is_minor():
+    analysis = analyse(BASE, _edit(("reviewed by our legal", "reviewd by our legal")))
+    assert analysis.significance == "minor"
+    assert analysis.reasons[0].startswith("spelling fixed in")
+
+
+@pytest.mark.parametrize("edited", [
+    _edit(("30 days", "90 days")),                                               # a number changes
+    _edit(("We never sell", "We may sell")),                                     # one short word
+    _edit(("We never sell your personal data.", "We never sell your personal data. We may train models on your chats.")),
+    _edit(("3. Law enforcement requests are reviewed by our legal team.\n", "")),  # a clause removed
+    _edit(("## Retention", "## Retention and deletion"), ("then delete", "then anonymise")),
+])
+def test_clauses_are_substantive(edited):
+    assert analyse(BASE, edited).significance == "substantive"
+
+
+def test_an_error_page_is_not_a_change_of_the_policy():
+    policy = BASE + "".join(f"\n## Purpose {i}\nWe process account data for purpose {i} only.\n" for i in range(10))
+    analysis = analyse(policy, "# Page not found\nSorry, this page isn't available.\n")
+    assert analysis.significance == "cosmetic"
+    assert "error page" in analysis.reasons[0]
+
+
+def test_content_returning_to_a_recent_state_is_flapping():
+    banner = "We use cookies. Accept all or manage cookie settings.\n\n"
+    analysis = analyse(banner + BASE, BASE, recent=[BASE])
+    assert analysis.significance == "cosmetic" and analysis.details["flapping"]
+    assert analysis.reasons[0] == "content returns to a state seen 2 versions ago (flapping)"
+    # the banner appears again: it was seen recently, so this is flapping too
+    again = analyse(BASE, banner + BASE, recent=[BASE, banner + BASE])
+    assert again.significance == "cosmetic" and again.details["flapping"]
+
+
+def test_a_real_edit_alongside_flapping_stays_substantive():
+    banner = "We use cookies. Accept all or manage cookie settings.\n\n"
+    edited = _edit(("30 days", "90 days"))
+    analysis = analyse(banner + BASE, edited, recent=[BASE])
+    assert analysis.significance == "substantive"
+    assert analysis.reasons[0] == "1 clause reworded in 'Retention'"
+    assert any("flapping" in r for r in analysis.reasons)
