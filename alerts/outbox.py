@@ -95,11 +95,11 @@ def confirmed_interests(session: Session, platform_ids: Iterable[int], tiers: Se
 
 
 def insert_new(session: Session, rows: list[dict]) -> None:
-    """Insert delivery rows in bulk, skipping any that a unique key says already exist."""
+    """Insert delivery rows in one Core executemany, skipping any that a unique key says exist."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)(Delivery)
+    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)(Delivery.__table__)
     if dialect in ("postgresql", "sqlite"):
         statement = statement.on_conflict_do_nothing()
-    session.execute(statement, rows)
+    session.connection().execute(statement, rows)
