@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from web import catalog, history
 from web.compare import compare_topic
-from web.deps import Paging, day_end, day_start, get_session, paging
+from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging
 from web.diff import compare_texts, inline_segments
 from web.search import SearchQuery, search_versions
 from web.topics import topic_index
@@ -172,7 +172,7 @@ def versions(slug: str, cosmetic: bool = True, session: Session = Depends(get_se
 
 
 @router.get("/documents/{slug}/versions/{seq}", response_model=VersionText)
-def version(slug: str, seq: int, session: Session = Depends(get_session)):
+def version(slug: str, seq: Seq, session: Session = Depends(get_session)):
     """One version with its text."""
     found = history.version_at(session, _document(session, slug).id, seq)
     if found is None:
@@ -184,7 +184,8 @@ def version(slug: str, seq: int, session: Session = Depends(get_session)):
 
 
 @router.get("/documents/{slug}/diff", response_model=DiffOut)
-def diff(slug: str, from_seq: int = Query(..., alias="from", ge=1), to_seq: int = Query(..., alias="to", ge=1),
+def diff(slug: str, from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
+         to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID),
          session: Session = Depends(get_session)):
     """The word-level diff between any two versions, as equal/insert/delete segments."""
     document = _document(session, slug)
@@ -209,7 +210,7 @@ def changes(platform: str | None = None, document: str | None = None, topic: str
 
 
 @router.get("/changes/{change_id}", response_model=ChangeDetail)
-def change(change_id: int, session: Session = Depends(get_session)):
+def change(change_id: RowId, session: Session = Depends(get_session)):
     """One change with its structured details (sections, counts, topics, regulations)."""
     row = history.get_change(session, change_id)
     if row is None:

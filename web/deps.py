@@ -5,10 +5,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
-from fastapi import Query, Request
+from typing import Annotated
+
+from fastapi import Path, Query, Request
 from sqlalchemy.orm import Session
 
 MAX_LIMIT = 200
+MAX_ID = 2**31 - 1  # row ids and positions are 32-bit integers in PostgreSQL
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A row id.")]
+Seq = Annotated[int, Path(ge=1, le=MAX_ID, description="A version's position in its document (1 = first).")]
 
 
 def get_session(request: Request) -> Iterator[Session]:

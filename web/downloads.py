@@ -14,7 +14,7 @@ from store.models import Snapshot
 from store.snapshots import read_snapshot
 from store.versions import chain_records
 from web import history
-from web.deps import get_session
+from web.deps import RowId, Seq, get_session
 from web.pages import document_or_404
 from web.security import RAW_CSP
 
@@ -27,7 +27,7 @@ def attachment(filename: str) -> dict[str, str]:
 
 
 @router.get("/documents/{slug}/versions/{seq}/text")
-def version_text(slug: str, seq: int, session: Session = Depends(get_session)):
+def version_text(slug: str, seq: Seq, session: Session = Depends(get_session)):
     """A version's text as a UTF-8 file."""
     document = document_or_404(session, slug)
     version = history.version_at(session, document.id, seq)
@@ -45,7 +45,7 @@ def audit_export(slug: str, session: Session = Depends(get_session)):
 
 
 @router.get("/changes/{change_id}/json")
-def change_json(change_id: int, session: Session = Depends(get_session)):
+def change_json(change_id: RowId, session: Session = Depends(get_session)):
     """A change as JSON: significance, summary, topics, reasons and the structured details."""
     change = history.get_change(session, change_id)
     if change is None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from alerts import subscribers
 from store.db import transaction
+from web.deps import MAX_ID
 from web.security import require_operator
 
 router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
@@ -39,7 +40,7 @@ class SubscriberOut(BaseModel):
 
 
 @router.post("/crawl", response_model=Started, status_code=202)
-def crawl(request: Request, source: int = Query(..., ge=1, description="Id of the source to fetch now.")):
+def crawl(request: Request, source: int = Query(..., ge=1, le=MAX_ID, description="Id of the source to fetch now.")):
     """Start ``policywatch crawl --source ID`` in the background."""
     command = [*POLICYWATCH, "crawl", "--source", str(source)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -10,7 +10,7 @@ from store.models import Document, Platform
 from store.models.history import SIGNIFICANCES
 from web import catalog, history
 from web.compare import compare_topic
-from web.deps import Paging, day_end, day_start, get_session, paging
+from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging
 from web.diff import compare_texts
 from web.render import page
 from web.search import SearchQuery, search_versions
@@ -67,7 +67,7 @@ def document_page(request: Request, slug: str, cosmetic: bool = False, session: 
 
 
 @router.get("/documents/{slug}/versions/{seq}")
-def version_page(request: Request, slug: str, seq: int, session: Session = Depends(get_session)):
+def version_page(request: Request, slug: str, seq: Seq, session: Session = Depends(get_session)):
     """One version's text, with its chain hash, snapshots and the change that introduced it."""
     document = document_or_404(session, slug)
     version = history.version_at(session, document.id, seq)
@@ -79,8 +79,8 @@ def version_page(request: Request, slug: str, seq: int, session: Session = Depen
 
 
 @router.get("/documents/{slug}/diff")
-def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="from", ge=1),
-              to_seq: int = Query(..., alias="to", ge=1), view: str = Query("inline", pattern="^(inline|side)$"),
+def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
+              to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID), view: str = Query("inline", pattern="^(inline|side)$"),
               session: Session = Depends(get_session)):
     """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
     document = document_or_404(session, slug)
@@ -106,7 +106,7 @@ def changes_page(request: Request, platform: str | None = None, document: str | 
 
 
 @router.get("/changes/{change_id}")
-def change_page(request: Request, change_id: int, session: Session = Depends(get_session)):
+def change_page(request: Request, change_id: RowId, session: Session = Depends(get_session)):
     """One change, as alerts link to it: summary, topics, regulations, sections and the redline."""
     change = history.get_change(session, change_id)
     if change is None:

@@ -9,6 +9,7 @@ import time
 from collections import deque
 
 from fastapi import HTTPException, Request
+from fastapi.responses import PlainTextResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -20,10 +21,14 @@ CSRF_FIELD = "csrf_token"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    """Adds a strict CSP (unless a route set its own) and the usual hardening headers to every response."""
+    """Adds a strict CSP (unless a route set its own) and the usual hardening headers to every response;
+    refuses (400) a URL holding a NUL character, which no policywatch name contains and PostgreSQL rejects."""
 
     async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
+        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+            response = PlainTextResponse("NUL characters are not allowed in URLs", status_code=400)
+        else:
+            response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

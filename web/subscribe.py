@@ -24,6 +24,7 @@ from web.security import CSRF_FIELD
 from web.topics import topic_index
 
 router = APIRouter(include_in_schema=False)
+SLUG = r"^[\w.\-]*$"
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -51,8 +52,9 @@ def subscribe_form(request: Request, platform: str | None = None, document: str 
 
 
 @router.post("/subscribe")
-def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=320), platform: str = Form(""),
-              document: str = Form(""), min_significance: str = Form("substantive"),
+def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=320),
+              platform: str = Form("", max_length=80, pattern=SLUG), document: str = Form("", max_length=120, pattern=SLUG),
+              min_significance: str = Form("substantive", pattern="^(cosmetic|minor|substantive)$"),
               csrf_token: str = Form("", alias=CSRF_FIELD)):
     """Record a pending subscription, queue its confirmation email and send it after answering."""
     check_csrf(request, csrf_token)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from store.models.history import SIGNIFICANCES
 
-HEIGHT, BAR, GAP = 80, 14, 4
+HEIGHT, GAP, WIDTH, LABEL = 80, 4, 720, 56  # LABEL: room one month label needs
 
 
 @dataclass(frozen=True)
@@ -13,9 +13,10 @@ class Bar:
     """One month's stacked bar: its label, x position and (significance, count, y, height) segments."""
 
     month: str
-    x: int
+    x: float
     total: int
     segments: list[tuple[str, int, float, float]]
+    label: str
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,10 @@ class Chart:
     """Bars, the chart's size and its busiest month, ready for ``_timeline.html``."""
 
     bars: list[Bar]
-    width: int
+    width: float
     height: int
     peak: int
+    bar_width: float
 
 
 def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
@@ -34,6 +36,8 @@ def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
         return None
     labels = _month_range(min(months), max(months))
     peak = max(sum(counts.values()) for counts in months.values()) or 1
+    bar = min(max(WIDTH / len(labels) - GAP, 3.0), 40.0)
+    every = max(1, -(-len(labels) * LABEL // int(len(labels) * (bar + GAP))))  # one label per LABEL pixels
     bars = []
     for i, month in enumerate(labels):
         counts, y, segments = months.get(month, {}), float(HEIGHT), []
@@ -43,8 +47,8 @@ def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
                 height = max(HEIGHT * count / peak, 1.0)
                 y -= height
                 segments.append((significance, count, round(y, 1), round(height, 1)))
-        bars.append(Bar(month, i * (BAR + GAP), sum(counts.values()), segments))
-    return Chart(bars, len(bars) * (BAR + GAP), HEIGHT, peak)
+        bars.append(Bar(month, round(i * (bar + GAP), 1), sum(counts.values()), segments, "" if i % every else month))
+    return Chart(bars, round(len(bars) * (bar + GAP), 1), HEIGHT, peak, round(bar, 1))
 
 
 def _month_range(first: str, last: str) -> list[str]:

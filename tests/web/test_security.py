@@ -19,6 +19,11 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert response.headers["x-frame-options"] == "DENY"
 
 
+def test_urls_with_nul_characters_are_refused(client):
+    for path in ("/api/documents?platform=%00", "/search?q=a%00b", "/documents/a%00b", "/feeds/documents/%00.atom"):
+        assert client.get(path).status_code == 400, path
+
+
 def test_raw_snapshots_are_sandboxed_attachments(client, site):
     response = client.get(f"/snapshots/{site.hostile_snapshot}")
     assert response.status_code == 200 and b"<script>window.pwned" in response.content

@@ -1,0 +1,125 @@
+"""A real browser (Debian's chromium through Playwright) against ``policywatch web`` on loopback:
+stored scripts and event handlers never run, the double opt-in works by clicking, pages render."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from store.db import make_engine, transaction
+from store.migrate import upgrade
+from tests.web.site import build_site
+from tests.web.test_subscribe import emailed_links
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
+                                                                "(apt-get install chromium); no browser is downloaded")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """``policywatch web`` serving the test history on a free loopback port."""
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        build_site(session)
+    engine.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+    monkeypatch.setenv("POLICYWATCH_BASE_URL", base)
+    process = subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port)], env=os.environ.copy(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("policywatch web did not come up")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.events = []
+        page.on("dialog", lambda dialog: (page.events.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        page.on("console", lambda message: page.events.append(f"console: {message.text}"))
+        page.on("pageerror", lambda error: page.events.append(f"error: {error}"))
+        yield page
+        browser.close()
+
+
+def test_stored_scripts_and_event_handlers_never_run(server, browser_page):
+    page = browser_page
+    for path in ("/documents/acme-terms/diff?from=1&to=2", "/documents/acme-terms/diff?from=1&to=2&view=side",
+                 "/documents/acme-terms/versions/2", "/search?q=fragment"):
+        page.goto(server + path)
+        page.mouse.move(400, 400)
+        for element in page.get_by_text("bold", exact=False).all()[:3]:
+            element.hover()
+        assert page.evaluate("typeof window.pwned") == "undefined", path
+        assert page.locator("script").count() == 0 and page.locator("img").count() == 0, path
+        assert "<script>window.pwned" in page.inner_text("main"), path  # shown as text
+    assert not [e for e in page.events if e.startswith("dialog")], page.events
+
+
+def test_subscribe_confirm_unsubscribe_by_clicking(server, browser_page):
+    page = browser_page
+    page.goto(f"{server}/subscribe")
+    page.fill("input[name=email]", "browser@example.com")
+    page.select_option("select[name=platform]", "globex")
+    page.click("button[type=submit] >> text=Subscribe")
+    page.wait_for_selector("text=Check your inbox")
+    for _ in range(100):  # the confirmation is sent just after the answer
+        try:
+            links = emailed_links("browser@example.com")
+            break
+        except (IndexError, FileNotFoundError):
+            time.sleep(0.1)
+    else:
+        raise AssertionError("no confirmation email in the outbox")
+    page.goto(server + links["confirm"])
+    page.click("button:has-text('Confirm')")
+    page.wait_for_selector("text=Subscription confirmed")
+    page.goto(server + links["unsubscribe"])
+    page.click("button:has-text('Unsubscribe')")
+    page.wait_for_selector("h1:has-text('Unsubscribed')")
+
+
+def test_document_page_screenshot(server, browser_page, tmp_path):
+    page = browser_page
+    page.goto(f"{server}/documents/acme-terms")
+    assert page.locator("table.versions tbody tr").count() == 3
+    page.click("text=Show them")
+    assert page.locator("table.versions tbody tr").count() == 4
+    shot = tmp_path / "document.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
