@@ -1,6 +1,6 @@
 """A fake SendGrid v3 Mail Send server on 127.0.0.1 for tests and the fan-out benchmark.
 
-It checks the bearer key, records every request, and answers from a script of responses (default
+It checks the bearer key and SendGrid's personalization limits, records every request, and answers from a script of responses (default
 202 with an X-Message-Id): ``answer(429, retry_after=1)``, ``answer(500)``, ``answer(400)``.
 ``hold()`` makes it keep requests waiting until ``release()``; a held request whose client went
 away meanwhile (a killed sender) is dropped as "abandoned", as a real provider never accepted it.
@@ -103,6 +103,8 @@ class Handler(BaseHTTPRequestHandler):
             status, retry_after = state.script.popleft() if state.script else (202, None)
         if self.headers.get("Authorization") != f"Bearer {API_KEY}":
             status, retry_after = 401, None
+        elif not _valid(body):
+            status, retry_after = 400, None
         if held:
             state.held.release()
             state.open_gate.wait()
@@ -133,6 +135,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _valid(body: dict) -> bool:
+    """SendGrid's own limits: 1 to 1000 personalizations, each address once per request."""
+    addresses = [to["email"].lower() for p in body.get("personalizations", []) for to in p.get("to", [])]
+    return 0 < len(body.get("personalizations", [])) <= 1000 and len(addresses) == len(set(addresses))
 
 
 class Server(ThreadingHTTPServer):

@@ -47,3 +47,26 @@ def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypa
                                .where(Delivery.kind == "alert")).all()
     assert {status for status, _ in rows} == {"sent"}
     assert sorted(message_id for _, message_id in rows) == sorted(r.message_id for r in sendgrid.accepted)
+
+
+def test_two_senders_at_once_never_send_the_same_row(db, sendgrid, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alerts.outbox import queue_alerts
+    from alerts.sender import Sender
+
+    monkeypatch.setenv("POLICYWATCH_EMAIL_BATCH_SIZE", "3")
+    monkeypatch.setenv("POLICYWATCH_EMAIL_CONCURRENCY", "1")
+    readers = [f"reader{i}@example.com" for i in range(30)]
+    with transaction(db) as session:
+        usage = document(session)
+        for address in readers:
+            confirmed(session, address)
+        change(session, usage)
+        queue_alerts(session)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: Sender(db).run(), range(2)))
+
+    assert sorted(sendgrid.recipients()) == sorted(readers)
+    assert sum(report.sent for report in reports) == len(readers)
