@@ -22,8 +22,9 @@ def command() -> None:
     from policywatch.service.scheduler import Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # not "skipped: already running" each check
     settings = get_settings()
     engine = open_engine()
     jobs.RUNNER.grace = settings.shutdown_grace_seconds

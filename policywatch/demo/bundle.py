@@ -19,6 +19,10 @@ class ReplayDocument:
     """One policy page of the replay: its declaration and the blob it serves at each tick."""
 
     id: str
+    platform: str
+    platform_name: str
+    slug: str
+    title: str
     service: str
     terms_type: str
     url: str

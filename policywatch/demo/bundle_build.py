@@ -18,12 +18,14 @@ from pathlib import Path
 import zstandard
 
 HERE = Path(__file__).parent / "replay"
-DOCUMENTS = (
-    "chatgpt--commercial-terms",
-    "chatgpt--trackers-policy",
-    "google-generative-ai-services--privacy-policy--gemini-answer-13594961",
-    "llama-api--acceptable-use-policy",
-)
+# corpus id -> (platform slug, platform name, document slug, title) as the demo declares them
+DOCUMENTS = {
+    "chatgpt--commercial-terms": ("openai", "OpenAI", "openai-services-agreement", "OpenAI Services Agreement"),
+    "chatgpt--trackers-policy": ("openai", "OpenAI", "openai-cookie-policy", "OpenAI Cookie Policy"),
+    "google-generative-ai-services--privacy-policy--gemini-answer-13594961": (
+        "google", "Google", "gemini-apps-privacy-hub", "Gemini Apps Privacy Hub"),
+    "llama-api--acceptable-use-policy": ("meta", "Meta", "llama-api-acceptable-use-policy", "Llama API Acceptable Use Policy"),
+}
 FIRST_TICK, LAST_TICK = 33, 39  # corpus ticks: a baseline, then two real changes at 34 and one at 37
 WINDOW_LOG = 27  # decodable by zstandard and `zstd -d` with their default limits
 
@@ -44,10 +46,12 @@ def build_manifest(corpus: dict) -> dict:
     documents = []
     for document in corpus["documents"]:
         if document["id"] in DOCUMENTS:
+            platform, platform_name, slug, title = DOCUMENTS[document["id"]]
             documents.append({
                 key: document[key] for key in ("id", "service", "terms_type", "url", "select", "remove", "content_type")
-            } | {"blobs": [served_blob(document, tick) for tick in ticks]})
-    documents.sort(key=lambda d: DOCUMENTS.index(d["id"]))
+            } | {"platform": platform, "platform_name": platform_name, "slug": slug, "title": title,
+                 "blobs": [served_blob(document, tick) for tick in ticks]})
+    documents.sort(key=lambda d: list(DOCUMENTS).index(d["id"]))
     return {
         "source": "Open Terms Archive (https://opentermsarchive.org), collection genai-eu; ODC-By 1.0",
         "license": "ODC-By-1.0",
@@ -69,7 +73,7 @@ def build_truth(truth: dict) -> dict:
                         "tags": event["tags"], "key_added": event.get("key_added", []),
                         "key_removed": event.get("key_removed", []),
                     })
-    events.sort(key=lambda e: (e["tick"], DOCUMENTS.index(e["document"])))
+    events.sort(key=lambda e: (e["tick"], list(DOCUMENTS).index(e["document"])))
     return {"source": "Open Terms Archive; labels from the genai-dev replay corpus", "events": events}
 
 

@@ -33,10 +33,11 @@ class Outcome:
 
 
 class CommandRunner:
-    """Starts ``policywatch <args>`` children and can stop every running one."""
+    """Starts ``policywatch <args>`` children (``program`` names the command) and can stop every running one."""
 
-    def __init__(self, grace: float = 25.0):
+    def __init__(self, grace: float = 25.0, program: tuple[str, ...] = (sys.executable, "-m", "policywatch")):
         self.grace = grace
+        self.program = program
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -46,7 +47,7 @@ class CommandRunner:
         if self._stopping.is_set():
             return Outcome(args, -signal.SIGTERM, False, "not started: shutting down")
         process = subprocess.Popen(
-            [sys.executable, "-m", "policywatch", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [*self.program, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, errors="replace", start_new_session=True,
         )
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
@@ -94,17 +95,29 @@ def install_jobs(scheduler: Scheduler, specs: list[JobSpec]) -> None:
         scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, replace_existing=True, **first)
 
 
-def alert_after_crawl(scheduler: Scheduler) -> None:
-    """Run the alerts job right after every crawl that ran, not only on its interval."""
+class CrawlWatch:
+    """Notes, from the job's thread, each crawl that ran; the service loop then brings the alerts job
+    forward (``alert_if_crawled``). The listener itself must not touch the scheduler: it runs while
+    shutdown may hold the scheduler's locks, waiting for that very thread."""
 
-    def listener(event: JobExecutionEvent) -> None:
+    def __init__(self, scheduler: Scheduler):
+        self.crawled = threading.Event()
+        scheduler.add_listener(self._executed, EVENT_JOB_EXECUTED)
+
+    def _executed(self, event: JobExecutionEvent) -> None:
         if event.job_id == "crawl" and event.retval:
-            try:
-                scheduler.modify_job("alerts", next_run_time=utcnow())
-            except JobLookupError:
-                pass
+            self.crawled.set()
 
-    scheduler.add_listener(listener, EVENT_JOB_EXECUTED)
+    def alert_if_crawled(self, scheduler: Scheduler) -> bool:
+        """Run the alerts job now if a crawl ran since the last call; whether it did."""
+        if not self.crawled.is_set():
+            return False
+        self.crawled.clear()
+        try:
+            scheduler.modify_job("alerts", next_run_time=utcnow())
+        except JobLookupError:
+            return False
+        return True
 
 
 class Service:
@@ -120,15 +133,21 @@ class Service:
         self.specs = job_specs(settings) if specs is None else specs
         self.leading = False
         self.engine = engine
+        self.watch = CrawlWatch(self.scheduler)
 
     def run(self, stop: threading.Event) -> None:
         """Lead or stand by until ``stop`` is set, then shut down cleanly."""
         renew = self.settings.leader_lease_seconds / 3
         log.info("scheduler %s started; waiting for the lease", self.leader.holder)
+        next_renewal = 0.0
         try:
             while not stop.is_set():
-                self._follow(self._hold())
-                stop.wait(renew)
+                if time.monotonic() >= next_renewal:
+                    self._follow(self._hold())
+                    next_renewal = time.monotonic() + renew
+                if self.leading:
+                    self.watch.alert_if_crawled(self.scheduler)
+                stop.wait(1)
         finally:
             self.shutdown()
 
@@ -156,7 +175,6 @@ class Service:
         else:
             self.scheduler.start(paused=True)
             install_jobs(self.scheduler, self.specs)
-            alert_after_crawl(self.scheduler)
             self.scheduler.resume()
         self.leading = True
         jobs = ", ".join(f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in self.scheduler.get_jobs())

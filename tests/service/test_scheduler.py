@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
-from policywatch.service.scheduler import JobSpec, alert_after_crawl, install_jobs, job_specs, make_scheduler
+from policywatch.service.scheduler import CrawlWatch, JobSpec, install_jobs, job_specs, make_scheduler
 from policywatch.settings import load_settings
 from tests.service import probe
 
@@ -110,8 +110,11 @@ def test_a_crawl_that_ran_brings_the_alerts_forward(engine):
         JobSpec("alerts", "tests.service.probe:alerted", IntervalTrigger(hours=1, timezone=timezone.utc)),
     ]
     scheduler = started(engine, specs)
-    alert_after_crawl(scheduler)
+    watch = CrawlWatch(scheduler)
+    assert not watch.alert_if_crawled(scheduler)
     scheduler.resume()
+    assert wait_for(lambda: watch.crawled.is_set())
+    assert watch.alert_if_crawled(scheduler)
     assert wait_for(lambda: "alerts" in probe.RUNS)
     scheduler.shutdown()
     assert probe.RUNS == ["crawl", "alerts"]

@@ -1,0 +1,37 @@
+"""``policywatch demo``: policywatch end to end on bundled real policy pages, offline."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+
+@click.command("demo")
+@click.option("--serve", is_flag=True, help="Then leave the web UI running on the demo data (Ctrl-C stops it).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the web UI with --serve.")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to run in (default: a new temporary folder). Must be empty or absent.")
+def command(serve: bool, port: int, folder: Path | None) -> None:
+    """Run policywatch end to end on bundled real pages, offline: SQLite in a temporary folder,
+    emails written as .eml files, pages served on 127.0.0.1. Touches no configured database."""
+    from policywatch.demo.run import Demo, DemoError
+    from policywatch.demo.show import Show
+
+    folder = (folder or Path(tempfile.mkdtemp(prefix="policywatch-demo-"))).resolve()
+    if folder.exists() and any(folder.iterdir()):
+        raise click.ClickException(f"{folder} is not empty; give an empty or new folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    demo = Demo(folder, Show())
+    try:
+        demo.run()
+    except DemoError as exc:
+        raise click.ClickException(f"demo stopped: {exc}") from None
+    if serve:
+        click.echo(f"web UI on http://127.0.0.1:{port} (Ctrl-C stops it)")
+        try:
+            subprocess.run([sys.executable, "-m", "policywatch", "web", "--port", str(port)], env=demo.env)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,93 @@
+"""``policywatch status``: crawl health, changes and deliveries waiting, scheduler leader."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from policywatch.cli.common import open_engine
+from policywatch.settings import get_settings
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def command(as_json: bool) -> None:
+    """Show last and next crawl per source, broken sources, changes waiting to be alerted,
+    deliveries pending or failed, and which scheduler leads."""
+    from policywatch.service.status import service_status
+    from store.db import transaction
+    from store.models import utcnow
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        status = service_status(session, utcnow(), get_settings().broken_after)
+    engine.dispose()
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+    elif sys.stdout.isatty():
+        _print_rich(status)
+    else:
+        _print_plain(status)
+
+
+def _leader_line(status: dict) -> str:
+    leader = status["scheduler"]["leader"]
+    if leader is None or not leader["alive"]:
+        return "scheduler: no leader (is `policywatch serve` running?)"
+    return f"scheduler: led by {leader['holder']} since {leader['since']} (lease until {leader['expires']})"
+
+
+def _job_line(status: dict) -> str:
+    jobs = status["scheduler"]["jobs"]
+    return "next runs: " + (", ".join(f"{job} {at or 'paused'}" for job, at in jobs.items()) or "none scheduled yet")
+
+
+def _summary_lines(status: dict) -> list[str]:
+    deliveries = status["deliveries"]
+    broken = [s for s in status["sources"] if s["broken"]]
+    return [
+        f"sources: {len(status['sources'])}, broken: {len(broken)}",
+        f"changes waiting to be alerted: {len(status['changes_waiting'])}",
+        "deliveries: " + ", ".join(f"{deliveries.get(state, 0)} {state}" for state in ("pending", "sending", "failed", "sent")),
+    ]
+
+
+def _print_plain(status: dict) -> None:
+    click.echo(_leader_line(status))
+    click.echo(_job_line(status))
+    for line in _summary_lines(status):
+        click.echo(line)
+    for s in status["sources"]:
+        state = f"BROKEN ({s['failures']} failures): {s['reason']}" if s["broken"] else "ok"
+        click.echo(f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}\tnext {s['next_crawl'] or 'now'}\t{state}")
+    for c in status["changes_waiting"]:
+        click.echo(f"waiting: change {c['change']} {c['document']} {c['significance']} {c['detected_at']}")
+    for d in status["failed_deliveries"]:
+        click.echo(f"failed: delivery {d['delivery']} {d['kind']} after {d['attempts']} attempts: {d['error']}")
+
+
+def _print_rich(status: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(_leader_line(status), highlight=False)
+    console.print(_job_line(status), highlight=False)
+    for line in _summary_lines(status):
+        console.print(line, highlight=False)
+    table = Table("document", "url", "last crawl", "next crawl", "health", title="Sources")
+    for s in status["sources"]:
+        health = f"[red]broken[/] ({s['failures']}): {s['reason']}" if s["broken"] else "[green]ok[/]"
+        table.add_row(s["document"], s["url"], s["last_crawl"] or "never", s["next_crawl"] or "now", health)
+    console.print(table)
+    if status["changes_waiting"]:
+        waiting = Table("change", "document", "significance", "detected", title="Changes waiting to be alerted")
+        for c in status["changes_waiting"]:
+            waiting.add_row(str(c["change"]), c["document"], c["significance"], c["detected_at"])
+        console.print(waiting)
+    if status["failed_deliveries"]:
+        failed = Table("delivery", "kind", "attempts", "error", title="Failed deliveries")
+        for d in status["failed_deliveries"]:
+            failed.add_row(str(d["delivery"]), d["kind"], str(d["attempts"]), d["error"] or "")
+        console.print(failed)

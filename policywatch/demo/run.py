@@ -1,0 +1,202 @@
+"""The demo run: policywatch end to end on the bundled replay, offline, in a scratch folder.
+
+It serves the replay on 127.0.0.1, declares its pages as sources, subscribes a demo address, runs
+one crawl per replayed tick (each in its own process, as `policywatch serve` does), then sends the
+same-day alerts and the weekly digest to the file outbox. Everything else runs in process through
+the layers' own functions. ``demo.json`` in the folder records what was found, for tests.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from policywatch.demo.bundle import Replay
+from policywatch.demo.server import ReplayServer
+from policywatch.settings import PREFIX, get_settings
+
+SUBSCRIBER = "analyst@example.com"
+
+
+def demo_environment(folder: Path) -> dict[str, str]:
+    """The settings of a demo in ``folder``: its own SQLite file and outbox, file emails, no delay.
+    Every other POLICYWATCH_* variable is dropped, so a demo never touches a configured database."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(PREFIX)}
+    return env | {
+        f"{PREFIX}DATA_DIR": str(folder / "data"),
+        f"{PREFIX}DATABASE_URL": f"sqlite:///{folder / 'data' / 'policywatch.db'}",
+        f"{PREFIX}EMAIL_BACKEND": "file",
+        f"{PREFIX}EMAIL_FROM": "policywatch-demo@localhost",
+        f"{PREFIX}CRAWL_DELAY": "0",
+        f"{PREFIX}CRAWL_RETRIES": "0",
+        f"{PREFIX}BASE_URL": "http://127.0.0.1:8000",
+    }
+
+
+def sources_declaration(replay: Replay, server: ReplayServer) -> dict:
+    """The sources file of the replayed pages, with their Open Terms Archive selectors."""
+    platforms: dict[str, dict] = {}
+    for doc in replay.documents:
+        platform = platforms.setdefault(doc.platform, {"slug": doc.platform, "name": doc.platform_name, "documents": []})
+        declared = {"slug": doc.slug, "title": doc.title, "type": doc.terms_type, "url": server.url(doc)}
+        platform["documents"].append(declared | {key: value for key, value in (("select", doc.select), ("remove", doc.remove)) if value})
+    return {"platforms": list(platforms.values())}
+
+
+@dataclass
+class Crawl:
+    """What one replayed crawl found."""
+
+    tick: int
+    time: str
+    fetched: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    versions: int = 0
+    changes: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """The whole demo: crawls, emails written, and where to look."""
+
+    folder: str
+    crawls: list[Crawl] = field(default_factory=list)
+    emails: list[dict] = field(default_factory=list)
+
+    def save(self) -> None:
+        """Write demo.json into the demo folder."""
+        data = {"folder": self.folder, "crawls": [vars(c) for c in self.crawls], "emails": self.emails}
+        (Path(self.folder) / "demo.json").write_text(json.dumps(data, indent=1))
+
+
+class Demo:
+    """Runs the demo in ``folder``, reporting each step to ``show`` (see ``policywatch.demo.show``)."""
+
+    def __init__(self, folder: Path, show):
+        self.folder = folder
+        self.show = show
+        self.env = demo_environment(folder)
+        self.replay = Replay()
+        self.outcome = Outcome(str(folder))
+
+    def run(self) -> Outcome:
+        """Every step in order; raises DemoError naming the step that failed."""
+        os.environ.clear()
+        os.environ.update(self.env)
+        get_settings.cache_clear()
+        self.show.start(self.replay, self.folder)
+        engine = self._database()
+        try:
+            with ReplayServer(self.replay) as server:
+                self._declare(engine, server)
+                self._subscribe(engine)
+                for tick, moment in enumerate(self.replay.ticks):
+                    server.tick = tick
+                    self.outcome.crawls.append(self._crawl(engine, tick, moment))
+            self.show.changes(self.outcome.crawls, self.replay)
+            self._send(engine)
+        finally:
+            engine.dispose()
+        self.outcome.save()
+        self.show.finish(self.outcome, self.env)
+        return self.outcome
+
+    def _database(self):
+        from store.db import make_engine
+        from store.migrate import upgrade
+
+        upgrade(self.env[f"{PREFIX}DATABASE_URL"])
+        self.show.step(f"database ready: SQLite in {self.folder / 'data'}")
+        return make_engine(self.env[f"{PREFIX}DATABASE_URL"])
+
+    def _declare(self, engine, server: ReplayServer) -> None:
+        from crawler.declarations import load_declarations, parse_declarations
+        from store.db import transaction
+
+        path = self.folder / "sources.yaml"
+        declaration = sources_declaration(self.replay, server)
+        path.write_text(yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True))
+        with transaction(engine) as session:
+            load_declarations(session, parse_declarations(declaration, str(path)))
+        platforms = len(declaration["platforms"])
+        self.show.step(f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "
+                       f"served from {server.base_url}")
+
+    def _subscribe(self, engine) -> None:
+        from alerts.subscribers import confirm_email, subscribe
+        from store.db import transaction
+
+        with transaction(engine) as session:
+            for platform in dict.fromkeys(doc.platform for doc in self.replay.documents):
+                subscribe(session, SUBSCRIBER, tier="watcher", platform=platform)
+            confirm_email(session, SUBSCRIBER)
+        self.show.step(f"{SUBSCRIBER} subscribed to every platform (watcher tier: same-day alerts) and confirmed")
+
+    def _crawl(self, engine, tick: int, moment: str) -> Crawl:
+        from store.db import transaction
+        from store.models import Change, CrawlRun, Document, FetchEvent, Source, Version
+
+        with transaction(engine) as session:
+            seen = set(session.scalars(select(Change.id)))
+        result = subprocess.run([sys.executable, "-m", "policywatch", "crawl", "--all"], env=self.env,
+                                capture_output=True, text=True, errors="replace")
+        if result.returncode != 0:
+            raise DemoError(f"crawl {tick + 1} exited {result.returncode}:\n{(result.stderr or result.stdout)[-2000:]}")
+        crawl = Crawl(tick, moment)
+        with transaction(engine) as session:
+            run_id = session.scalar(select(func.max(CrawlRun.id)))
+            crawl.fetched = dict(session.execute(
+                select(FetchEvent.outcome, func.count()).where(FetchEvent.crawl_run_id == run_id).group_by(FetchEvent.outcome)
+            ).all())
+            crawl.errors = dict(session.execute(
+                select(Document.slug, FetchEvent.reason).join(Source, Source.id == FetchEvent.source_id)
+                .join(Document, Document.id == Source.document_id)
+                .where(FetchEvent.crawl_run_id == run_id, FetchEvent.outcome == "error")
+            ).all())
+            crawl.versions = session.scalar(select(func.count()).select_from(Version).where(Version.crawl_run_id == run_id))
+            for change, slug in session.execute(
+                select(Change, Document.slug).join(Document, Document.id == Change.document_id).order_by(Change.id)
+            ):
+                if change.id not in seen:
+                    crawl.changes.append({"id": change.id, "document": slug, "significance": change.significance,
+                                          "summary": change.summary, "topics": change.topics})
+        self.show.crawl(crawl, len(self.replay.ticks))
+        return crawl
+
+    def _send(self, engine) -> None:
+        from alerts.digest import queue_week
+        from alerts.outbox import queue_alerts
+        from alerts.sender import Sender
+        from store.db import transaction
+        from store.models import utcnow
+
+        with transaction(engine) as session:
+            queue_alerts(session)
+        Sender(engine).run()
+        year, week, _ = utcnow().isocalendar()
+        with transaction(engine) as session:
+            queue_week(session, f"{year}-W{week:02d}")  # this week: the demo's changes were found today
+        Sender(engine).run()
+        self.outcome.emails = outbox_emails(get_settings().outbox)
+
+
+def outbox_emails(folder: Path) -> list[dict]:
+    """The .eml files in ``folder``: path, kind and subject, oldest first."""
+    found = []
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found.append({"path": str(path), "kind": message["X-Policywatch-Kind"], "subject": message["Subject"],
+                      "to": message["To"]})
+    return found
+
+
+class DemoError(Exception):
+    """A demo step failed: the message names it and carries the command's last output."""

@@ -1,0 +1,80 @@
+"""`policywatch demo` end to end: real changes of the bundled replay found and alerted, noise not."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from policywatch.demo.bundle import Replay
+from store.db import make_engine, transaction
+from store.models import Change, Delivery, Document
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One demo run in a subprocess, with a configured database it must leave alone."""
+    root = tmp_path_factory.mktemp("demo")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("POLICYWATCH_")}
+    env["POLICYWATCH_DATABASE_URL"] = f"sqlite:///{root / 'configured.db'}"
+    result = subprocess.run([sys.executable, "-m", "policywatch", "demo", "--dir", str(root / "run")],
+                            env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((root / "run" / "demo.json").read_text())
+    engine = make_engine(f"sqlite:///{root / 'run' / 'data' / 'policywatch.db'}")
+    with transaction(engine) as session:
+        changes = {c.id: (slug, c.significance) for c, slug in
+                   session.execute(select(Change, Document.slug).join(Document, Document.id == Change.document_id))}
+        alerted = set(session.scalars(select(Delivery.change_id).where(Delivery.kind == "alert", Delivery.status == "sent")))
+    engine.dispose()
+    yield {"root": root, "output": result.stdout, "report": report, "changes": changes, "alerted": alerted}
+
+
+def crawl_of(report: dict) -> dict[int, int]:
+    """change id -> the demo tick whose crawl found it."""
+    return {c["id"]: crawl["tick"] for crawl in report["crawls"] for c in crawl["changes"]}
+
+
+def truth_keys(replay: Replay, substantive: bool) -> set[tuple[str, int]]:
+    slug = {doc.id: doc.slug for doc in replay.documents}
+    events = replay.substantive() if substantive else replay.noise()
+    return {(slug[e["document"]], e["tick"]) for e in events}
+
+
+def test_every_bundled_real_change_is_found_as_substantive(demo):
+    tick = crawl_of(demo["report"])
+    found = {(slug, tick[id_]) for id_, (slug, significance) in demo["changes"].items() if significance == "substantive"}
+    assert truth_keys(Replay(), substantive=True) <= found
+
+
+def test_alerts_go_out_for_the_real_changes_and_for_no_noise(demo):
+    tick = crawl_of(demo["report"])
+    alerted = {(demo["changes"][id_][0], tick[id_]) for id_ in demo["alerted"]}
+    assert alerted == truth_keys(Replay(), substantive=True)
+    assert not alerted & truth_keys(Replay(), substantive=False)
+
+
+def test_the_outbox_holds_one_alert_email_and_a_digest_for_the_demo_subscriber(demo):
+    messages = [email.message_from_bytes(open(m["path"], "rb").read(), policy=email.policy.default)
+                for m in demo["report"]["emails"]]
+    kinds = sorted(m["X-Policywatch-Kind"] for m in messages)
+    assert "alert" in kinds and "digest" in kinds
+    alert = next(m for m in messages if m["X-Policywatch-Kind"] == "alert")
+    text = alert.get_body(("plain",)).get_content()
+    assert "ChatGPT for Clinicians" in text  # the real clause OpenAI added on 2026-05-18
+    assert "Llama" not in alert["Subject"]  # its error pages are noise
+
+
+def test_it_says_where_to_read_the_emails_and_how_to_browse(demo):
+    output = " ".join(demo["output"].split())
+    assert ".eml" in output and "policywatch demo --serve" in output and "policywatch web" in output
+    assert "Open Terms Archive" in output
+
+
+def test_it_leaves_the_configured_database_alone(demo):
+    assert not (demo["root"] / "configured.db").exists()

@@ -1,0 +1,93 @@
+"""`policywatch status` and the housekeeping job, on what an operator would see."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from policywatch.cli import cli
+from policywatch.service.housekeeping import close_interrupted_runs, prune_fetch_events, release_expired_claims
+from store.db import make_engine, transaction
+from store.leases import acquire_lease
+from store.models import Change, CrawlRun, Delivery, FetchEvent, Subscriber, utcnow
+from store.versions import record_version
+from tests.factories import make_document
+
+
+def seed(engine):
+    """A broken source, a healthy one, a change waiting for alerts, a cosmetic one, a failed delivery, a leader."""
+    now = utcnow()
+    with transaction(engine) as session:
+        broken = make_document(session, "acme-terms", ("https://acme.test/terms",))
+        broken.sources[0].consecutive_failures = 3
+        broken.sources[0].last_error = "https://acme.test/terms: HTTP 503 after 3 retries"
+        healthy = make_document(session, "acme-privacy", ("https://acme.test/privacy",))
+        healthy.sources[0].last_fetched_at, healthy.sources[0].next_fetch_at = now, now + timedelta(hours=12)
+        first = record_version(session, healthy, "We keep data 30 days.", [])
+        second = record_version(session, healthy, "We keep data 90 days.", [])
+        third = record_version(session, healthy, "We keep data 90 days!", [])
+        session.add_all([
+            Change(document_id=healthy.id, from_version_id=first.id, to_version_id=second.id, significance="substantive"),
+            Change(document_id=healthy.id, from_version_id=second.id, to_version_id=third.id, significance="cosmetic"),
+        ])
+        subscriber = Subscriber(email="a@example.com", status="confirmed")
+        session.add(subscriber)
+        session.flush()
+        session.add(Delivery(subscriber_id=subscriber.id, kind="confirmation", status="failed", attempts=8,
+                             last_error="sendgrid: 401 invalid API key"))
+        acquire_lease(session, "scheduler", "host-a:4242:abcdef", now, timedelta(seconds=30))
+
+
+def test_status_reports_broken_sources_waiting_changes_failed_deliveries_and_the_leader(migrated_url):
+    engine = make_engine(migrated_url)
+    seed(engine)
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    by_document = {s["document"]: s for s in status["sources"]}
+    assert by_document["acme-terms"]["broken"] and "HTTP 503" in by_document["acme-terms"]["reason"]
+    assert not by_document["acme-privacy"]["broken"] and by_document["acme-privacy"]["next_crawl"]
+    assert [(c["document"], c["significance"]) for c in status["changes_waiting"]] == [("acme-privacy", "substantive")]
+    assert status["deliveries"] == {"failed": 1}
+    assert "401" in status["failed_deliveries"][0]["error"]
+    assert status["scheduler"]["leader"]["holder"] == "host-a:4242:abcdef" and status["scheduler"]["leader"]["alive"]
+
+    plain = CliRunner().invoke(cli, ["status"]).output
+    assert "led by host-a:4242:abcdef" in plain and "broken: 1" in plain and "BROKEN" in plain
+
+
+def test_status_says_when_no_scheduler_leads(migrated_url):
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 0 and "no leader" in result.output
+
+
+def test_housekeeping_frees_expired_claims_closes_killed_runs_and_prunes_old_fetch_events(engine):
+    now = utcnow()
+    with transaction(engine) as session:
+        document = make_document(session)
+        source = document.sources[0]
+        subscriber = Subscriber(email="a@example.com", status="confirmed")
+        session.add(subscriber)
+        session.flush()
+        stale = Delivery(subscriber_id=subscriber.id, kind="confirmation", status="sending",
+                         claimed_by="host:1:dead", claimed_until=now - timedelta(minutes=1))
+        live = Delivery(subscriber_id=subscriber.id, kind="digest", digest_week="2026-W20", status="sending",
+                        claimed_by="host:2:live", claimed_until=now + timedelta(minutes=4))
+        killed = CrawlRun(started_at=now - timedelta(hours=2), status="running")
+        running = CrawlRun(started_at=now - timedelta(minutes=5), status="running")
+        session.add_all([stale, live, killed, running])
+        for days in (400, 300, 200):
+            session.add(FetchEvent(source_id=source.id, url=source.url, outcome="error", fetched_at=now - timedelta(days=days)))
+        session.add(FetchEvent(source_id=source.id, url=source.url, outcome="unchanged", fetched_at=now - timedelta(days=1)))
+    with transaction(engine) as session:
+        assert release_expired_claims(session, now) == 1
+        assert close_interrupted_runs(session, now, run_timeout=1800) == 1
+        assert prune_fetch_events(session, now - timedelta(days=180)) == 3
+    with transaction(engine) as session:
+        assert [(d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))] == [
+            ("pending", None), ("sending", "host:2:live")]
+        assert [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == ["interrupted", "running"]
+        assert [e.outcome for e in session.scalars(select(FetchEvent))] == ["unchanged"]
