@@ -36,8 +36,7 @@ _ERRORS = [
 _TITLE_ONLY = [(r"^\s*(?:error\s*)?(?:40[34]|50[0234])\b", "error page (HTTP error status in the title)")]
 _PATTERNS = [(re.compile(p, re.IGNORECASE | re.DOTALL), reason) for p, reason in _CHALLENGES + _ERRORS]
 _TITLE_PATTERNS = _PATTERNS + [(re.compile(p, re.IGNORECASE), reason) for p, reason in _TITLE_ONLY]
-_CAPTCHA_WIDGET = ("//*[contains(@class, 'g-recaptcha') or contains(@class, 'h-captcha') or "
-                   "contains(@class, 'cf-turnstile') or @id = 'challenge-form' or @id = 'cf-challenge-running']")
+_CAPTCHA_WIDGETS = (b"g-recaptcha", b"h-captcha", b"cf-turnstile", b"challenge-form", b"cf-challenge")
 _VISIBLE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 
 
@@ -47,12 +46,13 @@ def title_reason(doc: html.HtmlElement) -> str | None:
     return _match(_TITLE_PATTERNS, _plain(title)) if title else None
 
 
-def short_page_reason(doc: html.HtmlElement) -> str | None:
-    """Why a short page's visible text shows it is not the document, or None (also for long pages)."""
+def short_page_reason(doc: html.HtmlElement, body: bytes) -> str | None:
+    """Why a short page (its visible text, its raw ``body``) shows it is not the document, or None
+    (also for long pages)."""
     text = _plain(" ".join(doc.xpath(_VISIBLE_TEXT)))
     if len(text) > SHORT_PAGE:
         return None
-    if doc.xpath(_CAPTCHA_WIDGET):
+    if any(widget in body for widget in _CAPTCHA_WIDGETS):
         return "captcha page"
     return _match(_PATTERNS, text)
 

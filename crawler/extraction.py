@@ -69,10 +69,10 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
             _remove(doc, selector)
         roots = _select(doc, select)
     except ExtractionError as exc:
-        raise ExtractionError(blocked.short_page_reason(doc) or exc.reason) from None
+        raise ExtractionError(blocked.short_page_reason(doc, body) or exc.reason) from None
     found = digest_region(roots)
     if len(found.text) <= blocked.SHORT_PAGE:
-        reason = blocked.short_page_reason(doc)
+        reason = blocked.short_page_reason(doc, body)
         if reason:
             raise ExtractionError(reason)
     if not found.text:

@@ -1,7 +1,8 @@
 """HTML to Markdown with markdownify: ATX headings, ``-`` bullets, nested lists, pipe tables.
 
 Links keep their text and lose their target, and images are dropped: link and image targets
-carry tracking ids that change on every crawl and are not policy text.
+carry tracking ids that change on every crawl and are not policy text. Horizontal rules are
+dropped too: pages add and remove them as decoration.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class PolicyConverter(MarkdownConverter):
 
     def convert_a(self, el, text, parent_tags):  # noqa: D102 - markdownify's hook
         return text
+
+    def convert_hr(self, el, text, parent_tags):  # noqa: D102 - a rule is decoration, not text
+        return "\n\n"
 
 
 _CONVERTER = PolicyConverter(heading_style=ATX, bullets="-", bs4_options="lxml", escape_misc=False,

@@ -1,7 +1,8 @@
 """Normalisation of extracted text: remove what is never content, so only visible text changes show.
 
 Applied to every Markdown the crawler produces (and usable on a document combined from several
-sources). Unicode is composed with NFC, not NFKC: NFKC would fold superscripts, ligatures and
+sources). Typographic and ASCII quotes are made the same: pages switch between them with no change
+of meaning. Unicode is composed with NFC, not NFKC: NFKC would fold superscripts, ligatures and
 full-width forms into other characters and so rewrite real text.
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ SPACES = "".join(
 _INVISIBLE = re.compile(f"[{re.escape(INVISIBLE)}]+")
 _SPACE = re.compile(f"[{re.escape(SPACES)}]")
 _LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
+_SINGLE_QUOTES = re.compile("[\u2018\u2019\u201a\u201b]")
+_DOUBLE_QUOTES = re.compile("[\u201c\u201d\u201e\u201f]")
 
 _INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
@@ -43,10 +46,16 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", clean_characters(text))
 
 
+def straighten_quotes(text: str) -> str:
+    """``text`` with typographic quotes and apostrophes made ASCII (pages switch between the two)."""
+    return _DOUBLE_QUOTES.sub('"', _SINGLE_QUOTES.sub("'", text))
+
+
 def normalize_markdown(text: str) -> str:
-    """Markdown with invisible characters, space runs, trailing spaces, empty list items and
-    headings, and repeated blank lines removed; it ends with exactly one newline (or is empty)."""
-    text = clean_characters(text).replace("\t", " ")
+    """Markdown with invisible characters, typographic quotes, space runs, trailing spaces, empty
+    list items and headings, and repeated blank lines normalised away; it ends with exactly one
+    newline (or is empty)."""
+    text = straighten_quotes(clean_characters(text)).replace("\t", " ")
     text = _INNER_SPACES.sub(" ", text)
     text = _TRAILING_SPACES.sub("", text)
     text = _EMPTY_MARKER_LINE.sub("", text)

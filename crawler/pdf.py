@@ -1,13 +1,20 @@
-"""PDF documents: their text layer, read with pypdf, page after page."""
+"""PDF documents: their text layer, read with pypdf in layout mode, as paragraphs.
+
+pypdf's default mode breaks some PDFs into one word per line; layout mode keeps the lines as
+printed. Lines are then joined into paragraphs (blank lines separate them), so a change in line
+wrapping is not a change of text.
+"""
 from __future__ import annotations
 
 import io
 import logging
+import re
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 MAGIC = b"%PDF-"
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about every slightly malformed file
 
@@ -18,9 +25,11 @@ def is_pdf(body: bytes, content_type: str | None) -> bool:
 
 
 def pdf_text(body: bytes) -> str:
-    """The text of every page, pages separated by a blank line; ValueError if the PDF is unreadable."""
+    """The text of every page as paragraphs separated by blank lines; ValueError if the PDF is unreadable."""
     try:
         reader = PdfReader(io.BytesIO(body))
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"PDF is not readable ({exc.__class__.__name__}: {exc})") from exc
+    paragraphs = (" ".join(paragraph.split()) for page in pages for paragraph in _PARAGRAPH_BREAK.split(page))
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
