@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from changes.compare import SectionChange, compare_sections
 from changes.flapping import explain
-from changes.significance import cosmetic_reasons, degenerate, differences, grade, word_count
+from changes.significance import (cosmetic_reasons, degenerate, differences, grade, switched_language,
+                                  word_count)
 from changes.summary import summarise
 from changes.taxonomy import load_taxonomy
 
@@ -39,6 +40,11 @@ def counts(sections: list[SectionChange]) -> dict:
             "sections_touched": len(sections)}
 
 
+def rewritten(sections: list[SectionChange], parent: str) -> bool:
+    """Whether most of the parent's words were removed (only then is a language switch possible)."""
+    return 2 * counts(sections)["words_removed"] >= word_count(parent)
+
+
 def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Document") -> Analysis:
     """Compare ``text`` with its ``parent``; ``recent`` are the versions before the parent within the
     flapping window, oldest first."""
@@ -51,6 +57,9 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
         significance = "cosmetic"
         reasons.insert(0, f"text shrank from {word_count(parent)} to {word_count(text)} words: "
                           "an error page or a failed extraction")
+    elif rewritten(sections, parent) and switched_language(parent, text):
+        significance = "cosmetic"
+        reasons.insert(0, "the page switched language (its most frequent words are not in the parent)")
     else:
         explained = explain(diff, text, recent)
         flapping = bool(explained.reasons)

@@ -13,6 +13,7 @@ The rules, in order, on the differences compare_sections found:
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -26,6 +27,9 @@ DATE_LINE_WORDS = 6       # a line with a date and at most this many other words
 TYPO_DISTANCE = 2         # letters that may differ in a word for an edit to count as a spelling fix
 DEGENERATE_WORDS = 120    # a version this short ...
 DEGENERATE_SHARE = 0.2    # ... and under this share of its parent's words looks like an error page
+COMMON_WORDS = 30         # a text's most frequent words: function words of its language
+SHARED_COMMON = 0.3       # under this share of them in the other text: the page switched language
+LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass
@@ -87,6 +91,21 @@ def degenerate(parent: str, text: str) -> bool:
     """Whether ``text`` is so much shorter than ``parent`` that it is an error page or a failed extraction."""
     words = word_count(text)
     return words < DEGENERATE_WORDS and words < DEGENERATE_SHARE * word_count(parent)
+
+
+def _common_words(text: str) -> list[str]:
+    return [w for w, _ in Counter(w.lower() for w in LETTERS.findall(text)).most_common(COMMON_WORDS)]
+
+
+def switched_language(parent: str, text: str) -> bool:
+    """Whether ``text`` is ``parent``'s page in another language: the most frequent words of each
+    (its language's function words) are mostly absent from the other."""
+    old, new = _common_words(parent), _common_words(text)
+    if len(old) < COMMON_WORDS or len(new) < COMMON_WORDS:
+        return False
+    old_words, new_words = {w.lower() for w in LETTERS.findall(parent)}, {w.lower() for w in LETTERS.findall(text)}
+    return (sum(w in old_words for w in new) < SHARED_COMMON * len(new)
+            and sum(w in new_words for w in old) < SHARED_COMMON * len(old))
 
 
 def is_date_line(sentence: str) -> bool:

@@ -94,3 +94,20 @@ def test_a_real_edit_alongside_flapping_stays_substantive():
     assert analysis.significance == "substantive"
     assert analysis.reasons[0] == "1 clause reworded in 'Retention'"
     assert any("flapping" in r for r in analysis.reasons)
+
+
+def test_a_page_served_in_another_language_is_cosmetic():
+    english = ("These terms govern your use of the service. You must comply with the law and with our policies. "
+               "We may suspend your account if you break the rules. The service is provided as is. We are not "
+               "liable for damages to the extent allowed by law. You can contact us at any time. Your data is "
+               "processed as described in the privacy policy of the company and its affiliates.\n")
+    french = ("Ces conditions régissent votre utilisation du service. Vous devez respecter la loi et nos politiques. "
+              "Nous pouvons suspendre votre compte si vous enfreignez les règles. Le service est fourni tel quel. "
+              "Nous ne sommes pas responsables des dommages dans la mesure permise par la loi. Vous pouvez nous "
+              "contacter à tout moment. Vos données sont traitées comme décrit dans la politique de confidentialité "
+              "de la société et de ses affiliés.\n")
+    analysis = analyse(english, french)
+    assert analysis.significance == "cosmetic" and "language" in analysis.reasons[0]
+    rewritten = english.replace("We may suspend your account if you break the rules.",
+                                "We may delete your account and all its data without notice.")
+    assert analyse(english, rewritten).significance == "substantive"
