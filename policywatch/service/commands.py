@@ -39,6 +39,7 @@ class CommandRunner:
         self.grace = grace
         self.program = program
         self._running: set[subprocess.Popen] = set()
+        self.stopped: list[int] = []  # pids of children stopped before they ended
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -75,6 +76,7 @@ class CommandRunner:
         with self._lock:
             running = list(self._running)
         for process in running:
+            self.stopped.append(process.pid)
             _signal_group(process, signal.SIGTERM)
 
     def resume(self) -> None:
@@ -82,6 +84,7 @@ class CommandRunner:
         self._stopping.clear()
 
     def _stop(self, process: subprocess.Popen) -> str:
+        self.stopped.append(process.pid)
         _signal_group(process, signal.SIGTERM)
         try:
             output, _ = process.communicate(timeout=self.grace)

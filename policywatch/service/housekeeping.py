@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from store.models import CrawlRun, Delivery, FetchEvent
@@ -16,6 +16,19 @@ def release_expired_claims(session: Session, now: datetime) -> int:
         .where(Delivery.claimed_until.is_not(None), Delivery.claimed_until <= now)
         .values(claimed_by=None, claimed_until=None,
                 status=case((Delivery.status == "sending", "pending"), else_=Delivery.status))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def release_claims_of(session: Session, holders: list[str]) -> int:
+    """Free the deliveries claimed by senders that are known dead (``claimed_by`` starting with one of
+    ``holders``), without waiting for their claims to expire."""
+    if not holders:
+        return 0
+    return session.execute(
+        update(Delivery)
+        .where(Delivery.status == "sending", or_(*(Delivery.claimed_by.startswith(h, autoescape=True) for h in holders)))
+        .values(status="pending", claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -8,6 +8,7 @@ run missed during downtime runs once (``coalesce``) however late (``misfire_grac
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from policywatch.service.commands import CommandRunner
+from policywatch.service.housekeeping import release_claims_of, release_expired_claims
 from policywatch.service.leader import Leader
 from policywatch.settings import Settings
 from store.db import transaction
@@ -181,16 +183,17 @@ class Service:
         log.info("leading the scheduler as %s; next runs: %s", self.leader.holder, jobs)
 
     def shutdown(self) -> None:
-        """Stop scheduling, stop running children gracefully, free expired claims, release the lease."""
-        from policywatch.service.housekeeping import release_expired_claims
-
+        """Stop scheduling, stop running children gracefully, free expired claims and those of the
+        senders it stopped (claimed_by is ``host:pid:…``), release the lease."""
         self.runner.stop_all()
         self.runner.wait_all()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         if self.leading:
+            host = socket.gethostname()
             with transaction(self.engine) as session:
                 release_expired_claims(session, utcnow())
+                release_claims_of(session, [f"{host}:{pid}:" for pid in self.runner.stopped])
             self.leader.release()
             self.leading = False
         log.info("scheduler %s stopped", self.leader.holder)

@@ -136,3 +136,33 @@ def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engin
         assert [run.status for run in session.scalars(select(CrawlRun))] == ["finished"]
         assert [version.seq for version in session.scalars(select(Version))] == [1]
         assert verify_all(session) == (1, [])
+
+
+def test_serve_runs_crawl_after_crawl_each_in_a_new_process(engine, tmp_path):
+    pages = SlowPages()
+    pages.release.set()  # answers at once
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"platforms:\n- slug: acme\n  name: Acme\n  documents:\n  - slug: acme-terms\n"
+                       f"    title: Terms\n    type: Terms of Service\n    schedule: 1s\n    url: {pages.url}\n")
+    subprocess.run([sys.executable, "-m", "policywatch", "sources", "load", str(sources)], check=True,
+                   capture_output=True)
+    with transaction(engine) as session:
+        session.execute(update(Source).values(next_fetch_at=utcnow() - timedelta(minutes=1)))
+
+    def finished_runs() -> int:
+        with transaction(engine) as session:
+            return len(session.scalars(select(CrawlRun).where(CrawlRun.status == "finished")).all())
+
+    process = serve(crawl_check_seconds=1)
+    try:
+        assert wait_for(lambda: finished_runs() >= 3, 180), "fewer than three crawls ran"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        pages.close()
+    assert process.returncode == 0, output
+    assert output.count("policywatch crawl --due: exit 0") >= 3
+    with transaction(engine) as session:
+        assert [v.seq for v in session.scalars(select(Version))] == [1]  # the page never changed

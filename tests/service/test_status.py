@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from policywatch.cli import cli
-from policywatch.service.housekeeping import close_interrupted_runs, prune_fetch_events, release_expired_claims
+from policywatch.service.housekeeping import (
+    close_interrupted_runs, prune_fetch_events, release_claims_of, release_expired_claims)
 from store.db import make_engine, transaction
 from store.leases import acquire_lease
 from store.models import Change, CrawlRun, Delivery, FetchEvent, Subscriber, utcnow
@@ -91,3 +92,20 @@ def test_housekeeping_frees_expired_claims_closes_killed_runs_and_prunes_old_fet
             ("pending", None), ("sending", "host:2:live")]
         assert [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == ["interrupted", "running"]
         assert [e.outcome for e in session.scalars(select(FetchEvent))] == ["unchanged"]
+
+
+def test_claims_of_a_stopped_sender_are_freed_at_once_and_no_others(engine):
+    now = utcnow()
+    with transaction(engine) as session:
+        subscriber = Subscriber(email="a@example.com", status="confirmed")
+        session.add(subscriber)
+        session.flush()
+        for week, holder in (("2026-W20", "host:41:aaaa"), ("2026-W21", "host:4142:bbbb"), ("2026-W22", "other:41:cccc")):
+            session.add(Delivery(subscriber_id=subscriber.id, kind="digest", digest_week=week, status="sending",
+                                 claimed_by=holder, claimed_until=now + timedelta(minutes=5)))
+    with transaction(engine) as session:
+        assert release_claims_of(session, ["host:41:"]) == 1
+        assert release_claims_of(session, []) == 0
+    with transaction(engine) as session:
+        assert [(d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))] == [
+            ("pending", None), ("sending", "host:4142:bbbb"), ("sending", "other:41:cccc")]
