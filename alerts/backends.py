@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from email import policy
@@ -101,6 +102,8 @@ class SendGridBackend(Backend):
         if not settings.sendgrid_api_key:
             raise DeliveryError("sendgrid backend: POLICYWATCH_SENDGRID_API_KEY is not set")
         self.api = SendGridAPIClient(settings.sendgrid_api_key, host=settings.sendgrid_api_host)
+        # The client logs whole request bodies (every address) at DEBUG: never let that through.
+        logging.getLogger("python_http_client").setLevel(logging.INFO)
         self.url = f"{settings.sendgrid_api_host}/v3/mail/send"
 
     def send(self, batch: Batch) -> str:

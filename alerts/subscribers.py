@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts.tiers import TIERS, Tier
 from alerts.tokens import TokenError, Tokens
+from changes.taxonomy import load_taxonomy
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
 from store.models.history import SIGNIFICANCES
 
@@ -57,19 +58,19 @@ def subscribe(session: Session, email: str, tier: str | None = None, platform: s
     address = normalise_email(email)
     subscriber = session.scalar(
         select(Subscriber).where(Subscriber.email == address).options(selectinload(Subscriber.subscriptions)))
-    if subscriber is None:
-        subscriber = Subscriber(email=address, tier=tier or "free", status="pending", subscriptions=[])
-        session.add(subscriber)
-    elif tier:
-        subscriber.tier = tier
-    rules = _tier(subscriber.tier)
+    rules = _tier(tier or (subscriber.tier if subscriber else "free"))
     target_platform, target_document = _target(session, platform, document)
     topics = _topics(rules, topics)
+    minimum = _significance(min_significance) if min_significance is not None else None
+    if subscriber is None:
+        subscriber = Subscriber(email=address, status="pending", subscriptions=[])
+        session.add(subscriber)
     _check_platform_limit(subscriber, rules, target_platform)
+    subscriber.tier = rules.name
     subscription = _subscription_for(subscriber, target_platform, target_document)
     subscription.topics = topics
-    if min_significance is not None:
-        subscription.min_significance_alert = subscription.min_significance_digest = _significance(min_significance)
+    if minimum is not None:
+        subscription.min_significance_alert = subscription.min_significance_digest = minimum
     if subscriber.status == "unsubscribed":
         subscriber.status, subscriber.unsubscribed_at = "pending", None
     session.flush()
@@ -181,6 +182,10 @@ def _topics(rules: Tier, topics: Iterable[str]) -> list[str]:
     chosen = sorted({topic.strip() for topic in topics if topic.strip()})
     if chosen and not rules.topic_filters:
         raise SubscriberError(f"topic filters need the professional tier (this subscriber is {rules.name})")
+    taxonomy = load_taxonomy()
+    unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
+    if unknown:
+        raise SubscriberError(f"unknown topic {unknown[0]!r}; known topics: {', '.join(t.id for t in taxonomy.topics)}")
     return chosen
 
 

@@ -36,13 +36,15 @@ def test_tier_limits_are_enforced_with_a_clear_message(engine):
         with pytest.raises(SubscriberError, match="the free tier follows at most 1 platform; f\\*\\*\\*@example.com"):
             subscribe(session, "free@example.com", platform="vendor1")
         with pytest.raises(SubscriberError, match="topic filters need the professional tier"):
-            subscribe(session, "free@example.com", platform="vendor0", topics=["privacy"])
+            subscribe(session, "free@example.com", platform="vendor0", topics=["data_sharing"])
+        with pytest.raises(SubscriberError, match="unknown topic 'weather'; known topics: .*data_sharing"):
+            subscribe(session, "pro@example.com", "professional", "vendor0", topics=["weather"])
         for index in range(10):
             subscribe(session, "watch@example.com", "watcher", f"vendor{index}")
         with pytest.raises(SubscriberError, match="the watcher tier follows at most 10 platforms"):
             subscribe(session, "watch@example.com", platform="vendor10")
         for index in range(12):
-            subscribe(session, "pro@example.com", "professional", f"vendor{index}", topics=["privacy"])
+            subscribe(session, "pro@example.com", "professional", f"vendor{index}", topics=["data_sharing"])
         assert len(find(session, "pro@example.com").subscriptions) == 12
 
 
@@ -133,8 +135,8 @@ def test_preferences_change_filters_and_remove_subscriptions(engine):
         subscribe(session, "ann@example.com", platform="anthropic")
         token = make_token("preferences", ann.id, ann.email)
         first, second = ann.subscriptions
-        updated = update_subscription(session, token, first.id, topics=["privacy"], min_significance_alert="minor")
-        assert (updated.topics, updated.min_significance_alert) == (["privacy"], "minor")
+        updated = update_subscription(session, token, first.id, topics=["data_sharing"], min_significance_alert="minor")
+        assert (updated.topics, updated.min_significance_alert) == (["data_sharing"], "minor")
         with pytest.raises(SubscriberError, match="unknown significance 'huge'"):
             update_subscription(session, token, first.id, min_significance_digest="huge")
         assert [s.id for s in remove_subscription(session, token, second.id).subscriptions] == [first.id]
@@ -151,7 +153,7 @@ def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
 
     added = runner.invoke(cli, ["subscribers", "add", "Ann@Example.com", "--tier", "watcher", "--platform", "openai",
                                 "--min-significance", "minor"])
-    refused = runner.invoke(cli, ["subscribers", "add", "ann@example.com", "--platform", "openai", "--topic", "privacy"])
+    refused = runner.invoke(cli, ["subscribers", "add", "ann@example.com", "--platform", "openai", "--topic", "data_sharing"])
     confirmed_ = runner.invoke(cli, ["subscribers", "confirm", "ann@example.com"])
     listed = runner.invoke(cli, ["subscribers", "list"])
     removed = runner.invoke(cli, ["subscribers", "remove", "ann@example.com"])
