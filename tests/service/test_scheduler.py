@@ -138,3 +138,22 @@ def test_the_job_table_stays_out_of_the_migrations(migrated_url):
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
     engine.dispose()
     command.check(alembic_config(migrated_url))  # raises when autogenerate would touch the table
+
+
+def test_a_service_runs_jobs_only_while_it_holds_the_lease(engine):
+    from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+
+    from policywatch.service.commands import CommandRunner
+    from policywatch.service.leader import Leader
+    from policywatch.service.scheduler import Service
+
+    service = Service(engine, load_settings(), CommandRunner(), specs=HOURLY)
+    service._follow(service.leader.hold())
+    assert service.leading and [job.id for job in service.scheduler.get_jobs()] == ["probe"]
+    service._follow(False)  # the lease was lost: jobs pause until it is back
+    assert not service.leading and service.scheduler.state == STATE_PAUSED
+    service._follow(service.leader.hold())
+    assert service.leading and service.scheduler.state == STATE_RUNNING
+    assert not Leader(engine, timedelta(seconds=30), holder="standby").hold()
+    service.shutdown()
+    assert Leader(engine, timedelta(seconds=30), holder="standby").hold()  # released for the standby
