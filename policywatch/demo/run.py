@@ -60,6 +60,7 @@ class Crawl:
     fetched: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     versions: int = 0
+    first_versions: list[str] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
 
 
@@ -162,6 +163,9 @@ class Demo:
                 .where(FetchEvent.crawl_run_id == run_id, FetchEvent.outcome == "error")
             ).all())
             crawl.versions = session.scalar(select(func.count()).select_from(Version).where(Version.crawl_run_id == run_id))
+            crawl.first_versions = list(session.scalars(
+                select(Document.slug).join(Version, Version.document_id == Document.id)
+                .where(Version.crawl_run_id == run_id, Version.seq == 1).order_by(Document.slug)))
             for change, slug in session.execute(
                 select(Change, Document.slug).join(Document, Document.id == Change.document_id).order_by(Change.id)
             ):

@@ -55,6 +55,8 @@ class Show:
         versions = f"{crawl.versions} new version{'s' * (crawl.versions != 1)}"
         self.console.print(f"[bold cyan]crawl {crawl.tick + 1}/{total}[/] [dim]{crawl.time[:16].replace('T', ' ')} UTC[/]"
                            f"  {fetched or 'nothing fetched'}; {versions}")
+        if crawl.first_versions:
+            self.console.print(f"    [dim]first version of {', '.join(crawl.first_versions)}[/]")
         for document, reason in crawl.errors.items():
             self.console.print(f"    [dim]{document}: {escape(first_line(reason, 80))} (no version recorded)[/]")
         for change in crawl.changes:
