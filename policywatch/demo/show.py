@@ -75,7 +75,8 @@ class Show:
         below = sum(1 for _, c in changes if c["significance"] != "substantive")
         self.console.print(
             f"\n[bold]Noise ignored:[/] over {len(crawls) - 1} re-crawls the pages' raw bytes changed {raw_churn(replay)} times "
-            f"(tracking ids, build hashes, error pages); {below} change(s) rated cosmetic or minor reach the digest only.")
+            f"(tracking ids, build hashes, error pages); {len(changes)} change(s) recorded, {below} of them below "
+            "substantive (digest only, no alert).")
         verdict = "[green]all found[/]" if not missed else f"[red]{len(missed)} missed[/]"
         self.console.print(f"[bold]Check:[/] Open Terms Archive's labels for this window: {len(replay.substantive())} "
                            f"substantive changes, {len(replay.noise())} noise events. Found {len(hit)} of "
