@@ -1,0 +1,37 @@
+"""Which sources the crawl job finds due, and how first crawls are spread over hosts."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from policywatch.service.jobs import SPREAD, count_due, host_phase, spread_first_crawls
+from store.db import transaction
+from tests.factories import make_document
+
+NOW = datetime(2026, 5, 18, 10, 0, tzinfo=timezone.utc)
+
+
+def test_new_sources_get_a_first_crawl_within_the_spread_one_phase_per_host(engine):
+    with transaction(engine) as session:
+        a = make_document(session, "a-terms", ("https://a.example/terms", "https://a.example/annex"), platform_slug="a")
+        b = make_document(session, "b-terms", ("https://b.example/terms",), platform_slug="b")
+        assert spread_first_crawls(session, NOW) == 3
+        assert spread_first_crawls(session, NOW) == 0  # scheduled once, then the crawler owns it
+        first, annex = (s.next_fetch_at for s in a.sources)
+        assert first == annex  # one host's pages go together, politely spaced by the crawl delay
+        assert NOW <= first < NOW + SPREAD and NOW <= b.sources[0].next_fetch_at < NOW + SPREAD
+    hosts = [f"https://host{i}.example/policy" for i in range(50)]
+    assert len({host_phase(url) for url in hosts}) > 40  # fifty hosts do not start together
+
+
+def test_due_counts_active_sources_whose_time_has_come(engine):
+    with transaction(engine) as session:
+        due = make_document(session, "due-terms", ("https://a.example/terms",))
+        later = make_document(session, "later-terms", ("https://b.example/terms",))
+        paused = make_document(session, "paused-terms", ("https://c.example/terms",))
+        due.sources[0].next_fetch_at = NOW - timedelta(minutes=1)
+        later.sources[0].next_fetch_at = NOW + timedelta(hours=1)
+        paused.sources[0].next_fetch_at = NOW - timedelta(hours=1)
+        paused.active = False
+        session.flush()
+        assert count_due(session, NOW) == 1
+        assert count_due(session, NOW + timedelta(hours=2)) == 2
