@@ -20,15 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.analysis import analyse  # noqa: E402
-from changes.flapping import keys  # noqa: E402
-from changes.meaning import meaning  # noqa: E402
+from changes.meaning import key, meaning, text_keys  # noqa: E402
+
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
 
 WORDS = ("data service user account policy provider content model request agreement law third party "
          "security access personal information process purpose right consent notice period term use").split()
-
 
 def policy(rng: random.Random, words: int) -> list[list[str]]:
     """Sections of sentences, about ``words`` words in all."""
@@ -42,11 +41,9 @@ def policy(rng: random.Random, words: int) -> list[list[str]]:
         sections.append(sentences)
     return sections
 
-
 def text_of(sections: list[list[str]]) -> str:
     return "\n\n".join(f"## Section {i}\n\n" + "\n\n".join(" ".join(s[k:k + 3]) for k in range(0, len(s), 3))
                        for i, s in enumerate(sections)) + "\n"
-
 
 def edited(rng: random.Random, sections: list[list[str]], share: float) -> list[list[str]]:
     """A copy with ``share`` of its sentences reworded (one word replaced)."""
@@ -58,7 +55,6 @@ def edited(rng: random.Random, sections: list[list[str]], share: float) -> list[
         copy[i][j] = " ".join(words)
     return copy
 
-
 def bench_compare(runs: int = 30) -> None:
     rng = random.Random(1)
     base = policy(rng, 30_000)
@@ -66,14 +62,14 @@ def bench_compare(runs: int = 30) -> None:
     timings = []
     for _ in range(runs):
         meaning.cache_clear()
-        keys.cache_clear()
+        key.cache_clear()
+        text_keys.cache_clear()
         start = time.perf_counter()
         analysis = analyse(old, new, title="Policy")
         timings.append((time.perf_counter() - start) * 1000)
     print(f"30,000 words ({len(old.split())} tokens), {analysis.details['counts']['sentences_added']} sentences "
           f"edited: median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, max {max(timings):.1f} ms "
           f"over {runs} runs ({analysis.significance})")
-
 
 def bench_history(versions: int = 1000, words: int = 3000) -> None:
     rng = random.Random(2)
@@ -107,7 +103,6 @@ def bench_history(versions: int = 1000, words: int = 3000) -> None:
     print(f"{versions} versions of a {words}-word document: " + ", ".join(f"{b * 10:.1f}" for b in blocks)
           + " ms per change, per block of 100 (flat = linear)")
     engine.dispose()
-
 
 if __name__ == "__main__":
     bench_compare()

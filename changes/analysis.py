@@ -63,7 +63,7 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
     else:
         explained = explain(diff, text, recent)
         flapping = bool(explained.reasons)
-        significance, graded = grade(explained.left, sections)
+        significance, graded = grade(explained.left, sections, parent, text)
         reasons = graded + explained.reasons + reasons
     taxonomy = load_taxonomy()
     topics = taxonomy.topics_in(_topic_text(sections)) if significance != "cosmetic" else []

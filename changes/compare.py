@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz, process
 
-from changes.meaning import meaning
+from changes.meaning import key, meaning
 from changes.outline import Section, outline
 
 SIMILAR_SENTENCE = 60.0   # rapidfuzz ratio above which a removed and an added sentence are one edit
@@ -67,15 +67,15 @@ def word_diff(before: str, after: str) -> list[list[str]]:
 def pair_sections(old: list[Section], new: list[Section]) -> list[tuple[int | None, int | None]]:
     """Pairs (old index, new index) covering every section; None on one side = added or removed."""
     pairs: dict[int, int] = {}
-    for key in (lambda s: tuple(s.path), lambda s: s.heading.lower()):
+    for identity in (lambda s: tuple(s.path), lambda s: s.heading.lower()):
         taken = set(pairs.values())
         free_new: dict[object, list[int]] = {}
         for j, section in enumerate(new):
             if j not in taken:
-                free_new.setdefault(key(section), []).append(j)
+                free_new.setdefault(identity(section), []).append(j)
         for i, section in enumerate(old):
-            if i not in pairs and free_new.get(key(section)):
-                pairs[i] = free_new[key(section)].pop(0)
+            if i not in pairs and free_new.get(identity(section)):
+                pairs[i] = free_new[identity(section)].pop(0)
     _pair_by_content(old, new, pairs)
     taken = set(pairs.values())
     result: list[tuple[int | None, int | None]] = [(i, pairs.get(i)) for i in range(len(old))]
@@ -99,7 +99,7 @@ def _pair_by_content(old: list[Section], new: list[Section], pairs: dict[int, in
 
 def diff_sentences(old: list[str], new: list[str]) -> tuple[list[str], list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """(added, removed, changed pairs, cosmetic pairs) between two sentence lists."""
-    keys_old, keys_new = [meaning(s) for s in old], [meaning(s) for s in new]
+    keys_old, keys_new = [key(s) for s in old], [key(s) for s in new]
     added, removed, changed, cosmetic = [], [], [], []
     matcher = SequenceMatcher(None, keys_old, keys_new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -140,13 +140,13 @@ def compare_sections(old_text: str, new_text: str) -> list[SectionChange]:
         if j is None:
             section = old[i]
             change = SectionChange(section.heading, section.path, "removed",
-                                   removed=[s for s in section.sentences if meaning(s)])
+                                   removed=[s for s in section.sentences if key(s)])
             changes.append((len(new) + i, change))
             continue
         if i is None:
             section = new[j]
             changes.append((j, SectionChange(section.heading, section.path, "added",
-                                             added=[s for s in section.sentences if meaning(s)])))
+                                             added=[s for s in section.sentences if key(s)])))
             continue
         change = _section_change(old[i], new[j], (i, j) in moved)
         if change:
@@ -164,7 +164,7 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
                            added=added + [b for _, b in changed], removed=removed + [a for a, _ in changed],
                            changed=[{"before": a, "after": b, "diff": word_diff(a, b)} for a, b in changed],
                            cosmetic=cosmetic)
-    if renamed and meaning(old.heading) == meaning(new.heading):
+    if renamed and key(old.heading) == key(new.heading):
         change.cosmetic.append((old.heading, new.heading))
     elif renamed:
         change.changed.insert(0, {"before": old.heading, "after": new.heading,

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from changes.meaning import meaning
-from changes.outline import outline
+from changes.meaning import key, text_keys
 from changes.significance import Differences
 
 
@@ -26,29 +24,19 @@ class Flapping:
     returns_to: int | None   # how many versions back the new text was already seen, if it was
 
 
-@lru_cache(maxsize=128)
-def keys(text: str) -> frozenset[str]:
-    """The meaning keys of every heading and sentence of a version."""
-    found = set()
-    for section in outline(text):
-        found.add(meaning(section.heading))
-        found.update(meaning(s) for s in section.sentences)
-    return frozenset(found)
-
-
 def explain(diff: Differences, new_text: str, recent: Sequence[str]) -> Flapping:
     """Split ``diff`` into what ``recent`` (older first, parent excluded) explains and what it does not."""
     if not recent:
         return Flapping(diff, [], None)
-    states = [keys(text) for text in recent]
-    new_keys = keys(new_text)
+    states = [text_keys(text) for text in recent]
+    new_keys = text_keys(new_text)
     returns_to = next((len(states) - i + 1 for i in range(len(states) - 1, -1, -1) if states[i] == new_keys), None)
 
     def came_back(sentence: str) -> bool:
-        return any(meaning(sentence) in state for state in states)
+        return any(key(sentence) in state for state in states)
 
     def went_again(sentence: str) -> bool:
-        return any(meaning(sentence) not in state for state in states)
+        return any(key(sentence) not in state for state in states)
 
     left = Differences(
         added=[s for s in diff.added if not came_back(s)],

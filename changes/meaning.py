@@ -12,6 +12,8 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from changes.outline import outline
+
 MONTHS = {name: i for i, names in enumerate(
     ["january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
      "august aug", "september sep sept", "october oct", "november nov", "december dec"], start=1)
@@ -21,6 +23,8 @@ MONTH = r"(january|february|march|april|may|june|july|august|september|october|n
 LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 URL = re.compile(r"\b((?:https?://|www\.)[^\s?#)\]]+)[^\s)\]]*", re.I)
+URL_PATH = re.compile(r"\b(?:https?://|www\.)([\w.-]+)[^\s)\]]*", re.I)
+APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 MARKUP = re.compile(r"[*_`~>|#]+|<[^>]{1,40}>")
 ENUMERATOR = re.compile(r"^\s*(?:[-+*•]\s+|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})[.)]\s+)+", re.I)
 RELATIVE_DATE = re.compile(
@@ -78,8 +82,15 @@ def meaning(sentence: str) -> str:
     if RELATIVE_HINT.search(text):
         text = RELATIVE_DATE.sub(" reldate ", text)
     text = canonical_dates(text)
-    text = PUNCTUATION.sub(" ", text.lower())
+    text = PUNCTUATION.sub(" ", APOSTROPHE.sub("", text.lower()))
     return SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=200_000)
+def key(sentence: str) -> str:
+    """What sentences are compared by: the meaning without spaces, so "privacypolicyor" (a lost
+    space) equals "privacypolicy or"."""
+    return meaning(sentence).replace(" ", "")
 
 
 def without_dates(key: str) -> str:
@@ -107,3 +118,18 @@ def noise_kinds(before: str, after: str) -> list[str]:
         else:
             kinds.append("punctuation or whitespace")
     return kinds
+
+
+def same_but_urls(before: str, after: str) -> bool:
+    """Whether two sentences differ only in the path of a URL shown as text (e.g. a locale segment)."""
+    return key(URL_PATH.sub(r"\1", before)) == key(URL_PATH.sub(r"\1", after))
+
+
+@lru_cache(maxsize=128)
+def text_keys(text: str) -> frozenset[str]:
+    """The keys of every heading and sentence of a version."""
+    found = set()
+    for section in outline(text):
+        found.add(key(section.heading))
+        found.update(key(s) for s in section.sentences)
+    return frozenset(found)

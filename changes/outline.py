@@ -8,7 +8,7 @@ from functools import cached_property
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # a sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-LIST_MARKER = re.compile(r"^\s*(?:[-+*]|\(?\w{1,4}[.)])$")
+LIST_MARKER = re.compile(r"^\s*(?:[-+*]\s*)?(?:\(?\w{1,4}[.)])?$")
 ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Inc|Ltd|Co|Corp|No|Art|Sec|U\.S|Mr|Ms|Dr|St)\.$")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from changes.compare import SectionChange, word_diff
-from changes.meaning import meaning, noise_kinds, without_dates
+from changes.meaning import key, meaning, noise_kinds, same_but_urls, text_keys, without_dates
 
 SIGNIFICANCES = ("cosmetic", "minor", "substantive")
 DATE_LINE_WORDS = 6       # a line with a date and at most this many other words is a date header
@@ -29,6 +29,9 @@ DEGENERATE_WORDS = 120    # a version this short ...
 DEGENERATE_SHARE = 0.2    # ... and under this share of its parent's words looks like an error page
 COMMON_WORDS = 30         # a text's most frequent words: function words of its language
 SHARED_COMMON = 0.3       # under this share of them in the other text: the page switched language
+CHROME_WORDS = 3          # a label of at most this many words on its own line may be page chrome
+ENUMERATED = re.compile(r"^(?:[-+*•]|\(?\w{1,4}[.)])\s")
+CONNECTIVES = {"a", "an", "the", "and"}   # one of these added or dropped alone is a minor edit
 LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -54,7 +57,7 @@ def differences(sections: list[SectionChange]) -> Differences:
         diff.added += [s for s in section.added if s not in changed_after]
         diff.removed += [s for s in section.removed if s not in changed_before]
         diff.changed += [(c["before"], c["after"]) for c in section.changed]
-    gone, came = Counter(meaning(s) for s in diff.removed), Counter(meaning(s) for s in diff.added)
+    gone, came = Counter(key(s) for s in diff.removed), Counter(key(s) for s in diff.added)
     both = gone & came
     diff.moved = sum(both.values())
     diff.removed = _drop(diff.removed, both)
@@ -65,9 +68,9 @@ def differences(sections: list[SectionChange]) -> Differences:
 def _drop(sentences: list[str], keys: Counter) -> list[str]:
     left, kept = Counter(keys), []
     for sentence in sentences:
-        key = meaning(sentence)
-        if left[key]:
-            left[key] -= 1
+        found = key(sentence)
+        if left[found]:
+            left[found] -= 1
         else:
             kept.append(sentence)
     return kept
@@ -115,11 +118,25 @@ def is_date_line(sentence: str) -> bool:
     return masked != key and len(masked.split()) <= DATE_LINE_WORDS + 1
 
 
+def is_chrome_line(sentence: str) -> bool:
+    """A short label that is page chrome ("close", "Table of contents"): a few words on a line of
+    their own, not a heading, list item or table row, without sentence punctuation."""
+    text = sentence.strip()
+    return (len(meaning(text).split()) <= CHROME_WORDS and not text.startswith(("#", "|"))
+            and not ENUMERATED.match(text) and not text.rstrip("*_").endswith((".", ":", ";", "!", "?")))
+
+
 def minor_reason(before: str, after: str) -> str | None:
-    """Why a reworded sentence is only a minor edit (a changed date, a spelling fix), or None."""
+    """Why a reworded sentence is only a minor edit (a changed date, a spelling fix, words put in
+    another order), or None."""
     a, b = meaning(before), meaning(after)
     if a != b and without_dates(a) == without_dates(b):
         return f"date changed in '{_short(after)}'"
+    if sorted(a.split()) == sorted(b.split()):
+        return f"words reordered in '{_short(after)}'"
+    edits = [text.strip() for op, text in word_diff(a, b) if op != "equal"]
+    if len(edits) == 1 and edits[0] in CONNECTIVES:
+        return f"'{edits[0]}' added or dropped in '{_short(after)}'"
     edits = [(op, text) for op, text in word_diff(a, b) if op != "equal"]
     if not edits or len(edits) > 2 * TYPO_DISTANCE or len(edits) % 2:
         return None
@@ -137,23 +154,33 @@ def _short(sentence: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def grade(diff: Differences, sections: list[SectionChange]) -> tuple[str, list[str]]:
+def grade(diff: Differences, sections: list[SectionChange], parent: str, text: str) -> tuple[str, list[str]]:
     """Significance and reasons of the meaningful differences left once noise is set aside."""
-    minor, reworded = [], set()
+    minor, reworded, urls = [], set(), 0
     for before, after in diff.changed:
+        if same_but_urls(before, after):
+            urls += 1
+            continue
         reason = minor_reason(before, after)
         if reason:
             minor.append(reason)
         else:
             reworded.add(after)
-    added = {s for s in diff.added if not is_date_line(s)}
-    removed = {s for s in diff.removed if not is_date_line(s)}
-    if len(added) < len(set(diff.added)) or len(removed) < len(set(diff.removed)):
-        minor.append("a date line changed")
+    added, removed = set(diff.added), set(diff.removed)
+    for label, rule in (("a date line", is_date_line), ("a short page-chrome line", is_chrome_line)):
+        hits = {s for s in added | removed if rule(s)}
+        if hits:
+            minor.append(f"{label} changed: '{_short(sorted(hits)[0])}'")
+            added, removed = added - hits, removed - hits
+    repeated = {s for s in added if key(s) in text_keys(parent)} | {s for s in removed if key(s) in text_keys(text)}
+    if repeated:
+        minor.append(f"{len(repeated)} line{'s' * (len(repeated) > 1)} repeating text found elsewhere on the page")
+        added, removed = added - repeated, removed - repeated
     reasons = substantive_reasons(sections, added, removed, reworded)
+    cosmetic = [f"only a URL shown as text changed in {urls} sentence{'s' * (urls > 1)}"] if urls else []
     if reasons:
-        return "substantive", reasons + minor
-    return ("minor", minor) if minor else ("cosmetic", [])
+        return "substantive", reasons + minor + cosmetic
+    return ("minor", minor + cosmetic) if minor else ("cosmetic", cosmetic)
 
 
 def substantive_reasons(sections: list[SectionChange], added: set[str], removed: set[str],
