@@ -57,7 +57,8 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def extract(body: bytes, doc: dict, select: list) -> dict:
+def extract(body: bytes, doc: dict, select: list, previous: dict | None) -> dict:
+    """Digest, and Markdown unless the digest is the previous snapshot's (same digest, same Markdown)."""
     started = time.process_time()
     try:
         region = select_region(body, url=doc["url"], content_type=doc["content_type"], select=select,
@@ -65,9 +66,11 @@ def extract(body: bytes, doc: dict, select: list) -> dict:
     except ExtractionError as exc:
         return {"error": exc.reason}
     digested = time.process_time()
+    out = {"digest": region.digest[:16], "digest_ms": 1e3 * (digested - started)}
+    if previous and previous.get("digest") == out["digest"]:
+        return {**out, "md": previous["md"], "text": previous["text"]}
     markdown = region.markdown()
-    return {"digest": region.digest[:16], "md": sha(markdown), "text": markdown,
-            "digest_ms": 1e3 * (digested - started), "md_ms": 1e3 * (time.process_time() - digested)}
+    return {**out, "md": sha(markdown), "text": markdown, "md_ms": 1e3 * (time.process_time() - digested)}
 
 
 def candidates(body: bytes, reference: str | None) -> dict:
@@ -77,15 +80,20 @@ def candidates(body: bytes, reference: str | None) -> dict:
 
     from crawler.normalize import normalize_markdown
     out = {}
+    if body.startswith(b"%PDF"):
+        return out
     text = trafilatura.extract(body, output_format="markdown", include_tables=True, include_links=False,
                                include_images=False, include_comments=False) or ""
     out["trafilatura"] = normalize_markdown(text)
     try:
         from readability import Document
+    except ImportError:
+        return {name: {"md": sha(md), **score(md, reference)} for name, md in out.items()}
+    try:
         summary = Document(body.decode("utf-8", "replace")).summary(html_partial=True)
         out["readability"] = normalize_markdown(markdownify(summary, heading_style="ATX", bullets="-"))
-    except ImportError:
-        pass
+    except Exception:  # noqa: BLE001 - readability raises bare ValueErrors on odd pages: count as a failure
+        out["readability"] = ""
     return {name: {"md": sha(md), **score(md, reference)} for name, md in out.items()}
 
 
@@ -108,13 +116,23 @@ def score(candidate: str | None, reference: str | None) -> dict:
     return {"recall": common / want_chars, "chrome": (got_chars - common) / got_chars}
 
 
+def sampled(snapshots: list[dict], count: int | None) -> list[dict]:
+    """``count`` snapshots evenly spread from the first to the last (all of them if ``count`` is None)."""
+    if not count or len(snapshots) <= count:
+        return snapshots
+    step = (len(snapshots) - 1) / (count - 1)
+    return [snapshots[round(i * step)] for i in range(count)]
+
+
 def run_document(args: tuple) -> dict:
-    doc, blobs, with_candidates = args
-    rows = []
-    for snapshot in doc["snapshots"]:
+    doc, blobs, with_candidates, sample = args
+    rows, last = [], {"selectors": None, "auto": None}
+    for snapshot in sampled(doc["snapshots"], sample):
         body = (blobs / snapshot["blob"]).read_bytes()
-        selectors = extract(body, doc, doc["select"]) if doc["select"] else None
-        auto = extract(body, doc, [])
+        selectors = extract(body, doc, doc["select"], last["selectors"]) if doc["select"] else None
+        auto = extract(body, doc, [], last["auto"])
+        last = {"selectors": selectors if selectors and "digest" in selectors else last["selectors"],
+                "auto": auto if "digest" in auto else last["auto"]}
         reference = selectors.get("text") if selectors else None
         row = {"tick": snapshot["tick"], "size": len(body), "selectors": selectors, "auto": auto}
         if auto.get("text") is not None:
@@ -127,7 +145,9 @@ def run_document(args: tuple) -> dict:
         for mode in ("selectors", "auto"):
             result = row[mode]
             if result and "text" in result:
+                row[mode] = result = dict(result)
                 texts.setdefault(mode, {})[result["md"]] = result.pop("text")
+    print(f"{doc['id']}: {len(rows)} snapshots", file=sys.stderr, flush=True)
     return {"id": doc["id"], "rows": rows, "texts": texts}
 
 
@@ -171,7 +191,7 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
                 for tick, label in events.items():
                     if label == "substantive" and not changed.get(tick, False):
                         missed.append((doc_id, tick))
-            blob_changes = sum(len(r["rows"]) - 1 for r in results)
+            blob_changes = sum(len(r["rows"]) - 1 for r in results if mode != "selectors" or docs[r["id"]]["select"])
             changed_total = sum(n for (label, c), n in tally.items() if c)
             print(f"{key:7} changes {changed_total:4} of {blob_changes} blob changes | "
                   f"on no-event ticks {tally[('none', True)]:3}/{tally[('none', True)] + tally[('none', False)]} | "
@@ -236,6 +256,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", help="substring of the document ids to run")
     parser.add_argument("--candidates", action="store_true", help="also run trafilatura and readability-lxml")
+    parser.add_argument("--sample", type=int, help="only this many snapshots per document, evenly spread")
     parser.add_argument("--extra-path", help="a folder to import readability-lxml from")
     parser.add_argument("--summary-only", action="store_true", help="summarise --out without extracting")
     args = parser.parse_args()
@@ -251,7 +272,7 @@ def main() -> None:
     else:
         blobs = unpack(args.corpus, args.cache)
         documents = [d for d in manifest["documents"] if not args.only or args.only in d["id"]]
-        work = [(doc, blobs, args.candidates) for doc in documents]
+        work = [(doc, blobs, args.candidates, args.sample) for doc in documents]
         with multiprocessing.Pool(args.jobs, initializer=_init_worker, initargs=(args.extra_path,)) as pool:
             results = pool.map(run_document, work, chunksize=1)
         args.out.write_text(json.dumps(results))

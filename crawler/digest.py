@@ -1,7 +1,7 @@
 """The digest of a selected region: a SHA-256 over exactly what its Markdown is made of.
 
-The region is pruned of what is never content and of every attribute the Markdown does not show
-(``visibility.prune``), whitespace next to block elements is trimmed (markdownify drops it too),
+The region has been pruned of what is never content and of every attribute the Markdown does not
+show (``visibility.prune``), whitespace next to block elements is trimmed (markdownify drops it too),
 and the region is serialised by lxml with whitespace runs collapsed; preformatted text is added
 raw. Nonces, build ids, class names, ``data-*`` attributes, link targets and tracking parameters
 therefore never reach the digest. Digest and Markdown are made from the same pruned tree, so the
@@ -14,8 +14,6 @@ import hashlib
 from dataclasses import dataclass
 
 from lxml import etree, html
-
-from crawler.visibility import prune
 
 #: markdownify's block elements: whitespace just inside or outside them never reaches the Markdown
 #: (for ``pre``, only outside).
@@ -38,10 +36,10 @@ class Digested:
 
 
 def digest_region(roots: list[html.HtmlElement]) -> Digested:
-    """Prune ``roots`` in place (as their Markdown needs them) and return their digest and text."""
+    """The digest and visible text of pruned ``roots``; trims whitespace next to blocks in place,
+    as the Markdown conversion would."""
     markup, texts = [], []
     for root in roots:
-        prune(root)
         _trim_block_whitespace(root)
         markup.append(_squash(etree.tostring(root, encoding="utf-8", method="html", with_tail=False)))
         markup.extend(text.encode() for pre in root.iter("pre") for text in pre.itertext())

@@ -21,10 +21,12 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from crawler import blocked, ranges
 from crawler.digest import digest_region
+from crawler.layout import unwrap_layout_tables
 from crawler.main_content import main_content
 from crawler.markdown import to_markdown
 from crawler.normalize import normalize_markdown
 from crawler.pdf import is_pdf, pdf_text
+from crawler.visibility import prune
 
 __all__ = ["ExtractionError", "Region", "normalize_markdown", "select_region"]
 
@@ -70,6 +72,9 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
         roots = _select(doc, select)
     except ExtractionError as exc:
         raise ExtractionError(blocked.short_page_reason(doc, body) or exc.reason) from None
+    for root in roots:
+        prune(root)
+        unwrap_layout_tables(root)
     found = digest_region(roots)
     if len(found.text) <= blocked.SHORT_PAGE:
         reason = blocked.short_page_reason(doc, body)

@@ -146,3 +146,11 @@ def test_digest_changes_when_only_structure_changes():
 def test_charset_from_the_content_type_is_honoured():
     body = "<html><body><main><p>Données personnelles</p></main></body></html>".encode("latin-1")
     assert extract(body, content_type="text/html; charset=iso-8859-1").markdown() == "Données personnelles\n"
+
+
+def test_layout_tables_become_blocks_and_data_tables_stay_tables():
+    body = page("<table><tr><td><h2>Cookies</h2><p>We use cookies.</p>"
+                "<table><tr><th>Name</th><th>Lifespan</th></tr><tr><td>datr</td><td>400 days</td></tr></table>"
+                "</td></tr></table>")
+    assert extract(body).markdown() == ("## Cookies\n\nWe use cookies.\n\n"
+                                        "| Name | Lifespan |\n| --- | --- |\n| datr | 400 days |\n")
