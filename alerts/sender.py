@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from alerts.backends import Backend, DeliveryError, PermanentError, TransientError, backend_for
 from alerts.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
 from alerts.subscribers import mask_email
+from alerts.tiers import ALERT_TIERS
 from alerts.tokens import Tokens
 from alerts.views import change_views
 from policywatch.settings import Settings, get_settings
@@ -118,7 +119,7 @@ class Sender:
 
     def deliver(self, claimed: list[Claimed], report: Report) -> None:
         """Compose the claimed rows into batches and send them, recording each outcome at once."""
-        cancelled = [row.id for row in claimed if row.subscriber_status != SENDABLE_TO[row.kind]]
+        cancelled = [row.id for row in claimed if not _eligible(row)]
         if cancelled:
             self.record(cancelled, status="cancelled", last_error="subscriber is no longer eligible")
             report.cancelled += len(cancelled)
@@ -206,6 +207,11 @@ class Sender:
         purposes = ("confirm", "unsubscribe", "preferences") if first.kind == "confirmation" else ("unsubscribe", "preferences")
         links = {purpose: self.tokens.link(purpose, first.subscriber_id, first.email) for purpose in purposes}
         return Recipient(first.subscriber_id, first.email, first.message_key, tuple(row.id for row in message), links)
+
+
+def _eligible(row: Claimed) -> bool:
+    """Whether the row's subscriber may still get it: state for its kind, and a tier with alerts."""
+    return row.subscriber_status == SENDABLE_TO[row.kind] and (row.kind != "alert" or row.tier in ALERT_TIERS)
 
 
 def _due(now: datetime):

@@ -127,6 +127,21 @@ def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
     assert rows == [("confirmation", "cancelled"), ("alert", "cancelled")]
 
 
+def test_a_queued_alert_is_not_sent_after_a_downgrade_to_free(db, sendgrid):
+    from alerts.outbox import queue_alerts
+
+    with transaction(db) as session:
+        usage = document(session)
+        confirmed(session, "ann@example.com", tier="watcher")
+        change(session, usage)
+        queue_alerts(session)
+        subscribe(session, "ann@example.com", tier="free", platform="openai")
+
+    report = send_alerts(db)
+
+    assert (report.sent, report.cancelled, sendgrid.received) == (0, 2, [])
+
+
 def test_preferences_change_filters_and_remove_subscriptions(engine):
     with transaction(engine) as session:
         document(session)
