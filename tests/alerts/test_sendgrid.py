@@ -174,3 +174,21 @@ def test_unreachable_provider_is_a_retry_not_a_loss(db, sendgrid, monkeypatch):
     [delivery] = _deliveries(db)
     assert (report.retried, delivery.status) == (1, "pending")
     assert "127.0.0.1:9" in delivery.last_error
+
+
+def test_a_timed_out_request_is_retried_not_lost(db, sendgrid, monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_EMAIL_TIMEOUT", "0.5")
+    monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_WAIT", "0")
+    monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_BASE", "60")
+    with transaction(db) as session:
+        usage = document(session)
+        confirmed(session, "ann@example.com")
+        change(session, usage)
+    sendgrid.hold()
+
+    report = send_alerts(db)
+    sendgrid.release()
+
+    [delivery] = _deliveries(db)
+    assert (report.retried, delivery.status, delivery.attempts) == (1, "pending", 1)
+    assert "timed out" in delivery.last_error
