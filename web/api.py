@@ -223,7 +223,8 @@ def search(q: str = Query(..., min_length=1, max_length=500), platform: str | No
            terms_type: str | None = None, document: str | None = None, topic: str | None = None,
            since: date | None = None, until: date | None = None,
            session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
-    """Versions whose text matches ``q`` (newest first) with an escaped, highlighted snippet."""
+    """Versions whose text matches ``q`` (newest recorded first) with an escaped, highlighted snippet;
+    ``total`` counts at most 1,000 matches."""
     query = SearchQuery(q=q, platform=platform, terms_type=terms_type, document=document, topic=topic,
                         since=day_start(since), until=day_end(until))
     rows, total, snippets = search_versions(session, query, paging_.limit, paging_.offset)

@@ -13,7 +13,7 @@ from web.compare import compare_topic
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging
 from web.diff import compare_texts
 from web.render import page
-from web.search import SearchQuery, search_versions
+from web.search import COUNT_CAP, SearchQuery, search_versions
 from web.timeline import timeline_chart
 from web.topics import topic_index
 
@@ -125,7 +125,7 @@ def search_page(request: Request, q: str = "", platform: str | None = None, term
                         since=day_start(since), until=day_end(until))
     rows, total, snippets = search_versions(session, query, paged.limit, paged.offset)
     platforms, _ = catalog.list_platforms(session, 500, 0)
-    return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged,
+    return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged, cap=COUNT_CAP,
                 platforms=platforms, terms_types=catalog.terms_types(session), topics=topic_index())
 
 

@@ -1,8 +1,8 @@
 """Full-text search over every version's text: SQLite FTS5 or PostgreSQL full-text search.
 
 Both indexes come from revision 0002. A search runs in two steps: one page of matching version ids
-(newest first, filtered), then highlighted snippets for that page only, so the cost of highlighting
-does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
+(newest recorded first, filtered; the count stops at COUNT_CAP), then highlighted snippets for that
+page only, so the cost of highlighting does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
 ``highlight`` escapes everything else before turning the marks into ``<mark>``.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from store.models import Change, Document, Platform, Version
 from web.history import has_topic
 
 START, STOP = "\x01", "\x02"
+COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -77,7 +78,8 @@ INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 
 def search_versions(session: Session, query: SearchQuery, limit: int, offset: int) -> tuple[list, int, dict[int, Markup]]:
-    """One page of versions matching ``query`` (newest first), the total, and a highlighted snippet per id."""
+    """One page of versions matching ``query`` (newest recorded first), how many match (at most
+    COUNT_CAP), and a highlighted snippet per id."""
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
@@ -89,8 +91,8 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
             .select_from(Version).join(Document, Document.id == Version.document_id)
             .join(Platform, Platform.id == Document.platform_id)
             .outerjoin(Change, Change.to_version_id == Version.id).where(*conditions))
-    rows = session.execute(base.order_by(Version.created_at.desc(), Version.id.desc()).limit(limit).offset(offset)).all()
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Version.id).subquery()))
+    rows = session.execute(base.order_by(Version.id.desc()).limit(limit).offset(offset)).all()
+    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Version.id).limit(COUNT_CAP).subquery()))
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 

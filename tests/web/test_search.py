@@ -39,3 +39,10 @@ def test_query_syntax_never_errors(client):
     for q in ['"unbalanced', "AND OR NOT", "*", "((", "government)", "-", "col:umn", "'; DROP TABLE version;--"]:
         assert client.get("/api/search", params={"q": q}).status_code == 200
         assert client.get("/search", params={"q": q}).status_code == 200
+
+
+def test_counting_stops_at_the_cap(client, monkeypatch):
+    monkeypatch.setattr("web.search.COUNT_CAP", 3)
+    monkeypatch.setattr("web.pages.COUNT_CAP", 3)
+    assert client.get("/api/search?q=government").json()["total"] == 3
+    assert "More than 3 versions match" in client.get("/search?q=government").text
