@@ -11,10 +11,11 @@ import tempfile
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from alerts import subscribers
 from store.db import transaction
-from web.deps import MAX_ID
+from web.catalog import get_document
 from web.security import require_operator
 
 router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
@@ -40,12 +41,16 @@ class SubscriberOut(BaseModel):
 
 
 @router.post("/crawl", response_model=Started, status_code=202)
-def crawl(request: Request, source: int = Query(..., ge=1, le=MAX_ID, description="Id of the source to fetch now.")):
-    """Start ``policywatch crawl --source ID`` in the background."""
-    command = [*POLICYWATCH, "crawl", "--source", str(source)]
+def crawl(request: Request, document: str = Query(..., max_length=120, pattern=r"^[\w.\-]+$",
+                                                  description="Slug of the document whose sources to fetch now.")):
+    """Start ``policywatch crawl --source DOCUMENT`` in the background."""
+    with Session(request.app.state.engine) as session:
+        if get_document(session, document) is None:
+            raise HTTPException(404, f"no document {document!r}")
+    command = [*POLICYWATCH, "crawl", "--source", document]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     request.app.state.jobs = [*getattr(request.app.state, "jobs", []), process]
-    return {"pid": process.pid, "command": command[len(POLICYWATCH) - 1:]}
+    return {"pid": process.pid, "command": ["policywatch", *command[len(POLICYWATCH):]]}
 
 
 @router.post("/sources", response_model=Finished)

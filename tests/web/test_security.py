@@ -58,7 +58,7 @@ def test_subscribing_is_rate_limited_per_address(fresh_engine, monkeypatch):
 
 def test_operator_routes_are_absent_without_a_token(client):
     assert client.get("/api/operator/subscribers").status_code == 404
-    assert client.post("/api/operator/crawl?source=1").status_code == 404
+    assert client.post("/api/operator/crawl?document=acme-terms").status_code == 404
 
 
 @pytest.fixture
@@ -87,7 +87,8 @@ def test_operator_manages_subscribers_and_starts_crawls(operator_client):
     assert operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code == 204
     assert operator_client.get("/api/operator/subscribers", headers=auth).json() == []
     assert operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code == 404
-    started = operator_client.post("/api/operator/crawl?source=1", headers=auth)
-    assert started.status_code == 202 and started.json()["command"] == ["policywatch", "crawl", "--source", "1"]
+    assert operator_client.post("/api/operator/crawl?document=nope", headers=auth).status_code == 404
+    started = operator_client.post("/api/operator/crawl?document=acme-terms", headers=auth)
+    assert started.status_code == 202 and started.json()["command"] == ["policywatch", "crawl", "--source", "acme-terms"]
     for job in operator_client.app.state.jobs:
         job.wait(timeout=60)
