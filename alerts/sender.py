@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.backends import Backend, DeliveryError, PermanentError, TransientError, backend_for
+from alerts.backends import Backend, PermanentError, TransientError, backend_for
 from alerts.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
 from alerts.subscribers import mask_email
 from alerts.tiers import ALERT_TIERS

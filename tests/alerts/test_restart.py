@@ -15,7 +15,8 @@ from tests.alerts.builders import change, confirmed, document
 RECIPIENTS = [f"reader{i}@example.com" for i in range(8)]
 
 
-def _sender(monkeypatch) -> subprocess.Popen:
+def _sender() -> subprocess.Popen:
+    """``policywatch alerts send`` in its own process, with this test's settings."""
     return subprocess.Popen([sys.executable, "-m", "policywatch", "alerts", "send"], env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -31,12 +32,12 @@ def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypa
         change(session, usage)
     sendgrid.hold(after=3)
 
-    first = _sender(monkeypatch)
+    first = _sender()
     assert sendgrid.wait_for_held(timeout=300), first.communicate()[0]  # generous: CI machines get busy
     first.send_signal(signal.SIGKILL)
     first.wait()
     sendgrid.release()
-    second = _sender(monkeypatch)
+    second = _sender()
     output = second.communicate(timeout=300)[0]
 
     assert second.returncode == 0, output
