@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from store.db import transaction
-from store.leases import acquire_lease, release_lease
+from store.leases import acquire_lease, lease_holder, release_lease
 from store.models import utcnow
 
 LEASE = "scheduler"
@@ -38,3 +38,9 @@ class Leader:
         """Give the lease up, so a standby takes over at once instead of after expiry."""
         with transaction(self.engine) as session:
             release_lease(session, LEASE, self.holder)
+
+    def holder_now(self) -> str | None:
+        """Who holds the lease now, if anyone."""
+        with transaction(self.engine) as session:
+            lease = lease_holder(session, LEASE, utcnow())
+            return lease.holder if lease else None

@@ -134,6 +134,7 @@ class Service:
         self.scheduler = make_scheduler(engine)
         self.specs = job_specs(settings) if specs is None else specs
         self.leading = False
+        self.standing_by = False
         self.engine = engine
         self.watch = CrawlWatch(self.scheduler)
 
@@ -161,7 +162,11 @@ class Service:
             return False
 
     def _follow(self, holds: bool) -> None:
+        if not holds and not self.leading and not self.standing_by:
+            self.standing_by = True
+            log.info("standing by: the scheduler lease is held by %s", self.leader.holder_now())
         if holds and not self.leading:
+            self.standing_by = False
             self._lead()
         elif not holds and self.leading:
             log.warning("scheduler lease lost; pausing jobs until it is back")

@@ -19,7 +19,7 @@ from store.models import CrawlRun, Lease, Source, Version, utcnow
 from store.versions import verify_all
 
 
-def wait_for(condition, seconds: float = 60.0) -> bool:
+def wait_for(condition, seconds: float = 180.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -29,9 +29,26 @@ def wait_for(condition, seconds: float = 60.0) -> bool:
 
 
 def serve(**settings) -> subprocess.Popen:
+    """`policywatch serve` in a child process; its log lines collect in ``process.lines``."""
     env = dict(os.environ) | {f"POLICYWATCH_{name.upper()}": str(value) for name, value in settings.items()}
-    return subprocess.Popen([sys.executable, "-m", "policywatch", "serve"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "policywatch", "serve"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process.lines = []
+    threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True).start()
+    return process
+
+
+def stop(process: subprocess.Popen) -> str:
+    """SIGTERM, then the whole log once it exited."""
+    process.send_signal(signal.SIGTERM)
+    return finish(process)
+
+
+def finish(process: subprocess.Popen) -> str:
+    """The whole log once the process exited."""
+    process.wait(timeout=90)
+    time.sleep(0.2)  # the reader thread drains the pipe
+    return "".join(process.lines)
 
 
 def leader_pid(engine) -> int | None:
@@ -48,17 +65,16 @@ def engine(migrated_url):
 
 
 def test_a_standby_takes_over_when_the_leader_dies_and_sigterm_releases_the_lease(engine):
-    first = serve(leader_lease_seconds=3)
+    first = serve(leader_lease_seconds=9)  # renewed every 3 s
     try:
         assert wait_for(lambda: leader_pid(engine) == first.pid)
-        second = serve(leader_lease_seconds=3)
-        time.sleep(2.5)  # the standby has tried the lease at least twice
+        second = serve(leader_lease_seconds=9)
+        assert wait_for(lambda: any("standing by" in line and f":{first.pid}:" in line for line in second.lines))
         assert leader_pid(engine) == first.pid
         first.kill()  # dies without releasing: the standby waits for the lease to expire
         first.wait()
         assert wait_for(lambda: leader_pid(engine) == second.pid)
-        second.send_signal(signal.SIGTERM)
-        output, _ = second.communicate(timeout=60)
+        output = stop(second)
         assert second.returncode == 0, output
         assert leader_pid(engine) is None
         assert "stopped" in output
@@ -118,13 +134,13 @@ def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engin
         session.execute(update(Source).values(next_fetch_at=utcnow() - timedelta(minutes=1)))
     process = serve(crawl_check_seconds=1, shutdown_grace_seconds=30, crawl_timeout=120)
     try:
-        assert pages.requested.wait(90), "the scheduler did not start a crawl"
+        assert pages.requested.wait(240), "the scheduler did not start a crawl"
         children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
         assert children, "the crawl does not run in a child process"
         process.send_signal(signal.SIGTERM)
         time.sleep(1)
         pages.release.set()  # the page answers while the crawl is stopping
-        output, _ = process.communicate(timeout=90)
+        output = finish(process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -155,9 +171,8 @@ def test_serve_runs_crawl_after_crawl_each_in_a_new_process(engine, tmp_path):
 
     process = serve(crawl_check_seconds=1)
     try:
-        assert wait_for(lambda: finished_runs() >= 3, 180), "fewer than three crawls ran"
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=90)
+        assert wait_for(lambda: finished_runs() >= 3, 300), "fewer than three crawls ran"
+        output = stop(process)
     finally:
         if process.poll() is None:
             process.kill()
