@@ -26,8 +26,11 @@ _CHALLENGES = [
 _ERRORS = [
     (r"application error: a client-side exception has occurred",
      "error page (Next.js 'Application error: a client-side exception has occurred')"),
-    (r"this page isn't available", "error page ('This page isn't available')"),
-    (r"\bpage not found\b|\b404\b.{0,20}\bnot found\b|\bnot found\b.{0,20}\b404\b|page (?:you requested )?"
+    (r"this page isn't available|diese seite ist (?:momentan|derzeit) nicht verf\u00fcgbar|"
+     r"cette page n'est pas disponible|esta p\u00e1gina no est\u00e1 disponible|questa pagina non \u00e8 disponibile",
+     "error page ('This page isn't available')"),
+    (r"\bpage not found\b|seite nicht gefunden|page introuvable|p\u00e1gina no encontrada|pagina non trovata|"
+     r"\b404\b.{0,20}\bnot found\b|\bnot found\b.{0,20}\b404\b|page (?:you requested )?"
      r"(?:could not|couldn't|cannot|can't) be found", "error page ('Page not found')"),
     (r"\b(?:500 )?internal server error\b", "error page ('Internal Server Error')"),
     (r"\b(?:502 bad gateway|503 service (?:temporarily )?unavailable|504 gateway time-?out)\b",

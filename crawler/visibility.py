@@ -1,5 +1,9 @@
 """What in a page is never content: scripts, styles, embedded objects, form controls, images,
-comments, hidden and screen-reader-only elements, and cookie-consent banners. General rules only.
+comments, screen-reader-only elements and cookie-consent banners. General rules only.
+
+Elements with the ``hidden`` attribute are kept: React streams server-rendered content into a
+``<div hidden>`` and moves it into place with a script, and a snapshot taken before the move
+holds the whole policy there (Meta's terms pages in the corpus).
 
 ``prune`` removes them from a region in place (keeping the text that follows each), with every
 attribute the Markdown does not show, before both the digest and the Markdown are made from the
@@ -39,8 +43,7 @@ def prune(root: html.HtmlElement) -> None:
         if not attributes:
             continue
         classes, identifier = attributes.get("class"), attributes.get("id")
-        if "hidden" in attributes or (classes and _hidden_by_class(classes)) or \
-                (identifier and _consent(identifier)):
+        if (classes and _hidden_by_class(classes)) or (identifier and _consent(identifier)):
             doomed.append(element)
         kept = [(name, attributes[name]) for name in SHOWN_ATTRIBUTES if name in attributes]
         attributes.clear()

@@ -57,3 +57,10 @@ def test_a_long_policy_that_quotes_error_phrases_is_content():
     body = (f"<html><head><title>Law enforcement policy</title></head><body><main>{LONG_POLICY}"
             "<p>If you see Access denied or Page not found, complete the captcha and retry.</p></main></body></html>")
     assert "Access denied or Page not found" in extract(body).markdown()
+
+
+def test_error_pages_in_other_languages_are_refused():
+    body = ("<html><head><title>Meta for Work</title></head><body><main><h2>Diese Seite ist momentan nicht "
+            "verfügbar</h2><p>Dies liegt möglicherweise an einem technischen Fehler.</p></main></body></html>")
+    with pytest.raises(ExtractionError, match="This page isn't available"):
+        extract(body)

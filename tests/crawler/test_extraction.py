@@ -113,9 +113,13 @@ def test_text_is_normalised():
     assert extract(body).markdown() == "We keep logs for 30 days.\n\nThen delete them.\n"
 
 
+def test_content_streamed_into_a_hidden_element_is_kept():
+    assert extract(page("<div hidden id='S:0'><p>We keep logs.</p></div>")).markdown() == "We keep logs.\n"
+
+
 def test_never_content_is_dropped():
     body = page("<p>Visible.</p><script>track()</script><style>p{}</style><noscript>Enable JS</noscript>"
-                "<span class='sr-only'>(opens in a new tab)</span><div hidden>Old text</div>"
+                "<span class='sr-only'>(opens in a new tab)</span>"
                 "<select name='Locale Select'><option>English</option><option>Deutsch</option></select>"
                 "<div id='cookie-banner'>We use cookies. Accept</div><svg><text>icon</text></svg>")
     assert extract(body).markdown() == "Visible.\n"
