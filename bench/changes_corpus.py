@@ -16,7 +16,9 @@ import json
 import pickle
 import sys
 import tarfile
+import re
 import tempfile
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -112,16 +114,53 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
     return score(truth, alerts, records, verbose)
 
 
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _found(sample: str, haystack: str) -> bool:
+    """As score_replay.py: the sample in the change's sentences, or 85% of its words when it has 4+."""
+    words = _norm(sample).split()
+    if not words or " ".join(words) in haystack:
+        return True
+    hay = set(haystack.split())
+    return len(words) >= 4 and sum(w in hay for w in words) / len(words) >= 0.85
+
+
+def summary_share(truth: dict, matched: dict) -> float | None:
+    """Share of the truth's key added/removed sentences found in the matched changes' sections."""
+    samples = {(doc, ev["tick"]): (ev.get("key_added") or [], ev.get("key_removed") or [])
+               for t in truth["terms"] for ev in t["events"] if ev["label"] == "substantive" for doc in ev["documents"]}
+    hits = total = 0
+    for event, change in matched.items():
+        added, removed = samples.get(event, ([], []))
+        sections = change.details["sections"]
+        hay_a = _norm(" ".join(s for sec in sections for s in sec["added"]))
+        hay_r = _norm(" ".join(s for sec in sections for s in sec["removed"]))
+        for sample in added:
+            total, hits = total + 1, hits + _found(sample, hay_a)
+        for sample in removed:
+            total, hits = total + 1, hits + _found(sample, hay_r)
+            if not _found(sample, hay_r):
+                print(f"  summary misses removed {event}: {sample[:120]}")
+        for sample in added:
+            if not _found(sample, hay_a):
+                print(f"  summary misses added {event}: {sample[:120]}")
+    return round(hits / total, 3) if total else None
+
+
 def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
     events = {(doc, ev["tick"]): (ev["label"], set(ev.get("tags") or []))
               for doc, d in truth["documents"].items() for ev in d.get("events", [])}
     substantive = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" not in tags}
     unseen = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" in tags}
-    matched, false = set(), []
+    matched, false = {}, []
     for doc, tick, result in sorted(alerts, key=lambda a: a[1]):
         hit = next((k for k in ((doc, tick), (doc, tick - 1)) if k in substantive and k not in matched), None)
         if hit:
-            matched.add(hit)
+            matched[hit] = result
             continue
         if (doc, tick) in unseen or (doc, tick - 1) in unseen:
             continue
@@ -129,7 +168,7 @@ def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
         if result.significance == "minor" and label == "other_noise" and tags & DIGEST_LEVEL:
             continue
         false.append((doc, tick, label, tags, result))
-    missed = sorted(substantive - matched, key=lambda k: k[1])
+    missed = sorted(substantive - set(matched), key=lambda k: k[1])
     for doc, tick in missed:
         rec = next((r for d, t, r in records if d == doc and t in (tick, tick + 1)), None)
         print(f"MISSED {doc} @{tick}: {rec.significance + ' ' + '; '.join(rec.reasons) if rec else 'no version'}")
@@ -140,7 +179,8 @@ def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
                 print("   ", sec["status"], sec["heading"][:60], "+", [s[:100] for s in sec["added"]][:4],
                       "-", [s[:100] for s in sec["removed"]][:4])
     figures = {"substantive": len(substantive), "detected": len(matched), "false_alerts": len(false),
-               "recall": round(len(matched) / len(substantive), 3) if substantive else None}
+               "recall": round(len(matched) / len(substantive), 3) if substantive else None,
+               "summary": summary_share(truth, matched)}
     print(figures)
     return figures
 

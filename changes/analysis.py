@@ -40,9 +40,12 @@ def counts(sections: list[SectionChange]) -> dict:
             "sections_touched": len(sections)}
 
 
-def rewritten(sections: list[SectionChange], parent: str) -> bool:
-    """Whether most of the parent's words were removed (only then is a language switch possible)."""
-    return 2 * counts(sections)["words_removed"] >= word_count(parent)
+def switched(sections: list[SectionChange], parent: str) -> bool:
+    """Whether most of the parent was rewritten, in another language."""
+    removed = "\n".join(s for section in sections for s in section.removed)
+    if 2 * word_count(removed) < word_count(parent):
+        return False
+    return switched_language(removed, "\n".join(s for section in sections for s in section.added))
 
 
 def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Document") -> Analysis:
@@ -57,9 +60,9 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
         significance = "cosmetic"
         reasons.insert(0, f"text shrank from {word_count(parent)} to {word_count(text)} words: "
                           "an error page or a failed extraction")
-    elif rewritten(sections, parent) and switched_language(parent, text):
+    elif switched(sections, parent):
         significance = "cosmetic"
-        reasons.insert(0, "the page switched language (its most frequent words are not in the parent)")
+        reasons.insert(0, "the page switched language (its small function words are not those of the parent)")
     else:
         explained = explain(diff, text, recent)
         flapping = bool(explained.reasons)

@@ -169,6 +169,8 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
     elif renamed:
         change.changed.insert(0, {"before": old.heading, "after": new.heading,
                                   "diff": word_diff(old.heading, new.heading)})
+        change.added.insert(0, new.heading)
+        change.removed.insert(0, old.heading)
     return change
 
 

@@ -27,12 +27,12 @@ DATE_LINE_WORDS = 6       # a line with a date and at most this many other words
 TYPO_DISTANCE = 2         # letters that may differ in a word for an edit to count as a spelling fix
 DEGENERATE_WORDS = 120    # a version this short ...
 DEGENERATE_SHARE = 0.2    # ... and under this share of its parent's words looks like an error page
-COMMON_WORDS = 30         # a text's most frequent words: function words of its language
-SHARED_COMMON = 0.3       # under this share of them in the other text: the page switched language
+SMALL_WORDS_NEEDED = 5    # distinct small lower-case words each side needs for a language comparison
+SHARED_SMALL = 0.4        # under this share of them shared: the page switched language
+SMALL_WORD = re.compile(r"(?<![\w-])[^\W\d_A-Z]{2,4}(?![\w-])")
 CHROME_WORDS = 3          # a label of at most this many words on its own line may be page chrome
 ENUMERATED = re.compile(r"^(?:[-+*•]|\(?\w{1,4}[.)])\s")
 CONNECTIVES = {"a", "an", "the", "and"}   # one of these added or dropped alone is a minor edit
-LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass
@@ -96,19 +96,19 @@ def degenerate(parent: str, text: str) -> bool:
     return words < DEGENERATE_WORDS and words < DEGENERATE_SHARE * word_count(parent)
 
 
-def _common_words(text: str) -> list[str]:
-    return [w for w, _ in Counter(w.lower() for w in LETTERS.findall(text)).most_common(COMMON_WORDS)]
+def _small_words(text: str) -> set[str]:
+    return set(SMALL_WORD.findall(text))
 
 
-def switched_language(parent: str, text: str) -> bool:
-    """Whether ``text`` is ``parent``'s page in another language: the most frequent words of each
-    (its language's function words) are mostly absent from the other."""
-    old, new = _common_words(parent), _common_words(text)
-    if len(old) < COMMON_WORDS or len(new) < COMMON_WORDS:
+def switched_language(removed: str, added: str) -> bool:
+    """Whether the removed and the added text are the same page in two languages: the small
+    lower-case words of each (its language's function words: "the", "und", "des") are mostly
+    absent from the other, while names and numbers may be shared."""
+    old, new = _small_words(removed), _small_words(added)
+    if len(old) < SMALL_WORDS_NEEDED or len(new) < SMALL_WORDS_NEEDED:
         return False
-    old_words, new_words = {w.lower() for w in LETTERS.findall(parent)}, {w.lower() for w in LETTERS.findall(text)}
-    return (sum(w in old_words for w in new) < SHARED_COMMON * len(new)
-            and sum(w in new_words for w in old) < SHARED_COMMON * len(old))
+    shared = len(old & new)
+    return shared < SHARED_SMALL * len(old) and shared < SHARED_SMALL * len(new)
 
 
 def is_date_line(sentence: str) -> bool:

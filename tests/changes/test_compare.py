@@ -46,7 +46,8 @@ def test_renamed_section_is_modified_not_removed_and_added():
     new = POLICY.replace("## Fees", "## Fees and billing")
     [change] = compare_sections(POLICY, new)
     assert (change.heading, change.old_heading, change.status) == ("Fees and billing", "Fees", "modified")
-    assert change.added == [] and change.removed == []
+    assert change.added == ["Fees and billing"] and change.removed == ["Fees"]
+    assert change.changed[0]["diff"] == [["equal", "Fees"], ["insert", " and billing"]]
 
 
 def test_moved_section_is_moved():

@@ -59,8 +59,37 @@ def test_typo_fix_is_minor():
     assert analysis.reasons[0].startswith("spelling fixed in")
 
 
+def test_url_shown_as_text_changing_its_path_is_cosmetic():
+    before = _edit(("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/en/legal."))
+    after = _edit(("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/legal."))
+    analysis = analyse(before, after)
+    assert analysis.significance == "cosmetic"
+    assert analysis.reasons == ["only a URL shown as text changed in 1 sentence"]
+
+
+def test_a_lost_space_is_cosmetic():
+    before = _edit(("under contract.", "under contract, see https://example.com/terms or ask us."))
+    after = _edit(("under contract.", "under contract, see https://example.com/termsor ask us."))
+    assert analyse(before, after).significance == "cosmetic"
+
+
+@pytest.mark.parametrize("edited, reason", [
+    (_edit(("## Retention\n", "## Retention\n*close*\n")), "a short page-chrome line changed: '*close*'"),
+    (_edit(("Updated 5 days ago\n", "Updated 5 days ago\n\nTable of contents\n")), "a short page-chrome line"),
+    (_edit(("We keep chats", "We keep chats for 30 days, then delete them.\nWe keep chats")), "repeating text"),
+    (_edit(("reviewed by our legal team", "reviewed by the our legal team")), "'the' added or dropped"),
+    (_edit(("We keep chats for 30 days, then delete them.", "We keep chats for 30 days, delete them then.")),
+     "words reordered"),
+])
+def test_chrome_repeats_and_small_word_edits_are_minor(edited, reason):
+    analysis = analyse(BASE, edited)
+    assert analysis.significance == "minor"
+    assert any(reason in r for r in analysis.reasons), analysis.reasons
+
+
 @pytest.mark.parametrize("edited", [
-    _edit(("30 days", "90 days")),                                               # a number changes
+    _edit(("30 days", "90 days")),
+    _edit(("reviewed by our legal team", "not reviewed by our legal team")),      # one short word that matters                                               # a number changes
     _edit(("We never sell", "We may sell")),                                     # one short word
     _edit(("We never sell your personal data.", "We never sell your personal data. We may train models on your chats.")),
     _edit(("3. Law enforcement requests are reviewed by our legal team.\n", "")),  # a clause removed
