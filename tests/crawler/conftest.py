@@ -95,8 +95,12 @@ def cli(migrated_url):
     """Run a ``policywatch`` command in this process (commands that do not crawl)."""
     from policywatch.cli import cli as group
 
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(group, list(args), catch_exceptions=False)
+    def run(*args: str, ok: bool = True, env: dict | None = None):
+        from policywatch.settings import get_settings
+
+        get_settings.cache_clear()
+        result = CliRunner().invoke(group, list(args), catch_exceptions=False, env=env)
+        get_settings.cache_clear()
         if ok:
             assert result.exit_code == 0, result.output
         return result

@@ -1,0 +1,56 @@
+"""What the spider hands the pipeline: one fetch attempt of one source, whatever happened."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchedPage:
+    """One fetch attempt: the response of a source, or the reason there is none usable.
+
+    ``error`` is set when the fetch failed before extraction (network, HTTP status, login redirect,
+    size cap, robots.txt, missing browser fetcher); ``status`` 304 means not modified.
+    """
+
+    source_id: int
+    url: str
+    fetched_at: datetime
+    final_url: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    duration_ms: int = 0
+    error: str | None = None
+
+
+@dataclass
+class SourceResult:
+    """What one crawl did with one source: the row of the result table."""
+
+    document: str
+    url: str
+    outcome: str
+    reason: str | None = None
+    status: int | None = None
+    version: int | None = None
+
+
+@dataclass
+class CrawlReport:
+    """Per-source results and totals of one crawl."""
+
+    run_id: int | None = None
+    results: list[SourceResult] = field(default_factory=list)
+    versions: int = 0
+    seconds: float = 0.0
+
+    def totals(self) -> dict[str, int]:
+        """Sources per outcome, plus versions recorded."""
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        return {**counts, "sources": len(self.results), "versions": self.versions}

@@ -1,0 +1,90 @@
+"""Downloader middlewares: retries of 5xx, 429 and timeouts with exponential backoff that honours
+Retry-After, in place of Scrapy's RetryMiddleware (which retries at once); robots.txt that holds
+for every request waiting on it."""
+from __future__ import annotations
+
+import asyncio
+from email.utils import parsedate_to_datetime
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
+
+from store.models import utcnow
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks to wait (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry after ``RETRY_BACKOFF_BASE * 2**n`` seconds, or after Retry-After when the server says;
+    give up at once when Retry-After exceeds ``RETRY_AFTER_MAX``."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 0.5)
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
+
+    async def process_response(self, request: Request, response: Response, spider=None) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(_text(response.headers.get(b"Retry-After")))
+        if wait is not None and wait > self.retry_after_max:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await asyncio.sleep(self.delay(request, wait))
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception, spider=None) -> Request | None:
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await asyncio.sleep(self.delay(request, None))
+        return retry
+
+    def delay(self, request: Request, retry_after: float | None) -> float:
+        """Seconds to wait before the next attempt of ``request``."""
+        if retry_after is not None:
+            return retry_after
+        return self.backoff_base * 2 ** request.meta.get("retry_times", 0)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, except that every request waiting for a host's robots.txt
+    gets the parser: in Scrapy 2.19 the first waiter consumes the shared Deferred's result and the
+    others see None, so they are let through whatever robots.txt says."""
+
+    async def robot_parser(self, request: Request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            mine: Deferred = Deferred()
+            pending.addBoth(_relay, mine)
+            return await maybe_deferred_to_future(mine)
+        return await super().robot_parser(request)
+
+
+def _relay(result, waiter: Deferred):
+    waiter.callback(result)
+    return result
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,209 @@
+"""The store pipeline: each fetched page is judged and written as it arrives, one transaction per
+page, and a document's text is assembled once all its sources of this crawl are in.
+
+Cheap paths first: a 304 or the same bytes as the source's last accepted snapshot record only the
+fetch event; a selected region with the same digest as last time is not converted to Markdown.
+Failure is never a change: an error, an extraction refused (challenge, error page, empty
+selection) or a text that shrank below ``SHRINK_RATIO`` of the last one fails the source and
+records no version.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, defer
+
+from crawler.items import CrawlReport, FetchedPage, SourceResult
+from crawler.schedule import CrawlPlan, SourceJob, inputs_digest
+from policywatch.settings import get_settings
+from store.db import make_engine, transaction
+from store.models import Document, FetchEvent, Snapshot, Source, utcnow
+from store.snapshots import Fetched, put_snapshot, sha256_hex
+from store.versions import VersionConflict, record_version
+
+log = logging.getLogger(__name__)
+
+#: A new text shorter than this share of the source's last text is refused as a broken page...
+SHRINK_RATIO = 0.3
+#: ...when the last text had at least this many characters.
+SHRINK_MIN_CHARS = 500
+SHRANK = "text shrank"
+
+
+@dataclass
+class Judged:
+    """The outcome of one fetch: outcome word, reason when failed, whether a new text was extracted."""
+
+    outcome: str
+    reason: str | None = None
+    new_text: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "error"
+
+
+class StorePipeline:
+    """Writes fetch events, snapshots, source state and versions as pages arrive."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.settings = get_settings()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None) -> None:
+        spider = spider or self.crawler.spider
+        self.plan: CrawlPlan = spider.plan
+        self.report: CrawlReport = spider.report
+        self.engine = make_engine(self.settings.database)
+        self.arrived: dict[int, dict[int, Judged]] = {}
+
+    def close_spider(self, spider=None) -> None:
+        reason = "crawl ended before this source was fetched (run timeout or shutdown)"
+        for job in [j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})]:
+            self.process_item(FetchedPage(job.source_id, job.url, utcnow(), error=reason))
+        self.engine.dispose()
+
+    def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
+        job = self.plan.jobs[item.source_id]
+        try:
+            judged, version = self.record(job, item)
+        except Exception as exc:  # a bug or an unusable page must not lose the attempt: record it as a failure
+            log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
+            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status,
+                                 error=f"internal error while recording: {type(exc).__name__}: {exc}")
+            judged, version = self.record(job, failed)
+        if version is not None:
+            self.report.versions += 1
+        self.report.results.append(SourceResult(job.document_slug, job.url, judged.outcome, judged.reason,
+                                                item.status, version))
+        item.body = b""  # the bytes are stored; do not keep them alive in Scrapy's stats or logs
+        return item
+
+    def record(self, job: SourceJob, item: FetchedPage) -> tuple[Judged, int | None]:
+        """Record one fetch in one transaction, and the document's version once all its sources are in."""
+        arrived = self.arrived.setdefault(job.document_id, {})
+        with transaction(self.engine) as session:
+            judged = record_fetch(session, job, item, self.report.run_id, self.settings.broken_after)
+            version = None
+            outcomes = [*arrived.values(), judged]
+            if len(outcomes) == len(self.plan.documents[job.document_id]) and (
+                    job.document_id in self.plan.stale or any(j.new_text for j in outcomes)):
+                version = assemble(session, job.document_id, outcomes, self.report.run_id)
+        arrived[job.source_id] = judged
+        return judged, version
+
+
+def record_fetch(session: Session, job: SourceJob, page: FetchedPage, run_id: int | None, broken_after: int) -> Judged:
+    """Record one fetch attempt of a source and update the source; what it amounted to."""
+    source = session.get(Source, job.source_id, options=[defer(Source.text)])
+    event = FetchEvent(crawl_run_id=run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
+                       final_url=page.final_url, redirects=page.redirects, http_status=page.status,
+                       duration_ms=page.duration_ms, bytes=len(page.body))
+    judged = _judge(session, source, job, page, event, broken_after)
+    event.outcome, event.reason = judged.outcome, judged.reason
+    session.add(event)
+    _update_health(source, job, judged, page)
+    return judged
+
+
+def _judge(session: Session, source: Source, job: SourceJob, page: FetchedPage, event: FetchEvent,
+           broken_after: int) -> Judged:
+    if page.error:
+        return Judged("error", page.error)
+    if page.status == 304:
+        event.snapshot_id = source.last_snapshot_id
+        return Judged("not_modified")
+    if job.last_sha256 is not None and sha256_hex(page.body) == job.last_sha256:
+        event.snapshot_id = source.last_snapshot_id
+        return Judged("unchanged")
+    snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or job.url, page.body, page.content_type,
+                                                           page.etag, page.last_modified, page.fetched_at))
+    event.snapshot_id = snapshot.id
+    return _extract(source, job, page, snapshot, broken_after)
+
+
+def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, broken_after: int) -> Judged:
+    from crawler.extraction import ExtractionError, select_region
+
+    try:
+        region = select_region(page.body, url=page.final_url or job.url, content_type=page.content_type,
+                               select=job.select, remove=job.remove)
+    except ExtractionError as exc:
+        return Judged("error", getattr(exc, "reason", None) or str(exc))
+    if region.digest == source.region_digest:
+        source.last_snapshot_id = snapshot.id
+        return Judged("unchanged")
+    text = region.markdown()
+    shrank = _shrank(source.text, text)
+    if shrank and not (source.consecutive_failures >= broken_after and (source.last_error or "").startswith(SHRANK)):
+        return Judged("error", shrank)
+    source.text, source.region_digest, source.last_snapshot_id = text, region.digest, snapshot.id
+    return Judged("changed", new_text=True)
+
+
+def _shrank(before: str | None, after: str) -> str | None:
+    """The reason when ``after`` lost most of ``before``'s text, else None."""
+    if before and len(before) >= SHRINK_MIN_CHARS and len(after) < SHRINK_RATIO * len(before):
+        return f"{SHRANK} from {len(before)} to {len(after)} characters (below {SHRINK_RATIO:.0%})"
+    return None
+
+
+def _update_health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -> None:
+    now = utcnow()
+    source.last_fetched_at = now
+    source.next_fetch_at = now + timedelta(seconds=job.schedule_seconds or _default_schedule())
+    if not judged.ok:
+        source.consecutive_failures += 1
+        source.last_error = judged.reason
+        return
+    source.consecutive_failures, source.last_error = 0, None
+    if page.status != 304 and (page.etag or page.last_modified):
+        source.etag, source.last_modified = page.etag, page.last_modified
+
+
+@functools.cache
+def _default_schedule() -> int:
+    from crawler.declarations import parse_schedule
+
+    return parse_schedule(get_settings().default_schedule)
+
+
+def assemble(session: Session, document_id: int, judged: list[Judged], run_id: int | None):
+    """A new version of the document when all its sources succeeded in this crawl and the text
+    they form differs from the latest version; None otherwise."""
+    if not all(j.ok for j in judged):
+        return None
+    document = session.get(Document, document_id)
+    sources = [s for s in document.sources if s.active]
+    if any(s.text is None for s in sources):
+        return None
+    inputs = inputs_digest([s.region_digest for s in sources], document.ignore)
+    if inputs == document.inputs_digest:
+        return None
+    document.inputs_digest = inputs
+    snapshots = [(s.id, session.get(Snapshot, s.last_snapshot_id)) for s in sources]
+    try:
+        version = record_version(session, document, document_text(document, sources), snapshots, crawl_run_id=run_id)
+    except VersionConflict as exc:
+        log.info("skipped: %s", exc)
+        return None
+    return version.seq if version else None
+
+
+def document_text(document: Document, sources: list[Source]) -> str:
+    """The document's text: its sources' Markdown in order, ignore patterns applied, normalized."""
+    from crawler.extraction import normalize_markdown
+
+    text = "\n\n".join(s.text for s in sources)
+    if document.ignore:
+        patterns = [re.compile(p) for p in document.ignore]
+        text = "\n".join(line for line in text.splitlines() if not any(p.search(line) for p in patterns))
+    return normalize_markdown(text)

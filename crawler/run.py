@@ -1,0 +1,54 @@
+"""One crawl, in this process: plan the sources, run Scrapy once, record the crawl run.
+
+Twisted's reactor cannot restart, so ``run_crawl`` runs at most once per process (the CLI and the
+scheduler start a process per crawl).
+"""
+from __future__ import annotations
+
+import time
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler.items import CrawlReport
+from crawler.schedule import build_plan
+from crawler.scrapy_settings import scrapy_settings
+from crawler.spider import PolicySpider, browser_available
+from policywatch.settings import get_settings
+from store.db import make_engine, transaction
+from store.models import CrawlRun, utcnow
+
+#: Scrapy stats copied into the crawl run's stats.
+SCRAPY_STATS = ("downloader/request_count", "downloader/response_bytes", "retry/count", "retry/max_reached",
+                "robotstxt/forbidden", "elapsed_time_seconds", "finish_reason")
+
+
+def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
+    """Fetch every active source of ``document_ids`` once and record what was found."""
+    settings = get_settings()
+    engine = make_engine(settings.database)
+    started = time.monotonic()
+    with transaction(engine) as session:
+        plan = build_plan(session, document_ids)
+        run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
+        session.add(run)
+        session.flush()
+    report = CrawlReport(run_id=run.id)
+    browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
+    process = CrawlerProcess(scrapy_settings(settings, browser))
+    crawler = process.create_crawler(PolicySpider)
+    if plan.jobs:
+        process.crawl(crawler, plan=plan, report=report)
+        process.start()
+    report.seconds = time.monotonic() - started
+    with transaction(engine) as session:
+        run = session.get(CrawlRun, report.run_id)
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        run.finished_at, run.status = utcnow(), "finished"
+        run.stats = {**run.stats, **report.totals(), "seconds": round(report.seconds, 2),
+                     **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats}}
+    engine.dispose()
+    return report
+
+
+def _plain(value):
+    return value if isinstance(value, (int, float, str)) else str(value)

@@ -1,0 +1,95 @@
+"""Which sources one crawl fetches: the plan, built from the catalog before Scrapy starts."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Document, Snapshot, Source, utcnow
+
+
+class UnknownDocument(LookupError):
+    """A document slug given on the command line is not in the catalog (or not active)."""
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """What the spider needs to fetch one source, and the pipeline to judge its response cheaply."""
+
+    source_id: int
+    document_id: int
+    document_slug: str
+    url: str
+    select: list
+    remove: list
+    fetcher: str
+    robots: bool
+    etag: str | None
+    last_modified: str | None
+    last_sha256: str | None
+    schedule_seconds: int | None
+
+
+@dataclass
+class CrawlPlan:
+    """The sources of one crawl, grouped by document (a document is always crawled whole)."""
+
+    jobs: dict[int, SourceJob] = field(default_factory=dict)
+    documents: dict[int, list[int]] = field(default_factory=dict)
+    #: documents whose text was not assembled from their sources' current regions (a source
+    #: changed while another failed, or the ignore patterns changed): assembled even if no page changes
+    stale: set[int] = field(default_factory=set)
+
+    def add(self, job: SourceJob) -> None:
+        """Plan ``job``."""
+        self.jobs[job.source_id] = job
+        self.documents.setdefault(job.document_id, []).append(job.source_id)
+
+
+def document_ids(session: Session, slugs: list[str] | None = None, due: bool = False,
+                 now: datetime | None = None) -> list[int]:
+    """Active documents to crawl: those named by ``slugs``, those due by their schedule, or all."""
+    query = select(Document.id).where(Document.active).order_by(Document.id)
+    if slugs:
+        found = dict(session.execute(select(Document.slug, Document.id).where(Document.active, Document.slug.in_(slugs))).all())
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise UnknownDocument(f"no active document {', '.join(missing)} (see `policywatch sources list`)")
+        return sorted(found.values())
+    if due:
+        query = query.where(Document.id.in_(
+            select(Source.document_id).where(Source.active, or_(Source.next_fetch_at.is_(None),
+                                                                Source.next_fetch_at <= (now or utcnow())))))
+    return list(session.scalars(query))
+
+
+def inputs_digest(region_digests: list[str | None], ignore: list) -> str:
+    """What a document's text is assembled from: its sources' region digests and ignore patterns."""
+    return hashlib.sha256(json.dumps([region_digests, ignore]).encode()).hexdigest()
+
+
+def build_plan(session: Session, ids: list[int]) -> CrawlPlan:
+    """The plan fetching every active source of the documents ``ids``, in document order."""
+    plan = CrawlPlan()
+    rows = session.execute(
+        select(Source.id, Source.document_id, Document.slug, Source.url, Source.select, Source.remove, Source.fetcher,
+               Source.robots, Source.etag, Source.last_modified, Snapshot.sha256, Document.schedule_seconds,
+               Source.region_digest, Document.ignore, Document.inputs_digest)
+        .join(Document, Document.id == Source.document_id)
+        .outerjoin(Snapshot, Snapshot.id == Source.last_snapshot_id)
+        .where(Source.active, Source.document_id.in_(ids))
+        .order_by(Source.document_id, Source.position)
+    ).all()
+    regions: dict[int, list[str | None]] = {}
+    for row in rows:
+        plan.add(SourceJob(row.id, row.document_id, row.slug, row.url, list(row.select), list(row.remove), row.fetcher,
+                           row.robots, row.etag, row.last_modified, row.sha256, row.schedule_seconds))
+        regions.setdefault(row.document_id, []).append(row.region_digest)
+    documents = {row.document_id: row for row in rows}
+    plan.stale = {doc_id for doc_id, digests in regions.items()
+                  if inputs_digest(digests, documents[doc_id].ignore) != documents[doc_id].inputs_digest}
+    return plan

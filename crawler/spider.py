@@ -1,0 +1,104 @@
+"""The spider: one request per planned source, each answer turned into a FetchedPage item."""
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.items import FetchedPage
+from crawler.schedule import CrawlPlan, SourceJob
+from store.models import utcnow
+
+#: Statuses handed to the spider rather than dropped: 304 and every client or server error
+#: (3xx redirects stay with Scrapy's RedirectMiddleware, which follows them).
+HANDLED_STATUSES = [304, *range(400, 600)]
+
+#: A redirect whose target path looks like one of these is a login wall, not the document.
+LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|signin|auth|sso|oauth2?|account/login|session/new)(?:/|$|\?|\.)", re.I)
+
+BROWSER_MISSING = ("fetcher browser needs the optional [browser] extra (scrapy-playwright): "
+                   "pip install 'policywatch[browser]'")
+
+
+def browser_available() -> bool:
+    """Whether the browser fetcher (scrapy-playwright) is installed."""
+    return importlib.util.find_spec("scrapy_playwright") is not None
+
+
+class PolicySpider(scrapy.Spider):
+    """Fetch every source of a CrawlPlan once, with conditional GET; never follows links."""
+
+    name = "policies"
+
+    def __init__(self, plan: CrawlPlan, **kwargs):
+        super().__init__(**kwargs)
+        self.plan = plan
+
+    async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
+        for job in self.plan.jobs.values():
+            if job.fetcher == "browser" and not browser_available():
+                yield FetchedPage(job.source_id, job.url, utcnow(), error=BROWSER_MISSING)
+                continue
+            yield self.request(job)
+
+    def request(self, job: SourceJob) -> scrapy.Request:
+        """The request for ``job``: conditional headers, robots opt-out, status handling."""
+        headers = {}
+        if job.etag:
+            headers["If-None-Match"] = job.etag
+        if job.last_modified:
+            headers["If-Modified-Since"] = job.last_modified
+        meta = {"source_id": job.source_id, "started": time.monotonic(), "fetched_at": utcnow(),
+                "handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": not job.robots}
+        if job.fetcher == "browser":
+            meta["playwright"] = True
+        return scrapy.Request(job.url, headers=headers, meta=meta, dont_filter=True,
+                              callback=self.parse, errback=self.failed)
+
+    def parse(self, response: Response) -> FetchedPage:
+        """The FetchedPage of a response; HTTP errors and login redirects carry their reason."""
+        page = self.page(response.request, final_url=response.url, status=response.status,
+                         redirects=list(response.meta.get("redirect_urls", [])))
+        if page.redirects and LOGIN_PATH.search(urlsplit(response.url).path + "?"):
+            page.error = f"redirected to a login page ({response.url})"
+        elif response.status >= 400:
+            page.error = f"HTTP {response.status}"
+        elif response.status != 304:
+            page.body = response.body
+            page.content_type = _header(response, b"Content-Type")
+            page.etag = _header(response, b"ETag")
+            page.last_modified = _header(response, b"Last-Modified")
+        return page
+
+    def failed(self, failure: Failure) -> FetchedPage:
+        """The FetchedPage of a request that got no usable response, with the reason."""
+        return self.page(failure.request, error=_reason(failure))
+
+    def page(self, request: scrapy.Request, **fields) -> FetchedPage:
+        """A FetchedPage for ``request``, timed from its first attempt."""
+        meta = request.meta
+        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, meta["fetched_at"],
+                           duration_ms=int((time.monotonic() - meta["started"]) * 1000), **fields)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _reason(failure: Failure) -> str:
+    """A short reason for a failed request, as an operator reads it."""
+    error = failure.value
+    if failure.check(IgnoreRequest) and "robots.txt" in str(error):
+        return "forbidden by robots.txt"
+    if "larger than download max size" in str(error):
+        return f"response larger than the size cap ({str(error).split('max size (')[1].split(')')[0]} bytes)"
+    text = str(error).strip() or type(error).__name__
+    return f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text

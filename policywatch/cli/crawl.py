@@ -1,0 +1,68 @@
+"""``policywatch crawl``: fetch sources once, record snapshots, versions and changes."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from policywatch.cli.common import open_engine
+
+
+@click.command("crawl")
+@click.option("--all", "everything", is_flag=True, help="Every active document (the default).")
+@click.option("--due", is_flag=True, help="Only documents whose schedule says they are due.")
+@click.option("--source", "slugs", multiple=True, metavar="DOCUMENT_SLUG", help="Only this document (repeatable).")
+def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
+    """Fetch sources once and record snapshots, versions and changes.
+
+    Exits 0 when the crawl ran, even if some sources failed (the table shows why)."""
+    if sum(map(bool, (everything, due, slugs))) > 1:
+        raise click.UsageError("give one of --all, --due or --source")
+    from crawler.schedule import UnknownDocument, document_ids
+    from store.db import transaction
+
+    engine = open_engine()
+    try:
+        with transaction(engine) as session:
+            ids = document_ids(session, list(slugs), due=due)
+    except UnknownDocument as exc:
+        raise click.ClickException(str(exc)) from None
+    from crawler.run import run_crawl
+
+    report = run_crawl(ids)
+    changes = _record_changes(engine)
+    engine.dispose()
+    _print_report(report, changes)
+
+
+def _record_changes(engine) -> int:
+    """Compare each new version with its parent (changes layer); how many changes were recorded."""
+    from changes.record import record_changes
+    from store.db import transaction
+
+    with transaction(engine) as session:
+        return len(record_changes(session))
+
+
+def _print_report(report, changes: int) -> None:
+    rows = [(r.document, r.url, r.outcome, str(r.status or ""), str(r.version or ""), r.reason or "")
+            for r in sorted(report.results, key=lambda r: (r.document, r.url))]
+    header = ("document", "url", "outcome", "http", "version", "reason")
+    totals = report.totals()
+    summary = (f"{totals['sources']} sources in {report.seconds:.1f} s: "
+               + ", ".join(f"{totals.get(k, 0)} {k.replace('_', ' ')}" for k in ("changed", "unchanged", "not_modified", "error"))
+               + f"; {totals['versions']} new versions, {changes} changes (crawl run {report.run_id})")
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row, style="red" if row[2] == "error" else None)
+        console = Console()
+        console.print(table)
+        console.print(summary)
+        return
+    for row in rows:
+        click.echo("\t".join(row))
+    click.echo(summary)

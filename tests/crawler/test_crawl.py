@@ -1,0 +1,243 @@
+"""Crawling declared sources: versions only on real text changes, every attempt recorded,
+failures never turned into versions. Pages come from a local server; crawls run in a subprocess."""
+from __future__ import annotations
+
+import pytest
+
+from tests.crawler.conftest import document, sources_yaml
+
+POLICY = ("<h1>Usage Policy</h1><p>You may not use our services to develop weapons or to deceive people. "
+          "We review accounts that break these rules and may suspend them without notice.</p>"
+          "<ul><li>No spam</li><li>No fraud</li><li>No surveillance of individuals</li></ul>")
+LONG_POLICY = POLICY + "".join(f"<h2>Section {i}</h2><p>Rule {i}: customers must follow rule number {i} "
+                               f"in every region where the service is offered to them.</p>" for i in range(20))
+
+
+def test_conditional_get_answers_not_modified_without_a_new_version(site, load, crawl, db):
+    site.html("/aup", POLICY, etag='"v1"')
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+
+    first = crawl()
+    second = crawl()
+
+    assert "acme-aup" in first.stdout and "1 new versions" in first.stdout
+    assert site.hits("/aup")[-1][1].get("If-None-Match") == '"v1"'
+    assert [e.outcome for e in db.events("acme-aup")] == ["changed", "not_modified"]
+    assert "0 new versions" in second.stdout
+    assert len(db.versions("acme-aup")) == 1
+    assert "weapons" in db.versions("acme-aup")[0]
+
+
+def test_only_a_change_inside_the_selected_region_makes_a_version(site, load, crawl, db):
+    site.html("/aup", POLICY, nav="build 1")
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    site.html("/aup", POLICY, nav="build 2")  # new bytes outside the region
+    crawl()
+    crawl()  # same bytes again
+    site.html("/aup", POLICY.replace("No fraud", "No fraud or phishing"), nav="build 3")
+    crawl()
+
+    assert [e.outcome for e in db.events("acme-aup")] == ["changed", "unchanged", "unchanged", "changed"]
+    versions = db.versions("acme-aup")
+    assert len(versions) == 2 and "phishing" in versions[1] and "phishing" not in versions[0]
+
+
+def test_retries_wait_as_retry_after_says_then_succeed(site, load, crawl, db):
+    from tests.crawler.conftest import Page
+
+    busy = Page(b"busy", 503, headers={"Retry-After": "1"})
+    site.pages["/aup"] = [busy, Page(f"<html><body><main>{POLICY}</main></body></html>".encode())]
+    site.pages["/always-busy"] = [Page(b"slow down", 429)]
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]"),
+                      document("acme-busy", f"{site.url}/always-busy")))
+
+    crawl(env={"POLICYWATCH_CRAWL_RETRIES": "2"})
+
+    (first, _), (second, _) = site.hits("/aup")
+    assert second - first >= 0.9  # the server asked for one second
+    assert len(db.versions("acme-aup")) == 1
+    assert len(site.hits("/always-busy")) == 3  # one attempt and two retries
+    assert [(e.outcome, e.reason) for e in db.events("acme-busy")] == [("error", "HTTP 429")]
+
+
+def test_failures_are_recorded_with_their_reason_and_never_make_versions(site, load, crawl, db, cli):
+    site.html("/challenge", "", title="Just a moment...")
+    site.html("/aup", POLICY)
+    site.pages["/moved"] = _redirect(f"{site.url}/login?next=/terms")
+    site.html("/login", "<form>Sign in to continue</form>")
+    site.html("/huge", POLICY + "<p>" + "x" * 20_000 + "</p>")
+    site.html("/private/aup", POLICY)
+    site.html("/private/open", POLICY)
+    from tests.crawler.conftest import Page
+
+    site.pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    load(sources_yaml(
+        document("acme-missing", f"{site.url}/gone"),
+        document("acme-challenge", f"{site.url}/challenge"),
+        document("acme-empty", f"{site.url}/aup", "select: ['#no-such-part']"),
+        document("acme-login", f"{site.url}/moved"),
+        document("acme-huge", f"{site.url}/huge"),
+        document("acme-robots", f"{site.url}/private/aup"),
+        document("acme-opted-out", f"{site.url}/private/open", "robots: false"),
+    ))
+
+    result = crawl(env={"POLICYWATCH_CRAWL_MAX_BYTES": "10000"})
+
+    reasons = {slug: db.events(slug)[-1].reason for slug in
+               ("acme-missing", "acme-challenge", "acme-empty", "acme-login", "acme-huge", "acme-robots")}
+    assert reasons["acme-missing"] == "HTTP 404"
+    assert "challenge" in reasons["acme-challenge"].lower()
+    assert "matched nothing" in reasons["acme-empty"] or "selector" in reasons["acme-empty"]
+    assert reasons["acme-login"].startswith("redirected to a login page")
+    assert "size cap" in reasons["acme-huge"]
+    assert reasons["acme-robots"] == "forbidden by robots.txt"
+    for slug in reasons:
+        assert db.versions(slug) == [], slug
+        assert db.source(slug).consecutive_failures == 1
+        assert db.events(slug)[-1].outcome == "error"
+    assert db.events("acme-login")[-1].redirects == [f"{site.url}/moved"]
+    assert len(db.versions("acme-opted-out")) == 1
+    assert "6 error" in result.stdout
+
+    crawl(env={"POLICYWATCH_CRAWL_MAX_BYTES": "10000"})
+    listing = cli("sources", "list", env={"POLICYWATCH_BROKEN_AFTER": "2"}).output
+    rows = {line.split("\t")[0]: line.split("\t") for line in listing.splitlines()}
+    assert rows["acme-missing"][3] == "broken" and rows["acme-missing"][6] == "HTTP 404"
+    assert rows["acme-opted-out"][3] == "ok" and rows["acme-opted-out"][5] == "1"
+
+
+def test_a_page_that_lost_most_of_its_text_is_a_failure_not_a_version(site, load, crawl, db):
+    site.html("/aup", LONG_POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    site.html("/aup", POLICY)
+    crawl()
+    crawl(env={"POLICYWATCH_BROKEN_AFTER": "1"})  # a shortening that persists is accepted
+
+    events = db.events("acme-aup")
+    assert events[1].outcome == "error" and events[1].reason.startswith("text shrank")
+    assert events[2].outcome == "changed"
+    assert len(db.versions("acme-aup")) == 2
+
+
+def test_a_combined_document_gets_a_version_only_when_all_its_sources_succeed(site, load, crawl, db):
+    site.html("/privacy", POLICY.replace("Usage Policy", "Privacy Policy"))
+    site.html("/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>")
+    load(sources_yaml(f"""
+- slug: acme-privacy
+  title: Privacy
+  type: Privacy Policy
+  sources:
+    - url: {site.url}/privacy
+      select: [main]
+    - url: {site.url}/cookies
+      select: [main]
+"""))
+    crawl()
+    site.html("/privacy", POLICY.replace("Usage Policy", "Privacy Policy").replace("No spam", "No data sale"))
+    site.html("/cookies", "", status=500)
+    crawl(env={"POLICYWATCH_CRAWL_RETRIES": "0"})
+    assert len(db.versions("acme-privacy")) == 1
+    site.html("/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>")
+    crawl()
+
+    first, second = db.versions("acme-privacy")
+    assert first.index("Privacy Policy") < first.index("Cookies")
+    assert "No data sale" in second and "Cookies" in second
+    assert [e.outcome for e in db.events("acme-privacy", 1)] == ["changed", "error", "unchanged"]
+
+
+def test_pdf_sources_become_text(site, load, crawl, db):
+    from tests.crawler.conftest import Page
+
+    site.pages["/terms.pdf"] = Page(_pdf("Customers must not resell the service."), content_type="application/pdf")
+    load(sources_yaml(document("acme-pdf", f"{site.url}/terms.pdf")))
+    crawl()
+
+    assert "must not resell the service" in db.versions("acme-pdf")[0]
+
+
+def test_tracking_parameters_and_ignored_lines_do_not_make_versions(site, load, crawl, db):
+    page = POLICY + '<p>Updated: {date}. Read the <a href="https://acme.test/faq?utm_source={tag}">FAQ</a>.</p>'
+    site.html("/aup", page.format(date="May 1", tag="a"))
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]", "ignore: ['^Updated: ']")))
+    crawl()
+    site.html("/aup", page.format(date="May 2", tag="b"))
+    crawl()
+
+    assert [e.outcome for e in db.events("acme-aup")] == ["changed", "changed"]
+    versions = db.versions("acme-aup")
+    assert len(versions) == 1 and "utm_source" not in versions[0] and "Updated:" not in versions[0]
+
+
+def test_two_crawls_at_once_record_each_version_once(site, load, crawl, db, cli):
+    site.html("/aup", POLICY)
+    site.html("/tos", POLICY.replace("Usage Policy", "Terms"))
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup"), document("acme-tos", f"{site.url}/tos")))
+    for text in ("No spam", "No spam or scams"):
+        site.html("/aup", POLICY.replace("No spam", text))
+        runs = [crawl(background=True) for _ in range(2)]
+        assert [run.wait(timeout=120) for run in runs] == [0, 0], [run.stderr.read() for run in runs]
+
+    assert len(db.versions("acme-aup")) == 2 and len(db.versions("acme-tos")) == 1
+    assert "0 altered" in cli("verify").output or cli("verify").exit_code == 0
+
+
+def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli):
+    site.html("/aup", POLICY)
+    site.html("/tos", POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "schedule: 1h"), document("acme-tos", f"{site.url}/tos")))
+    crawl("--source", "acme-aup")
+    assert len(db.events("acme-aup")) == 1 and db.events("acme-tos") == []
+    crawl("--due")
+    assert len(db.events("acme-aup")) == 1 and len(db.events("acme-tos")) == 1
+
+    result = cli("crawl", "--source", "acme-nothing", ok=False)
+    assert result.exit_code != 0 and "acme-nothing" in result.output
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("scrapy_playwright") is not None,
+                    reason="the browser extra is installed")
+def test_browser_sources_fail_clearly_without_the_browser_extra(site, load, crawl, db):
+    site.html("/app", POLICY)
+    load(sources_yaml(document("acme-app", f"{site.url}/app", "fetcher: browser")))
+    crawl()
+
+    assert "[browser]" in db.events("acme-app")[0].reason
+    assert site.hits("/app") == []
+
+
+def test_crawl_refuses_a_schema_that_is_behind(database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", database_url)
+    result = CliRunner().invoke(cli, ["crawl", "--all"])
+    assert result.exit_code != 0 and "db upgrade" in result.output
+
+
+def _redirect(location: str):
+    from tests.crawler.conftest import Page
+
+    return Page(b"", 302, headers={"Location": location})
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` in Helvetica."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
