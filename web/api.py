@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from web import catalog, history
 from web.compare import compare_topic
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging
+from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.diff import compare_texts, inline_segments
 from web.search import SearchQuery, search_versions
 from web.topics import topic_index
@@ -222,7 +222,7 @@ def change(change_id: RowId, session: Session = Depends(get_session)):
 def search(q: str = Query(..., min_length=1, max_length=500), platform: str | None = None,
            terms_type: str | None = None, document: str | None = None, topic: str | None = None,
            since: date | None = None, until: date | None = None,
-           session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+           session: Session = Depends(get_session), paging_: Paging = Depends(search_paging)):
     """Versions whose text matches ``q`` (newest recorded first) with an escaped, highlighted snippet;
     ``total`` counts at most 1,000 matches."""
     query = SearchQuery(q=q, platform=platform, terms_type=terms_type, document=document, topic=topic,

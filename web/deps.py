@@ -44,6 +44,12 @@ def paging(limit: int = Query(50, ge=1, le=MAX_LIMIT, description="Items per pag
     return Paging(limit, offset)
 
 
+def search_paging(limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Hits per page."),
+                  offset: int = Query(0, ge=0, le=10_000_000, description="Hits to skip.")) -> Paging:
+    """Paging of search results: smaller pages, as each hit is highlighted."""
+    return Paging(limit, offset)
+
+
 def day_start(day: date | None) -> datetime | None:
     """Midnight UTC at the start of ``day``."""
     return datetime.combine(day, time(), tzinfo=timezone.utc) if day else None

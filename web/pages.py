@@ -10,7 +10,7 @@ from store.models import Document, Platform
 from store.models.history import SIGNIFICANCES
 from web import catalog, history
 from web.compare import compare_topic
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging
+from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.diff import compare_texts
 from web.render import page
 from web.search import COUNT_CAP, SearchQuery, search_versions
@@ -119,7 +119,7 @@ def change_page(request: Request, change_id: RowId, session: Session = Depends(g
 @router.get("/search")
 def search_page(request: Request, q: str = "", platform: str | None = None, terms_type: str | None = None,
                 topic: str | None = None, since: date | None = None, until: date | None = None,
-                session: Session = Depends(get_session), paged: Paging = Depends(paging)):
+                session: Session = Depends(get_session), paged: Paging = Depends(search_paging)):
     """Full-text search over every version, with highlighted matches and filters."""
     query = SearchQuery(q=q, platform=platform or None, terms_type=terms_type or None, topic=topic or None,
                         since=day_start(since), until=day_end(until))
