@@ -119,11 +119,12 @@ def is_date_line(sentence: str) -> bool:
 
 
 def is_chrome_line(sentence: str) -> bool:
-    """A short label that is page chrome ("close", "Table of contents"): a few words on a line of
-    their own, not a heading, list item or table row, without sentence punctuation."""
+    """A short label that is page chrome ("close", "Table of contents", "Service status:"): a few
+    words on a line of their own, not a heading, list item or table row, without sentence punctuation
+    and without a date."""
     text = sentence.strip()
-    return (len(meaning(text).split()) <= CHROME_WORDS and not text.startswith(("#", "|"))
-            and not ENUMERATED.match(text) and not text.rstrip("*_").endswith((".", ":", ";", "!", "?")))
+    return (len(meaning(text).split()) <= CHROME_WORDS and not is_date_line(text) and not text.startswith(("#", "|"))
+            and not ENUMERATED.match(text) and not text.rstrip("*_").endswith((".", ";", "!", "?")))
 
 
 def minor_reason(before: str, after: str) -> str | None:
@@ -167,17 +168,19 @@ def grade(diff: Differences, sections: list[SectionChange], parent: str, text: s
         else:
             reworded.add(after)
     added, removed = set(diff.added), set(diff.removed)
-    for label, rule in (("a date line", is_date_line), ("a short page-chrome line", is_chrome_line)):
-        hits = {s for s in added | removed if rule(s)}
-        if hits:
-            minor.append(f"{label} changed: '{_short(sorted(hits)[0])}'")
-            added, removed = added - hits, removed - hits
+    chrome = {s for s in added | removed if is_chrome_line(s)}
+    dates = {s for s in added | removed if is_date_line(s)} - chrome
+    if dates:
+        minor.append(f"a date line changed: '{_short(sorted(dates)[0])}'")
+    added, removed = added - chrome - dates, removed - chrome - dates
     repeated = {s for s in added if key(s) in text_keys(parent)} | {s for s in removed if key(s) in text_keys(text)}
     if repeated:
         minor.append(f"{len(repeated)} line{'s' * (len(repeated) > 1)} repeating text found elsewhere on the page")
         added, removed = added - repeated, removed - repeated
     reasons = substantive_reasons(sections, added, removed, reworded)
     cosmetic = [f"only a URL shown as text changed in {urls} sentence{'s' * (urls > 1)}"] if urls else []
+    if chrome:
+        cosmetic.append(f"page chrome (short labels) added or removed: '{_short(sorted(chrome)[0])}'")
     if reasons:
         return "substantive", reasons + minor + cosmetic
     return ("minor", minor + cosmetic) if minor else ("cosmetic", cosmetic)

@@ -67,6 +67,16 @@ def test_url_shown_as_text_changing_its_path_is_cosmetic():
     assert analysis.reasons == ["only a URL shown as text changed in 1 sentence"]
 
 
+@pytest.mark.parametrize("edited", [
+    _edit(("## Retention\n", "## Retention\n*close*\n")),
+    _edit(("Updated 5 days ago\n", "Updated 5 days ago\n\nTable of contents\n\nService status:\n")),
+])
+def test_page_chrome_labels_are_cosmetic(edited):
+    analysis = analyse(BASE, edited)
+    assert analysis.significance == "cosmetic"
+    assert analysis.reasons[0].startswith("page chrome (short labels) added or removed")
+
+
 def test_a_lost_space_is_cosmetic():
     before = _edit(("under contract.", "under contract, see https://example.com/terms or ask us."))
     after = _edit(("under contract.", "under contract, see https://example.com/termsor ask us."))
@@ -74,8 +84,6 @@ def test_a_lost_space_is_cosmetic():
 
 
 @pytest.mark.parametrize("edited, reason", [
-    (_edit(("## Retention\n", "## Retention\n*close*\n")), "a short page-chrome line changed: '*close*'"),
-    (_edit(("Updated 5 days ago\n", "Updated 5 days ago\n\nTable of contents\n")), "a short page-chrome line"),
     (_edit(("We keep chats", "We keep chats for 30 days, then delete them.\nWe keep chats")), "repeating text"),
     (_edit(("reviewed by our legal team", "reviewed by the our legal team")), "'the' added or dropped"),
     (_edit(("We keep chats for 30 days, then delete them.", "We keep chats for 30 days, delete them then.")),
