@@ -1,9 +1,10 @@
-"""Downloader middlewares: retries of 5xx, 429 and timeouts with exponential backoff that honours
+"""Downloader middlewares: the start time of a fetch; retries of 5xx, 429 and timeouts with exponential backoff that honours
 Retry-After, in place of Scrapy's RetryMiddleware (which retries at once); robots.txt that holds
 for every request waiting on it."""
 from __future__ import annotations
 
 import asyncio
+import time
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
@@ -29,6 +30,14 @@ def retry_after_seconds(value: str | None) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+class FetchTimerMiddleware:
+    """Stamp ``started`` in a request's meta when the downloader first takes it (retries keep it),
+    so a fetch event's duration counts the fetch and its retries, not the wait in the queue."""
+
+    def process_request(self, request: Request, spider=None) -> None:
+        request.meta.setdefault("started", time.monotonic())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

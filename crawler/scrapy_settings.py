@@ -31,6 +31,7 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+            "crawler.middlewares.FetchTimerMiddleware": 150,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             **{f"scrapy.downloadermiddlewares.{name}": None for name in UNUSED_DOWNLOADER_MIDDLEWARES},

@@ -55,7 +55,7 @@ class PolicySpider(scrapy.Spider):
             headers["If-None-Match"] = job.etag
         if job.last_modified:
             headers["If-Modified-Since"] = job.last_modified
-        meta = {"source_id": job.source_id, "started": time.monotonic(), "fetched_at": utcnow(),
+        meta = {"source_id": job.source_id,
                 "handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": not job.robots}
         if job.fetcher == "browser":
             meta["playwright"] = True
@@ -82,10 +82,11 @@ class PolicySpider(scrapy.Spider):
         return self.page(failure.request, error=_reason(failure))
 
     def page(self, request: scrapy.Request, **fields) -> FetchedPage:
-        """A FetchedPage for ``request``, timed from its first attempt."""
+        """A FetchedPage for ``request``, timed from its first attempt (0 when never sent)."""
         meta = request.meta
-        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, meta["fetched_at"],
-                           duration_ms=int((time.monotonic() - meta["started"]) * 1000), **fields)
+        started = meta.get("started")
+        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, utcnow(),
+                           duration_ms=int((time.monotonic() - started) * 1000) if started else 0, **fields)
 
 
 def _header(response: Response, name: bytes) -> str | None:
