@@ -126,8 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get("PW_PROFILE"):
-        import cProfile
-        cProfile.run("main()", os.environ["PW_PROFILE"])
-    else:
-        main()
+    main()
