@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the history already loaded")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="requests per client per page")
-    parser.add_argument("--workers", type=int, default=2, help="policywatch web worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="policywatch web worker processes")
     args = parser.parse_args()
     if not args.reuse:
         url = make_url(args.database_url)
