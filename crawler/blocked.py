@@ -1,8 +1,9 @@
 """Recognising pages that are not the document: bot challenges, interstitials and error pages
 served with status 200. Rules are general (no site names); the reason says what was recognised.
 
-A page's title is trusted on its own. Phrases in the visible text count only on a short page, so
-a policy that quotes "Access denied" or "Page not found" is never mistaken for an error.
+A page's title is trusted on its own. Phrases in the visible text count only in a short selected
+region or on a short page, so a policy that quotes "Access denied" or "Page not found" is never
+mistaken for an error.
 """
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ def title_reason(doc: html.HtmlElement) -> str | None:
     """Why the page's title shows it is not the document, or None."""
     title = doc.findtext(".//title")
     return _match(_TITLE_PATTERNS, _plain(title)) if title else None
+
+
+def short_text_reason(text: str) -> str | None:
+    """Why a short region's text shows it is an error or challenge message, or None (also for long text)."""
+    return _match(_PATTERNS, _plain(text)) if len(text) <= SHORT_PAGE else None
 
 
 def short_page_reason(doc: html.HtmlElement, body: bytes) -> str | None:

@@ -77,7 +77,7 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
         unwrap_layout_tables(root)
     found = digest_region(roots)
     if len(found.text) <= blocked.SHORT_PAGE:
-        reason = blocked.short_page_reason(doc, body)
+        reason = blocked.short_text_reason(found.text) or blocked.short_page_reason(doc, body)
         if reason:
             raise ExtractionError(reason)
     if not found.text:

@@ -59,8 +59,10 @@ def test_a_long_policy_that_quotes_error_phrases_is_content():
     assert "Access denied or Page not found" in extract(body).markdown()
 
 
-def test_error_pages_in_other_languages_are_refused():
-    body = ("<html><head><title>Meta for Work</title></head><body><main><h2>Diese Seite ist momentan nicht "
-            "verfügbar</h2><p>Dies liegt möglicherweise an einem technischen Fehler.</p></main></body></html>")
+def test_an_error_message_in_the_region_of_a_long_page_is_refused_in_other_languages_too():
+    navigation = "".join(f"<li><a href='/legal/{n}'>Rechtliches für Meta for Work, Bereich {n}</a></li>" for n in range(120))
+    body = ("<html><head><title>Meta for Work</title></head><body><nav><ul>" + navigation + "</ul></nav><main>"
+            "<h2>Diese Seite ist momentan nicht verfügbar</h2><p>Dies liegt möglicherweise an einem technischen "
+            "Fehler.</p></main></body></html>")
     with pytest.raises(ExtractionError, match="This page isn't available"):
         extract(body)
