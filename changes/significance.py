@@ -135,10 +135,9 @@ def minor_reason(before: str, after: str) -> str | None:
         return f"date changed in '{_short(after)}'"
     if sorted(a.split()) == sorted(b.split()):
         return f"words reordered in '{_short(after)}'"
-    edits = [text.strip() for op, text in word_diff(a, b) if op != "equal"]
-    if len(edits) == 1 and edits[0] in CONNECTIVES:
-        return f"'{edits[0]}' added or dropped in '{_short(after)}'"
     edits = [(op, text) for op, text in word_diff(a, b) if op != "equal"]
+    if len(edits) == 1 and edits[0][1].strip() in CONNECTIVES:
+        return f"'{edits[0][1].strip()}' added or dropped in '{_short(after)}'"
     if not edits or len(edits) > 2 * TYPO_DISTANCE or len(edits) % 2:
         return None
     for (op1, old), (op2, new) in zip(edits[::2], edits[1::2]):
