@@ -55,10 +55,11 @@ def main() -> None:
     os.environ["POLICYWATCH_DATABASE_URL"] = f"sqlite:///{work}/bench.db"
     os.environ["POLICYWATCH_DATA_DIR"] = work
 
-    from crawler.declarations import load_declarations, parse_declarations
+    from crawler.declarations import parse_declarations
+    from store.catalog import load_declarations
     from crawler.items import CrawlReport, FetchedPage
-    from crawler.pipelines import StorePipeline
-    from crawler.schedule import build_plan
+    from store.pipeline import StorePipeline
+    from store.crawl_plan import build_plan
     from store import snapshots
     from store.db import make_engine, transaction
     from store.migrate import upgrade
@@ -100,7 +101,7 @@ def main() -> None:
         finally:
             snapshot_cpu[0] += time.process_time() - start
 
-    import crawler.pipelines as pipelines_module
+    import store.pipeline as pipelines_module
 
     pipelines_module.put_snapshot = timed_put
     cases = {

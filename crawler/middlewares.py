@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
@@ -16,7 +17,6 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from store.models import utcnow
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -27,7 +27,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
     except (TypeError, ValueError):
         return None
 

@@ -37,7 +37,6 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
             **{f"scrapy.downloadermiddlewares.{name}": None for name in UNUSED_DOWNLOADER_MIDDLEWARES},
         },
         "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None},
-        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
         # Only what a crawl of declared pages uses; every module left out is start-up time saved.
         "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in UNUSED_EXTENSIONS},
         "SPIDER_MIDDLEWARES": {f"scrapy.spidermiddlewares.{name}": None for name in UNUSED_SPIDER_MIDDLEWARES},

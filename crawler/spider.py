@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import time
+from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -13,8 +14,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import FetchedPage
-from crawler.schedule import CrawlPlan, SourceJob
-from store.models import utcnow
+from crawler.plan import CrawlPlan, SourceJob
 
 #: Statuses handed to the spider rather than dropped: 304 and every client or server error
 #: (3xx redirects stay with Scrapy's RedirectMiddleware, which follows them).
@@ -44,7 +44,7 @@ class PolicySpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
         for job in self.plan.jobs.values():
             if job.fetcher == "browser" and not browser_available():
-                yield FetchedPage(job.source_id, job.url, utcnow(), error=BROWSER_MISSING)
+                yield FetchedPage(job.source_id, job.url, datetime.now(timezone.utc), error=BROWSER_MISSING)
                 continue
             yield self.request(job)
 
@@ -85,7 +85,7 @@ class PolicySpider(scrapy.Spider):
         """A FetchedPage for ``request``, timed from its first attempt (0 when never sent)."""
         meta = request.meta
         started = meta.get("started")
-        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, utcnow(),
+        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, datetime.now(timezone.utc),
                            duration_ms=int((time.monotonic() - started) * 1000) if started else 0, **fields)
 
 

@@ -18,7 +18,7 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     Exits 0 when the crawl ran, even if some sources failed (the table shows why)."""
     if sum(map(bool, (everything, due, slugs))) > 1:
         raise click.UsageError("give one of --all, --due or --source")
-    from crawler.schedule import UnknownDocument, document_ids
+    from store.crawl_plan import UnknownDocument, document_ids
     from store.db import transaction
 
     engine = open_engine()
@@ -27,7 +27,7 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
             ids = document_ids(session, list(slugs), due=due)
     except UnknownDocument as exc:
         raise click.ClickException(str(exc)) from None
-    from crawler.run import run_crawl
+    from policywatch.crawling import run_crawl
 
     report = run_crawl(ids)
     changes = _record_changes(engine)

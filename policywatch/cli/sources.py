@@ -18,7 +18,8 @@ def command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(file: Path) -> None:
     """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
-    from crawler.declarations import DeclarationError, load_declarations, read_declarations
+    from crawler.declarations import DeclarationError, read_declarations
+    from store.catalog import load_declarations
     from store.db import transaction
 
     try:
@@ -36,7 +37,8 @@ def load(file: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
-    from crawler.declarations import DeclarationError, load_declarations
+    from crawler.declarations import DeclarationError
+    from store.catalog import load_declarations
     from crawler.ota import read_ota
     from store.db import transaction
 
@@ -57,7 +59,8 @@ def import_ota(path: Path) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 def export(output: Path | None) -> None:
     """Write the active sources as a sources file (YAML)."""
-    from crawler.declarations import dump_declarations, dump_yaml
+    from crawler.declarations import dump_yaml
+    from store.catalog import dump_declarations
     from store.db import transaction
 
     engine = open_engine()

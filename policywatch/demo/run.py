@@ -119,7 +119,8 @@ class Demo:
         return make_engine(self.env[f"{PREFIX}DATABASE_URL"])
 
     def _declare(self, engine, server: ReplayServer) -> None:
-        from crawler.declarations import load_declarations, parse_declarations
+        from crawler.declarations import parse_declarations
+        from store.catalog import load_declarations
         from store.db import transaction
 
         path = self.folder / "sources.yaml"

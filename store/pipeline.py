@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, defer
 
 from crawler.items import CrawlReport, FetchedPage, SourceResult
-from crawler.schedule import CrawlPlan, SourceJob, inputs_digest
+from crawler.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow

@@ -10,13 +10,15 @@ import time
 from scrapy.crawler import CrawlerProcess
 
 from crawler.items import CrawlReport
-from crawler.schedule import build_plan
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider import PolicySpider, browser_available
 from policywatch.settings import get_settings
+from store.crawl_plan import build_plan
 from store.db import make_engine, transaction
 from store.models import CrawlRun, utcnow
 
+#: Crawled pages go to the store as they arrive.
+PIPELINES = {"store.pipeline.StorePipeline": 300}
 #: Scrapy stats copied into the crawl run's stats.
 SCRAPY_STATS = ("downloader/request_count", "downloader/response_bytes", "retry/count", "retry/max_reached",
                 "robotstxt/forbidden", "elapsed_time_seconds", "finish_reason")
@@ -34,7 +36,7 @@ def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
         session.flush()
     report = CrawlReport(run_id=run.id)
     browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
-    process = CrawlerProcess(scrapy_settings(settings, browser))
+    process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
     if plan.jobs:
         process.crawl(crawler, plan=plan, report=report)

@@ -1,53 +1,17 @@
 """Which sources one crawl fetches: the plan, built from the catalog before Scrapy starts."""
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from crawler.plan import CrawlPlan, SourceJob, inputs_digest
 from store.models import Document, Snapshot, Source, utcnow
 
 
 class UnknownDocument(LookupError):
     """A document slug given on the command line is not in the catalog (or not active)."""
-
-
-@dataclass(frozen=True)
-class SourceJob:
-    """What the spider needs to fetch one source, and the pipeline to judge its response cheaply."""
-
-    source_id: int
-    document_id: int
-    document_slug: str
-    url: str
-    select: list
-    remove: list
-    fetcher: str
-    robots: bool
-    etag: str | None
-    last_modified: str | None
-    last_sha256: str | None
-    schedule_seconds: int | None
-
-
-@dataclass
-class CrawlPlan:
-    """The sources of one crawl, grouped by document (a document is always crawled whole)."""
-
-    jobs: dict[int, SourceJob] = field(default_factory=dict)
-    documents: dict[int, list[int]] = field(default_factory=dict)
-    #: documents whose text was not assembled from their sources' current regions (a source
-    #: changed while another failed, or the ignore patterns changed): assembled even if no page changes
-    stale: set[int] = field(default_factory=set)
-
-    def add(self, job: SourceJob) -> None:
-        """Plan ``job``."""
-        self.jobs[job.source_id] = job
-        self.documents.setdefault(job.document_id, []).append(job.source_id)
 
 
 def document_ids(session: Session, slugs: list[str] | None = None, due: bool = False,
@@ -65,11 +29,6 @@ def document_ids(session: Session, slugs: list[str] | None = None, due: bool = F
             select(Source.document_id).where(Source.active, or_(Source.next_fetch_at.is_(None),
                                                                 Source.next_fetch_at <= (now or utcnow())))))
     return list(session.scalars(query))
-
-
-def inputs_digest(region_digests: list[str | None], ignore: list) -> str:
-    """What a document's text is assembled from: its sources' region digests and ignore patterns."""
-    return hashlib.sha256(json.dumps([region_digests, ignore]).encode()).hexdigest()
 
 
 def build_plan(session: Session, ids: list[int]) -> CrawlPlan:
