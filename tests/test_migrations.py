@@ -71,3 +71,11 @@ def test_check_schema_refuses_a_database_that_is_behind(database_url):
     upgrade(database_url)
     check_schema(engine)
     engine.dispose()
+
+
+def test_the_head_read_from_revision_files_is_alembics():
+    from alembic.script import ScriptDirectory
+
+    from store.db import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
