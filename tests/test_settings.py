@@ -1,0 +1,41 @@
+"""Settings: documented defaults, one clear line for a bad value, and a README that lists them all."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from policywatch.settings import PREFIX, Settings, load_settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults_put_everything_in_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.database == f"sqlite:///{tmp_path.resolve() / 'policywatch.db'}"
+    assert settings.outbox == tmp_path / "outbox"
+    assert settings.email_backend == "file"
+
+
+def test_a_bad_value_is_refused_with_one_line_naming_the_variable(tmp_path):
+    env = {"POLICYWATCH_CRAWL_DELAY": "soon", "POLICYWATCH_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "policywatch", "db", "current"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "POLICYWATCH_CRAWL_DELAY" in result.stderr
+
+
+def test_the_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path))
+    first = load_settings().signing_key()
+    assert len(first) > 40 and load_settings().signing_key() == first
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_readme_documents_every_setting():
+    table = README.read_text(encoding="utf-8")
+    missing = [f"{PREFIX}{name.upper()}" for name in Settings.model_fields
+               if f"`{PREFIX}{name.upper()}`" not in table]
+    assert missing == []
