@@ -18,41 +18,45 @@ def command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(file: Path) -> None:
     """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
-    from crawler.declarations import DeclarationError, read_declarations
-    from store.catalog import load_declarations
-    from store.db import transaction
+    from crawler.declarations import read_declarations
 
-    try:
-        declared = read_declarations(file)
-    except DeclarationError as exc:
-        raise click.ClickException(str(exc)) from None
-    engine = open_engine()
-    with transaction(engine) as session:
-        report = load_declarations(session, declared)
-    engine.dispose()
-    click.echo(f"{file}: {report.line()}")
+    declared = _read(read_declarations, file)
+    click.echo(f"{file}: {_load(declared, deactivate_missing=True).line()}")
 
 
 @command.command("import-ota")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
-    from crawler.declarations import DeclarationError
-    from store.catalog import load_declarations
     from crawler.ota import read_ota
-    from store.db import transaction
 
-    try:
-        imported = read_ota(path)
-    except DeclarationError as exc:
-        raise click.ClickException(str(exc)) from None
-    engine = open_engine()
-    with transaction(engine) as session:
-        report = load_declarations(session, imported.declarations, deactivate_missing=False)
-    engine.dispose()
+    imported = _read(read_ota, path)
+    report = _load(imported.declarations, deactivate_missing=False)
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{path}: {report.line()}")
+
+
+def _read(reader, path: Path):
+    """What ``reader`` makes of ``path``, or one clear line saying what is wrong with it."""
+    from crawler.declarations import DeclarationError
+
+    try:
+        return reader(path)
+    except DeclarationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _load(declared, deactivate_missing: bool):
+    """Load ``declared`` into the catalog in one transaction; the load report."""
+    from store.catalog import load_declarations
+    from store.db import transaction
+
+    engine = open_engine()
+    with transaction(engine) as session:
+        report = load_declarations(session, declared, deactivate_missing=deactivate_missing)
+    engine.dispose()
+    return report
 
 
 @command.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.crawler.conftest import document, sources_yaml
+from tests.pdf import tiny_pdf
 
 POLICY = ("<h1>Usage Policy</h1><p>You may not use our services to develop weapons or to deceive people. "
           "We review accounts that break these rules and may suspend them without notice.</p>"
@@ -151,7 +152,7 @@ def test_a_combined_document_gets_a_version_only_when_all_its_sources_succeed(si
 def test_pdf_sources_become_text(site, load, crawl, db):
     from tests.crawler.conftest import Page
 
-    site.pages["/terms.pdf"] = Page(_pdf("Customers must not resell the service."), content_type="application/pdf")
+    site.pages["/terms.pdf"] = Page(tiny_pdf("Customers must not resell the service."), content_type="application/pdf")
     load(sources_yaml(document("acme-pdf", f"{site.url}/terms.pdf")))
     crawl()
 
@@ -222,22 +223,3 @@ def _redirect(location: str):
     from tests.crawler.conftest import Page
 
     return Page(b"", 302, headers={"Location": location})
-
-
-def _pdf(text: str) -> bytes:
-    """A one-page PDF showing ``text`` in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extraction import ExtractionError, select_region
+from tests.pdf import tiny_pdf
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 OPENAI = {"select": ["main"], "remove": ['select[name="Locale Select"]', "main .sr-only"]}
@@ -80,25 +81,6 @@ def test_pdf_becomes_paragraphs_of_its_text():
     assert markdown.startswith("OPENAI GOVERNMENT USER DATA REQUEST POLICY\n\nEffective 1 January 2026\n\n")
     assert ("Where You should send Your legal request will depend on which OpenAI company provides the service "
             "to the user who is the subject of the request.\n") in markdown
-
-
-def tiny_pdf(text: str) -> bytes:
-    """A one-page PDF showing ``text`` in Helvetica, with a correct cross-reference table."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def test_a_pdf_is_recognised_by_its_magic_number_and_its_digest_follows_its_text():
