@@ -24,6 +24,11 @@ def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> 
     return {change.id: change_view(change, document, platform, base_url) for change, document, platform in rows}
 
 
+def document_title(platform: str, document: str) -> str:
+    """A document named with its platform, once: "OpenAI Usage Policies", not "OpenAI OpenAI …"."""
+    return document if document.casefold().startswith(platform.casefold()) else f"{platform} {document}"
+
+
 def change_view(change: Change, document: Document, platform: Platform, base_url: str) -> dict:
     """One change as the templates show it."""
     details = change.details or {}
@@ -32,7 +37,7 @@ def change_view(change: Change, document: Document, platform: Platform, base_url
         "id": change.id,
         "platform": platform.name,
         "document": document.title,
-        "title": f"{platform.name} {document.title}",
+        "title": document_title(platform.name, document.title),
         "significance": change.significance,
         "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
         "summary": change.summary,

@@ -181,3 +181,10 @@ def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
     assert "a***@example.com\twatcher\tconfirmed" in listed.output and "ann@example.com" not in listed.output
     assert "openai alert>=minor digest>=minor" in listed.output
     assert removed.exit_code == 0 and empty.output == ""
+
+
+def test_a_document_is_named_with_its_platform_once():
+    from alerts.views import document_title
+
+    assert document_title("OpenAI", "OpenAI Services Agreement") == "OpenAI Services Agreement"
+    assert document_title("OpenAI", "Usage Policies") == "OpenAI Usage Policies"
