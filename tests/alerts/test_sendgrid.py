@@ -12,6 +12,14 @@ from store.models import Delivery, utcnow
 from tests.alerts.builders import change, confirmed, document, send_alerts
 
 
+def one_change_for_ann(engine) -> None:
+    """A confirmed subscriber, ann@example.com, with one substantive change waiting to be alerted."""
+    with transaction(engine) as session:
+        usage = document(session)
+        confirmed(session, "ann@example.com")
+        change(session, usage)
+
+
 def _deliveries(engine) -> list[Delivery]:
     with transaction(engine) as session:
         return list(session.scalars(select(Delivery).where(Delivery.kind == "alert").order_by(Delivery.id)))
@@ -97,10 +105,7 @@ def test_matching_respects_tier_document_topics_and_significance(db, sendgrid):
 
 def test_rate_limit_is_retried_after_the_time_the_provider_asks(db, sendgrid, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_WAIT", "5")
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
     sendgrid.answer(429, retry_after=600)
 
     first = send_alerts(db)
@@ -112,10 +117,7 @@ def test_rate_limit_is_retried_after_the_time_the_provider_asks(db, sendgrid, mo
 
 
 def test_server_errors_are_retried_with_backoff_until_sent(db, sendgrid):
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
     sendgrid.answer(500, times=2)
     sendgrid.answer(429, retry_after=0.2)
 
@@ -130,10 +132,7 @@ def test_server_errors_are_retried_with_backoff_until_sent(db, sendgrid):
 
 def test_retries_stop_after_the_last_attempt(db, sendgrid, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_EMAIL_MAX_ATTEMPTS", "3")
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
     sendgrid.answer(503, times=5)
 
     report = send_alerts(db)
@@ -146,10 +145,7 @@ def test_retries_stop_after_the_last_attempt(db, sendgrid, monkeypatch):
 
 @pytest.mark.parametrize("status", [400, 401, 403])
 def test_permanent_failure_is_recorded_and_not_retried(db, sendgrid, status):
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
     sendgrid.answer(status)
 
     report = send_alerts(db)
@@ -164,10 +160,7 @@ def test_unreachable_provider_is_a_retry_not_a_loss(db, sendgrid, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_SENDGRID_API_HOST", "http://127.0.0.1:9")  # nothing listens on discard
     monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_WAIT", "0")
     monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_BASE", "60")
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
 
     report = send_alerts(db)
 
@@ -180,10 +173,7 @@ def test_a_timed_out_request_is_retried_not_lost(db, sendgrid, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_EMAIL_TIMEOUT", "0.5")
     monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_WAIT", "0")
     monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_BASE", "60")
-    with transaction(db) as session:
-        usage = document(session)
-        confirmed(session, "ann@example.com")
-        change(session, usage)
+    one_change_for_ann(db)
     sendgrid.hold()
 
     report = send_alerts(db)

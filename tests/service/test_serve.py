@@ -123,15 +123,21 @@ class SlowPages:
         self.server.server_close()
 
 
-def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engine, tmp_path):
-    pages = SlowPages()
+def load_due_document(engine, tmp_path, url: str, schedule: str | None = None) -> None:
+    """Load one document fetched from ``url`` through ``policywatch sources load`` and make it due now."""
+    every = f"    schedule: {schedule}\n" if schedule else ""
     sources = tmp_path / "sources.yaml"
     sources.write_text(f"platforms:\n- slug: acme\n  name: Acme\n  documents:\n  - slug: acme-terms\n"
-                       f"    title: Terms\n    type: Terms of Service\n    url: {pages.url}\n")
+                       f"    title: Terms\n    type: Terms of Service\n{every}    url: {url}\n")
     subprocess.run([sys.executable, "-m", "policywatch", "sources", "load", str(sources)], check=True,
                    capture_output=True)
     with transaction(engine) as session:
         session.execute(update(Source).values(next_fetch_at=utcnow() - timedelta(minutes=1)))
+
+
+def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engine, tmp_path):
+    pages = SlowPages()
+    load_due_document(engine, tmp_path, pages.url)
     process = serve(crawl_check_seconds=1, shutdown_grace_seconds=30, crawl_timeout=120)
     try:
         assert pages.requested.wait(240), "the scheduler did not start a crawl"
@@ -157,13 +163,7 @@ def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engin
 def test_serve_runs_crawl_after_crawl_each_in_a_new_process(engine, tmp_path):
     pages = SlowPages()
     pages.release.set()  # answers at once
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(f"platforms:\n- slug: acme\n  name: Acme\n  documents:\n  - slug: acme-terms\n"
-                       f"    title: Terms\n    type: Terms of Service\n    schedule: 1s\n    url: {pages.url}\n")
-    subprocess.run([sys.executable, "-m", "policywatch", "sources", "load", str(sources)], check=True,
-                   capture_output=True)
-    with transaction(engine) as session:
-        session.execute(update(Source).values(next_fetch_at=utcnow() - timedelta(minutes=1)))
+    load_due_document(engine, tmp_path, pages.url, schedule="1s")
 
     def finished_runs() -> int:
         with transaction(engine) as session:
