@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         description="User-Agent sent with every request, with a contact URL.",
     )
     crawl_delay: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
-    crawl_concurrency_per_host: int = Field(2, ge=1, description="Parallel requests to one host.")
+    crawl_concurrency_per_host: int = Field(
+        8, ge=1, description="Parallel requests to one host; with a crawl delay, one starts per delay."
+    )
     crawl_concurrency: int = Field(32, ge=1, description="Parallel requests in all.")
     crawl_timeout: float = Field(30.0, gt=0, description="Seconds before a request times out.")
     crawl_retries: int = Field(3, ge=0, description="Retries of 5xx, 429 and timeouts.")
