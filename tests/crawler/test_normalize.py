@@ -42,3 +42,12 @@ def test_normalising_twice_changes_nothing():
 
 def test_empty_text_stays_empty():
     assert normalize_markdown(" \n\u200b\n") == ""
+
+
+def test_every_unicode_space_separator_becomes_a_space():
+    import sys
+    import unicodedata
+
+    separators = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Zs"]
+
+    assert normalize_markdown("a" + "a".join(separators) + "a") == "a" + " a" * len(separators) + "\n"
