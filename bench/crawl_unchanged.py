@@ -88,6 +88,7 @@ def main() -> None:
     start = time.process_time()
     for i in range(args.pages):
         first.process_item(page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1)))
+    first.close_spider()
     print(f"page: {len(body)} bytes; first crawl of {args.pages} copies: {first.report.versions} versions, "
           f"{(time.process_time() - start) / args.pages * 1000:.1f} ms CPU/page")
 
@@ -119,6 +120,9 @@ def main() -> None:
             start = time.process_time()
             item_pipeline.process_item(item)
             total += time.process_time() - start
+        start = time.process_time()
+        item_pipeline.close_spider()  # commits the last batch
+        total += time.process_time() - start
         outcomes = {result.outcome for result in item_pipeline.report.results}
         per_page = total / args.pages * 1000
         store_part = snapshot_cpu[0] / args.pages * 1000

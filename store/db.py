@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +67,41 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error: all or nothing."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+class Batch:
+    """One transaction shared by many small units of work, each in its own savepoint (a failing unit
+    rolls back alone), committed every ``size`` units or once ``seconds`` have passed: one commit
+    per batch instead of one per unit."""
+
+    def __init__(self, engine: Engine, size: int, seconds: float) -> None:
+        self.factory, self.size, self.seconds = session_factory(engine), size, seconds
+        self.session: Session | None = None
+        self.units, self.started = 0, 0.0
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[Session]:
+        """A savepoint in the open batch (beginning one if needed); commits the batch when it is due."""
+        if self.session is None:
+            self.session, self.units, self.started = self.factory(), 0, time.monotonic()
+            self.session.begin()
+        with self.session.begin_nested():
+            yield self.session
+        self.units += 1
+        if self.units >= self.size:
+            self.commit()
+
+    def commit_if_due(self) -> None:
+        """Commit the open batch if it is older than ``seconds``."""
+        if self.session is not None and time.monotonic() - self.started >= self.seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the open batch, if any."""
+        session, self.session = self.session, None
+        if session is not None:
+            with session:
+                session.commit()
 
 
 def alembic_config(url: str) -> Config:

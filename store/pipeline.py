@@ -1,8 +1,11 @@
-"""The store pipeline: each fetched page is judged and written as it arrives, one transaction per
-page, and a document's text is assembled once all its sources of this crawl are in.
+"""The store pipeline: each fetched page is judged and written as it arrives (all or nothing, in a
+savepoint of a transaction that batches ``BATCH_PAGES`` pages or ``BATCH_SECONDS``), and a
+document's text is assembled once all its sources of this crawl are in.
 
 Cheap paths first: a 304 or the same bytes as the source's last accepted snapshot record only the
-fetch event; a selected region with the same digest as last time is not converted to Markdown.
+fetch event; a selected region with the same digest as last time is not converted to Markdown;
+bytes this crawl already extracted under the same rules (another URL serving them) are not parsed
+again (``RegionMemo``).
 Failure is never a change: an error, an extraction refused (challenge, error page, empty
 selection) or a text that shrank below ``SHRINK_RATIO`` of the last one fails the source and
 records no version.
@@ -16,11 +19,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, defer
+from twisted.internet import task
 
 from crawler.items import CrawlReport, FetchedPage, SourceResult
 from crawler.plan import CrawlPlan, SourceJob, inputs_digest
+from crawler.region_memo import Extracted, RegionMemo
 from policywatch.settings import get_settings
-from store.db import make_engine, transaction
+from store.db import Batch, make_engine
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
 from store.snapshots import Fetched, put_snapshot, sha256_hex
 from store.versions import VersionConflict, record_version
@@ -32,6 +37,9 @@ SHRINK_RATIO = 0.3
 #: ...when the last text had at least this many characters.
 SHRINK_MIN_CHARS = 500
 SHRANK = "text shrank"
+#: Pages written per transaction, and the longest a transaction stays open (it holds SQLite's write lock).
+BATCH_PAGES = 100
+BATCH_SECONDS = 1.0
 
 
 @dataclass
@@ -45,6 +53,16 @@ class Judged:
     @property
     def ok(self) -> bool:
         return self.outcome != "error"
+
+
+@dataclass
+class Context:
+    """What judging a fetch needs besides the fetch: the crawl run, the failure threshold, and the
+    regions this crawl already extracted."""
+
+    run_id: int | None
+    broken_after: int
+    regions: RegionMemo
 
 
 class StorePipeline:
@@ -63,12 +81,18 @@ class StorePipeline:
         self.plan: CrawlPlan = spider.plan
         self.report: CrawlReport = spider.report
         self.engine = make_engine(self.settings.database)
+        self.batch = Batch(self.engine, BATCH_PAGES, BATCH_SECONDS)
+        self.committer = task.LoopingCall(self.batch.commit_if_due)
+        self.committer.start(BATCH_SECONDS, now=False)
         self.arrived: dict[int, dict[int, Judged]] = {}
+        self.context = Context(self.report.run_id, self.settings.broken_after, RegionMemo())
 
     def close_spider(self, spider=None) -> None:
         reason = "crawl ended before this source was fetched (run timeout or shutdown)"
         for job in [j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})]:
             self.process_item(FetchedPage(job.source_id, job.url, utcnow(), error=reason))
+        self.committer.stop()
+        self.batch.commit()
         self.engine.dispose()
 
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
@@ -88,10 +112,10 @@ class StorePipeline:
         return item
 
     def record(self, job: SourceJob, item: FetchedPage) -> tuple[Judged, int | None]:
-        """Record one fetch in one transaction, and the document's version once all its sources are in."""
+        """Record one fetch (all or nothing), and the document's version once all its sources are in."""
         arrived = self.arrived.setdefault(job.document_id, {})
-        with transaction(self.engine) as session:
-            judged = record_fetch(session, job, item, self.report.run_id, self.settings.broken_after)
+        with self.batch.unit() as session:
+            judged = record_fetch(session, job, item, self.context)
             version = None
             outcomes = [*arrived.values(), judged]
             if len(outcomes) == len(self.plan.documents[job.document_id]) and (
@@ -101,13 +125,13 @@ class StorePipeline:
         return judged, version
 
 
-def record_fetch(session: Session, job: SourceJob, page: FetchedPage, run_id: int | None, broken_after: int) -> Judged:
+def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: Context) -> Judged:
     """Record one fetch attempt of a source and update the source; what it amounted to."""
     source = session.get(Source, job.source_id, options=[defer(Source.text)])
-    event = FetchEvent(crawl_run_id=run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
+    event = FetchEvent(crawl_run_id=context.run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
                        final_url=page.final_url, redirects=page.redirects, http_status=page.status,
                        duration_ms=page.duration_ms, bytes=len(page.body))
-    judged = _judge(session, source, job, page, event, broken_after)
+    judged = _judge(session, source, job, page, event, context)
     event.outcome, event.reason = judged.outcome, judged.reason
     session.add(event)
     _update_health(source, job, judged, page)
@@ -115,38 +139,54 @@ def record_fetch(session: Session, job: SourceJob, page: FetchedPage, run_id: in
 
 
 def _judge(session: Session, source: Source, job: SourceJob, page: FetchedPage, event: FetchEvent,
-           broken_after: int) -> Judged:
+           context: Context) -> Judged:
     if page.error:
         return Judged("error", page.error)
     if page.status == 304:
         event.snapshot_id = source.last_snapshot_id
         return Judged("not_modified")
-    if job.last_sha256 is not None and sha256_hex(page.body) == job.last_sha256:
+    body_sha256 = sha256_hex(page.body)
+    if body_sha256 == job.last_sha256:
         event.snapshot_id = source.last_snapshot_id
         return Judged("unchanged")
     snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or job.url, page.body, page.content_type,
-                                                           page.etag, page.last_modified, page.fetched_at))
+                                                           page.etag, page.last_modified, page.fetched_at,
+                                                           body_sha256))
     event.snapshot_id = snapshot.id
-    return _extract(source, job, page, snapshot, broken_after)
+    return _extract(source, job, page, snapshot, context)
 
 
-def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, broken_after: int) -> Judged:
+def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context) -> Judged:
+    key = context.regions.key(snapshot.sha256, page.content_type, job.select, job.remove)
+    extracted, region = context.regions.get(key), None
+    if extracted is None:
+        extracted, region = _extracted(job, page)
+    if extracted.reason:
+        context.regions.put(key, extracted)
+        return Judged("error", extracted.reason)
+    if extracted.digest == source.region_digest:
+        context.regions.put(key, extracted)
+        source.last_snapshot_id = snapshot.id
+        return Judged("unchanged")
+    text = extracted.text or (region or _extracted(job, page)[1]).markdown()
+    context.regions.put(key, Extracted(extracted.digest, text))
+    shrank = _shrank(source.text, text)
+    if shrank and not (source.consecutive_failures >= context.broken_after and (source.last_error or "").startswith(SHRANK)):
+        return Judged("error", shrank)
+    source.text, source.region_digest, source.last_snapshot_id = text, extracted.digest, snapshot.id
+    return Judged("changed", new_text=True)
+
+
+def _extracted(job: SourceJob, page: FetchedPage):
+    """What extraction makes of ``page`` under ``job``'s rules, and the region when there is one."""
     from crawler.extraction import ExtractionError, select_region
 
     try:
         region = select_region(page.body, url=page.final_url or job.url, content_type=page.content_type,
                                select=job.select, remove=job.remove)
     except ExtractionError as exc:
-        return Judged("error", getattr(exc, "reason", None) or str(exc))
-    if region.digest == source.region_digest:
-        source.last_snapshot_id = snapshot.id
-        return Judged("unchanged")
-    text = region.markdown()
-    shrank = _shrank(source.text, text)
-    if shrank and not (source.consecutive_failures >= broken_after and (source.last_error or "").startswith(SHRANK)):
-        return Judged("error", shrank)
-    source.text, source.region_digest, source.last_snapshot_id = text, region.digest, snapshot.id
-    return Judged("changed", new_text=True)
+        return Extracted(reason=getattr(exc, "reason", None) or str(exc)), None
+    return Extracted(region.digest), region
 
 
 def _shrank(before: str | None, after: str) -> str | None:

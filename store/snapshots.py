@@ -37,6 +37,8 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     fetched_at: datetime | None = None
+    #: the body's content address when the caller has computed it already
+    sha256: str | None = None
 
 
 def sha256_hex(body: bytes) -> str:
@@ -46,7 +48,7 @@ def sha256_hex(body: bytes) -> str:
 
 def put_snapshot(session: Session, source_id: int | None, fetched: Fetched) -> tuple[Snapshot, bool]:
     """The snapshot holding ``fetched.body``, and whether it was new; stores it once per content hash."""
-    digest = sha256_hex(fetched.body)
+    digest = fetched.sha256 or sha256_hex(fetched.body)
     existing = session.scalar(select(Snapshot).where(Snapshot.sha256 == digest))
     if existing is not None:
         return existing, False

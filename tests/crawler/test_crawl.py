@@ -172,6 +172,21 @@ def test_tracking_parameters_and_ignored_lines_do_not_make_versions(site, load, 
     assert len(versions) == 1 and "utm_source" not in versions[0] and "Updated:" not in versions[0]
 
 
+def test_pages_serving_the_same_bytes_are_each_read_by_their_own_rules(site, load, crawl, db):
+    site.html("/aup", POLICY)
+    site.html("/mirror/aup", POLICY)  # the same bytes under another URL
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]"),
+                      document("acme-mirror", f"{site.url}/mirror/aup", "select: [main]"),
+                      document("acme-short", f"{site.url}/aup", "select: [main]", "remove: [ul]")))
+    crawl()
+    site.html("/mirror/aup", POLICY.replace("No spam", "No spam or scams"))
+    crawl()
+
+    assert [len(db.versions(slug)) for slug in ("acme-aup", "acme-mirror", "acme-short")] == [1, 2, 1]
+    assert "No fraud" in db.versions("acme-aup")[0] and "No fraud" not in db.versions("acme-short")[0]
+    assert "scams" in db.versions("acme-mirror")[1]
+
+
 def test_two_crawls_at_once_record_each_version_once(site, load, crawl, db, cli):
     site.html("/aup", POLICY)
     site.html("/tos", POLICY.replace("Usage Policy", "Terms"))
