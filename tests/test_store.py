@@ -116,3 +116,21 @@ def test_verify_detects_an_altered_version(engine):
         assert [(p.seq, "text" in p.reason) for p in problems] == [(2, True)]
         records = chain_records(session, doc.id)
         assert [r["seq"] for r in records] == [1, 2, 3]
+
+
+def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
+    from store.db import Batch
+
+    batch = Batch(engine, size=10, seconds=60)
+    for number in range(3):
+        try:
+            with batch.unit() as session:
+                put_snapshot(session, None, Fetched(f"https://acme.test/{number}", b"page %d" % number))
+                if number == 1:
+                    raise ValueError("this page cannot be recorded")
+        except ValueError:
+            pass
+    batch.commit()
+
+    with transaction(engine) as session:
+        assert sorted(session.scalars(select(Snapshot.url))) == ["https://acme.test/0", "https://acme.test/2"]
