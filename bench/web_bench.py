@@ -79,11 +79,12 @@ def build(url: str) -> None:
     rng = random.Random(7)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute("DROP INDEX IF EXISTS ix_version_text_search")
+        connection.execute("DROP INDEX IF EXISTS ix_version_search_vector")
         with connection.cursor() as cursor:
             _catalog(cursor)
             _history(cursor, rng)
-        connection.execute("CREATE INDEX ix_version_text_search ON version USING gin (to_tsvector('english', text))")
+        connection.execute("SET maintenance_work_mem = '256MB'")
+        connection.execute("CREATE INDEX ix_version_search_vector ON version USING gin (search_vector)")
         for table in ("version", "change", "source", "document", "platform"):
             connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         connection.execute("VACUUM ANALYZE")
@@ -203,7 +204,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="PostgreSQL URL of a database for the benchmark")
-    parser.add_argument("--reuse", action="store_true", help="keep the history already loaded")
+    parser.add_argument("--reuse", action="store_true", help="keep the history already loaded (upgrading its schema)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="requests per client per page")
     parser.add_argument("--workers", type=int, default=1, help="policywatch web worker processes")
@@ -218,6 +219,8 @@ def main() -> None:
         started = time.perf_counter()
         build(args.database_url)
         print(f"built {PLATFORMS * DOCUMENTS_PER_PLATFORM * VERSIONS_PER_DOCUMENT} versions in {time.perf_counter() - started:.0f} s")
+    else:
+        upgrade(args.database_url)  # a history kept from an older schema gets the newer revisions
     port = free_port()
     env = {**os.environ, "POLICYWATCH_DATABASE_URL": args.database_url, "POLICYWATCH_DATA_DIR": "/tmp/policywatch-web-bench"}
     server = subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port), "--workers", str(args.workers)],

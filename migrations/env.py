@@ -7,6 +7,7 @@ from store.models import Base
 from store.models.base import UTCDateTime
 
 config = context.config
+READ_SIDE = ("search_vector", "ix_version_search_vector", "ix_version_text_search", "ix_change_detected_at")
 
 
 def run_migrations_online() -> None:
@@ -28,9 +29,10 @@ def _render_item(kind, obj, autogen_context):
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave out of autogenerate what no model has: the read-side indexes of revision 0002 (FTS5
-    tables, GIN index, change time index) and APScheduler's job table, which `policywatch serve` creates and owns."""
-    search_index = bool(name) and (name.startswith("version_fts") or name in ("ix_version_text_search", "ix_change_detected_at"))
+    """Leave out of autogenerate what no model has: the read-side search of revisions 0002 and 0003
+    (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
+    APScheduler's job table, which `policywatch serve` creates and owns."""
+    search_index = bool(name) and (name.startswith("version_fts") or name in READ_SIDE)
     scheduler_jobs = bool(name) and name.startswith(("apscheduler_jobs", "ix_apscheduler_jobs"))
     return not (reflected and compare_to is None and (search_index or scheduler_jobs))
 

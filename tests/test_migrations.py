@@ -5,12 +5,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from store.db import StoreError, alembic_config, check_schema, current_revision, head_revision, make_engine, transaction
 from store.migrate import downgrade, upgrade
 from store.models import Base
 from store.versions import record_version
 from tests.factories import make_document
+from web.search import SearchQuery, search_versions
 
 
 def test_models_and_migrations_agree(database_url):
@@ -36,15 +38,33 @@ def test_search_index_follows_version_rows(database_url):
         document = make_document(session)
         version = record_version(session, document, "Government customers may use the service.", [])
     query = {"sqlite": "SELECT rowid FROM version_fts WHERE version_fts MATCH 'government'",
-             "postgresql": "SELECT id FROM version WHERE to_tsvector('english', text) @@ plainto_tsquery('english', 'government')"}
+             "postgresql": "SELECT id FROM version WHERE search_vector @@ plainto_tsquery('english', 'government')"}
     with engine.connect() as connection:
         found = connection.execute(text(query[engine.dialect.name])).scalars().all()
     engine.dispose()
     assert found == [version.id]
 
 
+def test_history_recorded_before_the_search_vector_is_found_after_upgrading(database_url):
+    upgrade(database_url, "0002")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO platform (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', '2026-01-01')"))
+        connection.execute(text("INSERT INTO document (id, platform_id, slug, title, terms_type, active, ignore, created_at, "
+                                "updated_at) VALUES (1, 1, 'acme-terms', 'Terms', 'Terms of Service', true, '[]', "
+                                "'2026-01-01', '2026-01-01')"))
+        connection.execute(text("INSERT INTO version (id, document_id, seq, text, text_sha256, chain_hash, created_at) "
+                                "VALUES (1, 1, 1, 'Agencies may use it for surveillance.', 'a', 'b', '2026-01-01')"))
+    upgrade(database_url)
+    with Session(engine) as session:
+        rows, total, snippets = search_versions(session, SearchQuery(q="surveillance"), 20, 0)
+    engine.dispose()
+    assert [row.id for row in rows] == [1] and total == 1 and "<mark>surveillance</mark>" in snippets[1]
+
+
 def _outside_search_index(obj, name, type_, reflected, compare_to) -> bool:
-    read_side = name.startswith("version_fts") or name in ("ix_version_text_search", "ix_change_detected_at")
+    read_side = name.startswith("version_fts") or name in (
+        "search_vector", "ix_version_search_vector", "ix_version_text_search", "ix_change_detected_at")
     return not (reflected and compare_to is None and read_side)
 
 

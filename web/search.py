@@ -1,6 +1,6 @@
 """Full-text search over every version's text: SQLite FTS5 or PostgreSQL full-text search.
 
-Both indexes come from revision 0002. A search runs in two steps: one page of matching version ids
+The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 0003. A search runs in two steps: one page of matching version ids
 (newest recorded first, filtered; the count stops at COUNT_CAP), then highlighted snippets for that
 page only, so the cost of highlighting does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
 ``highlight`` escapes everything else before turning the marks into ``<mark>``.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, func, select, text
+from sqlalchemy import ColumnElement, Integer, Select, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
@@ -39,8 +39,7 @@ class SearchQuery:
 class Fts5Index:
     """SQLite: the ``version_fts`` FTS5 table (porter stemming); user text becomes quoted phrases."""
 
-    def prepare(self, session: Session) -> None:
-        """Nothing to set: FTS5 always answers from its index."""
+    per_document = False  # SQLite has no LATERAL; FTS5 answers from its own table first anyway
 
     def matches(self, q: str) -> ColumnElement[bool]:
         return Version.id.in_(text("SELECT rowid FROM version_fts WHERE version_fts MATCH :fts")
@@ -62,25 +61,65 @@ class Fts5Index:
 
 
 class PostgresIndex:
-    """PostgreSQL: the GIN index on ``to_tsvector('english', text)``, queried with websearch syntax."""
+    """PostgreSQL: the stored ``version.search_vector`` (revision 0003) and its GIN index, queried
+    with websearch syntax; snippets are highlighted from a short excerpt around the first match."""
 
-    def prepare(self, session: Session) -> None:
-        """Make this transaction answer from the GIN index (bitmap scans) only: the planner otherwise
-        walks the primary key for a common word and parses every text it passes (seconds at 100k)."""
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        session.execute(text("SET LOCAL enable_indexscan = off"))
+    per_document = True
 
     def matches(self, q: str) -> ColumnElement[bool]:
-        return text("to_tsvector('english', version.text) @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
+        return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
 
     def snippets(self, session: Session, q: str, ids: list[int]) -> dict[int, str]:
+        """``ts_headline`` over excerpts around the first place of each query word (read from the
+        stored vector, so no text is parsed twice); over the whole text when the excerpts hold no match."""
+        rows = session.execute(
+            text("SELECT id, text, ARRAY(SELECT min(p) FROM unnest(search_vector) AS u, unnest(u.positions) AS p "
+                 "WHERE u.lexeme = ANY(tsvector_to_array(to_tsvector('english', :q))) GROUP BY u.lexeme) AS firsts "
+                 "FROM version WHERE id = ANY(:ids)"),
+            {"q": q, "ids": ids},
+        ).all()
+        marked = self._headlines(session, q, {row.id: excerpt(row.text, row.firsts) for row in rows})
+        missed = {row.id: row.text for row in rows if START not in marked.get(row.id, "")}
+        return marked | (self._headlines(session, q, missed) if missed else {})
+
+    @staticmethod
+    def _headlines(session: Session, q: str, texts: dict[int, str]) -> dict[int, str]:
         options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=' … '"
         rows = session.execute(
-            text("SELECT id, ts_headline('english', text, websearch_to_tsquery('english', :q), :options) "
-                 "FROM version WHERE id = ANY(:ids)"),
-            {"q": q, "options": options, "ids": ids},
+            text("SELECT id, ts_headline('english', body, websearch_to_tsquery('english', :q), :options) "
+                 "FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) AS t(id, body)"),
+            {"q": q, "options": options, "ids": list(texts), "bodies": list(texts.values())},
         ).all()
         return dict(rows)
+
+
+EXCERPT_WORDS = (10, 30)  # words kept before and after each query word's estimated first place
+# PostgreSQL's parser counts a URL as three positions, a hyphenated word as its parts plus one,
+# an email address, host name or dotted number as one: enough to place a word position in the text.
+TOKENS = re.compile(r"(?P<url>https?://\S+)|(?P<one>[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\w+(?:\.\w+)+)"
+                    r"|(?P<hyphen>\w+(?:-\w+)+)|\w+")
+
+
+def excerpt(body: str, positions: list[int]) -> str:
+    """The parts of ``body`` about EXCERPT_WORDS around each word position (1-based, as in a
+    tsvector), joined by " … "; all of ``body`` without positions."""
+    if not positions:
+        return body
+    before, after = EXCERPT_WORDS
+    kept = {n for p in positions for n in range(p - before, p + after + 1)}
+    spans, count, open_ = [], 0, False
+    for token in TOKENS.finditer(body):
+        kind = token.lastgroup
+        count += 1 if kind is None or kind == "one" else 3 if kind == "url" else token[0].count("-") + 2
+        if count > max(positions) + after:
+            break
+        inside = count in kept
+        if inside and open_:
+            spans[-1][1] = token.end()
+        elif inside:
+            spans.append([token.start(), token.end()])
+        open_ = inside
+    return " … ".join(body[start:end] for start, end in spans)
 
 
 INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
@@ -92,22 +131,39 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
-    index.prepare(session)
-    conditions = [index.matches(query.q), *_filters(query)]
-    base = (select(Version.id, Version.seq, Version.created_at, Document.slug.label("document"),
-                   Document.title.label("document_title"), Document.terms_type,
-                   Platform.slug.label("platform"), Platform.name.label("platform_name"),
-                   Change.id.label("change_id"), Change.significance)
-            .select_from(Version).join(Document, Document.id == Version.document_id)
-            .join(Platform, Platform.id == Document.platform_id)
-            .outerjoin(Change, Change.to_version_id == Version.id).where(*conditions))
-    rows = session.execute(base.order_by(Version.id.desc()).limit(limit).offset(offset)).all()
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Version.id).limit(COUNT_CAP).subquery()))
+    matching = _matching(index, query, offset + limit)
+    page = matching.order_by(matching.selected_columns.id.desc()).limit(limit).offset(offset).subquery()
+    rows = session.execute(
+        select(Version.id, Version.seq, Version.created_at, Document.slug.label("document"),
+               Document.title.label("document_title"), Document.terms_type,
+               Platform.slug.label("platform"), Platform.name.label("platform_name"),
+               Change.id.label("change_id"), Change.significance)
+        .select_from(Version).join(page, page.c.id == Version.id)
+        .join(Document, Document.id == Version.document_id).join(Platform, Platform.id == Document.platform_id)
+        .outerjoin(Change, Change.to_version_id == Version.id).order_by(Version.id.desc())
+    ).all()
+    total = session.scalar(select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery()))
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 
 
-def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
+def _matching(index, query: SearchQuery, enough: int) -> Select:
+    """The ids of matching versions. Narrowed to some documents on PostgreSQL, it takes each
+    document's ``enough`` newest matches (walking its own versions newest first) rather than walking
+    every version newest first, which passes every other document's versions before finding theirs."""
+    versions = [index.matches(query.q), *_version_filters(query)]
+    documents = _document_filters(query)
+    if not (documents and index.per_document):
+        return (select(Version.id).select_from(Version).join(Document, Document.id == Version.document_id)
+                .join(Platform, Platform.id == Document.platform_id)
+                .outerjoin(Change, Change.to_version_id == Version.id).where(*versions, *documents))
+    newest = (select(Version.id).outerjoin(Change, Change.to_version_id == Version.id)
+              .where(Version.document_id == Document.id, *versions).order_by(Version.seq.desc()).limit(enough).lateral())
+    return (select(newest.c.id.label("id")).select_from(Document).join(Platform, Platform.id == Document.platform_id)
+            .join(newest, true()).where(*documents))
+
+
+def _document_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if query.platform:
         found.append(Platform.slug == query.platform)
@@ -115,6 +171,11 @@ def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
         found.append(Document.terms_type == query.terms_type)
     if query.document:
         found.append(Document.slug == query.document)
+    return found
+
+
+def _version_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
     if query.topic:
         found.append(has_topic(Change.topics, query.topic))
     if query.since:

@@ -1,6 +1,10 @@
 """Search finds every version's text, highlights matches safely and honours its filters."""
 from __future__ import annotations
 
+from store.db import transaction
+from store.versions import record_version
+from web import catalog
+
 
 def test_search_finds_versions_and_highlights_matches(client):
     page = client.get("/search?q=surveillance").text
@@ -46,3 +50,20 @@ def test_counting_stops_at_the_cap(client, monkeypatch):
     monkeypatch.setattr("web.pages.COUNT_CAP", 3)
     assert client.get("/api/search?q=government").json()["total"] == 3
     assert "More than 3 versions match" in client.get("/search?q=government").text
+
+
+def test_words_deep_in_a_long_text_are_highlighted_where_they_occur(fresh_client, fresh_engine):
+    filler = "\n\n".join(f"Clause {i}: the provider may co-operate with e-mail partners at legal@acme.test." for i in range(300))
+    body = f"{filler}\n\nBiometric identifiers are deleted after ninety days.\n\n{filler}"
+    with transaction(fresh_engine) as session:
+        record_version(session, catalog.get_document(session, "globex-privacy"), body, [])
+    hit = fresh_client.get("/api/search?q=biometric").json()["items"][0]
+    assert "<mark>Biometric</mark> identifiers" in hit["snippet_html"]
+    both = fresh_client.get("/api/search", params={"q": "biometric ninety"}).json()["items"][0]
+    assert "<mark>Biometric</mark>" in both["snippet_html"] and "<mark>ninety</mark>" in both["snippet_html"]
+
+
+def test_filtered_search_pages_newest_first_across_documents(client):
+    everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search?q=government").json()["items"]]
+    paged = [hit for offset in (0, 1, 2) for hit in client.get(f"/api/search?q=government&platform=acme&limit=2&offset={offset * 2}").json()["items"]]
+    assert [(hit["document"], hit["seq"]) for hit in paged] == [item for item in everywhere if item[0] == "acme-terms"]
