@@ -3,9 +3,14 @@
 The page's own landmark is trusted first: the ``main`` element (or ``role=main``) with the most
 text, else the ``article`` (or ``role=article``) with the most text, else ``body``. Inside it,
 navigation, side bars and dialogs are removed, and around it (body only) the page header and
-footer. See docs/extraction.md for the comparison with trafilatura that chose this.
+footer. Then, beside the main text flow (the chain of blocks each holding most of its parent's
+text), blocks hidden by an inline style and menus (blocks made only of a few-word labels) are
+removed: pages built of plain ``div``s mark neither their menus nor their app-download panels.
+See docs/extraction.md for the comparison with trafilatura that chose this.
 """
 from __future__ import annotations
+
+import re
 
 from lxml import html
 
@@ -14,6 +19,11 @@ CHROME = ("nav", "aside", "dialog", "[role=navigation]", "[role=complementary]",
           "[role=alertdialog]", "[aria-modal=true]", "[role=search]")
 PAGE_CHROME = ("header", "footer", "[role=banner]", "[role=contentinfo]")
 _TEXT = "string-length(normalize-space(string(.)))"
+_VISIBLE_TEXT = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+FLOW_SHARE = 0.6     # a child holding this share of its parent's text carries the main text flow
+MENU_LABELS = 4      # a block of at least this many labels, and nothing else, is a menu ...
+LABEL_WORDS = 4      # ... a label being at most this many words without sentence punctuation
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 
 def main_content(doc: html.HtmlElement) -> html.HtmlElement | None:
@@ -26,6 +36,7 @@ def main_content(doc: html.HtmlElement) -> html.HtmlElement | None:
         _drop(region, CHROME + PAGE_CHROME)
     else:
         _drop(region, CHROME)
+    _drop_beside_flow(region)
     return region
 
 
@@ -47,3 +58,35 @@ def _drop(region: html.HtmlElement, selectors: tuple[str, ...]) -> None:
     for element in region.cssselect(", ".join(selectors)):
         if element is not region and element.getparent() is not None:
             element.drop_tree()
+
+
+def _drop_beside_flow(region: html.HtmlElement) -> None:
+    """Follow the main text flow down from ``region`` and drop, at each step, the hidden blocks and
+    menus beside it; the flow itself (where the policy is) is never touched."""
+    node = region
+    while True:
+        children = [child for child in node if isinstance(child.tag, str)]
+        pieces = [_pieces(child) for child in children]
+        sizes = [sum(map(len, found)) for found in pieces]
+        if not children or max(sizes) < FLOW_SHARE * sum(sizes):
+            return
+        flow = children[sizes.index(max(sizes))]
+        for child, found in zip(children, pieces):
+            if child is not flow and found and (_hidden(child) or _menu(found)):
+                child.drop_tree()
+        node = flow
+
+
+def _pieces(element: html.HtmlElement) -> list[str]:
+    """The element's visible text pieces (text nodes), whitespace squashed."""
+    return [" ".join(text.split()) for text in element.xpath(_VISIBLE_TEXT) if not text.isspace()]
+
+
+def _hidden(element: html.HtmlElement) -> bool:
+    return HIDDEN_STYLE.search(element.get("style", "").lower()) is not None
+
+
+def _menu(pieces: list[str]) -> bool:
+    """Whether text pieces are only menu labels ("Research", "Try Qwen Studio", "Terms & Policies")."""
+    return len(pieces) >= MENU_LABELS and all(
+        len(piece.split()) <= LABEL_WORDS and not piece.endswith((".", ";", ":", "!", "?")) for piece in pieces)
