@@ -166,6 +166,10 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
                            cosmetic=cosmetic)
     if renamed and key(old.heading) == key(new.heading):
         change.cosmetic.append((old.heading, new.heading))
+    elif renamed and not (old.heading and new.heading):
+        # paired with the untitled introduction: the heading is gone (or new), it was not reworded
+        change.added[:0] = [new.heading] if new.heading else []
+        change.removed[:0] = [old.heading] if old.heading else []
     elif renamed:
         change.changed.insert(0, {"before": old.heading, "after": new.heading,
                                   "diff": word_diff(old.heading, new.heading)})

@@ -26,7 +26,10 @@ URL = re.compile(r"\b((?:https?://|www\.)[^\s?#)\]]+)[^\s)\]]*", re.I)
 URL_PATH = re.compile(r"\b(?:https?://|www\.)([\w.-]+)[^\s)\]]*", re.I)
 APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 MARKUP = re.compile(r"[*_`~>|#]+|<[^>]{1,40}>")
-ENUMERATOR = re.compile(r"^\s*(?:[-+*•]\s+|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})[.)]\s+)+", re.I)
+# list markers and numbering: "- ", "2.1. ", "b) ", "(iv) ", "(a)" even with no space after it, and a
+# number alone on its line ("- **2.**")
+ENUMERATOR = re.compile(r"^\s*(?:[-+*•]\s+|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)\s*"
+                        r"|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})[.)](?:\s+|$))+", re.I)
 RELATIVE_DATE = re.compile(
     r"\b(?:(?:\d+|an?|one|two|three|few|several)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago"
     r"|yesterday|today|just now|last (?:week|month|year))\b", re.I)

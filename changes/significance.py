@@ -32,7 +32,7 @@ SHARED_SMALL = 0.4        # under this share of them shared: the page switched l
 SMALL_WORD = re.compile(r"(?<![\w-])[^\W\d_A-Z]{2,4}(?![\w-])")
 CHROME_WORDS = 3          # a label of at most this many words on its own line may be page chrome
 ENUMERATED = re.compile(r"^(?:[-+*•]|\(?\w{1,4}[.)])\s")
-CONNECTIVES = {"a", "an", "the", "and"}   # one of these added or dropped alone is a minor edit
+CONNECTIVES = {"a", "an", "the", "and", "or"}   # these alone added or dropped ("and/or") is a minor edit
 
 
 @dataclass
@@ -136,7 +136,7 @@ def minor_reason(before: str, after: str) -> str | None:
     if sorted(a.split()) == sorted(b.split()):
         return f"words reordered in '{_short(after)}'"
     edits = [(op, text) for op, text in word_diff(a, b) if op != "equal"]
-    if len(edits) == 1 and edits[0][1].strip() in CONNECTIVES:
+    if len(edits) == 1 and set(edits[0][1].split()) <= CONNECTIVES:
         return f"'{edits[0][1].strip()}' added or dropped in '{_short(after)}'"
     if not edits or len(edits) > 2 * TYPO_DISTANCE or len(edits) % 2:
         return None

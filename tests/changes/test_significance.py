@@ -77,6 +77,26 @@ def test_page_chrome_labels_are_cosmetic(edited):
     assert analysis.reasons[0].startswith("page chrome (short labels) added or removed")
 
 
+def test_a_page_rebuilt_with_its_title_and_date_as_plain_lines_is_cosmetic():
+    rebuilt = _edit(("# Privacy Policy\nLast updated: September 15, 2025\n",
+                     "Privacy Policy\n\nLast updated: September 15, 2025\n"))
+    before = BASE.replace("Last updated: September 15, 2025", "## Last updated: September 15, 2025")
+    for old in (BASE, before):
+        analysis = analyse(old, rebuilt)
+        assert analysis.significance == "cosmetic", analysis.reasons
+
+
+def test_a_list_letter_losing_its_space_is_cosmetic():
+    lettered = _edit(("3. Law", "(c) Law"))
+    analysis = analyse(lettered, lettered.replace("(c) Law", "(c)Law"))
+    assert analysis.significance == "cosmetic" and analysis.reasons == ["only list numbering changed in 1 sentence"]
+
+
+def test_a_list_number_alone_on_its_line_is_not_a_clause():
+    numbered = _edit(("## Retention\n", "## Retention\n- **1.\n"))   # bold running on to the next line
+    assert analyse(numbered, numbered.replace("**1.", "**2.")).significance == "cosmetic"
+
+
 def test_a_lost_space_is_cosmetic():
     before = _edit(("under contract.", "under contract, see https://example.com/terms or ask us."))
     after = _edit(("under contract.", "under contract, see https://example.com/termsor ask us."))
@@ -86,6 +106,7 @@ def test_a_lost_space_is_cosmetic():
 @pytest.mark.parametrize("edited, reason", [
     (_edit(("We keep chats", "We keep chats for 30 days, then delete them.\nWe keep chats")), "repeating text"),
     (_edit(("reviewed by our legal team", "reviewed by the our legal team")), "'the' added or dropped"),
+    (_edit(("under contract.", "under contract; and/or")), "'and or' added or dropped"),
     (_edit(("We keep chats for 30 days, then delete them.", "We keep chats for 30 days, delete them then.")),
      "words reordered"),
 ])
