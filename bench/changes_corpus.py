@@ -12,6 +12,7 @@ digest-level noise is allowed). Data: Open Terms Archive, ODC-By 1.0.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
@@ -46,9 +47,15 @@ def extract(body: bytes, doc: dict, mode: str) -> str | None:
         return None
 
 
+def extraction_code() -> str:
+    """A digest of the crawler's code, so a cached extraction is redone when the extraction changes."""
+    crawler = Path(__file__).resolve().parents[1] / "crawler"
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(crawler.glob("*.py")))).hexdigest()[:12]
+
+
 def corpus_texts(corpus: Path, mode: str) -> dict[tuple[str, str], str | None]:
-    """(document id, blob sha) -> extracted text, cached in /tmp between runs."""
-    cache = CACHE.with_suffix(f".{mode}.pickle")
+    """(document id, blob sha) -> extracted text, cached in /tmp between runs of the same crawler code."""
+    cache = CACHE.with_suffix(f".{mode}.{extraction_code()}.pickle")
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     manifest = json.loads((corpus / "manifest.json").read_text())
@@ -111,7 +118,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
                 if change.significance != "cosmetic":
                     alerts.append((slug, tick, change))
     engine.dispose()
-    return score(truth, alerts, records, verbose)
+    return score(truth, alerts, records, verbose, mode)
 
 
 def _norm(text: str) -> str:
@@ -151,11 +158,14 @@ def summary_share(truth: dict, matched: dict) -> float | None:
     return round(hits / total, 3) if total else None
 
 
-def score(truth: dict, alerts: list, records: list, verbose: bool) -> dict:
+def score(truth: dict, alerts: list, records: list, verbose: bool, mode: str) -> dict:
+    """As score_replay.py; events the corpus selectors cannot see (selector_mismatch) are left out in
+    selectors mode only."""
     events = {(doc, ev["tick"]): (ev["label"], set(ev.get("tags") or []))
               for doc, d in truth["documents"].items() for ev in d.get("events", [])}
-    substantive = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" not in tags}
-    unseen = {k for k, (label, tags) in events.items() if label == "substantive" and "selector_mismatch" in tags}
+    unseen = {k for k, (label, tags) in events.items()
+              if label == "substantive" and mode == "selectors" and "selector_mismatch" in tags}
+    substantive = {k for k, (label, _) in events.items() if label == "substantive"} - unseen
     matched, false = {}, []
     for doc, tick, result in sorted(alerts, key=lambda a: a[1]):
         hit = next((k for k in ((doc, tick), (doc, tick - 1)) if k in substantive and k not in matched), None)
