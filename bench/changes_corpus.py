@@ -1,8 +1,9 @@
 """Replay the genai-dev corpus through ``changes`` tick by tick, without HTTP.
 
-Extracts each document's text from the corpus blobs with the crawler's ``select_region`` (the
-declared select/remove, or automatic extraction with ``--mode auto``; refused pages record no
-version), records versions in a scratch SQLite database (one crawl run per tick), runs
+Extracts each document's text from the corpus blobs its URL serves (documents sharing a URL get
+the same page, as from replay_server.py) with the crawler's ``select_region`` (the declared
+select/remove, or automatic extraction with ``--mode auto``; refused pages record no version),
+records versions in a scratch SQLite database (one crawl run per tick), runs
 ``changes.record.record_changes`` after each tick and scores the alerts against truth.json in the
 sense of ``shared/tools/score_replay.py`` (alert = minor or substantive; a minor change on
 digest-level noise is allowed). Data: Open Terms Archive, ODC-By 1.0.
@@ -53,15 +54,23 @@ def extraction_code() -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(crawler.glob("*.py")))).hexdigest()[:12]
 
 
+def served_snapshots(manifest: dict) -> dict[str, list[dict]]:
+    """document id -> the snapshots its URL serves: as replay_server.py does, documents sharing a URL
+    all get the snapshots of the last of them in the manifest."""
+    owner = {doc["url"]: doc for doc in manifest["documents"]}
+    return {doc["id"]: owner[doc["url"]]["snapshots"] for doc in manifest["documents"]}
+
+
 def corpus_texts(corpus: Path, mode: str) -> dict[tuple[str, str], str | None]:
     """(document id, blob sha) -> extracted text, cached in /tmp between runs of the same crawler code."""
-    cache = CACHE.with_suffix(f".{mode}.{extraction_code()}.pickle")
+    cache = CACHE.with_suffix(f".{mode}.served.{extraction_code()}.pickle")
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     manifest = json.loads((corpus / "manifest.json").read_text())
+    snapshots = served_snapshots(manifest)
     wanted: dict[str, list[dict]] = {}
     for doc in manifest["documents"]:
-        for snap in doc["snapshots"]:
+        for snap in snapshots[doc["id"]]:
             wanted.setdefault(snap["blob"], []).append(doc)
     texts = {}
     with open(corpus / "blobs.tar.zst", "rb") as raw:
@@ -84,6 +93,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
     manifest = json.loads((corpus / "manifest.json").read_text())
     truth = json.loads((corpus / "truth.json").read_text())
     texts = corpus_texts(corpus, mode)
+    snapshots = served_snapshots(manifest)
     database = Path(tempfile.mkdtemp()) / "replay.db"
     engine = make_engine(f"sqlite:///{database}")
     Base.metadata.create_all(engine)
@@ -104,7 +114,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
             session.add(run)
             session.flush()
             for doc in manifest["documents"]:
-                blob = next((s["blob"] for s in doc["snapshots"] if s["tick"] == tick), served.get(doc["id"]))
+                blob = next((s["blob"] for s in snapshots[doc["id"]] if s["tick"] == tick), served.get(doc["id"]))
                 if blob is None:
                     continue
                 served[doc["id"]] = blob
