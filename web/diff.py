@@ -1,7 +1,10 @@
 """Word-level comparison of any two version texts, as blocks the redline and side-by-side views render.
 
 Lines are aligned first, then the words of each changed run of lines, so a long policy diffs in
-milliseconds. Long unchanged runs fold into a gap that keeps ``CONTEXT`` lines on each side.
+milliseconds. A run rewritten as a whole (less than ``REWRITTEN`` of the shorter side's words kept, in
+order) shows as removed then added: marking the few little words both happen to share would only
+cut it into fragments, and costs the most. Long unchanged runs fold into a gap that keeps
+``CONTEXT`` lines on each side.
 """
 from __future__ import annotations
 
@@ -9,9 +12,12 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import LCSseq
+
 CONTEXT = 3
 WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 MAX_WORD_DIFF = 20_000  # tokens per side above which a changed run shows as removed + added whole
+REWRITTEN = 0.5  # share of the shorter side's words kept (in order) below which a run counts as rewritten
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def _fold(lines: list[str], context: int, first: bool, last: bool) -> list[Block
 
 def _changed(old: str, new: str) -> Block:
     old_words, new_words = WORDS.findall(old), WORDS.findall(new)
-    if max(len(old_words), len(new_words)) > MAX_WORD_DIFF or not old_words or not new_words:
+    if max(len(old_words), len(new_words)) > MAX_WORD_DIFF or not old_words or not new_words or _rewritten(old, new):
         old_part = [Segment("delete", old)] if old else []
         new_part = [Segment("insert", new)] if new else []
         return Block("changed", old=old_part, new=new_part, inline=old_part + _newline(old, new) + new_part)
@@ -112,6 +118,13 @@ def _changed(old: str, new: str) -> Block:
             _append(block.new, "insert", after)
             _append(block.inline, "insert", after)
     return block
+
+
+def _rewritten(old: str, new: str) -> bool:
+    """Whether less than REWRITTEN of the shorter side's words survive, in order, on the other side."""
+    old_words, new_words = re.findall(r"\w+", old), re.findall(r"\w+", new)
+    shorter = min(len(old_words), len(new_words))
+    return shorter > 0 and LCSseq.similarity(old_words, new_words) < REWRITTEN * shorter
 
 
 def _newline(old: str, new: str) -> list[Segment]:

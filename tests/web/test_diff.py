@@ -30,3 +30,12 @@ def test_added_and_removed_lines_and_identical_texts():
     comparison = compare_texts("A.\nB.", "A.\nB.\nC is new.")
     assert comparison.added_words == 3 and comparison.removed_words == 0
     assert compare_texts("same", "same").identical
+
+
+def test_a_rewritten_paragraph_shows_removed_then_added_whole():
+    old = "Intro.\nWe may share the data with partners for marketing.\nEnd."
+    new = "Intro.\nAccounts of minors are closed within the week of the report.\nEnd."
+    changed = [b for b in compare_texts(old, new).blocks if b.kind == "changed"]
+    assert [(s.op, s.text) for s in changed[0].inline] == [
+        ("delete", "We may share the data with partners for marketing."), ("equal", "\n"),
+        ("insert", "Accounts of minors are closed within the week of the report.")]
