@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def templates() -> Jinja2Templates:
     """The page and feed templates, HTML and XML autoescaped."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["when"] = when
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
@@ -30,9 +30,10 @@ def when(moment: datetime | None) -> str:
 
 
 def page(request: Request, name: str, status_code: int = 200, **context):
-    """Render template ``name`` with ``context``; forms get a CSRF token and its cookie."""
+    """Render template ``name`` with ``context``; a form calling ``csrf_token()`` gets a token, and
+    the browser its cookie (pages without such a form mint neither)."""
     csrf = request.app.state.csrf
-    context.update(request=request, csrf_token=csrf.form_token(request), query=query_with(request))
+    context.update(request=request, csrf_token=lambda: csrf.form_token(request), query=query_with(request))
     response = request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
     set_csrf_cookie(request, response)
     return response
