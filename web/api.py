@@ -167,7 +167,7 @@ def documents(platform: str | None = None, terms_type: str | None = None,
 def versions(slug: str, cosmetic: bool = True, session: Session = Depends(get_session),
              paging_: Paging = Depends(paging)):
     """A document's versions, newest first (``cosmetic=false`` leaves out those with a cosmetic change)."""
-    rows, total = history.document_versions(session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset)
+    rows, total, _ = history.document_versions(session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset)
     return paged([_version(r) for r in rows], total, paging_)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from policywatch.settings import get_settings
 from store.models import Document, FetchEvent, Platform, Source, Version
@@ -50,9 +50,10 @@ def list_documents(session: Session, limit: int, offset: int, platform: str | No
     return rows, total
 
 
-def get_document(session: Session, slug: str) -> Document | None:
-    """The document called ``slug`` (its platform loads with it)."""
-    return session.scalar(select(Document).where(Document.slug == slug))
+def get_document(session: Session, slug: str, sources: bool = False) -> Document | None:
+    """The document called ``slug``, its platform joined in, and its sources too if asked."""
+    query = select(Document).options(joinedload(Document.platform)).where(Document.slug == slug)
+    return session.scalar(query.options(selectinload(Document.sources)) if sources else query)
 
 
 def terms_types(session: Session) -> list[str]:
@@ -74,8 +75,8 @@ def source_health(session: Session, document: Document) -> list[SourceHealth]:
     ids = [source.id for source in document.sources]
     latest = (select(FetchEvent.source_id, func.max(FetchEvent.id).label("id"))
               .where(FetchEvent.source_id.in_(ids)).group_by(FetchEvent.source_id).subquery())
-    events = {event.source_id: event for event in
-              session.scalars(select(FetchEvent).join(latest, latest.c.id == FetchEvent.id))}
+    events = {event.source_id: event for event in session.scalars(
+        select(FetchEvent).join(latest, latest.c.id == FetchEvent.id).options(joinedload(FetchEvent.snapshot)))}
     broken_after = get_settings().broken_after
     return [SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
             for source in document.sources]

@@ -1,16 +1,21 @@
 """Read side of versions and changes: filtered, paged queries that never load text they do not show."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from store.models import Change, Document, Platform, Snapshot, Version, VersionSnapshot
+from store.models import Change, Document, FetchEvent, Platform, Snapshot, Version, VersionSnapshot
 from store.models.history import SIGNIFICANCES
 
 FROM, TO = aliased(Version), aliased(Version)
+Remember = Callable[[tuple, Callable[[], Any]], Any]
+GENERATION = select(*(select(func.max(column)).scalar_subquery()
+                      for column in (Version.id, Change.id, FetchEvent.id, Document.updated_at)))
 
 
 def at_least(significance: str | None) -> list[str]:
@@ -69,17 +74,19 @@ def _changes_select(*columns) -> Select:
             .join(TO, TO.id == Change.to_version_id))
 
 
-def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int) -> tuple[list, int]:
-    """One page of changes, newest first, and how many match in all."""
+def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
+                 remember: Remember = lambda key, count: count()) -> tuple[list, int]:
+    """One page of changes, newest first, and how many match in all (through ``remember``, which may
+    answer a count from an earlier request while the history is unchanged). The page's ids are picked
+    first, so only its rows are joined to their versions (not every row an offset skips)."""
     conditions = where.conditions()
-    rows = session.execute(
-        _changes_select(*CHANGE_COLUMNS).where(*conditions)
-        .order_by(Change.detected_at.desc(), Change.id.desc()).limit(limit).offset(offset)
-    ).all()
-    count = select(func.count()).select_from(Change)
+    matching = select(Change.id).where(*conditions)
     if where.platform or where.document:
-        count = count.join(Document, Document.id == Change.document_id).join(Platform, Platform.id == Document.platform_id)
-    total = session.scalar(count.where(*conditions))
+        matching = matching.join(Document, Document.id == Change.document_id).join(Platform, Platform.id == Document.platform_id)
+    newest = (Change.detected_at.desc(), Change.id.desc())
+    page = matching.order_by(*newest).limit(limit).offset(offset).subquery()
+    rows = session.execute(_changes_select(*CHANGE_COLUMNS).join(page, page.c.id == Change.id).order_by(*newest)).all()
+    total = remember(("changes", where), lambda: session.scalar(select(func.count()).select_from(matching.subquery())))
     return rows, total
 
 
@@ -91,26 +98,26 @@ def get_change(session: Session, change_id: int):
     ).one_or_none()
 
 
-def document_versions(session: Session, document_id: int, cosmetic: bool, limit: int, offset: int) -> tuple[list, int]:
-    """One page of a document's version timeline, newest first, without texts; cosmetic ones only if asked."""
+def document_versions(session: Session, document_id: int, cosmetic: bool, limit: int, offset: int,
+                      remember: Remember = lambda key, count: count()) -> tuple[list, int, int]:
+    """One page of a document's version timeline, newest first, without texts; cosmetic ones only if
+    asked. Also how many versions that timeline holds, and how many cosmetic ones it hides (counted
+    through ``remember``, as ``list_changes`` does)."""
     condition = [Version.document_id == document_id]
     if not cosmetic:
         condition.append(or_(Change.id.is_(None), Change.significance != "cosmetic"))
-    base = select(Version.id).outerjoin(Change, Change.to_version_id == Version.id).where(*condition)
     rows = session.execute(
         select(Version.id, Version.seq, Version.created_at, Version.text_sha256, Version.chain_hash,
                Change.id.label("change_id"), Change.significance, Change.summary, Change.topics)
         .outerjoin(Change, Change.to_version_id == Version.id)
         .where(*condition).order_by(Version.seq.desc()).limit(limit).offset(offset)
     ).all()
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
-    return rows, total
-
-
-def count_cosmetic(session: Session, document_id: int) -> int:
-    """How many of a document's versions came with a cosmetic change."""
-    return session.scalar(select(func.count()).select_from(Change)
-                          .where(Change.document_id == document_id, Change.significance == "cosmetic"))
+    every, cosmetics = remember(("versions", document_id), lambda: tuple(session.execute(
+        select(func.count(), func.count().filter(Change.significance == "cosmetic"))
+        .select_from(Version).outerjoin(Change, Change.to_version_id == Version.id)
+        .where(Version.document_id == document_id)
+    ).one()))
+    return rows, every if cosmetic else every - cosmetics, 0 if cosmetic else cosmetics
 
 
 def version_at(session: Session, document_id: int, seq: int | None) -> Version | None:
@@ -119,6 +126,12 @@ def version_at(session: Session, document_id: int, seq: int | None) -> Version |
     if seq is None:
         return session.scalar(query.order_by(Version.seq.desc()).limit(1))
     return session.scalar(query.where(Version.seq == seq))
+
+
+def versions_at(session: Session, document_id: int, seqs: list[int]) -> dict[int, Version]:
+    """A document's versions at positions ``seqs`` (one query), by position; absent ones left out."""
+    return {v.seq: v for v in session.scalars(select(Version).where(Version.document_id == document_id,
+                                                                     Version.seq.in_(seqs)))}
 
 
 def change_of_version(session: Session, version_id: int) -> Change | None:
@@ -178,3 +191,10 @@ def version_snapshots(session: Session, version_id: int) -> list:
         .join(Snapshot, Snapshot.id == VersionSnapshot.snapshot_id)
         .where(VersionSnapshot.version_id == version_id).order_by(VersionSnapshot.position)
     ).all()
+
+
+def generation(engine: Engine) -> tuple:
+    """What the stored history looks like, in one cheap query: the newest version, change and fetch
+    event ids and the latest catalog edit of a document. Any of them moves when a page's content may."""
+    with engine.connect() as connection:
+        return tuple(connection.execute(GENERATION).one())

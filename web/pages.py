@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from store.models import Document, Platform
 from store.models.history import SIGNIFICANCES
 from web import catalog, history
+from web.cache import remembered
 from web.compare import compare_topic
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.diff import compare_texts
@@ -20,9 +21,9 @@ from web.topics import topic_index
 router = APIRouter(include_in_schema=False)
 
 
-def document_or_404(session: Session, slug: str) -> Document:
-    """The document ``slug``, or a 404 naming it."""
-    document = catalog.get_document(session, slug)
+def document_or_404(session: Session, slug: str, sources: bool = False) -> Document:
+    """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it."""
+    document = catalog.get_document(session, slug, sources)
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
     return document
@@ -56,14 +57,12 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
 def document_page(request: Request, slug: str, cosmetic: bool = False, session: Session = Depends(get_session),
                   paged: Paging = Depends(paging)):
     """One document: sources and their health, version timeline, current text, links to any diff."""
-    document = document_or_404(session, slug)
-    versions, total = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset)
-    current = history.version_at(session, document.id, None)
+    document = document_or_404(session, slug, sources=True)
+    versions, total, hidden = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset,
+                                                        remembered(request))
     return page(request, "document.html", document=document, versions=versions, total=total, paged=paged,
-                cosmetic=cosmetic, hidden=0 if cosmetic else history.count_cosmetic(session, document.id),
-                sources=catalog.source_health(session, document), current=current,
-                change=history.change_of_version(session, current.id) if current else None,
-                topics=topic_index())
+                cosmetic=cosmetic, hidden=hidden, sources=catalog.source_health(session, document),
+                current=history.version_at(session, document.id, None), topics=topic_index())
 
 
 @router.get("/documents/{slug}/versions/{seq}")
@@ -84,7 +83,8 @@ def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="fro
               session: Session = Depends(get_session)):
     """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
     document = document_or_404(session, slug)
-    old, new = history.version_at(session, document.id, from_seq), history.version_at(session, document.id, to_seq)
+    found = history.versions_at(session, document.id, [from_seq, to_seq])
+    old, new = found.get(from_seq), found.get(to_seq)
     if old is None or new is None:
         raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
     change = history.change_of_version(session, new.id) if new.seq == old.seq + 1 else None
@@ -100,7 +100,7 @@ def changes_page(request: Request, platform: str | None = None, document: str | 
     """Every change, newest first, filtered like ``policywatch changes list``."""
     where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
                                  until=day_end(until), min_significance=min_significance)
-    rows, total = history.list_changes(session, where, paged.limit, paged.offset)
+    rows, total = history.list_changes(session, where, paged.limit, paged.offset, remembered(request))
     return page(request, "changes.html", changes=rows, total=total, paged=paged, where=where,
                 significances=SIGNIFICANCES, topics=topic_index())
 
@@ -123,7 +123,7 @@ def search_page(request: Request, q: str = "", platform: str | None = None, term
     """Full-text search over every version, with highlighted matches and filters."""
     query = SearchQuery(q=q, platform=platform or None, terms_type=terms_type or None, topic=topic or None,
                         since=day_start(since), until=day_end(until))
-    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset)
+    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remembered(request))
     platforms, _ = catalog.list_platforms(session, 500, 0)
     return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged, cap=COUNT_CAP,
                 platforms=platforms, terms_types=catalog.terms_types(session), topics=topic_index())

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
-from web.history import has_topic
+from web.history import Remember, has_topic
 
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
@@ -94,10 +94,10 @@ class PostgresIndex:
 
 
 EXCERPT_WORDS = (10, 30)  # words kept before and after each query word's estimated first place
-# PostgreSQL's parser counts a URL as three positions, a hyphenated word as its parts plus one,
-# an email address, host name or dotted number as one: enough to place a word position in the text.
-TOKENS = re.compile(r"(?P<url>https?://\S+)|(?P<one>[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\w+(?:\.\w+)+)"
-                    r"|(?P<hyphen>\w+(?:-\w+)+)|\w+")
+# Joints between the \w+ runs of one token, where PostgreSQL's parser counts positions unlike one
+# per run: a hyphenated word counts one more (the whole word), an email address, host name, URL or
+# dotted number about one less per joint.
+JOINT = re.compile(r"(?<=\w)[-.@:/+]+(?=\w)")
 
 
 def excerpt(body: str, positions: list[int]) -> str:
@@ -105,29 +105,47 @@ def excerpt(body: str, positions: list[int]) -> str:
     tsvector), joined by " … "; all of ``body`` without positions."""
     if not positions:
         return body
+    shifts = [(joint.start(), 1 if set(joint[0]) == {"-"} else -1) for joint in JOINT.finditer(body)]
     before, after = EXCERPT_WORDS
-    kept = {n for p in positions for n in range(p - before, p + after + 1)}
-    spans, count, open_ = [], 0, False
-    for token in TOKENS.finditer(body):
-        kind = token.lastgroup
-        count += 1 if kind is None or kind == "one" else 3 if kind == "url" else token[0].count("-") + 2
-        if count > max(positions) + after:
+    windows: list[list[int]] = []
+    for index in sorted(_word_number(body, position, shifts) for position in positions):
+        low, high = max(index - before, 1), index + after
+        if windows and low <= windows[-1][1] + 1:
+            windows[-1][1] = max(windows[-1][1], high)
+        else:
+            windows.append([low, high])
+    return " … ".join(body[_word_end(body, low - 1):_word_end(body, high)].strip() for low, high in windows)
+
+
+def _word_number(body: str, position: int, shifts: list[tuple[int, int]]) -> int:
+    """Which \\w+ run of ``body`` (1-based) holds tsvector ``position``: the position less the shifts
+    of the joints before that run, found in a few rounds."""
+    number = position
+    for _ in range(3):
+        end = _word_end(body, number)
+        corrected = position - sum(shift for at, shift in shifts if at < end)
+        if corrected == number:
             break
-        inside = count in kept
-        if inside and open_:
-            spans[-1][1] = token.end()
-        elif inside:
-            spans.append([token.start(), token.end()])
-        open_ = inside
-    return " … ".join(body[start:end] for start, end in spans)
+        number = max(corrected, 1)
+    return number
+
+
+def _word_end(body: str, number: int) -> int:
+    """Where the ``number``-th \\w+ run of ``body`` ends (0 before the first; the end past the last)."""
+    if number <= 0:
+        return 0
+    found = re.match(r"(?:\W*+\w++){%d}" % number, body)  # possessive: no backtracking
+    return found.end() if found else len(body)
 
 
 INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 
-def search_versions(session: Session, query: SearchQuery, limit: int, offset: int) -> tuple[list, int, dict[int, Markup]]:
+def search_versions(session: Session, query: SearchQuery, limit: int, offset: int,
+                    remember: Remember = lambda key, count: count()) -> tuple[list, int, dict[int, Markup]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
-    COUNT_CAP), and a highlighted snippet per id."""
+    COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does), and a highlighted
+    snippet per id."""
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
@@ -142,7 +160,8 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
         .join(Document, Document.id == Version.document_id).join(Platform, Platform.id == Document.platform_id)
         .outerjoin(Change, Change.to_version_id == Version.id).order_by(Version.id.desc())
     ).all()
-    total = session.scalar(select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery()))
+    total = remember(("search", query), lambda: session.scalar(
+        select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery())))
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 

@@ -1,0 +1,105 @@
+"""In-process cache of rendered HTML pages, valid while the stored history is unchanged.
+
+Stored history only grows: every new version, change or fetch event gets a higher id, and a catalog
+edit moves a document's ``updated_at``. ``history.generation`` reads those few maxima in one cheap
+query on every request; a page is served from the cache only if it was rendered at the same
+generation, so no page is stale once a version is recorded. Edits that move none of them (a
+platform renamed, a source's URL changed alone) show within ``MAX_AGE`` seconds.
+
+Counts that many pages share (every offset of ``/changes`` shows the same total) are remembered
+the same way: ``remembered(request)`` gives a page the function that answers them.
+
+Only ``GET`` answers of 200 with an HTML body are kept (never their ``Set-Cookie``), for the
+analyst pages listed in ``CACHED``; the least recently used page goes when ``PAGES`` are kept.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.history import Remember, generation
+
+CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)")
+PAGES = 2000
+COUNTS = 10_000
+MAX_AGE = 60.0
+
+
+def remembered(request: Request) -> Remember:
+    """How this request answers shared counts: from the page cache's memory when it went through it."""
+    return getattr(request.state, "remember", lambda key, count: count())
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered page, the history generation it shows, and when it was rendered."""
+
+    generation: tuple
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    rendered_at: float
+
+
+class PageCache:
+    """ASGI middleware answering repeated page requests from memory while the history is unchanged."""
+
+    def __init__(self, app: ASGIApp, pages: int = PAGES, max_age: float = MAX_AGE) -> None:
+        self.app, self.size, self.max_age = app, pages, max_age
+        self.pages: OrderedDict[tuple[str, bytes], Page] = OrderedDict()
+        self.counts: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not CACHED.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        engine: Engine = scope["app"].state.engine
+        now, key = time.monotonic(), (scope["path"], scope["query_string"])
+        current = await run_in_threadpool(generation, engine)
+        scope.setdefault("state", {})["remember"] = functools.partial(self._count, current, now)
+        kept = self.pages.get(key)
+        if kept and kept.generation == current and now - kept.rendered_at < self.max_age:
+            self.pages.move_to_end(key)
+            await send({"type": "http.response.start", "status": 200, "headers": kept.headers})
+            await send({"type": "http.response.body", "body": kept.body})
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"set-cookie"]
+        if start.get("status") == 200 and any(name.lower() == b"content-type" and value.startswith(b"text/html")
+                                              for name, value in headers):
+            self._keep(key, Page(current, headers, b"".join(chunks), now))
+
+    def _count(self, current: tuple, now: float, key: tuple, count: Callable[[], int]) -> int:
+        """``count()``, or its value from a request at generation ``current`` less than MAX_AGE ago."""
+        kept = self.counts.get((current, key))
+        if kept and now - kept[1] < self.max_age:
+            return kept[0]
+        value = count()
+        self.counts[(current, key)] = (value, now)
+        while len(self.counts) > COUNTS:
+            self.counts.popitem(last=False)
+        return value
+
+    def _keep(self, key: tuple[str, bytes], page: Page) -> None:
+        self.pages[key] = page
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.size:
+            self.pages.popitem(last=False)
