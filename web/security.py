@@ -11,7 +11,8 @@ from collections import deque
 from fastapi import HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from itsdangerous import BadSignature, URLSafeSerializer
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
@@ -20,20 +21,32 @@ CSRF_COOKIE = "policywatch_csrf"
 CSRF_FIELD = "csrf_token"
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
+class SecurityHeaders:
     """Adds a strict CSP (unless a route set its own) and the usual hardening headers to every response;
-    refuses (400) a URL holding a NUL character, which no policywatch name contains and PostgreSQL rejects."""
+    refuses (400) a URL holding a NUL character, which no policywatch name contains and PostgreSQL rejects.
+    Plain ASGI: Starlette's BaseHTTPMiddleware costs a task and a stream per request."""
 
-    async def dispatch(self, request: Request, call_next):
-        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
-            response = PlainTextResponse("NUL characters are not allowed in URLs", status_code=400)
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+            await send(message)
+
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            await PlainTextResponse("NUL characters are not allowed in URLs", status_code=400)(scope, receive, with_headers)
         else:
-            response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        return response
+            await self.app(scope, receive, with_headers)
 
 
 class Csrf:
