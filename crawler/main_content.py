@@ -66,15 +66,20 @@ def _drop_beside_flow(region: html.HtmlElement) -> None:
     node = region
     while True:
         children = [child for child in node if isinstance(child.tag, str)]
-        pieces = [_pieces(child) for child in children]
-        sizes = [sum(map(len, found)) for found in pieces]
-        if not children or max(sizes) < FLOW_SHARE * sum(sizes):
+        sizes = [_text_size(child) for child in children]
+        if not sum(sizes) or max(sizes) < FLOW_SHARE * sum(sizes):
             return
         flow = children[sizes.index(max(sizes))]
-        for child, found in zip(children, pieces):
-            if child is not flow and found and (_hidden(child) or _menu(found)):
+        for child, size in zip(children, sizes):
+            if child is not flow and size and (_hidden(child) or _menu(_pieces(child))):
                 child.drop_tree()
         node = flow
+
+
+def _text_size(element: html.HtmlElement) -> float:
+    """Characters of the element's visible text (scripts and styles left out), whitespace squashed."""
+    invisible = element.iter("script", "style", "noscript", "template")
+    return element.xpath(_TEXT) - sum(child.xpath(_TEXT) for child in invisible)
 
 
 def _pieces(element: html.HtmlElement) -> list[str]:
