@@ -10,7 +10,8 @@ Counts that many pages share (every offset of ``/changes`` shows the same total)
 the same way: ``remembered(request)`` gives a page the function that answers them.
 
 Only ``GET`` answers of 200 with an HTML body are kept (never their ``Set-Cookie``), for the
-analyst pages listed in ``CACHED``; the least recently used page goes when ``PAGES`` are kept.
+analyst pages listed in ``CACHED``; the least recently used pages go when they hold more than
+``BUDGET`` bytes (a document page carries the whole current text).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web.history import Remember, generation
 
 CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)")
-PAGES = 2000
+BUDGET = 64 * 1024 * 1024
 COUNTS = 10_000
 MAX_AGE = 60.0
 
@@ -52,8 +53,9 @@ class Page:
 class PageCache:
     """ASGI middleware answering repeated page requests from memory while the history is unchanged."""
 
-    def __init__(self, app: ASGIApp, pages: int = PAGES, max_age: float = MAX_AGE) -> None:
-        self.app, self.size, self.max_age = app, pages, max_age
+    def __init__(self, app: ASGIApp, budget: int = BUDGET, max_age: float = MAX_AGE) -> None:
+        self.app, self.budget, self.max_age = app, budget, max_age
+        self.held = 0  # bytes of the kept pages' bodies
         self.pages: OrderedDict[tuple[str, bytes], Page] = OrderedDict()
         self.counts: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
 
@@ -99,7 +101,9 @@ class PageCache:
         return value
 
     def _keep(self, key: tuple[str, bytes], page: Page) -> None:
+        replaced = self.pages.pop(key, None)
+        self.held += len(page.body) - (len(replaced.body) if replaced else 0)
         self.pages[key] = page
-        self.pages.move_to_end(key)
-        while len(self.pages) > self.size:
-            self.pages.popitem(last=False)
+        while self.held > self.budget:
+            _, oldest = self.pages.popitem(last=False)
+            self.held -= len(oldest.body)

@@ -37,3 +37,17 @@ def test_cached_pages_set_no_cookie_and_keep_their_headers(client):
     again = client.get("/changes?platform=globex")
     assert again.text == first.text and "set-cookie" not in again.headers
     assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+
+
+def test_the_least_recently_used_pages_go_past_the_byte_budget(client):
+    cache = client.app.middleware_stack
+    while not hasattr(cache, "pages"):
+        cache = cache.app
+    documents = ["/documents/acme-terms", "/documents/globex-privacy"]
+    cache.budget = sum(len(client.get(path).content) for path in documents)
+    cache.pages.clear()
+    cache.held = 0
+    for path in ["/changes", *documents]:
+        client.get(path)
+    assert [path for path, _ in cache.pages] == documents
+    assert cache.held == sum(len(page.body) for page in cache.pages.values()) <= cache.budget
