@@ -5,7 +5,9 @@ deltas*: the newest snapshot of a source is stored whole; when a newer one arriv
 one is re-encoded as a zstd frame that uses the newer one's bytes as a raw-content dictionary
 (``codec = "zstd-dict"``, ``base_id`` = the newer snapshot). Every ``GROUP``-th snapshot of a source
 stays whole (a keyframe), so reading any snapshot walks at most ``GROUP - 1`` deltas. ``depth`` is
-a snapshot's position in its group. Storing costs one decompression and two compressions.
+a snapshot's position in its group. A new snapshot is compressed fast (``FRESH``), since the next one
+will re-encode it as a delta anyway; a keyframe is compressed hard (``WHOLE``) once it is settled.
+Storing costs one decompression and two compressions.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from store.models import Snapshot, utcnow
 
 GROUP = 32
 WHOLE = zstandard.ZstdCompressionParameters.from_level(6, window_log=24)
+# Five times faster than WHOLE on real pages (2.7 ms against 13 ms for 680 KB), 15 % larger.
+FRESH = zstandard.ZstdCompressionParameters.from_level(1, window_log=24)
 # A large hash table finds the long matches against a whole-page dictionary (measured on real pages:
 # ~3 KB a delta against ~11 KB with level defaults).
 DELTA = zstandard.ZstdCompressionParameters.from_level(3, window_log=24, hash_log=19)
@@ -58,17 +62,24 @@ def put_snapshot(session: Session, source_id: int | None, fetched: Fetched) -> t
         etag=fetched.etag, last_modified=fetched.last_modified, size=len(fetched.body),
         fetched_at=fetched.fetched_at or utcnow(), codec="zstd", base_id=None,
         depth=(previous.depth + 1) % GROUP if previous is not None else 0,
-        data=zstandard.ZstdCompressor(compression_params=WHOLE).compress(fetched.body),
+        data=_compress(fetched.body, FRESH if source_id is not None else WHOLE),
     )
     try:
         with session.begin_nested():
             session.add(snapshot)
             session.flush()
-            if previous is not None and previous.codec == "zstd" and previous.depth != GROUP - 1:
-                _encode_against(session, previous, snapshot, fetched.body)
+            if previous is not None and previous.codec == "zstd":
+                if previous.depth == GROUP - 1:
+                    previous.data = _compress(read_snapshot(session, previous), WHOLE)
+                else:
+                    _encode_against(session, previous, snapshot, fetched.body)
     except IntegrityError:  # another crawler stored the same bytes first
         return session.scalars(select(Snapshot).where(Snapshot.sha256 == digest)).one(), False
     return snapshot, True
+
+
+def _compress(body: bytes, parameters: zstandard.ZstdCompressionParameters) -> bytes:
+    return zstandard.ZstdCompressor(compression_params=parameters).compress(body)
 
 
 def _latest_of_source(session: Session, source_id: int | None) -> Snapshot | None:
