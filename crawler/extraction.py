@@ -23,7 +23,6 @@ from crawler import blocked, ranges
 from crawler.digest import digest_region
 from crawler.layout import unwrap_layout_tables
 from crawler.main_content import main_content
-from crawler.markdown import to_markdown
 from crawler.normalize import normalize_markdown
 from crawler.pdf import is_pdf, pdf_text
 from crawler.visibility import prune
@@ -83,7 +82,13 @@ def select_region(body: bytes, *, url: str, content_type: str | None,
     if not found.text:
         raise ExtractionError("extraction is empty" if select else "no main content found")
 
-    return Region(found.digest, lambda: to_markdown(roots))
+    return Region(found.digest, lambda: _markdown(roots))
+
+
+def _markdown(roots: list[html.HtmlElement]) -> str:
+    from crawler.markdown import to_markdown  # imported on the first conversion: most crawls convert nothing
+
+    return to_markdown(roots)
 
 
 def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
