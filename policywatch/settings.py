@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     crawl_delay: float = Field(1.0, ge=0, description="Seconds between two requests to one host.")
     crawl_concurrency_per_host: int = Field(
-        8, ge=1, description="Parallel requests to one host; with a crawl delay, one starts per delay."
+        16, ge=1, description="Parallel requests to one host; with a crawl delay, one starts per delay."
     )
     crawl_concurrency: int = Field(32, ge=1, description="Parallel requests in all.")
     crawl_timeout: float = Field(30.0, gt=0, description="Seconds before a request times out.")

@@ -242,6 +242,8 @@ def document_text(document: Document, sources: list[Source]) -> str:
     """The document's text: its sources' Markdown in order, ignore patterns applied, normalized."""
     from crawler.extraction import normalize_markdown
 
+    if len(sources) == 1 and not document.ignore:
+        return sources[0].text  # a source's text is normalised Markdown already
     text = "\n\n".join(s.text for s in sources)
     if document.ignore:
         patterns = [re.compile(p) for p in document.ignore]
