@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -97,8 +99,6 @@ def serve(pages: Pages) -> ThreadingHTTPServer:
 
 def sources_file(pages: Pages, base: str, path: Path) -> None:
     """A sources file declaring every page as a document of one of ten platforms."""
-    import json
-
     platforms = {}
     for i in range(pages.count):
         doc = pages.document(i)
@@ -141,9 +141,6 @@ def measure(count: int) -> None:
 
 def _outcomes(database: Path) -> str:
     """The last crawl's outcome counts, from its crawl run."""
-    import json
-    import sqlite3
-
     with sqlite3.connect(database) as connection:
         stats = json.loads(connection.execute("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1").fetchone()[0])
     return ", ".join(f"{stats[key]} {key}" for key in ("changed", "unchanged", "not_modified", "error") if stats.get(key))

@@ -161,15 +161,16 @@ def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapsh
     extracted, region = context.regions.get(key), None
     if extracted is None:
         extracted, region = _extracted(job, page)
-    if extracted.reason:
         context.regions.put(key, extracted)
+    if extracted.reason:
         return Judged("error", extracted.reason)
     if extracted.digest == source.region_digest:
-        context.regions.put(key, extracted)
         source.last_snapshot_id = snapshot.id
         return Judged("unchanged")
-    text = extracted.text or (region or _extracted(job, page)[1]).markdown()
-    context.regions.put(key, Extracted(extracted.digest, text))
+    text = extracted.text
+    if text is None:
+        text = (region or _extracted(job, page)[1]).markdown()
+        context.regions.put(key, Extracted(extracted.digest, text))
     shrank = _shrank(source.text, text)
     if shrank and not (source.consecutive_failures >= context.broken_after and (source.last_error or "").startswith(SHRANK)):
         return Judged("error", shrank)
@@ -185,7 +186,7 @@ def _extracted(job: SourceJob, page: FetchedPage):
         region = select_region(page.body, url=page.final_url or job.url, content_type=page.content_type,
                                select=job.select, remove=job.remove)
     except ExtractionError as exc:
-        return Extracted(reason=getattr(exc, "reason", None) or str(exc)), None
+        return Extracted(reason=exc.reason), None
     return Extracted(region.digest), region
 
 
