@@ -1,6 +1,8 @@
 """Scrapy settings for a policywatch crawl, derived from policywatch's own settings."""
 from __future__ import annotations
 
+from scrapy.settings import default_settings
+
 from policywatch.settings import Settings
 
 BROWSER = "/usr/bin/chromium"
@@ -9,6 +11,8 @@ UNUSED_EXTENSIONS = ("telnet.TelnetConsole", "memusage.MemoryUsage", "memdebug.M
 UNUSED_DOWNLOADER_MIDDLEWARES = ("httpauth.HttpAuthMiddleware", "cookies.CookiesMiddleware", "httpcache.HttpCacheMiddleware",
                                  "redirect.MetaRefreshMiddleware")
 UNUSED_SPIDER_MIDDLEWARES = ("urllength.UrlLengthMiddleware", "depth.DepthMiddleware")
+#: Scrapy's own components that policywatch replaces with its own.
+REPLACED_DOWNLOADER_MIDDLEWARES = ("robotstxt.RobotsTxtMiddleware", "retry.RetryMiddleware")
 
 
 def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
@@ -32,17 +36,18 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         # to process its items (the default, 100, was a fifth of a cycle's CPU in a profile).
         "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
             "crawler.middlewares.FetchTimerMiddleware": 150,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
-            **{f"scrapy.downloadermiddlewares.{name}": None for name in UNUSED_DOWNLOADER_MIDDLEWARES},
         },
         "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None},
         # Only what a crawl of declared pages uses; every module left out is start-up time saved.
-        "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in UNUSED_EXTENSIONS},
-        "SPIDER_MIDDLEWARES": {f"scrapy.spidermiddlewares.{name}": None for name in UNUSED_SPIDER_MIDDLEWARES},
+        # Left out of the *_BASE settings: naming a component as None in EXTENSIONS and the like
+        # still imports it (Scrapy loads every key it is given to compare them).
+        "DOWNLOADER_MIDDLEWARES_BASE": _without("DOWNLOADER_MIDDLEWARES_BASE",
+                                                UNUSED_DOWNLOADER_MIDDLEWARES + REPLACED_DOWNLOADER_MIDDLEWARES),
+        "EXTENSIONS_BASE": _without("EXTENSIONS_BASE", UNUSED_EXTENSIONS),
+        "SPIDER_MIDDLEWARES_BASE": _without("SPIDER_MIDDLEWARES_BASE", UNUSED_SPIDER_MIDDLEWARES),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": True,
@@ -55,3 +60,8 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
             "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": BROWSER, "headless": True},
         })
     return values
+
+
+def _without(name: str, unused: tuple[str, ...]) -> dict:
+    """Scrapy's default ``name`` components minus those whose path ends with one of ``unused``."""
+    return {path: order for path, order in getattr(default_settings, name).items() if not path.endswith(unused)}
