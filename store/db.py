@@ -70,20 +70,20 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 class Batch:
-    """One transaction shared by many small units of work, each in its own savepoint (a failing unit
-    rolls back alone), committed every ``size`` units or once ``seconds`` have passed: one commit
-    per batch instead of one per unit."""
+    """One session whose transactions are shared by many small units of work, each in its own
+    savepoint (a failing unit rolls back alone), committed every ``size`` units or once ``seconds``
+    have passed: one commit per batch instead of one per unit. Objects loaded stay usable across
+    commits; ``close`` commits the last batch and ends the session."""
 
     def __init__(self, engine: Engine, size: int, seconds: float) -> None:
-        self.factory, self.size, self.seconds = session_factory(engine), size, seconds
-        self.session: Session | None = None
-        self.units, self.started = 0, 0.0
+        self.session, self.size, self.seconds = session_factory(engine)(), size, seconds
+        self.units, self.started = 0, None
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[Session]:
         """A savepoint in the open batch (beginning one if needed); commits the batch when it is due."""
-        if self.session is None:
-            self.session, self.units, self.started = self.factory(), 0, time.monotonic()
+        if self.started is None:
+            self.units, self.started = 0, time.monotonic()
             self.session.begin()
         with self.session.begin_nested():
             yield self.session
@@ -93,15 +93,23 @@ class Batch:
 
     def commit_if_due(self) -> None:
         """Commit the open batch if it is older than ``seconds``."""
-        if self.session is not None and time.monotonic() - self.started >= self.seconds:
+        if self.started is not None and time.monotonic() - self.started >= self.seconds:
             self.commit()
 
     def commit(self) -> None:
         """Commit the open batch, if any."""
-        session, self.session = self.session, None
-        if session is not None:
-            with session:
-                session.commit()
+        if self.started is not None:
+            self.started = None
+            try:
+                self.session.commit()
+            except Exception:
+                self.session.rollback()
+                raise
+
+    def close(self) -> None:
+        """Commit the open batch and end the session."""
+        self.commit()
+        self.session.close()
 
 
 def alembic_config(url: str) -> Config:

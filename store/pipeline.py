@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 from twisted.internet import task
 
@@ -40,6 +41,8 @@ SHRANK = "text shrank"
 #: Pages written per transaction, and the longest a transaction stays open (it holds SQLite's write lock).
 BATCH_PAGES = 100
 BATCH_SECONDS = 1.0
+#: Sources loaded per query when a crawl starts.
+LOAD_CHUNK = 500
 
 
 @dataclass
@@ -57,12 +60,13 @@ class Judged:
 
 @dataclass
 class Context:
-    """What judging a fetch needs besides the fetch: the crawl run, the failure threshold, and the
-    regions this crawl already extracted."""
+    """What judging a fetch needs besides the fetch: the crawl run, the failure threshold, the
+    regions this crawl already extracted, and the planned sources not yet judged (loaded at once)."""
 
     run_id: int | None
     broken_after: int
     regions: RegionMemo
+    sources: dict[int, Source] = field(default_factory=dict)
 
 
 class StorePipeline:
@@ -86,13 +90,15 @@ class StorePipeline:
         self.committer.start(BATCH_SECONDS, now=False)
         self.arrived: dict[int, dict[int, Judged]] = {}
         self.context = Context(self.report.run_id, self.settings.broken_after, RegionMemo())
+        with self.batch.unit() as session:
+            self.context.sources = planned_sources(session, list(self.plan.jobs))
 
     def close_spider(self, spider=None) -> None:
         reason = "crawl ended before this source was fetched (run timeout or shutdown)"
         for job in [j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})]:
             self.process_item(FetchedPage(job.source_id, job.url, utcnow(), error=reason))
         self.committer.stop()
-        self.batch.commit()
+        self.batch.close()
         self.engine.dispose()
 
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
@@ -125,9 +131,21 @@ class StorePipeline:
         return judged, version
 
 
+def planned_sources(session: Session, source_ids: list[int]) -> dict[int, Source]:
+    """The sources with ``source_ids`` by id, their texts left unloaded: one query per
+    ``LOAD_CHUNK`` sources instead of one per page."""
+    sources = {}
+    for start in range(0, len(source_ids), LOAD_CHUNK):
+        chunk = source_ids[start:start + LOAD_CHUNK]
+        sources.update((s.id, s) for s in session.scalars(
+            select(Source).options(defer(Source.text)).where(Source.id.in_(chunk))))
+    return sources
+
+
 def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: Context) -> Judged:
     """Record one fetch attempt of a source and update the source; what it amounted to."""
-    source = session.get(Source, job.source_id, options=[defer(Source.text)])
+    source = context.sources.pop(job.source_id, None) or session.get(Source, job.source_id,
+                                                                    options=[defer(Source.text)])
     event = FetchEvent(crawl_run_id=context.run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
                        final_url=page.final_url, redirects=page.redirects, http_status=page.status,
                        duration_ms=page.duration_ms, bytes=len(page.body))
