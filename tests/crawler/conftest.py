@@ -38,6 +38,9 @@ class Site:
     def __init__(self):
         self.pages: dict[str, Page | list[Page]] = {}
         self.requests: list[tuple[float, str, dict]] = []
+        #: seconds every answer takes; requests in flight when each arrived; when each was answered
+        self.delay, self.in_flight, self.arrivals, self.answered = 0.0, 0, [], []
+        self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"site": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -57,7 +60,20 @@ class _Handler(BaseHTTPRequestHandler):
     site: Site
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.site.requests.append((time.monotonic(), self.path, dict(self.headers)))
+        site = self.site
+        site.requests.append((time.monotonic(), self.path, dict(self.headers)))
+        with site.lock:
+            site.in_flight += 1
+            site.arrivals.append(site.in_flight)
+        try:
+            time.sleep(site.delay)
+            self.answer()
+        finally:
+            with site.lock:
+                site.in_flight -= 1
+                site.answered.append((time.monotonic(), self.path))
+
+    def answer(self):
         page = self.site.pages.get(self.path.split("?")[0])
         if isinstance(page, list):  # a sequence of answers, the last one repeated
             page = page.pop(0) if len(page) > 1 else page[0]

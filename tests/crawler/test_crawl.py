@@ -238,3 +238,20 @@ def _redirect(location: str):
     from tests.crawler.conftest import Page
 
     return Page(b"", 302, headers={"Location": location})
+
+
+def test_a_host_never_gets_more_requests_at_once_than_allowed_and_the_first_come_gently(site, load, crawl):
+    site.delay = 0.2
+    pages = [f"/terms-{n}" for n in range(12)]
+    for path in pages:
+        site.html(path, POLICY)
+    load(sources_yaml(*(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))))
+
+    crawl(env={"POLICYWATCH_CRAWL_CONCURRENCY_PER_HOST": "4"})
+
+    assert len(site.arrivals) == len(pages) + 1  # robots.txt first
+    assert max(site.arrivals) == 4  # the limit is used, and it holds for the burst released by robots.txt
+    first_answer = min(moment for moment, path in site.answered if path in pages)
+    started_before = [path for moment, path, _ in site.requests if path in pages and moment < first_answer]
+    # slow start: two requests at first, one more per answer (robots.txt's came first), not all four at once
+    assert len(started_before) == 3
