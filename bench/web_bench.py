@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import httpx
 import psycopg
@@ -180,21 +182,50 @@ def request_paths(rng: random.Random) -> dict[str, callable]:
 
 
 async def measure(base: str, next_path, clients: int, per_client: int) -> tuple[list[float], float]:
-    """Latencies (ms) of ``clients`` concurrent loops of ``per_client`` requests, and the wall time (s)."""
+    """Latencies (ms) of ``clients`` concurrent loops of ``per_client`` requests, and the wall time (s).
+
+    Each client is one kept-alive connection speaking plain HTTP/1.1 over asyncio streams: the
+    load generator shares the machine's two cores with the server, and a full HTTP client library
+    (httpx took about 2.5 ms of CPU per request, more than a cached page costs the server) would
+    measure mostly itself."""
+    host, port = urlsplit(base).hostname, urlsplit(base).port
     latencies: list[float] = []
 
-    async def loop(client: httpx.AsyncClient) -> None:
-        for _ in range(per_client):
-            started = time.perf_counter()
-            response = await client.get(next_path())
-            latencies.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
+    async def loop() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            for _ in range(per_client):
+                path = quote(next_path(), safe="/?&=+%")
+                started = time.perf_counter()
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+                status, length = await _response_head(reader)
+                await reader.readexactly(length)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise RuntimeError(f"GET {path}: HTTP {status}")
+        finally:
+            writer.close()
 
-    async with httpx.AsyncClient(base_url=base, timeout=60,
-                                 limits=httpx.Limits(max_connections=clients, max_keepalive_connections=clients)) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(loop(client) for _ in range(clients)))
-        return latencies, time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(clients)))
+    return latencies, time.perf_counter() - started
+
+
+async def _response_head(reader: asyncio.StreamReader) -> tuple[int, int]:
+    """The status and Content-Length of the next response on ``reader`` (its head consumed)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    fields = dict(line.split(":", 1) for line in head[1:] if ":" in line)
+    length = next((value for name, value in fields.items() if name.lower() == "content-length"), None)
+    if length is None:
+        raise RuntimeError(f"response without Content-Length: {head[0]}")
+    return int(head[0].split()[1]), int(length)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its worker processes so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(int(child)) for child in children)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -235,12 +266,16 @@ def main() -> None:
                 time.sleep(0.1)
         rng = random.Random(11)
         print(f"{args.clients} concurrent clients x {args.requests} requests per page, {args.workers} workers, loopback")
-        print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7}")
+        print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
+              f"{'server CPU ms/req':>18} {'client':>7}")
         for name, next_path in request_paths(rng).items():
             asyncio.run(measure(base, next_path, args.clients, 3))  # warm up
+            server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
             latencies, wall = asyncio.run(measure(base, next_path, args.clients, args.requests))
+            server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
             print(f"{name:<14} {percentile(latencies, 50):8.1f} {percentile(latencies, 95):8.1f} "
-                  f"{percentile(latencies, 99):8.1f} {max(latencies):8.1f} {len(latencies) / wall:7.0f}")
+                  f"{percentile(latencies, 99):8.1f} {max(latencies):8.1f} {len(latencies) / wall:7.0f} "
+                  f"{1000 * server_cpu / len(latencies):18.2f} {1000 * client_cpu / len(latencies):7.2f}")
     finally:
         server.terminate()
         server.wait(timeout=30)
