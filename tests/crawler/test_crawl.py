@@ -255,3 +255,18 @@ def test_a_host_never_gets_more_requests_at_once_than_allowed_and_the_first_come
     started_before = [path for moment, path, _ in site.requests if path in pages and moment < first_answer]
     # slow start: two requests at first, one more per answer (robots.txt's came first), not all four at once
     assert len(started_before) == 3
+
+
+def test_the_crawl_delay_spaces_requests_to_a_host(site, load, crawl, db):
+    pages = [f"/terms-{n}" for n in range(4)]
+    for path in pages:
+        site.html(path, POLICY)
+    load(sources_yaml(*(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))))
+
+    crawl(env={"POLICYWATCH_CRAWL_DELAY": "0.4"})
+
+    moments = sorted(moment for moment, path, _ in site.requests if path in pages)
+    assert len(moments) == len(pages)
+    # Scrapy waits 0.5 to 1.5 times the delay between two requests to one host
+    assert min(later - earlier for earlier, later in zip(moments, moments[1:])) >= 0.4 * 0.5 - 0.02
+    assert all(len(db.versions(f"acme-{n}")) == 1 for n in range(len(pages)))
