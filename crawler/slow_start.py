@@ -18,10 +18,9 @@ class SlowStart:
 
     def __init__(self, crawler, initial: int) -> None:
         self.crawler, self.initial = crawler, initial
-        #: slot key -> (slot, the concurrency it ramps up to), while it ramps
-        self.ramping: dict[str, tuple[object, int]] = {}
-        #: slots that ramped up already (by key, with the slot object to notice a recreated slot)
-        self.ramped: dict[str, object] = {}
+        #: slot key -> (the slot, the concurrency it ramps up to, or None once it got there); the
+        #: slot object tells a slot Scrapy recreated after collecting an idle one
+        self.slots: dict[str, tuple[object, int | None]] = {}
         crawler.signals.connect(self.request_reached_downloader, signal=signals.request_reached_downloader)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
 
@@ -35,25 +34,23 @@ class SlowStart:
     def request_reached_downloader(self, request: Request, spider=None) -> None:
         """Start a slot seen for the first time at the initial concurrency."""
         key, slot = self._slot(request)
-        ramp = self.ramping.get(key)
-        if slot is None or (ramp and ramp[0] is slot) or self.ramped.get(key) is slot:
+        known = self.slots.get(key)
+        if slot is None or (known and known[0] is slot):
             return
-        if slot.concurrency > self.initial:
-            self.ramping[key] = (slot, slot.concurrency)
+        target = slot.concurrency if slot.concurrency > self.initial else None
+        self.slots[key] = (slot, target)
+        if target:
             slot.concurrency = self.initial
-        else:
-            self.ramped[key] = slot
 
     def response_downloaded(self, response, request: Request, spider=None) -> None:
         """Allow the response's slot one more request in flight, until its full concurrency."""
         key, slot = self._slot(request)
-        ramp = self.ramping.get(key)
-        if ramp is None or ramp[0] is not slot:
+        known = self.slots.get(key)
+        if not known or known[0] is not slot or known[1] is None:
             return
         slot.concurrency += 1
-        if slot.concurrency >= ramp[1]:
-            del self.ramping[key]
-            self.ramped[key] = slot
+        if slot.concurrency >= known[1]:
+            self.slots[key] = (slot, None)
 
     def _slot(self, request: Request):
         key = request.meta.get("download_slot")
