@@ -55,6 +55,7 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         "SPIDER_MIDDLEWARES_BASE": _without("SPIDER_MIDDLEWARES_BASE", UNUSED_SPIDER_MIDDLEWARES),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
+        "LOG_FORMATTER": "crawler.logformatter.QuietLogFormatter",
         "LOG_INSTALL_ROOT_HANDLER": True,
     }
     if browser:
