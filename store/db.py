@@ -72,12 +72,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
 class Batch:
     """One session whose transactions are shared by many small units of work, each in its own
     savepoint (a failing unit rolls back alone), committed every ``size`` units or once ``seconds``
-    have passed: one commit per batch instead of one per unit. Objects loaded stay usable across
-    commits; ``close`` commits the last batch and ends the session."""
+    have passed: one commit per batch instead of one per unit. Rows a unit gives to
+    ``insert_at_commit`` are inserted together when the batch commits (one statement for many, not
+    one per unit), and dropped with the unit if it fails.
+    Objects loaded stay usable across commits; ``close`` commits the last batch and ends the session."""
 
     def __init__(self, engine: Engine, size: int, seconds: float) -> None:
         self.session, self.size, self.seconds = session_factory(engine)(), size, seconds
         self.units, self.started = 0, None
+        self.inserts: list = []
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[Session]:
@@ -85,11 +88,20 @@ class Batch:
         if self.started is None:
             self.units, self.started = 0, time.monotonic()
             self.session.begin()
-        with self.session.begin_nested():
-            yield self.session
+        queued = len(self.inserts)
+        try:
+            with self.session.begin_nested():
+                yield self.session
+        except BaseException:
+            del self.inserts[queued:]
+            raise
         self.units += 1
         if self.units >= self.size:
             self.commit()
+
+    def insert_at_commit(self, row) -> None:
+        """Insert ``row`` (a new mapped object) when the batch commits, if the current unit succeeds."""
+        self.inserts.append(row)
 
     def commit_if_due(self) -> None:
         """Commit the open batch if it is older than ``seconds``."""
@@ -100,7 +112,9 @@ class Batch:
         """Commit the open batch, if any."""
         if self.started is not None:
             self.started = None
+            rows, self.inserts = self.inserts, []
             try:
+                self.session.add_all(rows)
                 self.session.commit()
             except Exception:
                 self.session.rollback()

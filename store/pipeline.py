@@ -121,12 +121,13 @@ class StorePipeline:
         """Record one fetch (all or nothing), and the document's version once all its sources are in."""
         arrived = self.arrived.setdefault(job.document_id, {})
         with self.batch.unit() as session:
-            judged = record_fetch(session, job, item, self.context)
+            judged, event = record_fetch(session, job, item, self.context)
             version = None
             outcomes = [*arrived.values(), judged]
             if len(outcomes) == len(self.plan.documents[job.document_id]) and (
                     job.document_id in self.plan.stale or any(j.new_text for j in outcomes)):
                 version = assemble(session, job.document_id, outcomes, self.report.run_id)
+            self.batch.insert_at_commit(event)
         arrived[job.source_id] = judged
         return judged, version
 
@@ -142,8 +143,9 @@ def planned_sources(session: Session, source_ids: list[int]) -> dict[int, Source
     return sources
 
 
-def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: Context) -> Judged:
-    """Record one fetch attempt of a source and update the source; what it amounted to."""
+def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: Context) -> tuple[Judged, FetchEvent]:
+    """Judge one fetch attempt of a source and update the source: what it amounted to, and the
+    fetch event to insert (the caller inserts it, with the batch's others)."""
     source = context.sources.pop(job.source_id, None) or session.get(Source, job.source_id,
                                                                     options=[defer(Source.text)])
     event = FetchEvent(crawl_run_id=context.run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
@@ -151,9 +153,8 @@ def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: C
                        duration_ms=page.duration_ms, bytes=len(page.body))
     judged = _judge(session, source, job, page, event, context)
     event.outcome, event.reason = judged.outcome, judged.reason
-    session.add(event)
     _update_health(source, job, judged, page)
-    return judged
+    return judged, event
 
 
 def _judge(session: Session, source: Source, job: SourceJob, page: FetchedPage, event: FetchEvent,

@@ -118,6 +118,25 @@ def test_verify_detects_an_altered_version(engine):
         assert [r["seq"] for r in records] == [1, 2, 3]
 
 
+def test_a_batch_inserts_the_rows_its_units_queued_when_it_commits_except_a_failed_units(engine):
+    from store.db import Batch
+    from store.models import Platform
+
+    batch = Batch(engine, size=2, seconds=60)
+    for slug in ["first", "failed", "second", "third"]:
+        try:
+            with batch.unit():
+                batch.insert_at_commit(Platform(slug=slug, name=slug.title()))
+                if slug == "failed":
+                    raise ValueError("this page cannot be recorded")
+        except ValueError:
+            pass
+    batch.close()
+
+    with transaction(engine) as session:
+        assert sorted(session.scalars(select(Platform.slug))) == ["first", "second", "third"]
+
+
 def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
     from store.db import Batch
 
