@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.history import Remember, generation
+from web.history import Remember, count_now, generation
 
 CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)")
 BUDGET = 64 * 1024 * 1024
@@ -37,7 +37,7 @@ MAX_AGE = 60.0
 
 def remembered(request: Request) -> Remember:
     """How this request answers shared counts: from the page cache's memory when it went through it."""
-    return getattr(request.state, "remember", lambda key, count: count())
+    return getattr(request.state, "remember", count_now)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +16,11 @@ FROM, TO = aliased(Version), aliased(Version)
 Remember = Callable[[tuple, Callable[[], Any]], Any]
 GENERATION = select(*(select(func.max(column)).scalar_subquery()
                       for column in (Version.id, Change.id, FetchEvent.id, Document.updated_at)))
+
+
+def count_now(key: tuple, count: Callable[[], Any]) -> Any:
+    """The ``Remember`` that remembers nothing: ``count()`` now."""
+    return count()
 
 
 def at_least(significance: str | None) -> list[str]:
@@ -75,7 +80,7 @@ def _changes_select(*columns) -> Select:
 
 
 def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
-                 remember: Remember = lambda key, count: count()) -> tuple[list, int]:
+                 remember: Remember = count_now) -> tuple[list, int]:
     """One page of changes, newest first, and how many match in all (through ``remember``, which may
     answer a count from an earlier request while the history is unchanged). The page's ids are picked
     first, so only its rows are joined to their versions (not every row an offset skips)."""
@@ -99,7 +104,7 @@ def get_change(session: Session, change_id: int):
 
 
 def document_versions(session: Session, document_id: int, cosmetic: bool, limit: int, offset: int,
-                      remember: Remember = lambda key, count: count()) -> tuple[list, int, int]:
+                      remember: Remember = count_now) -> tuple[list, int, int]:
     """One page of a document's version timeline, newest first, without texts; cosmetic ones only if
     asked. Also how many versions that timeline holds, and how many cosmetic ones it hides (counted
     through ``remember``, as ``list_changes`` does)."""

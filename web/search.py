@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
-from web.history import Remember, has_topic
+from web.history import Remember, count_now, has_topic
 
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
@@ -142,7 +142,7 @@ INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 
 def search_versions(session: Session, query: SearchQuery, limit: int, offset: int,
-                    remember: Remember = lambda key, count: count()) -> tuple[list, int, dict[int, Markup]]:
+                    remember: Remember = count_now) -> tuple[list, int, dict[int, Markup]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
     COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does), and a highlighted
     snippet per id."""
