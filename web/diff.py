@@ -30,17 +30,25 @@ class Segment:
 
 @dataclass
 class Block:
-    """``same`` lines, a ``gap`` of unchanged lines folded away, or a ``changed`` run of lines."""
+    """``same`` lines, a ``gap`` of unchanged lines folded away, or a ``changed`` run of lines
+    (``removed`` lines of the old text replaced by ``added`` lines of the new one)."""
 
     kind: str
     lines: list[str] = field(default_factory=list)
     old: list[Segment] = field(default_factory=list)
     new: list[Segment] = field(default_factory=list)
     inline: list[Segment] = field(default_factory=list)
+    removed: int = 0
+    added: int = 0
 
     @property
     def skipped(self) -> int:
         return len(self.lines)
+
+    @property
+    def sides(self) -> tuple[bool, bool]:
+        """Whether the block holds lines of the old text, and of the new one."""
+        return (self.removed > 0, self.added > 0) if self.kind == "changed" else (True, True)
 
 
 @dataclass(frozen=True)
@@ -59,15 +67,15 @@ class Comparison:
 def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
     """The word-level comparison of ``old`` with ``new``."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     blocks: list[Block] = []
     added = removed = 0
-    opcodes = matcher.get_opcodes()
+    opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             blocks.extend(_fold(old_lines[i1:i2], context, first=index == 0, last=index == len(opcodes) - 1))
             continue
         block = _changed("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))
+        block.removed, block.added = i2 - i1, j2 - j1
         added += sum(_word_count(s.text) for s in block.new if s.op == "insert")
         removed += sum(_word_count(s.text) for s in block.old if s.op == "delete")
         blocks.append(block)
@@ -75,11 +83,17 @@ def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
 
 
 def inline_segments(comparison: Comparison) -> list[Segment]:
-    """The whole comparison as one run of segments, blocks joined by newlines (gaps shown as equal text)."""
+    """The whole comparison as one run of segments (gaps shown as equal text): without its inserts it
+    is the old text, without its deletes the new one. A newline joins a block to the text before it
+    on each side that both hold lines of."""
     segments: list[Segment] = []
-    for index, block in enumerate(comparison.blocks):
-        if index:
-            _append(segments, "equal", "\n")
+    old_before = new_before = False
+    for block in comparison.blocks:
+        has_old, has_new = block.sides
+        old_newline, new_newline = old_before and has_old, new_before and has_new
+        if old_newline or new_newline:
+            _append(segments, "equal" if old_newline and new_newline else "delete" if old_newline else "insert", "\n")
+        old_before, new_before = old_before or has_old, new_before or has_new
         for segment in block.inline if block.kind == "changed" else [Segment("equal", "\n".join(block.lines))]:
             _append(segments, segment.op, segment.text)
     return segments

@@ -39,3 +39,11 @@ def test_a_rewritten_paragraph_shows_removed_then_added_whole():
     assert [(s.op, s.text) for s in changed[0].inline] == [
         ("delete", "We may share the data with partners for marketing."), ("equal", "\n"),
         ("insert", "Accounts of minors are closed within the week of the report.")]
+
+
+def test_lines_only_added_or_only_removed_rebuild_both_texts():
+    cases = [("A.\nB.", "A.\nB.\nC is new."), ("A.\nB.\nC goes.", "A.\nB."), ("A.\n\nB.", "A.\nB."),
+             ("B.", "New first line.\nB."), ("# T\n\nOne.\n\n# U\n\nTwo.", "# T\n\nOne.\n\n# New\n\nAdded.\n\n# U\n\nTwo.")]
+    for old, new in cases:
+        full = compare_texts(old, new, context=10**9)
+        assert (rebuilt(full, "insert"), rebuilt(full, "delete")) == (old, new)
