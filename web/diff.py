@@ -1,7 +1,9 @@
 """Word-level comparison of any two version texts, as blocks the redline and side-by-side views render.
 
-Lines are aligned first, then the words of each changed run of lines, so a long policy diffs in
-milliseconds. A run rewritten as a whole (less than ``REWRITTEN`` of the shorter side's words kept, in
+Lines are aligned first (a longest common subsequence of lines, rapidfuzz's ``Indel.opcodes``:
+C++, a hundred times faster than ``difflib`` on a policy's lines), then the words of each changed
+run of lines (``difflib``, whose longest-block-first matching keeps a sentence's edits readable),
+so a long policy diffs in milliseconds. A run rewritten as a whole (less than ``REWRITTEN`` of the shorter side's words kept, in
 order) shows as removed then added: marking the few little words both happen to share would only
 cut it into fragments, and costs the most. Long unchanged runs fold into a gap that keeps
 ``CONTEXT`` lines on each side.
@@ -12,7 +14,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import LCSseq
+from rapidfuzz.distance import Indel, LCSseq
 
 CONTEXT = 3
 WORDS = re.compile(r"\s+|\w+|[^\w\s]")
@@ -69,7 +71,7 @@ def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
     old_lines, new_lines = old.splitlines(), new.splitlines()
     blocks: list[Block] = []
     added = removed = 0
-    opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+    opcodes = _line_runs(old_lines, new_lines)
     for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             blocks.extend(_fold(old_lines[i1:i2], context, first=index == 0, last=index == len(opcodes) - 1))
@@ -80,6 +82,20 @@ def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
         removed += sum(_word_count(s.text) for s in block.old if s.op == "delete")
         blocks.append(block)
     return Comparison(blocks, added, removed)
+
+
+def _line_runs(old_lines: list[str], new_lines: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Runs of equal and of changed lines (a changed run: the lines removed and added between two
+    equal runs), as ``difflib`` opcodes with every change tagged ``replace``."""
+    runs: list[tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in Indel.opcodes(old_lines, new_lines):
+        if tag == "equal":
+            runs.append((tag, i1, i2, j1, j2))
+        elif runs and runs[-1][0] == "replace":
+            runs[-1] = ("replace", runs[-1][1], i2, runs[-1][3], j2)
+        else:
+            runs.append(("replace", i1, i2, j1, j2))
+    return runs
 
 
 def inline_segments(comparison: Comparison) -> list[Segment]:
