@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from policywatch.settings import get_settings
-from store.models import Document, FetchEvent, Platform, Source, Version
+from store.models import Document, FetchEvent, Platform, Snapshot, Source, Version
 
 
 def list_platforms(session: Session, limit: int, offset: int) -> tuple[list, int]:
@@ -51,9 +51,11 @@ def list_documents(session: Session, limit: int, offset: int, platform: str | No
 
 
 def get_document(session: Session, slug: str, sources: bool = False) -> Document | None:
-    """The document called ``slug``, its platform joined in, and its sources too if asked."""
+    """The document called ``slug``, its platform joined in, and its sources too if asked (one query)."""
     query = select(Document).options(joinedload(Document.platform)).where(Document.slug == slug)
-    return session.scalar(query.options(selectinload(Document.sources)) if sources else query)
+    if sources:
+        query = query.options(joinedload(Document.sources).defer(Source.text))  # the text is the versions' business
+    return session.scalars(query).unique().one_or_none()
 
 
 def terms_types(session: Session) -> list[str]:
@@ -76,7 +78,8 @@ def source_health(session: Session, document: Document) -> list[SourceHealth]:
     latest = (select(FetchEvent.source_id, func.max(FetchEvent.id).label("id"))
               .where(FetchEvent.source_id.in_(ids)).group_by(FetchEvent.source_id).subquery())
     events = {event.source_id: event for event in session.scalars(
-        select(FetchEvent).join(latest, latest.c.id == FetchEvent.id).options(joinedload(FetchEvent.snapshot)))}
+        select(FetchEvent).join(latest, latest.c.id == FetchEvent.id)
+        .options(joinedload(FetchEvent.snapshot).load_only(Snapshot.sha256)))}
     broken_after = get_settings().broken_after
     return [SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
             for source in document.sources]
