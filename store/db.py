@@ -26,15 +26,16 @@ class StoreError(Exception):
     """The database cannot be used as it is: one line says why and what to do."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers."""
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """An engine for ``url`` keeping up to ``pool_size`` connections open; SQLite gets WAL, foreign
+    keys and a busy timeout for concurrent writers."""
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60}, pool_size=pool_size)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

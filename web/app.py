@@ -4,8 +4,10 @@
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -23,10 +25,11 @@ STATIC = Path(__file__).parent / "static"
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     """The ASGI app serving ``engine`` (default: the configured database)."""
     settings = settings or get_settings()
-    app = FastAPI(title="policywatch", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="policywatch", version="0.1.0", docs_url=None, redoc_url=None, lifespan=_lifespan,
                   description="Policy versions, changes, search and comparison across platforms.")
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database)
+    # a request holds a connection from its first query until its session closes, just after its thread is released
+    app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
@@ -38,3 +41,11 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     if settings.operator_token:
         app.include_router(operator.router)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Run at most ``web_threads`` requests' handlers at once: 40 threads (the default) taking turns
+    on Python's lock cost more switching than the requests' own work, and each holds a connection."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.web_threads
+    yield
