@@ -10,11 +10,16 @@ from policywatch.cli.common import open_engine
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (each keeps its own subscribe rate limit).")
+              help="Worker processes, each with its own socket on the port (and its own subscribe rate limit).")
 def command(host: str, port: int, workers: int) -> None:
     """Serve the web UI and JSON API (refuses a database schema that is behind)."""
-    import uvicorn
+    from policywatch.webserver import free_port, serve
 
     open_engine().dispose()  # refuse, with one line, a database that is unreachable or behind
-    click.echo(f"policywatch web on http://{host}:{port}/ (API schema at /openapi.json)")
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    try:
+        port = free_port(host, port)
+        click.echo(f"policywatch web on http://{host}:{port}/ (API schema at /openapi.json)")
+        status = serve(host, port, workers)
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+    raise SystemExit(status)

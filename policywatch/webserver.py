@@ -1,0 +1,113 @@
+"""Serving the web app with uvicorn: in this process, or in worker processes that each listen on a
+socket of their own, bound to the same port with ``SO_REUSEPORT``, so the kernel spreads new
+connections evenly over them. (uvicorn's own workers share one socket: the first one awake accepts a
+whole burst of connections, and kept-alive clients then stay on it while the others idle.)
+
+The supervisor forwards SIGINT and SIGTERM to its workers, restarts a worker that dies while the
+others serve, and stops (exit status 1) when a worker dies within ``STARTUP_SECONDS`` of starting,
+which is a fault no restart mends (the app cannot be built, say).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+
+import uvicorn
+
+APP = "web.app:create_app"
+STARTUP_SECONDS = 5.0
+LOG_LEVEL = "warning"
+
+log = logging.getLogger("policywatch.web")
+
+
+def serve(host: str, port: int, workers: int) -> int:
+    """Serve the web app on ``host:port`` (see ``free_port``) with ``workers`` processes until told to
+    stop; the exit status."""
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=LOG_LEVEL)
+        return 0
+    return _Supervisor(host, port).run(workers)
+
+
+def free_port(host: str, port: int) -> int:
+    """``port`` (or a free one for 0) once a plain bind shows nothing listens on it, else OSError
+    saying so: sockets with ``SO_REUSEPORT`` would otherwise join another server's, and two
+    versions would share the traffic."""
+    with _socket(host) as sock:
+        _bind(sock, host, port)
+        return sock.getsockname()[1]
+
+
+class _Supervisor:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.children: dict[int, float] = {}  # pid -> start time
+        self.stopping = False
+
+    def run(self, workers: int) -> int:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop)
+        for _ in range(workers):
+            self._spawn()
+        status = 0
+        while self.children:
+            try:
+                pid, code = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            started = self.children.pop(pid, None)
+            if started is None or self.stopping:
+                continue
+            if time.monotonic() - started < STARTUP_SECONDS:
+                log.error("web worker %d exited while starting (status %d); stopping", pid, code)
+                status = 1
+                self._stop(signal.SIGTERM, None)
+            else:
+                log.warning("web worker %d died (status %d); starting another", pid, code)
+                self._spawn()
+        return status
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                sock = _socket(self.host)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                _bind(sock, self.host, self.port)
+                sock.listen(2048)
+                uvicorn.Server(uvicorn.Config(APP, factory=True, log_level=LOG_LEVEL)).run(sockets=[sock])
+                code = 0
+            finally:
+                os._exit(code)
+        self.children[pid] = time.monotonic()
+
+    def _stop(self, signum, _frame) -> None:
+        self.stopping = True
+        for pid in self.children:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+
+def _socket(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
+def _bind(sock: socket.socket, host: str, port: int) -> None:
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
