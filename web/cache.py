@@ -2,9 +2,11 @@
 
 Stored history only grows: every new version, change or fetch event gets a higher id, and a catalog
 edit moves a document's ``updated_at``. ``history.generation`` reads those few maxima in one cheap
-query on every request; a page is served from the cache only if it was rendered at the same
-generation, so no page is stale once a version is recorded. Edits that move none of them (a
-platform renamed, a source's URL changed alone) show within ``MAX_AGE`` seconds.
+query, at most once every ``FRESH_FOR`` seconds (a read per request cost a thread hand-off and a
+database round trip even for pages answered from memory); a page is served from the cache only if
+it was rendered at the same generation, so a page shows a new version, change or fetch within
+``FRESH_FOR`` seconds. Edits that move none of them (a platform renamed, a source's URL changed
+alone) show within ``MAX_AGE`` seconds.
 
 Counts that many pages share (every offset of ``/changes`` shows the same total) are remembered
 the same way: ``remembered(request)`` gives a page the function that answers them.
@@ -33,6 +35,7 @@ CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+
 BUDGET = 64 * 1024 * 1024
 COUNTS = 10_000
 MAX_AGE = 60.0
+FRESH_FOR = 1.0
 
 
 def remembered(request: Request) -> Remember:
@@ -53,8 +56,10 @@ class Page:
 class PageCache:
     """ASGI middleware answering repeated page requests from memory while the history is unchanged."""
 
-    def __init__(self, app: ASGIApp, budget: int = BUDGET, max_age: float = MAX_AGE) -> None:
-        self.app, self.budget, self.max_age = app, budget, max_age
+    def __init__(self, app: ASGIApp, budget: int = BUDGET, max_age: float = MAX_AGE,
+                 fresh_for: float = FRESH_FOR) -> None:
+        self.app, self.budget, self.max_age, self.fresh_for = app, budget, max_age, fresh_for
+        self.read: tuple[tuple, float] | None = None  # the last generation read, and when
         self.held = 0  # bytes of the kept pages' bodies
         self.pages: OrderedDict[tuple[str, bytes], Page] = OrderedDict()
         self.counts: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
@@ -63,9 +68,8 @@ class PageCache:
         if scope["type"] != "http" or scope["method"] != "GET" or not CACHED.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
-        engine: Engine = scope["app"].state.engine
         now, key = time.monotonic(), (scope["path"], scope["query_string"])
-        current = await run_in_threadpool(generation, engine)
+        current = await self._generation(scope["app"].state.engine, now)
         scope.setdefault("state", {})["remember"] = functools.partial(self._count, current, now)
         kept = self.pages.get(key)
         if kept and kept.generation == current and now - kept.rendered_at < self.max_age:
@@ -88,6 +92,12 @@ class PageCache:
         if start.get("status") == 200 and any(name.lower() == b"content-type" and value.startswith(b"text/html")
                                               for name, value in headers):
             self._keep(key, Page(current, headers, b"".join(chunks), now))
+
+    async def _generation(self, engine: Engine, now: float) -> tuple:
+        """The history's generation, read again once the last read is ``fresh_for`` seconds old."""
+        if self.read is None or now - self.read[1] >= self.fresh_for:
+            self.read = (await run_in_threadpool(generation, engine), now)
+        return self.read[0]
 
     def _count(self, current: tuple, now: float, key: tuple, count: Callable[[], int]) -> int:
         """``count()``, or its value from a request at generation ``current`` less than MAX_AGE ago."""
