@@ -1,7 +1,6 @@
 """Server-side rendering: the Jinja2 environment (autoescaped: page content is untrusted) and helpers."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -9,6 +8,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from web import rows
+from web.rows import when
 from web.security import CSRF_FIELD, set_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -21,12 +22,8 @@ def templates() -> Jinja2Templates:
     env.filters["when"] = when
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
+    env.globals.update(version_rows=rows.version_rows, rows=rows.change_rows)
     return Jinja2Templates(env=env)
-
-
-def when(moment: datetime | None) -> str:
-    """A timestamp as analysts read it: UTC, to the minute."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
 def page(request: Request, name: str, status_code: int = 200, **context):
