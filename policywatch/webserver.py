@@ -5,14 +5,17 @@ whole burst of connections, and kept-alive clients then stay on it while the oth
 
 The supervisor forwards SIGINT and SIGTERM to its workers, restarts a worker that dies while the
 others serve, and stops (exit status 1) when a worker dies within ``STARTUP_SECONDS`` of starting,
-which is a fault no restart mends (the app cannot be built, say).
+which is a fault no restart mends (the app cannot be built, say). Workers stop when the
+supervisor dies, however it dies.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import socket
+import sys
 import time
 
 import uvicorn
@@ -20,6 +23,7 @@ import uvicorn
 APP = "web.app:create_app"
 STARTUP_SECONDS = 5.0
 LOG_LEVEL = "warning"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger("policywatch.web")
 
@@ -80,6 +84,7 @@ class _Supervisor:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _stop_with_parent()
                 sock = _socket(self.host)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 _bind(sock, self.host, self.port)
@@ -97,6 +102,14 @@ class _Supervisor:
                 os.kill(pid, signum)
             except ProcessLookupError:
                 pass
+
+
+def _stop_with_parent() -> None:
+    """Have the kernel send this worker SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the supervisor died before the request was made
+            os._exit(0)
 
 
 def _socket(host: str) -> socket.socket:

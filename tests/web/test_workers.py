@@ -33,6 +33,13 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def gone(pids: list[int], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
 def test_workers_serve_one_port_refuse_a_second_server_and_stop_together(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'web.db'}"
     upgrade(url)
@@ -50,7 +57,21 @@ def test_workers_serve_one_port_refuse_a_second_server_and_stop_together(tmp_pat
             assert all(client.get("/healthz").status_code == 200 for _ in range(5))
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=30) == 0
-        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+        assert gone(workers)
     finally:
-        if supervisor.poll() is None:
-            supervisor.kill()
+        supervisor.kill()
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    upgrade(url)
+    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+    port = free_port()
+    supervisor = web(port, "--workers", "2")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        workers = children(supervisor.pid)
+    finally:
+        supervisor.kill()
+        supervisor.wait(timeout=30)
+    assert gone(workers)
