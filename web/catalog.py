@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from policywatch.settings import get_settings
@@ -65,21 +65,23 @@ def terms_types(session: Session) -> list[str]:
 
 @dataclass(frozen=True)
 class SourceHealth:
-    """A source with its last fetch outcome and whether it counts as broken."""
+    """A source with its last fetch (``fetched_at``, ``outcome``, ``http_status``, ``reason``,
+    ``snapshot``: the sha256 of what it stored) and whether it counts as broken."""
 
     source: Source
-    last_event: FetchEvent | None
+    last_event: Row | None
     broken: bool
 
 
 def source_health(session: Session, document: Document) -> list[SourceHealth]:
     """Each source of ``document`` in order, with its latest fetch event (one query for all)."""
     ids = [source.id for source in document.sources]
-    latest = (select(FetchEvent.source_id, func.max(FetchEvent.id).label("id"))
-              .where(FetchEvent.source_id.in_(ids)).group_by(FetchEvent.source_id).subquery())
-    events = {event.source_id: event for event in session.scalars(
-        select(FetchEvent).join(latest, latest.c.id == FetchEvent.id)
-        .options(joinedload(FetchEvent.snapshot).load_only(Snapshot.sha256)))}
+    latest = (select(func.max(FetchEvent.id)).where(FetchEvent.source_id.in_(ids))
+              .group_by(FetchEvent.source_id).scalar_subquery())
+    events = {event.source_id: event for event in session.execute(
+        select(FetchEvent.source_id, FetchEvent.fetched_at, FetchEvent.outcome, FetchEvent.http_status,
+               FetchEvent.reason, Snapshot.sha256.label("snapshot"))
+        .outerjoin(Snapshot, Snapshot.id == FetchEvent.snapshot_id).where(FetchEvent.id.in_(latest)))}
     broken_after = get_settings().broken_after
     return [SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
             for source in document.sources]
