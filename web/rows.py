@@ -23,7 +23,7 @@ def when(moment: datetime | None) -> str:
 
 def version_rows(versions: Iterable, document: str, topics: Mapping) -> Markup:
     """The timeline rows of ``versions`` (newest first) of the document with slug ``document``."""
-    slug = escape(document)
+    slug, links = escape(document), _TopicLinks(topics)
     rows = []
     for v in versions:
         significance = escape(v.significance or "first")
@@ -33,13 +33,13 @@ def version_rows(versions: Iterable, document: str, topics: Mapping) -> Markup:
         rows.append(f'<tr id="v{v.seq}">\n<td><a href="/documents/{slug}/versions/{v.seq}">v{v.seq}</a></td>\n'
                     f'<td>{escape(when(v.created_at))}</td>\n'
                     f'<td><span class="sig sig-{significance}">{significance}</span></td>\n<td>{summary}</td>\n'
-                    f'<td>{_topic_links(v.topics, topics)}</td>\n<td>{diff}</td>\n</tr>')
+                    f'<td>{links.of(v.topics)}</td>\n<td>{diff}</td>\n</tr>')
     return Markup("\n".join(rows))
 
 
 def change_rows(changes: Iterable, topics: Mapping, show_document: bool = True) -> Markup:
     """The rows of a change list (``history.CHANGE_COLUMNS``), with each change's document if asked."""
-    rows = []
+    rows, links = [], _TopicLinks(topics)
     for c in changes:
         document = (f'<td><a href="/platforms/{escape(c.platform)}">{escape(c.platform_name)}</a> · '
                     f'<a href="/documents/{escape(c.document)}">{escape(c.document_title)}</a></td>'
@@ -47,13 +47,25 @@ def change_rows(changes: Iterable, topics: Mapping, show_document: bool = True) 
         significance = escape(c.significance)
         rows.append(f'<tr>\n<td><a href="/changes/{c.id}">{escape(when(c.detected_at))}</a></td>\n{document}'
                     f'<td><span class="sig sig-{significance}">{significance}</span></td>\n'
-                    f'<td>{escape(_short(c.summary, 220))}</td>\n<td>{_topic_links(c.topics, topics)}</td>\n</tr>')
+                    f'<td>{escape(_short(c.summary, 220))}</td>\n<td>{links.of(c.topics)}</td>\n</tr>')
     return Markup("\n".join(rows) or '<tr><td colspan="5" class="muted">No changes match.</td></tr>')
 
 
-def _topic_links(ids: list[str] | None, topics: Mapping) -> str:
-    return "".join(f'<a class="topic" href="/changes?topic={escape(url_quote(id))}">'
-                   f'{escape(topics[id].label if id in topics else id)}</a> ' for id in ids or [])
+class _TopicLinks(dict):
+    """Each topic's link, made once per table (a page of 50 rows names a handful of topics)."""
+
+    def __init__(self, topics: Mapping) -> None:
+        super().__init__()
+        self.topics = topics
+
+    def of(self, ids: list[str] | None) -> str:
+        """The links of ``ids``, in order."""
+        return "".join(self[id] for id in ids or [])
+
+    def __missing__(self, id: str) -> str:
+        label = self.topics[id].label if id in self.topics else id
+        link = self[id] = f'<a class="topic" href="/changes?topic={escape(url_quote(id))}">{escape(label)}</a> '
+        return link
 
 
 def _short(text: str | None, length: int) -> str:
