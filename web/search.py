@@ -96,8 +96,10 @@ class PostgresIndex:
 EXCERPT_WORDS = (10, 30)  # words kept before and after each query word's estimated first place
 # Joints between the \w+ runs of one token, where PostgreSQL's parser counts positions unlike one
 # per run: a hyphenated word counts one more (the whole word), an email address, host name, URL or
-# dotted number about one less per joint.
-JOINT = re.compile(r"(?<=\w)[-.@:/+]+(?=\w)")
+# dotted number about one less per joint. The word character before a joint is tested apart: a
+# lookbehind tried at every position of the text cost more than the rest of the excerpt.
+JOINT = re.compile(r"[-.@:/+]+(?=\w)")
+WORD_CHARACTER = re.compile(r"\w")
 
 
 def excerpt(body: str, positions: list[int]) -> str:
@@ -105,7 +107,8 @@ def excerpt(body: str, positions: list[int]) -> str:
     tsvector), joined by " … "; all of ``body`` without positions."""
     if not positions:
         return body
-    shifts = [(joint.start(), 1 if set(joint[0]) == {"-"} else -1) for joint in JOINT.finditer(body)]
+    shifts = [(joint.start(), 1 if set(joint[0]) == {"-"} else -1) for joint in JOINT.finditer(body)
+              if joint.start() and WORD_CHARACTER.match(body, joint.start() - 1)]
     before, after = EXCERPT_WORDS
     windows: list[list[int]] = []
     for index in sorted(_word_number(body, position, shifts) for position in positions):
