@@ -8,8 +8,9 @@ it was rendered at the same generation, so a page shows a new version, change or
 ``FRESH_FOR`` seconds. Edits that move none of them (a platform renamed, a source's URL changed
 alone) show within ``MAX_AGE`` seconds.
 
-Counts that many pages share (every offset of ``/changes`` shows the same total) are remembered
-the same way: ``remembered(request)`` gives a page the function that answers them.
+Values that many pages share (every offset of ``/changes`` shows the same total; every search
+page lists the platforms) are remembered the same way: ``remembered(request)`` gives a page the
+function that answers them.
 
 Only ``GET`` answers of 200 with an HTML body are kept (never their ``Set-Cookie``), for the
 analyst pages listed in ``CACHED``; the least recently used pages go when they hold more than
@@ -22,6 +23,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -33,13 +35,13 @@ from web.history import Remember, count_now, generation
 
 CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)")
 BUDGET = 64 * 1024 * 1024
-COUNTS = 10_000
+SHARED = 10_000
 MAX_AGE = 60.0
 FRESH_FOR = 1.0
 
 
 def remembered(request: Request) -> Remember:
-    """How this request answers shared counts: from the page cache's memory when it went through it."""
+    """How this request answers values pages share: from the page cache's memory when it went through it."""
     return getattr(request.state, "remember", count_now)
 
 
@@ -62,7 +64,7 @@ class PageCache:
         self.read: tuple[tuple, float] | None = None  # the last generation read, and when
         self.held = 0  # bytes of the kept pages' bodies
         self.pages: OrderedDict[tuple[str, bytes], Page] = OrderedDict()
-        self.counts: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+        self.shared: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not CACHED.fullmatch(scope["path"]):
@@ -70,7 +72,7 @@ class PageCache:
             return
         now, key = time.monotonic(), (scope["path"], scope["query_string"])
         current = await self._generation(scope["app"].state.engine, now)
-        scope.setdefault("state", {})["remember"] = functools.partial(self._count, current, now)
+        scope.setdefault("state", {})["remember"] = functools.partial(self._shared, current, now)
         kept = self.pages.get(key)
         if kept and kept.generation == current and now - kept.rendered_at < self.max_age:
             self.pages.move_to_end(key)
@@ -99,15 +101,15 @@ class PageCache:
             self.read = (await run_in_threadpool(generation, engine), now)
         return self.read[0]
 
-    def _count(self, current: tuple, now: float, key: tuple, count: Callable[[], int]) -> int:
-        """``count()``, or its value from a request at generation ``current`` less than MAX_AGE ago."""
-        kept = self.counts.get((current, key))
+    def _shared(self, current: tuple, now: float, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, or its value from a request at generation ``current`` less than MAX_AGE ago."""
+        kept = self.shared.get((current, key))
         if kept and now - kept[1] < self.max_age:
             return kept[0]
-        value = count()
-        self.counts[(current, key)] = (value, now)
-        while len(self.counts) > COUNTS:
-            self.counts.popitem(last=False)
+        value = make()
+        self.shared[(current, key)] = (value, now)
+        while len(self.shared) > SHARED:
+            self.shared.popitem(last=False)
         return value
 
     def _keep(self, key: tuple[str, bytes], page: Page) -> None:

@@ -123,10 +123,12 @@ def search_page(request: Request, q: str = "", platform: str | None = None, term
     """Full-text search over every version, with highlighted matches and filters."""
     query = SearchQuery(q=q, platform=platform or None, terms_type=terms_type or None, topic=topic or None,
                         since=day_start(since), until=day_end(until))
-    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remembered(request))
-    platforms, _ = catalog.list_platforms(session, 500, 0)
+    remember = remembered(request)
+    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remember)
+    platforms, _ = remember(("platforms",), lambda: catalog.list_platforms(session, 500, 0))
     return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged, cap=COUNT_CAP,
-                platforms=platforms, terms_types=catalog.terms_types(session), topics=topic_index())
+                platforms=platforms, terms_types=remember(("terms types",), lambda: catalog.terms_types(session)),
+                topics=topic_index())
 
 
 @router.get("/compare")
