@@ -3,14 +3,17 @@
 The page's own landmark is trusted first: the ``main`` element (or ``role=main``) with the most
 text, else the ``article`` (or ``role=article``) with the most text, else ``body``. Inside it,
 navigation, side bars and dialogs are removed, and around it (body only) the page header and
-footer. Then, beside the main text flow (the chain of blocks each holding most of its parent's
-text), blocks hidden by an inline style and menus (blocks made only of a few-word labels) are
-removed: pages built of plain ``div``s mark neither their menus nor their app-download panels.
-See docs/extraction.md for the comparison with trafilatura that chose this.
+footer; a navigation block that is the page's own table of contents (every link leads to an anchor
+of the page) is part of the document and stays. Then, beside the main text flow (the chain of
+blocks each holding most of its parent's text), blocks hidden by an inline style and menus (blocks
+made only of a few-word labels) are removed: pages built of plain ``div``s mark neither their menus
+nor their app-download panels. See docs/extraction.md for the comparison with trafilatura that
+chose this.
 """
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, urldefrag, urljoin
 
 from lxml import html
 
@@ -56,8 +59,28 @@ def _inside_chrome(element: html.HtmlElement) -> bool:
 
 def _drop(region: html.HtmlElement, selectors: tuple[str, ...]) -> None:
     for element in region.cssselect(", ".join(selectors)):
-        if element is not region and element.getparent() is not None:
+        if element is not region and element.getparent() is not None and not _table_of_contents(element):
             element.drop_tree()
+
+
+def _table_of_contents(element: html.HtmlElement) -> bool:
+    """Whether a navigation block is the page's own table of contents: live (neither inert nor
+    hidden from assistive technology) and every link in it leading to an anchor of this page."""
+    if element.tag != "nav" and element.get("role") != "navigation":
+        return False
+    if element.xpath("ancestor-or-self::*[@inert or @aria-hidden='true']"):
+        return False
+    fragments = [_fragment(link.get("href", ""), element.base_url or "") for link in element.iter("a")]
+    if not fragments or None in fragments:
+        return False
+    anchors = set(element.getroottree().xpath("//@id | //a/@name"))
+    return all(fragment in anchors for fragment in fragments)
+
+
+def _fragment(href: str, page: str) -> str | None:
+    """The anchor a link leads to on ``page`` itself (``#terms``, or the page's URL with a fragment), else None."""
+    target, fragment = urldefrag(urljoin(page, href.strip()))
+    return unquote(fragment) if fragment and target == urldefrag(page)[0] else None
 
 
 def _drop_beside_flow(region: html.HtmlElement) -> None:
@@ -71,9 +94,20 @@ def _drop_beside_flow(region: html.HtmlElement) -> None:
             return
         flow = children[sizes.index(max(sizes))]
         for child, size in zip(children, sizes):
-            if child is not flow and size and (_hidden(child) or _menu(_pieces(child))):
+            if child is not flow and size and _chrome_beside_flow(child):
                 child.drop_tree()
         node = flow
+
+
+def _chrome_beside_flow(block: html.HtmlElement) -> bool:
+    """Whether a block beside the main text flow is chrome: hidden by an inline style, or a menu
+    that holds no table of contents of the page."""
+    if _hidden(block):
+        return True
+    if not _menu(_pieces(block)):
+        return False
+    navigation = block.xpath("descendant-or-self::*[self::nav or @role='navigation']")
+    return not any(_table_of_contents(element) for element in navigation)
 
 
 def _text_size(element: html.HtmlElement) -> float:

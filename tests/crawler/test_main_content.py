@@ -1,6 +1,9 @@
-"""Automatic extraction on pages built of plain divs: menus and hidden app-download panels beside
-the policy are not content, and a change to them is not a change of the policy."""
+"""Automatic extraction: on pages built of plain divs, menus and hidden app-download panels beside
+the policy are not content, and a change to them is not a change of the policy; a page's own table
+of contents is part of the document, site menus are not."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from changes.analysis import analyse
 from crawler.extraction import select_region
@@ -19,6 +22,7 @@ POLICY = ("<div class='title'><div>Privacy Policy</div><div>Last updated: May 19
           "<p>We keep chats for 30 days, then delete them.</p>"
           "<div class='answer' style='display:none'><p>You can ask us to delete your data at any time.</p></div>"
           "<p>You may withdraw your consent at any time.</p></div>")
+TABLE_OF_CONTENTS = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "table-of-contents.html"
 
 
 def page(header: str = HEADER, policy: str = POLICY, footer: str = FOOTER, around: str = "") -> bytes:
@@ -51,3 +55,16 @@ def test_a_redesigned_menu_and_download_panel_are_not_a_change_but_a_clause_is()
     assert analyse(before, redesigned).significance == "cosmetic"
     longer = auto(page(policy=POLICY.replace("30 days", "90 days"), around=DOWNLOAD))
     assert analyse(before, longer).significance == "substantive"
+
+
+def test_the_page_own_table_of_contents_is_kept_once_and_site_menus_are_dropped():
+    markdown = auto(TABLE_OF_CONTENTS.read_bytes())
+    assert markdown == (
+        "Updated: 13 March 2026\n\n# Privacy policy\n\n"
+        "Table of contents\n\n- 1. Data we collect\n- 2. Data use\n- 3. Your rights\n\n"
+        "## 1. Data we collect\n\nWe collect the prompts, files and feedback you give us, and technical data "
+        "about the devices and browsers you use to reach the service.\n\n"
+        "## 2. Data use\n\nWe use your data to provide, secure and improve the service, to answer your "
+        "requests and to meet our legal obligations.\n\n"
+        "## 3. Your rights\n\nYou may ask us to access, correct or delete your data at any time, and to "
+        "stop using it to improve our models.\n")
