@@ -1,6 +1,7 @@
 """Compact history: store every snapshot of a replay corpus through ``store.snapshots.put_snapshot``
 in a fresh SQLite file, in crawl order per source, then report the file size, the compression
-ratio and the read time of the oldest snapshot, and check a sample reads back byte-exact.
+ratio and the read times of the oldest snapshot and of the longest chain of deltas (after a
+sample has warmed the statements), and check a sample reads back byte-exact.
 
     python bench/snapshot_storage.py ../shared/corpus/genai-dev [--db /tmp/snapshots.db]
 """
@@ -16,7 +17,7 @@ import tempfile
 import time
 
 import zstandard
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from store.db import make_engine, transaction
 from store.models import Base, Snapshot
@@ -34,6 +35,14 @@ def blobs(corpus: str) -> dict[str, bytes]:
                 if member.isfile():
                     out[os.path.basename(member.name)] = tar.extractfile(member).read()
     return out
+
+
+def deltas_walked(links: dict[int, int | None], snapshot_id: int) -> int:
+    """How many deltas reading the snapshot ``snapshot_id`` decodes (``links``: id -> base id)."""
+    walked = 0
+    while links[snapshot_id] is not None:
+        walked, snapshot_id = walked + 1, links[snapshot_id]
+    return walked
 
 
 def main() -> None:
@@ -61,19 +70,22 @@ def main() -> None:
     print(f"{stored} distinct snapshots, {raw_bytes / 1e6:.1f} MB raw -> {size / 1e6:.2f} MB SQLite file "
           f"(ratio {raw_bytes / size:.0f}:1), stored in {elapsed:.1f} s ({elapsed / stored * 1000:.1f} ms each)")
     with transaction(engine) as session:
-        oldest = session.scalar(select(Snapshot).order_by(Snapshot.id).limit(1))
-        deepest = session.scalar(select(func.max(Snapshot.depth)))
-        t0 = time.perf_counter()
-        read_snapshot(session, oldest)
-        print(f"oldest snapshot read in {(time.perf_counter() - t0) * 1000:.2f} ms; deepest chain {deepest}")
-        ids = session.scalars(select(Snapshot.id)).all()
-        sample = random.Random(0).sample(ids, min(200, len(ids)))
+        rows = session.execute(select(Snapshot.id, Snapshot.base_id, Snapshot.size)).all()
+        links, sizes = {row.id: row.base_id for row in rows}, {row.id: row.size for row in rows}
+        sample = random.Random(0).sample(sorted(links), min(200, len(links)))
         t0 = time.perf_counter()
         for snapshot_id in sample:
             snapshot = session.get(Snapshot, snapshot_id)
             assert hashlib.sha256(read_snapshot(session, snapshot)).hexdigest() == snapshot.sha256
         per_read = (time.perf_counter() - t0) / len(sample) * 1000
         print(f"{len(sample)} random snapshots read back byte-exact, {per_read:.2f} ms each")
+        longest = max(links, key=lambda snapshot_id: (deltas_walked(links, snapshot_id), sizes[snapshot_id]))
+        for name, snapshot_id in [("oldest snapshot", min(links)), ("longest chain (largest page)", longest)]:
+            snapshot = session.get(Snapshot, snapshot_id)
+            t0 = time.perf_counter()
+            read_snapshot(session, snapshot)
+            print(f"{name} ({snapshot.size / 1e3:.0f} KB) read in {(time.perf_counter() - t0) * 1000:.2f} ms "
+                  f"over {deltas_walked(links, snapshot_id)} deltas")
 
 
 if __name__ == "__main__":

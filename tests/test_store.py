@@ -42,25 +42,88 @@ def test_near_identical_snapshots_are_stored_as_small_deltas_and_read_back_exact
             snapshot = session.get(Snapshot, snapshot.id)
             assert hashlib.sha256(read_snapshot(session, snapshot)).hexdigest() == snapshot.sha256
             assert read_snapshot(session, snapshot) == body
-        older = [session.get(Snapshot, s.id) for s in stored[:-1]]
-        newest = session.get(Snapshot, stored[-1].id)
-        assert newest.codec == "zstd" and all(s.codec == "zstd-dict" for s in older)
-        assert max(len(s.data) for s in older) * 20 < len(newest.data)
+        keyframe, *deltas = [session.get(Snapshot, s.id) for s in stored]
+        assert keyframe.codec == "zstd" and all(s.codec == "zstd-dict" for s in deltas)
+        assert max(len(s.data) for s in deltas) * 20 < len(keyframe.data)
 
 
-def test_reads_walk_a_bounded_number_of_deltas(engine, monkeypatch):
+def test_a_snapshot_is_a_delta_against_its_skip_base_and_nothing_stored_is_rewritten(engine, monkeypatch):
     import store.snapshots as snapshots
 
-    monkeypatch.setattr(snapshots, "GROUP", 3)
-    bodies = [page(2, noise=str(i)) for i in range(7)]
+    monkeypatch.setattr(snapshots, "GROUP", 16)
+    bodies = [page(2, noise=str(i)) for i in range(40)]
+    with transaction(engine) as session:
+        source = make_document(session).sources[0]
+        stored, data = [], {}
+        for body in bodies:
+            stored.append(put_snapshot(session, source.id, Fetched(source.url, body))[0])
+            assert all(s.data == data[s.id] for s in stored[:-1])  # earlier rows untouched
+            data[stored[-1].id] = stored[-1].data
+    with transaction(engine) as session:
+        rows = [session.get(Snapshot, s.id) for s in stored]
+        by_id = {row.id: row for row in rows}
+        assert [row.depth for row in rows] == [i % 16 for i in range(40)]
+        assert [row.codec for row in rows] == ["zstd" if i % 16 == 0 else "zstd-dict" for i in range(40)]
+        for row in rows[1:16]:
+            assert by_id[row.base_id].depth == snapshots.skip_base(row.depth)
+        assert [snapshots.skip_base(p) for p in (1, 3, 4, 5, 8, 12, 13, 15)] == [0, 0, 0, 4, 0, 0, 12, 12]
+        for row in rows:
+            walked, link = 0, row
+            while link.codec == "zstd-dict":
+                walked, link = walked + 1, by_id[link.base_id]
+            assert walked <= 2  # 16 positions: two base-4 digits
+        # byte-exact across the keyframes at positions 16 and 32
+        assert [read_snapshot(session, row) for row in rows] == bodies
+
+
+def test_a_page_unlike_its_keyframe_starts_a_new_group(engine):
+    bodies = [page(3), page(3, noise="x"), page(4), page(4, noise="y")]
     with transaction(engine) as session:
         source = make_document(session).sources[0]
         stored = [put_snapshot(session, source.id, Fetched(source.url, body))[0] for body in bodies]
     with transaction(engine) as session:
-        codecs = [session.get(Snapshot, s.id).codec for s in stored]
-        # positions 2 and 5 close their group and stay whole, as does the newest
-        assert codecs == ["zstd-dict", "zstd-dict", "zstd", "zstd-dict", "zstd-dict", "zstd", "zstd"]
-        assert [read_snapshot(session, session.get(Snapshot, s.id)) for s in stored] == bodies
+        rows = [session.get(Snapshot, s.id) for s in stored]
+        assert [(row.codec, row.depth) for row in rows] == [("zstd", 0), ("zstd-dict", 1), ("zstd", 0),
+                                                           ("zstd-dict", 1)]
+        assert rows[3].base_id == rows[2].id
+        assert [read_snapshot(session, row) for row in rows] == bodies
+
+
+def reverse_delta_rows(session, source_id: int, bodies: list[bytes], group: int) -> list[Snapshot]:
+    """Snapshots as the earlier scheme stored them: each one a delta against the next newer
+    (``base_id``), the newest and every ``group``-th one whole."""
+    import zstandard
+
+    rows = [Snapshot(sha256=hashlib.sha256(body).hexdigest(), source_id=source_id, url="https://acme.test/terms",
+                     size=len(body), codec="zstd", depth=i % group,
+                     data=zstandard.ZstdCompressor(level=1).compress(body)) for i, body in enumerate(bodies)]
+    session.add_all(rows)
+    session.flush()
+    for i, row in enumerate(rows[:-1]):
+        if row.depth != group - 1:
+            newer = zstandard.ZstdCompressionDict(bodies[i + 1], dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+            row.data = zstandard.ZstdCompressor(dict_data=newer).compress(bodies[i])
+            row.codec, row.base_id = "zstd-dict", rows[i + 1].id
+    session.flush()
+    return rows
+
+
+@pytest.mark.parametrize(("old_count", "first_new"), [(5, ("zstd-dict", 1)), (7, ("zstd", 0))])
+def test_reverse_delta_snapshots_of_earlier_databases_read_back_and_take_new_ones(engine, old_count, first_new):
+    old_bodies = [page(5, noise=str(i)) for i in range(old_count)]
+    new_bodies = [page(5, noise=f"new {i}") for i in range(6)]
+    with transaction(engine) as session:
+        source = make_document(session).sources[0]
+        old = reverse_delta_rows(session, source.id, old_bodies, group=4)
+        new = [put_snapshot(session, source.id, Fetched(source.url, body))[0] for body in new_bodies]
+    with transaction(engine) as session:
+        old = [session.get(Snapshot, s.id) for s in old]
+        assert [s.codec for s in old] == (["zstd-dict"] * 3 + ["zstd"] + ["zstd-dict"] * 3)[:old_count - 1] + ["zstd"]
+        assert all(s.base_id == s.id + 1 for s in old if s.codec == "zstd-dict")
+        # the newest old snapshot (depth 0) is a base as it stands; at depth 2 a new group starts
+        first = session.get(Snapshot, new[0].id)
+        assert (first.codec, first.depth) == first_new
+        assert [read_snapshot(session, session.get(Snapshot, s.id)) for s in old + new] == old_bodies + new_bodies
 
 
 def test_a_version_is_recorded_only_when_the_text_changes(engine):

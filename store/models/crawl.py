@@ -28,8 +28,9 @@ class Snapshot(Base):
     """Raw bytes of a fetched source, stored once per SHA-256, compressed.
 
     ``codec`` says how ``data`` decodes: ``zstd`` alone, or ``zstd-dict`` with the decoded bytes of
-    the newer snapshot ``base_id`` as dictionary (see ``store.snapshots``); ``depth`` is the
-    snapshot's position in its source's group, which bounds how many deltas a read walks.
+    the snapshot ``base_id`` as dictionary (an older one; a newer one in databases written before
+    forward deltas, see ``store.snapshots``); ``depth`` is the snapshot's position in its source's
+    group, which bounds how many deltas a read walks.
     """
 
     __tablename__ = "snapshot"
