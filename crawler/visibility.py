@@ -29,8 +29,12 @@ CONSENT = re.compile(
     r"consent[-_]?(?:banner|manager|dialog|popup|bar)|onetrust|cookiebot|usercentrics|didomi|truste-consent")
 #: Attributes the Markdown shows (an ordered list's start, a cell's colspan); every other one is dropped.
 SHOWN_ATTRIBUTES = ("start", "colspan")
-_SCREEN_READER_HINTS = ("sr-", "visually", "screen-reader", "a11y", "assistive")
-_CONSENT_HINTS = ("ookie", "onsent", "onetrust", "usercentrics", "didomi")  # cheap, case-tolerant pre-test
+# Cheap, case-tolerant pre-tests, one regex search each instead of a Python loop per element.
+_SCREEN_READER_HINTS = "sr-|visually|screen-reader|a11y|assistive"
+_CONSENT_HINTS = "ookie|onsent|onetrust|usercentrics|didomi"
+_ANY_HINT = re.compile(f"{_SCREEN_READER_HINTS}|{_CONSENT_HINTS}").search
+_SCREEN_READER_HINT = re.compile(_SCREEN_READER_HINTS).search
+_CONSENT_HINT = re.compile(_CONSENT_HINTS).search
 
 
 def prune(root: html.HtmlElement) -> None:
@@ -43,7 +47,7 @@ def prune(root: html.HtmlElement) -> None:
         if not attributes:
             continue
         classes, identifier = attributes.get("class"), attributes.get("id")
-        if (classes and _hidden_by_class(classes)) or (identifier and _consent(identifier)):
+        if (classes and _ANY_HINT(classes) and _hidden_by_class(classes)) or (identifier and _consent(identifier)):
             doomed.append(element)
         kept = [(name, attributes[name]) for name in SHOWN_ATTRIBUTES if name in attributes]
         attributes.clear()
@@ -55,10 +59,10 @@ def prune(root: html.HtmlElement) -> None:
 
 
 def _hidden_by_class(classes: str) -> bool:
-    if any(hint in classes for hint in _SCREEN_READER_HINTS) and not SCREEN_READER_ONLY.isdisjoint(classes.split()):
+    if _SCREEN_READER_HINT(classes) and not SCREEN_READER_ONLY.isdisjoint(classes.split()):
         return True
     return _consent(classes)
 
 
 def _consent(name: str) -> bool:
-    return any(hint in name for hint in _CONSENT_HINTS) and CONSENT.search(name.lower()) is not None
+    return _CONSENT_HINT(name) is not None and CONSENT.search(name.lower()) is not None
