@@ -1,11 +1,13 @@
 """CPU per page of the crawl pipeline's cheap paths, on a real corpus page when ../shared is there.
 
-    .venv/bin/python bench/crawl_unchanged.py [--pages 200] [--page PATH]
+    .venv/bin/python bench/crawl_unchanged.py [--pages 200] [--page PATH] [--rounds N]
 
 Feeds FetchedPage items straight to the StorePipeline (no network, no Scrapy), on a fresh SQLite
 database, and prints the CPU time per page of: a 304, the same bytes as last time, and new bytes
 whose selected region is unchanged (a nonce outside the region), split into snapshot storage and
-the rest. Figures go to docs/crawling.md.
+the rest. ``--rounds N`` repeats the last crawl N times with new nonces, so that snapshots are
+stored further into their group (deltas against older bases, decoded through more deltas), and
+prints their mean. Figures go to docs/crawling.md.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--page", type=Path, help="an HTML file to use instead of the corpus page")
+    parser.add_argument("--rounds", type=int, default=1, help="crawls of new bytes with the same region")
     args = parser.parse_args()
     body = args.page.read_bytes() if args.page else corpus_page()
     if body is None:
@@ -105,13 +108,16 @@ def main() -> None:
     import store.pipeline as pipelines_module
 
     pipelines_module.put_snapshot = timed_put
-    cases = {
-        "304 not modified": lambda i: page(i, status=304, content=b""),
-        "same bytes": lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1)),
-        "new bytes, same region": lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='nonce' content='x%d'>" % i, 1)),
-    }
-    for name, make in cases.items():
-        outcomes = set()
+    def nonce(round_):
+        return lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='nonce' content='x%d-%d'>" % (round_, i), 1))
+
+    cases = [
+        ("304 not modified", lambda i: page(i, status=304, content=b"")),
+        ("same bytes", lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1))),
+        *((f"new bytes, same region{f' ({n + 1})' if args.rounds > 1 else ''}", nonce(n)) for n in range(args.rounds)),
+    ]
+    new_bytes = []
+    for name, make in cases:
         snapshot_cpu[0] = 0.0
         total = 0.0
         item_pipeline = pipeline()  # one crawl of every copy
@@ -126,8 +132,14 @@ def main() -> None:
         outcomes = {result.outcome for result in item_pipeline.report.results}
         per_page = total / args.pages * 1000
         store_part = snapshot_cpu[0] / args.pages * 1000
-        print(f"{name:24s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
+        print(f"{name:28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
               f"  outcomes {sorted(outcomes)}")
+        if name.startswith("new bytes"):
+            new_bytes.append((per_page, store_part))
+    if len(new_bytes) > 1:
+        per_page, store_part = (sum(column) / len(new_bytes) for column in zip(*new_bytes))
+        print(f"{'new bytes, mean':28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
+              f"  over {len(new_bytes)} crawls")
 
 
 if __name__ == "__main__":
