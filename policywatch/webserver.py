@@ -3,6 +3,8 @@ socket of their own, bound to the same port with ``SO_REUSEPORT``, so the kernel
 connections evenly over them. (uvicorn's own workers share one socket: the first one awake accepts a
 whole burst of connections, and kept-alive clients then stay on it while the others idle.)
 
+The workers share their page cache through a folder (``POLICYWATCH_WEB_CACHE_DIR``, else a
+temporary one for the server's lifetime), so a page one worker rendered is a hit in the others.
 The supervisor forwards SIGINT and SIGTERM to its workers, restarts a worker that dies while the
 others serve, and stops (exit status 1) when a worker dies within ``STARTUP_SECONDS`` of starting,
 which is a fault no restart mends (the app cannot be built, say). Workers stop when the
@@ -10,15 +12,21 @@ supervisor dies, however it dies.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
 import signal
 import socket
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
+
+from policywatch.settings import Settings, get_settings
 
 APP = "web.app:create_app"
 STARTUP_SECONDS = 5.0
@@ -34,7 +42,19 @@ def serve(host: str, port: int, workers: int) -> int:
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=LOG_LEVEL)
         return 0
-    return _Supervisor(host, port).run(workers)
+    settings = get_settings()
+    with _cache_folder(settings) as folder:
+        return _Supervisor(host, port, settings.model_copy(update={"web_cache_dir": folder})).run(workers)
+
+
+@contextlib.contextmanager
+def _cache_folder(settings: Settings) -> Iterator[Path]:
+    """The folder the workers share pages through: the setting, else a temporary one."""
+    if settings.web_cache_dir:
+        yield settings.web_cache_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="policywatch-web-cache-") as folder:
+        yield Path(folder)
 
 
 def free_port(host: str, port: int) -> int:
@@ -47,8 +67,8 @@ def free_port(host: str, port: int) -> int:
 
 
 class _Supervisor:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, settings: Settings) -> None:
+        self.host, self.port, self.settings = host, port, settings
         self.children: dict[int, float] = {}  # pid -> start time
         self.stopping = False
 
@@ -89,7 +109,9 @@ class _Supervisor:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 _bind(sock, self.host, self.port)
                 sock.listen(2048)
-                uvicorn.Server(uvicorn.Config(APP, factory=True, log_level=LOG_LEVEL)).run(sockets=[sock])
+                from web.app import create_app
+
+                uvicorn.Server(uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL)).run(sockets=[sock])
                 code = 0
             finally:
                 os._exit(code)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from policywatch.settings import Settings, get_settings
 from store.db import make_engine
 from web import api, downloads, feeds, health, operator, pages, subscribe
-from web.cache import PageCache
+from web.cache import MemoryPages, PageCache, SharedPages
 from web.render import templates
 from web.security import Csrf, RateLimit, SecurityHeaders
 
@@ -34,7 +34,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.csrf = Csrf(settings.signing_key())
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(PageCache)  # outermost: kept pages carry the security headers
+    kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()
+    app.add_middleware(PageCache, pages=kept)  # outermost: kept pages carry the security headers
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (health.router, api.router, feeds.router, downloads.router, subscribe.router, pages.router):
         app.include_router(router)

@@ -4,12 +4,16 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
+
+from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import FetchEvent
 from store.versions import record_version
 from tests.web.site import ACME_V4, START
 from web import catalog
-from web.cache import PageCache
+from web.app import create_app
+from web.cache import MemoryPages, PageCache
 
 
 def page_cache(client) -> PageCache:
@@ -53,12 +57,18 @@ def test_cached_pages_set_no_cookie_and_keep_their_headers(client):
 
 
 def test_the_least_recently_used_pages_go_past_the_byte_budget(client):
-    cache = page_cache(client)
     documents = ["/documents/acme-terms", "/documents/globex-privacy"]
-    cache.budget = sum(len(client.get(path).content) for path in documents)
-    cache.pages.clear()
-    cache.held = 0
+    kept = page_cache(client).pages = MemoryPages(budget=sum(len(client.get(path).content) for path in documents))
     for path in ["/changes", *documents]:
         client.get(path)
-    assert [path for path, _ in cache.pages] == documents
-    assert cache.held == sum(len(page.body) for page in cache.pages.values()) <= cache.budget
+    assert [path for path, _ in kept.pages] == documents
+    assert kept.held == sum(len(page.body) for page in kept.pages.values()) <= kept.budget
+
+
+def test_workers_sharing_a_folder_answer_each_others_pages(site_engine, tmp_path):
+    settings = get_settings().model_copy(update={"web_cache_dir": tmp_path / "pages"})
+    with TestClient(create_app(site_engine, settings)) as first, TestClient(create_app(site_engine, settings)) as second:
+        page = first.get("/documents/acme-terms").text
+        rendered = []
+        page_cache(second).app = lambda *args: rendered.append(args)  # the second worker renders nothing itself
+        assert second.get("/documents/acme-terms").text == page and not rendered
