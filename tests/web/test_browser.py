@@ -2,18 +2,15 @@
 stored scripts and event handlers never run, the double opt-in works by clicking, pages render."""
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from store.db import make_engine, transaction
 from store.migrate import upgrade
+from tests.web.serving import free_port, start_web, wait_until_healthy
 from tests.web.site import build_site
 from tests.web.test_subscribe import emailed_links
 
@@ -24,12 +21,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
                                                                 "(apt-get install chromium); no browser is downloaded")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -45,17 +36,9 @@ def server(tmp_path, monkeypatch):
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
     monkeypatch.setenv("POLICYWATCH_BASE_URL", base)
-    process = subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port)], env=os.environ.copy(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_web(port, output=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("policywatch web did not come up")
+        wait_until_healthy(base)
         yield base
     finally:
         process.terminate()
