@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,11 +81,12 @@ class _Supervisor:
         status = 0
         while self.children:
             try:
-                pid, code = os.wait()
+                pid, status_word = os.wait()
             except ChildProcessError:
                 break
             except InterruptedError:
                 continue
+            code = os.waitstatus_to_exitcode(status_word)  # negative: killed by that signal
             started = self.children.pop(pid, None)
             if started is None or self.stopping:
                 continue
@@ -113,6 +115,8 @@ class _Supervisor:
 
                 uvicorn.Server(uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL)).run(sockets=[sock])
                 code = 0
+            except BaseException:
+                traceback.print_exc()  # os._exit below would swallow it
             finally:
                 os._exit(code)
         self.children[pid] = time.monotonic()

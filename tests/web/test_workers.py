@@ -58,3 +58,14 @@ def test_workers_stop_when_the_supervisor_is_killed(supervisor):
     supervisor.kill()
     supervisor.wait(timeout=30)
     assert gone(workers)
+
+
+def test_workers_that_cannot_start_stop_the_server_with_their_reason(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    upgrade(url)
+    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", "/proc/policywatch")  # the app's secret key cannot be kept there
+    server = start_web(free_port(), "--workers", "2")
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == 1
+    assert "/proc/policywatch" in err and "exited while starting" in err
