@@ -100,13 +100,14 @@ class _Supervisor:
         return status
 
     def _spawn(self) -> None:
+        supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _stop_with_parent()
+                _stop_with_parent(supervisor)
                 sock = _socket(self.host)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 _bind(sock, self.host, self.port)
@@ -130,11 +131,11 @@ class _Supervisor:
                 pass
 
 
-def _stop_with_parent() -> None:
+def _stop_with_parent(supervisor: int) -> None:
     """Have the kernel send this worker SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() == 1:  # the supervisor died before the request was made
+        if os.getppid() != supervisor:  # it died before the request was made (it may be PID 1 in a container)
             os._exit(0)
 
 
