@@ -1,7 +1,11 @@
 """``policywatch web --workers N``: worker processes sharing one port, refusing a port in use, stopping together."""
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -69,3 +73,19 @@ def test_workers_that_cannot_start_stop_the_server_with_their_reason(tmp_path, m
     _, err = server.communicate(timeout=60)
     assert server.returncode == 1
     assert "/proc/policywatch" in err and "exited while starting" in err
+
+
+@pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare(1) and root for a PID namespace")
+def test_workers_serve_when_the_supervisor_is_pid_1_as_in_a_container(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'web.db'}"
+    upgrade(url)
+    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+    port = free_port()
+    process = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", sys.executable, "-m", "policywatch", "web",
+                                "--port", str(port), "--workers", "2"], env=os.environ.copy(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}")
+    finally:
+        process.kill()
+        process.wait(timeout=30)
