@@ -1,9 +1,13 @@
-"""Read side of the catalog: platforms, documents and the health of their sources."""
+"""Read side of the catalog: platforms, documents and the health of their sources.
+
+The statements of the pages viewed most (a document, its sources' health) are built once, with
+bound parameters: building one per request and computing its cache key cost SQLAlchemy about half
+a millisecond of CPU, more than running it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from policywatch.settings import get_settings
@@ -50,12 +54,15 @@ def list_documents(session: Session, limit: int, offset: int, platform: str | No
     return rows, total
 
 
+_DOCUMENT = select(Document).options(joinedload(Document.platform)).where(Document.slug == bindparam("slug"))
+# its sources joined in too, without their texts (the text is the versions' business)
+_DOCUMENT_AND_SOURCES = _DOCUMENT.options(joinedload(Document.sources).defer(Source.text))
+
+
 def get_document(session: Session, slug: str, sources: bool = False) -> Document | None:
     """The document called ``slug``, its platform joined in, and its sources too if asked (one query)."""
-    query = select(Document).options(joinedload(Document.platform)).where(Document.slug == slug)
-    if sources:
-        query = query.options(joinedload(Document.sources).defer(Source.text))  # the text is the versions' business
-    return session.scalars(query).unique().one_or_none()
+    query = _DOCUMENT_AND_SOURCES if sources else _DOCUMENT
+    return session.scalars(query, {"slug": slug}).unique().one_or_none()
 
 
 def terms_types(session: Session) -> list[str]:
@@ -73,15 +80,19 @@ class SourceHealth:
     broken: bool
 
 
+_LATEST_FETCHES = (
+    select(FetchEvent.source_id, FetchEvent.fetched_at, FetchEvent.outcome, FetchEvent.http_status,
+           FetchEvent.reason, Snapshot.sha256.label("snapshot"))
+    .outerjoin(Snapshot, Snapshot.id == FetchEvent.snapshot_id)
+    .where(FetchEvent.id.in_(select(func.max(FetchEvent.id)).where(FetchEvent.source_id.in_(bindparam("ids", expanding=True)))
+                             .group_by(FetchEvent.source_id).scalar_subquery()))
+)
+
+
 def source_health(session: Session, document: Document) -> list[SourceHealth]:
     """Each source of ``document`` in order, with its latest fetch event (one query for all)."""
     ids = [source.id for source in document.sources]
-    latest = (select(func.max(FetchEvent.id)).where(FetchEvent.source_id.in_(ids))
-              .group_by(FetchEvent.source_id).scalar_subquery())
-    events = {event.source_id: event for event in session.execute(
-        select(FetchEvent.source_id, FetchEvent.fetched_at, FetchEvent.outcome, FetchEvent.http_status,
-               FetchEvent.reason, Snapshot.sha256.label("snapshot"))
-        .outerjoin(Snapshot, Snapshot.id == FetchEvent.snapshot_id).where(FetchEvent.id.in_(latest)))}
+    events = {event.source_id: event for event in session.execute(_LATEST_FETCHES, {"ids": ids})}
     broken_after = get_settings().broken_after
     return [SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
             for source in document.sources]
