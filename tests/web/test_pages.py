@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from store.db import transaction
 from store.models import FetchEvent, Snapshot
-from tests.web.site import HOSTILE, START
+from tests.web.site import START
 from web import catalog
 from web.cache import FRESH_FOR
 
