@@ -1,4 +1,4 @@
-"""In-process cache of rendered HTML pages, valid while the stored history is unchanged.
+"""Cache of rendered HTML pages, valid while the stored history is unchanged.
 
 Stored history only grows: every new version, change or fetch event gets a higher id, and a catalog
 edit moves a document's ``updated_at``. ``history.generation`` reads those few maxima in one cheap
@@ -9,8 +9,8 @@ it was rendered at the same generation, so a page shows a new version, change or
 alone) show within ``MAX_AGE`` seconds.
 
 Values that many pages share (every offset of ``/changes`` shows the same total; every search
-page lists the platforms) are remembered the same way: ``remembered(request)`` gives a page the
-function that answers them.
+page lists the platforms) are remembered the same way, in the process's memory:
+``remembered(request)`` gives a page the function that answers them.
 
 Only ``GET`` answers of 200 with an HTML body are kept (never their ``Set-Cookie``), for the
 analyst pages listed in ``CACHED``, up to ``BUDGET`` bytes (a document page carries the whole
@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import diskcache
-
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
