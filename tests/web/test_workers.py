@@ -12,16 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from store.migrate import upgrade
 from tests.web.serving import free_port, start_web, wait_until_healthy
 
 
 @pytest.fixture
-def supervisor(tmp_path, monkeypatch):
+def supervisor(migrated_url):
     """``policywatch web --workers 2`` on a free port of an empty database, answering; killed at the end."""
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    upgrade(url)
-    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
     port = free_port()
     process = start_web(port, "--workers", "2")
     process.port = port
@@ -64,10 +60,7 @@ def test_workers_stop_when_the_supervisor_is_killed(supervisor):
     assert gone(workers)
 
 
-def test_workers_that_cannot_start_stop_the_server_with_their_reason(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    upgrade(url)
-    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+def test_workers_that_cannot_start_stop_the_server_with_their_reason(migrated_url, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_DATA_DIR", "/proc/policywatch")  # the app's secret key cannot be kept there
     server = start_web(free_port(), "--workers", "2")
     _, err = server.communicate(timeout=60)
@@ -76,10 +69,7 @@ def test_workers_that_cannot_start_stop_the_server_with_their_reason(tmp_path, m
 
 
 @pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare(1) and root for a PID namespace")
-def test_workers_serve_when_the_supervisor_is_pid_1_as_in_a_container(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'web.db'}"
-    upgrade(url)
-    monkeypatch.setenv("POLICYWATCH_DATABASE_URL", url)
+def test_workers_serve_when_the_supervisor_is_pid_1_as_in_a_container(migrated_url):
     port = free_port()
     process = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", sys.executable, "-m", "policywatch", "web",
                                 "--port", str(port), "--workers", "2"], env=os.environ.copy(),
