@@ -8,8 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web import rows
-from web.rows import when
+from web.rows import change_rows, version_rows, when
 from web.security import CSRF_FIELD, set_csrf_cookie
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -22,7 +21,7 @@ def templates() -> Jinja2Templates:
     env.filters["when"] = when
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
-    env.globals.update(version_rows=rows.version_rows, rows=rows.change_rows)
+    env.globals.update(version_rows=version_rows, change_list_rows=change_rows)  # the macro change_rows wraps the latter
     return Jinja2Templates(env=env)
 
 
