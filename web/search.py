@@ -7,6 +7,7 @@ page only, so the cost of highlighting does not grow with the number of matches.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from web.history import Remember, count_now, has_topic
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
+_MARKS = re.compile(f"([{START}{STOP}])")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Fts5Index:
 
 class PostgresIndex:
     """PostgreSQL: the stored ``version.search_vector`` (revision 0003) and its GIN index, queried
-    with websearch syntax; snippets are highlighted from a short excerpt around the first match."""
+    with websearch syntax; snippets are highlighted from short excerpts around the query's words."""
 
     per_document = True
 
@@ -70,15 +72,12 @@ class PostgresIndex:
         return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
 
     def snippets(self, session: Session, q: str, ids: list[int]) -> dict[int, str]:
-        """``ts_headline`` over excerpts around the first place of each query word (read from the
-        stored vector, so no text is parsed twice); over the whole text when the excerpts hold no match."""
-        rows = session.execute(
-            text("SELECT id, text, ARRAY(SELECT min(p) FROM unnest(search_vector) AS u, unnest(u.positions) AS p "
-                 "WHERE u.lexeme = ANY(tsvector_to_array(to_tsvector('english', :q))) GROUP BY u.lexeme) AS firsts "
-                 "FROM version WHERE id = ANY(:ids)"),
-            {"q": q, "ids": ids},
-        ).all()
-        marked = self._headlines(session, q, {row.id: excerpt(row.text, row.firsts) for row in rows})
+        """``ts_headline`` over excerpts around the first words that may stem to the query's lexemes
+        (``first_places``: a guess, which PostgreSQL's headline then checks); over the whole text
+        when the excerpts hold no match."""
+        rows = session.execute(_TEXTS, {"q": q, "ids": ids}).all()
+        marked = self._headlines(session, q, {row.id: excerpt(row.text, first_places(row.text, row.lexemes))
+                                              for row in rows})
         missed = {row.id: row.text for row in rows if START not in marked.get(row.id, "")}
         return marked | (self._headlines(session, q, missed) if missed else {})
 
@@ -93,52 +92,61 @@ class PostgresIndex:
         return dict(rows)
 
 
-EXCERPT_WORDS = (10, 30)  # words kept before and after each query word's estimated first place
-# Joints between the \w+ runs of one token, where PostgreSQL's parser counts positions unlike one
-# per run: a hyphenated word counts one more (the whole word), an email address, host name, URL or
-# dotted number about one less per joint. The word character before a joint is tested apart: a
-# lookbehind tried at every position of the text cost more than the rest of the excerpt.
-JOINT = re.compile(r"[-.@:/+]+(?=\w)")
-WORD_CHARACTER = re.compile(r"\w")
+# The texts of a page of hits, and the query's lexemes as PostgreSQL stems them.
+_TEXTS = text("SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)")
+PLACES_PER_LEXEME = 2
+EXCERPT_WORDS = (10, 30)  # words kept before and after each place
+_AHEAD = re.compile(r"(?:\W*+\w++){1,%d}" % EXCERPT_WORDS[1])
+_BACK = re.compile(r"(?:\W*+\w++){1,%d}" % EXCERPT_WORDS[0])  # matched on the reversed stretch before a place
+_ANY = re.compile("")
 
 
-def excerpt(body: str, positions: list[int]) -> str:
-    """The parts of ``body`` about EXCERPT_WORDS around each word position (1-based, as in a
-    tsvector), joined by " … "; all of ``body`` without positions."""
-    if not positions:
+def first_places(body: str, lexemes: list[str]) -> list[int]:
+    """Where in ``body`` the first words that may stem to each of ``lexemes`` start (character
+    offsets). English stemming keeps a word's start and rewrites only its end (privacy → privaci,
+    using → use), so a word qualifies when it starts like the lexeme, its last letter loosened."""
+    lowered, places = body.lower(), []
+    for lexeme in lexemes:
+        start, ending = _stem_start(lexeme)
+        at = lowered.find(start)
+        found = 0
+        while at >= 0 and found < PLACES_PER_LEXEME:
+            if (at == 0 or not _word_character(lowered[at - 1])) and ending.match(lowered, at + len(start)):
+                places.append(at)
+                found += 1
+            at = lowered.find(start, at + 1)
+    return places
+
+
+@functools.lru_cache(maxsize=256)
+def _stem_start(lexeme: str) -> tuple[str, re.Pattern]:
+    """The letters words that may stem to ``lexeme`` start with, and what must follow them."""
+    if lexeme.endswith("i"):
+        return lexeme[:-1], re.compile("[iy]")  # privaci: privacy, privacies
+    if lexeme.endswith("e") and len(lexeme) > 2:
+        return lexeme[:-1], re.compile("e|ing|ed")  # use: using, used
+    return lexeme, _ANY
+
+
+def _word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def excerpt(body: str, places: list[int]) -> str:
+    """The parts of ``body`` about EXCERPT_WORDS around each place (a character offset), joined by
+    " … "; all of ``body`` without places."""
+    if not places:
         return body
-    shifts = [(joint.start(), 1 if set(joint[0]) == {"-"} else -1) for joint in JOINT.finditer(body)
-              if joint.start() and WORD_CHARACTER.match(body, joint.start() - 1)]
-    before, after = EXCERPT_WORDS
     windows: list[list[int]] = []
-    for index in sorted(_word_number(body, position, shifts) for position in positions):
-        low, high = max(index - before, 1), index + after
-        if windows and low <= windows[-1][1] + 1:
+    for at in sorted(places):
+        back = _BACK.match(body[max(0, at - 40 * EXCERPT_WORDS[0]):at][::-1])
+        ahead = _AHEAD.match(body, at)
+        low, high = at - (back.end() if back else 0), ahead.end() if ahead else len(body)
+        if windows and low <= windows[-1][1]:
             windows[-1][1] = max(windows[-1][1], high)
         else:
             windows.append([low, high])
-    return " … ".join(body[_word_end(body, low - 1):_word_end(body, high)].strip() for low, high in windows)
-
-
-def _word_number(body: str, position: int, shifts: list[tuple[int, int]]) -> int:
-    """Which \\w+ run of ``body`` (1-based) holds tsvector ``position``: the position less the shifts
-    of the joints before that run, found in a few rounds."""
-    number = position
-    for _ in range(3):
-        end = _word_end(body, number)
-        corrected = position - sum(shift for at, shift in shifts if at < end)
-        if corrected == number:
-            break
-        number = max(corrected, 1)
-    return number
-
-
-def _word_end(body: str, number: int) -> int:
-    """Where the ``number``-th \\w+ run of ``body`` ends (0 before the first; the end past the last)."""
-    if number <= 0:
-        return 0
-    found = re.match(r"(?:\W*+\w++){%d}" % number, body)  # possessive: no backtracking
-    return found.end() if found else len(body)
+    return " … ".join(body[low:high].strip() for low, high in windows)
 
 
 INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
@@ -209,16 +217,18 @@ def _version_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
 
 def highlight(snippet: str) -> Markup:
     """A marked snippet as safe HTML: the text escaped, the marks turned into balanced ``<mark>`` tags."""
-    parts, out, open_ = re.split(f"([{START}{STOP}])", snippet), [], False
-    for part in parts:
-        if part == START and not open_:
-            out.append(Markup("<mark>"))
+    out, open_ = [], False
+    for part in _MARKS.split(escape(snippet)):  # escaping leaves the marks alone
+        if part == START:
+            if not open_:
+                out.append("<mark>")
             open_ = True
-        elif part == STOP and open_:
-            out.append(Markup("</mark>"))
+        elif part == STOP:
+            if open_:
+                out.append("</mark>")
             open_ = False
-        elif part not in (START, STOP):
-            out.append(escape(part))
+        else:
+            out.append(part)
     if open_:
-        out.append(Markup("</mark>"))
-    return Markup("").join(out)
+        out.append("</mark>")
+    return Markup("".join(out))
