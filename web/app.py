@@ -18,6 +18,7 @@ from web import api, downloads, feeds, health, operator, pages, subscribe
 from web.cache import MemoryPages, PageCache, SharedPages
 from web.render import templates
 from web.security import Csrf, RateLimit, SecurityHeaders
+from web.turns import Turns
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,7 +36,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
     app.add_middleware(SecurityHeaders)
     kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()
-    app.add_middleware(PageCache, pages=kept)  # outermost: kept pages carry the security headers
+    app.add_middleware(PageCache, pages=kept)  # kept pages carry the security headers
+    app.add_middleware(Turns)  # outermost: a page's turn covers its cache look-up
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (health.router, api.router, feeds.router, downloads.router, subscribe.router, pages.router):
         app.include_router(router)
