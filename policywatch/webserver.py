@@ -1,7 +1,10 @@
-"""Serving the web app with uvicorn: in this process, or in worker processes that each listen on a
-socket of their own, bound to the same port with ``SO_REUSEPORT``, so the kernel spreads new
-connections evenly over them. (uvicorn's own workers share one socket: the first one awake accepts a
-whole burst of connections, and kept-alive clients then stay on it while the others idle.)
+"""Serving the web app with uvicorn: in this process, or in worker processes to which a supervisor
+deals the connections it accepts, one worker after the other, passing each socket over a Unix
+socket pair. A kept-alive connection stays with its worker, and a worker answers one analyst page
+at a time (``web.turns``), so uneven shares would make some clients wait for others: uvicorn's own
+workers share one socket, where the first one awake accepts a whole burst of connections, and
+sockets bound with ``SO_REUSEPORT`` are chosen by a hash of the client's address and port, which
+split 20 connections 5 / 15 between two workers.
 
 The workers share their page cache through a folder (``POLICYWATCH_WEB_CACHE_DIR``, else a
 temporary one for the server's lifetime), so a page one worker rendered is a hit in the others.
@@ -12,6 +15,7 @@ supervisor dies, however it dies.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import logging
@@ -20,9 +24,11 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -40,7 +46,7 @@ log = logging.getLogger("policywatch.web")
 def serve(host: str, port: int, workers: int) -> int:
     """Serve the web app on ``host:port`` (see ``free_port``) with ``workers`` processes until told to
     stop; the exit status."""
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if workers == 1 or not hasattr(socket, "send_fds"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=LOG_LEVEL)
         return 0
     settings = get_settings()
@@ -59,25 +65,61 @@ def _cache_folder(settings: Settings) -> Iterator[Path]:
 
 
 def free_port(host: str, port: int) -> int:
-    """``port`` (or a free one for 0) once a plain bind shows nothing listens on it, else OSError
-    saying so: sockets with ``SO_REUSEPORT`` would otherwise join another server's, and two
-    versions would share the traffic."""
+    """``port`` (or a free one for 0) once a bind shows nothing listens on it, else OSError saying
+    so, before any worker starts."""
     with _socket(host) as sock:
         _bind(sock, host, port)
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class _Worker:
+    started: float  # time.monotonic() at its start
+    inbox: socket.socket  # the supervisor's end of the pair the worker's connections go through
+
+
 class _Supervisor:
     def __init__(self, host: str, port: int, settings: Settings) -> None:
         self.host, self.port, self.settings = host, port, settings
-        self.children: dict[int, float] = {}  # pid -> start time
+        self.children: dict[int, _Worker] = {}
+        self.inboxes: tuple[socket.socket, ...] = ()  # the children's, replaced whole when they change
         self.stopping = False
 
     def run(self, workers: int) -> int:
+        self.listener = _socket(self.host)
+        _bind(self.listener, self.host, self.port)
+        self.listener.listen(2048)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
         for _ in range(workers):
             self._spawn()
+        threading.Thread(target=self._deal, name="deal connections", daemon=True).start()
+        try:
+            return self._wait()
+        finally:
+            self.listener.close()
+
+    def _deal(self) -> None:
+        """Accept connections and hand each to the next worker in turn (the one after, if its
+        inbox fails: a worker that just died)."""
+        turn = 0
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # the listener was closed: the server stops
+                return
+            with connection:
+                inboxes = self.inboxes
+                for step in range(len(inboxes)):
+                    try:
+                        socket.send_fds(inboxes[(turn + step) % len(inboxes)], [b"c"], [connection.fileno()])
+                        break
+                    except OSError:
+                        continue
+            turn += 1
+
+    def _wait(self) -> int:
+        """Wait for the workers: restart one that died serving, stop all when one dies starting."""
         status = 0
         while self.children:
             try:
@@ -87,10 +129,14 @@ class _Supervisor:
             except InterruptedError:
                 continue
             code = os.waitstatus_to_exitcode(status_word)  # negative: killed by that signal
-            started = self.children.pop(pid, None)
-            if started is None or self.stopping:
+            worker = self.children.pop(pid, None)
+            if worker is None:
                 continue
-            if time.monotonic() - started < STARTUP_SECONDS:
+            self.inboxes = tuple(w.inbox for w in self.children.values())
+            worker.inbox.close()
+            if self.stopping:
+                continue
+            if time.monotonic() - worker.started < STARTUP_SECONDS:
                 log.error("web worker %d exited while starting (status %d); stopping", pid, code)
                 status = 1
                 self._stop(signal.SIGTERM, None)
@@ -101,6 +147,7 @@ class _Supervisor:
 
     def _spawn(self) -> None:
         supervisor = os.getpid()
+        inbox, outlet = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -108,19 +155,19 @@ class _Supervisor:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _stop_with_parent(supervisor)
-                sock = _socket(self.host)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                _bind(sock, self.host, self.port)
-                sock.listen(2048)
+                for inherited in (self.listener, inbox, *self.inboxes):
+                    inherited.close()
                 from web.app import create_app
 
-                uvicorn.Server(uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL)).run(sockets=[sock])
+                _DealtServer(uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL), outlet).run()
                 code = 0
             except BaseException:
                 traceback.print_exc()  # os._exit below would swallow it
             finally:
                 os._exit(code)
-        self.children[pid] = time.monotonic()
+        outlet.close()
+        self.children[pid] = _Worker(time.monotonic(), inbox)
+        self.inboxes = tuple(w.inbox for w in self.children.values())
 
     def _stop(self, signum, _frame) -> None:
         self.stopping = True
@@ -129,6 +176,40 @@ class _Supervisor:
                 os.kill(pid, signum)
             except ProcessLookupError:
                 pass
+
+
+class _DealtServer(uvicorn.Server):
+    """A uvicorn server answering the connections the supervisor sends through ``outlet``."""
+
+    def __init__(self, config: uvicorn.Config, outlet: socket.socket) -> None:
+        super().__init__(config)
+        self.outlet = outlet
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # listens on nothing itself
+        loop = asyncio.get_running_loop()
+        config = self.config
+
+        def protocol() -> asyncio.Protocol:  # as uvicorn makes one per connection it accepts
+            return config.http_protocol_class(config=config, server_state=self.server_state,
+                                              app_state=self.lifespan.state, _loop=loop)
+
+        self.outlet.setblocking(False)
+        loop.add_reader(self.outlet, self._take, loop, protocol)
+
+    def _take(self, loop: asyncio.AbstractEventLoop, protocol: Callable[[], asyncio.Protocol]) -> None:
+        """Serve every connection waiting in the outlet; stop when the supervisor has gone."""
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(self.outlet, 1, 1)
+            except BlockingIOError:
+                return
+            if not message:
+                loop.remove_reader(self.outlet)
+                self.should_exit = True
+                return
+            for fd in fds:
+                loop.create_task(loop.connect_accepted_socket(protocol, socket.socket(fileno=fd)))
 
 
 def _stop_with_parent(supervisor: int) -> None:

@@ -10,7 +10,7 @@ from policywatch.cli.common import open_engine
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes, each with its own socket on the port (and its own subscribe rate limit).")
+              help="Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit).")
 def command(host: str, port: int, workers: int) -> None:
     """Serve the web UI and JSON API (refuses a database schema that is behind)."""
     from policywatch.webserver import free_port, serve

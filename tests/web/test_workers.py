@@ -1,9 +1,11 @@
-"""``policywatch web --workers N``: worker processes sharing one port, refusing a port in use, stopping together."""
+"""``policywatch web --workers N``: worker processes sharing one port's connections evenly, refusing a port in use,
+stopping together."""
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,6 +53,29 @@ def test_workers_serve_one_port_refuse_a_second_server_and_stop_together(supervi
     supervisor.send_signal(signal.SIGTERM)
     assert supervisor.wait(timeout=30) == 0
     assert gone(workers)
+
+
+def connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` the process ``pid`` holds."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # local port, ESTABLISHED
+            inodes.add(fields[9])
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes)
+
+
+def test_connections_are_dealt_to_the_workers_in_turn(supervisor):
+    clients = [socket.create_connection(("127.0.0.1", supervisor.port)) for _ in range(20)]
+    try:
+        for client in clients:  # every connection is served, wherever it went
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert client.recv(64).startswith(b"HTTP/1.1 200")
+        assert sorted(connections_held(worker, supervisor.port) for worker in children(supervisor.pid)) == [10, 10]
+    finally:
+        for client in clients:
+            client.close()
 
 
 def test_workers_stop_when_the_supervisor_is_killed(supervisor):
