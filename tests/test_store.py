@@ -5,13 +5,14 @@ import hashlib
 import random
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from store.db import transaction
+from store.db import make_engine, transaction
 from store.models import Snapshot, Version
 from store.snapshots import Fetched, put_snapshot, read_snapshot
 from store.versions import VersionConflict, chain_records, record_version, verify_all
+from tests.conftest import PG_URL, _fresh_pg_database
 from tests.factories import make_document
 
 
@@ -216,3 +217,17 @@ def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
 
     with transaction(engine) as session:
         assert sorted(session.scalars(select(Snapshot.url))) == ["https://acme.test/0", "https://acme.test/2"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)")
+def test_queries_run_the_same_plan_each_time_without_statements_prepared_on_the_server():
+    """A statement run again and again is planned for its own parameters every time: psycopg would
+    prepare it (a generic plan, ten times slower for a search) and drop it at every ROLLBACK."""
+    engine = make_engine(_fresh_pg_database())
+    try:
+        with engine.connect() as connection:
+            for n in range(12):
+                connection.execute(text("SELECT count(*) FROM pg_class WHERE relpages > :n"), {"n": n}).scalar()
+            assert connection.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar() == 0
+    finally:
+        engine.dispose()
