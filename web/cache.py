@@ -9,7 +9,8 @@ it was rendered at the same generation, so a page shows a new version, change or
 alone) show within ``MAX_AGE`` seconds.
 
 Values that many pages share (every offset of ``/changes`` shows the same total; every search
-page lists the platforms) are remembered the same way, in the process's memory:
+page lists the platforms; a document's diff, version and timeline pages load the same document)
+are remembered the same way, in the process's memory:
 ``remembered(request)`` gives a page the function that answers them.
 
 Only ``GET`` answers of 200 with an HTML body are kept (never their ``Set-Cookie``), for the

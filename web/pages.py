@@ -10,6 +10,7 @@ from store.models import Document, Platform
 from store.models.history import SIGNIFICANCES
 from web import catalog, history
 from web.cache import remembered
+from web.history import Remember, count_now
 from web.compare import compare_topic
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.diff import compare_texts
@@ -21,9 +22,10 @@ from web.topics import topic_index
 router = APIRouter(include_in_schema=False)
 
 
-def document_or_404(session: Session, slug: str, sources: bool = False) -> Document:
-    """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it."""
-    document = catalog.get_document(session, slug, sources)
+def document_or_404(session: Session, slug: str, sources: bool = False, remember: Remember = count_now) -> Document:
+    """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it;
+    through ``remember``, the one an earlier page loaded while the history is unchanged."""
+    document = remember(("document", slug, sources), lambda: catalog.get_document(session, slug, sources))
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
     return document
@@ -57,7 +59,7 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
 def document_page(request: Request, slug: str, cosmetic: bool = False, session: Session = Depends(get_session),
                   paged: Paging = Depends(paging)):
     """One document: sources and their health, version timeline, current text, links to any diff."""
-    document = document_or_404(session, slug, sources=True)
+    document = document_or_404(session, slug, True, remembered(request))
     versions, total, hidden = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset,
                                                         remembered(request))
     return page(request, "document.html", document=document, versions=versions, total=total, paged=paged,
@@ -68,7 +70,7 @@ def document_page(request: Request, slug: str, cosmetic: bool = False, session: 
 @router.get("/documents/{slug}/versions/{seq}")
 def version_page(request: Request, slug: str, seq: Seq, session: Session = Depends(get_session)):
     """One version's text, with its chain hash, snapshots and the change that introduced it."""
-    document = document_or_404(session, slug)
+    document = document_or_404(session, slug, True, remembered(request))
     version = history.version_at(session, document.id, seq)
     if version is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
@@ -82,7 +84,7 @@ def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="fro
               to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID), view: str = Query("inline", pattern="^(inline|side)$"),
               session: Session = Depends(get_session)):
     """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
-    document = document_or_404(session, slug)
+    document = document_or_404(session, slug, True, remembered(request))
     found = history.versions_at(session, document.id, [from_seq, to_seq])
     old, new = found.get(from_seq), found.get(to_seq)
     if old is None or new is None:
