@@ -155,8 +155,8 @@ INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 def search_versions(session: Session, query: SearchQuery, limit: int, offset: int,
                     remember: Remember = count_now) -> tuple[list, int, dict[int, Markup]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
-    COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does), and a highlighted
-    snippet per id."""
+    COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does, unless the page is the
+    last one), and a highlighted snippet per id."""
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
@@ -171,8 +171,11 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
         .join(Document, Document.id == Version.document_id).join(Platform, Platform.id == Document.platform_id)
         .outerjoin(Change, Change.to_version_id == Version.id).order_by(Version.id.desc())
     ).all()
-    total = remember(("search", query), lambda: session.scalar(
-        select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery())))
+    if rows and len(rows) < limit:  # the last page: the matches are counted already
+        total = min(offset + len(rows), COUNT_CAP)
+    else:
+        total = remember(("search", query), lambda: session.scalar(
+            select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery())))
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 
