@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, description="Signs email links; default: a random key kept in the data folder.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web UI, used in emails.")
     operator_token: str | None = Field(None, description="Token for operator actions in the web UI; unset = none.")
-    web_threads: int = Field(4, ge=1, le=64, description="Requests one web worker process works on at once; more wait their turn.")
+    web_threads: int = Field(4, ge=1, le=64, description="API, feed, download and form requests one web worker process works on at once (analyst pages take turns, one at a time).")
     web_cache_dir: Path | None = Field(None, description="Folder where web workers share rendered pages; unset: each keeps its own in memory.")
     subscribe_rate_limit: int = Field(5, ge=1, description="Subscribe requests one client address may make per window.")
     subscribe_rate_window: float = Field(3600.0, gt=0, description="Seconds of the subscribe rate-limit window.")
