@@ -46,6 +46,11 @@ MAX_AGE = 60.0
 FRESH_FOR = 1.0
 
 
+def is_page(scope: Scope) -> bool:
+    """Whether a request asks for an analyst page (``CACHED``), the kind this module keeps."""
+    return scope["type"] == "http" and scope["method"] == "GET" and CACHED.fullmatch(scope["path"]) is not None
+
+
 def remembered(request: Request) -> Remember:
     """How this request answers values pages share: from the page cache's memory when it went through it."""
     return getattr(request.state, "remember", count_now)
@@ -125,7 +130,7 @@ class PageCache:
         self.values: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not CACHED.fullmatch(scope["path"]):
+        if not is_page(scope):
             await self.app(scope, receive, send)
             return
         now, key = time.monotonic(), (scope["path"], scope["query_string"])

@@ -8,7 +8,7 @@ ahead of it and then takes its own cost, so slow and fast pages wait alike. Conc
 worker processes (``policywatch web --workers N``), a turn each.
 
 A response is collected during its turn and sent after it, so a slow reader never holds the turn.
-Only the pages ``PageCache`` keeps (``CACHED``) take turns: their responses are bounded HTML. API
+Only the pages ``PageCache`` keeps (``web.cache.is_page``) take turns: their responses are bounded HTML. API
 answers, feeds, downloads and forms go on as before.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.cache import CACHED
+from web.cache import is_page
 
 
 class Turns:
@@ -26,10 +26,10 @@ class Turns:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.turn = asyncio.Lock()
+        self.turn: asyncio.Lock | None = None  # made in the loop that first uses it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not CACHED.fullmatch(scope["path"]):
+        if not is_page(scope):
             await self.app(scope, receive, send)
             return
         if self.loop is not asyncio.get_running_loop():  # a lock serves one event loop (tests start several)
