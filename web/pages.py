@@ -10,7 +10,6 @@ from store.models import Document, Platform
 from store.models.history import SIGNIFICANCES
 from web import catalog, history
 from web.cache import remembered
-from web.history import Remember, count_now
 from web.compare import compare_topic
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.diff import compare_texts
@@ -22,7 +21,8 @@ from web.topics import topic_index
 router = APIRouter(include_in_schema=False)
 
 
-def document_or_404(session: Session, slug: str, sources: bool = False, remember: Remember = count_now) -> Document:
+def document_or_404(session: Session, slug: str, sources: bool = False,
+                    remember: history.Remember = history.count_now) -> Document:
     """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it;
     through ``remember``, the one an earlier page loaded while the history is unchanged."""
     document = remember(("document", slug, sources), lambda: catalog.get_document(session, slug, sources))
@@ -59,9 +59,10 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
 def document_page(request: Request, slug: str, cosmetic: bool = False, session: Session = Depends(get_session),
                   paged: Paging = Depends(paging)):
     """One document: sources and their health, version timeline, current text, links to any diff."""
-    document = document_or_404(session, slug, True, remembered(request))
+    remember = remembered(request)
+    document = document_or_404(session, slug, True, remember)
     versions, total, hidden = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset,
-                                                        remembered(request))
+                                                        remember)
     return page(request, "document.html", document=document, versions=versions, total=total, paged=paged,
                 cosmetic=cosmetic, hidden=hidden, sources=catalog.source_health(session, document),
                 current=history.version_at(session, document.id, None), topics=topic_index())
