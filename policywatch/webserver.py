@@ -129,11 +129,9 @@ class _Supervisor:
             except InterruptedError:
                 continue
             code = os.waitstatus_to_exitcode(status_word)  # negative: killed by that signal
-            worker = self.children.pop(pid, None)
+            worker = self._forget(pid)
             if worker is None:
                 continue
-            self.inboxes = tuple(w.inbox for w in self.children.values())
-            worker.inbox.close()
             if self.stopping:
                 continue
             if time.monotonic() - worker.started < STARTUP_SECONDS:
@@ -167,7 +165,18 @@ class _Supervisor:
                 os._exit(code)
         outlet.close()
         self.children[pid] = _Worker(time.monotonic(), inbox)
-        self.inboxes = tuple(w.inbox for w in self.children.values())
+        self._deal_to_children()
+
+    def _forget(self, pid: int) -> _Worker | None:
+        """The worker ``pid`` that exited, no longer dealt to, its inbox closed (None if not ours)."""
+        worker = self.children.pop(pid, None)
+        if worker is not None:
+            self._deal_to_children()
+            worker.inbox.close()
+        return worker
+
+    def _deal_to_children(self) -> None:
+        self.inboxes = tuple(w.inbox for w in self.children.values())  # one assignment: the dealer reads it meanwhile
 
     def _stop(self, signum, _frame) -> None:
         self.stopping = True
