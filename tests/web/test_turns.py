@@ -25,26 +25,34 @@ class Recorder:
 
 
 def request(app, path: str, sent: list | None = None, reader: asyncio.Event | None = None):
+    """``app``'s answer to GET ``path``, its messages put in ``sent``; a slow reader until ``reader`` is set."""
     scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    sent = [] if sent is None else sent
 
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message):
         if reader is not None:
-            await reader.wait()  # a client that reads slowly
-        (sent if sent is not None else []).append(message)
+            await reader.wait()
+        sent.append(message)
 
     return app(scope, receive, send)
 
 
+async def holding(path: str) -> tuple[Turns, Recorder, asyncio.Task]:
+    """Turns over a recorder, with a request for ``path`` started and held inside the app."""
+    inner = Recorder()
+    inner.held[path] = asyncio.Event()
+    app = Turns(inner)
+    task = asyncio.create_task(request(app, path))
+    await asyncio.sleep(0)
+    return app, inner, task
+
+
 def test_pages_render_one_at_a_time_in_arrival_order():
     async def scenario():
-        inner = Recorder()
-        inner.held["/documents/a"] = asyncio.Event()
-        app = Turns(inner)
-        first = asyncio.create_task(request(app, "/documents/a"))
-        await asyncio.sleep(0)
+        app, inner, first = await holding("/documents/a")
         second = asyncio.create_task(request(app, "/documents/b"))
         third = asyncio.create_task(request(app, "/search"))
         await asyncio.sleep(0.01)
@@ -59,11 +67,7 @@ def test_pages_render_one_at_a_time_in_arrival_order():
 
 def test_other_routes_and_slow_readers_do_not_wait_for_a_turn():
     async def scenario():
-        inner = Recorder()
-        inner.held["/documents/a"] = asyncio.Event()
-        app = Turns(inner)
-        page = asyncio.create_task(request(app, "/documents/a"))
-        await asyncio.sleep(0)
+        app, inner, page = await holding("/documents/a")
         await asyncio.wait_for(request(app, "/api/documents"), 1)  # the API is not a page: no turn
         inner.held["/documents/a"].set()
         await page
