@@ -19,7 +19,6 @@ import itertools
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import httpx
 import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -38,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from store.chain import chain_hash  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.versions import timestamp  # noqa: E402
+from tests.web.serving import free_port, wait_until_healthy  # noqa: E402
 
 PLATFORMS, DOCUMENTS_PER_PLATFORM, VERSIONS_PER_DOCUMENT = 10, 20, 500
 PARAGRAPHS, WORDS_PER_SENTENCE, VOCABULARY = 20, 14, 6000
@@ -152,12 +151,6 @@ def _copy(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def request_paths(rng: random.Random) -> dict[str, callable]:
     """For each measured page, a function giving the next path to request."""
     def slug() -> str:
@@ -258,12 +251,7 @@ def main() -> None:
                               env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_healthy(base)  # AssertionError when it never answers, rather than measuring failures
         rng = random.Random(11)
         print(f"{args.clients} concurrent clients x {args.requests} requests per page, {args.workers} workers, loopback")
         print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
