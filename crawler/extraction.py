@@ -27,7 +27,7 @@ from crawler.normalize import normalize_markdown
 from crawler.pdf import is_pdf, pdf_text
 from crawler.visibility import prune
 
-__all__ = ["ExtractionError", "Region", "normalize_markdown", "select_region"]
+__all__ = ["ExtractionError", "Region", "normalize_markdown", "page_encoding", "select_region"]
 
 Selector = str | dict
 
@@ -93,7 +93,7 @@ def _markdown(roots: list[html.HtmlElement]) -> str:
 
 def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
     try:
-        doc = html.document_fromstring(body, parser=_parser(_encoding(body, content_type)), base_url=url)
+        doc = html.document_fromstring(body, parser=_parser(page_encoding(body, content_type)), base_url=url)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"body is not parseable HTML ({exc})") from None
     if doc.find("body") is None and not len(doc):
@@ -101,7 +101,7 @@ def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
     return doc
 
 
-def _encoding(body: bytes, content_type: str | None) -> str:
+def page_encoding(body: bytes, content_type: str | None) -> str:
     """The body's encoding: byte order mark, then HTTP header, then ``<meta>``, else UTF-8 (as browsers guess today)."""
     bom, _ = read_bom(body)
     encoding = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body) or "utf-8"
