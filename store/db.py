@@ -76,7 +76,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 class Batch:
     """One session whose transactions are shared by many small units of work, each in its own
-    savepoint (a failing unit rolls back alone), committed every ``size`` units or once ``seconds``
+    savepoint (a failing unit rolls back alone) unless it asks for none, committed every ``size`` units or once ``seconds``
     have passed: one commit per batch instead of one per unit. Rows a unit gives to
     ``insert_at_commit`` are inserted together when the batch commits (one statement for many, not
     one per unit), and dropped with the unit if it fails.
@@ -88,14 +88,16 @@ class Batch:
         self.inserts: list = []
 
     @contextlib.contextmanager
-    def unit(self) -> Iterator[Session]:
-        """A savepoint in the open batch (beginning one if needed); commits the batch when it is due."""
+    def unit(self, savepoint: bool = True) -> Iterator[Session]:
+        """A savepoint in the open batch (beginning one if needed); commits the batch when it is due.
+        Without ``savepoint`` the unit's changes join the batch's next flush: only for a unit that
+        cannot fail once it has changed anything."""
         if self.started is None:
             self.units, self.started = 0, time.monotonic()
             self.session.begin()
         queued = len(self.inserts)
         try:
-            with self.session.begin_nested():
+            with self.session.begin_nested() if savepoint else contextlib.nullcontext():
                 yield self.session
         except BaseException:
             del self.inserts[queued:]

@@ -2,10 +2,11 @@
 savepoint of a transaction that batches ``BATCH_PAGES`` pages or ``BATCH_SECONDS``), and a
 document's text is assembled once all its sources of this crawl are in.
 
-Cheap paths first: a 304 or the same bytes as the source's last accepted snapshot record only the
-fetch event; a selected region with the same digest as last time is not converted to Markdown;
-bytes this crawl already extracted under the same rules (another URL serving them) are not parsed
-again (``RegionMemo``).
+Cheap paths first: a 304, the same bytes as the source's last accepted snapshot, or bytes that
+differ from the last accepted page in volatile markup alone (same ``page_fingerprint``) record only
+the fetch event, pointing at that snapshot: nothing is parsed or stored. A selected region with the
+same digest as last time is not converted to Markdown; bytes this crawl already extracted under the
+same rules (another URL serving them) are not parsed again (``RegionMemo``).
 Failure is never a change: an error, an extraction refused (challenge, error page, empty
 selection) or a text that shrank below ``SHRINK_RATIO`` of the last one fails the source and
 records no version.
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 from twisted.internet import task
 
+from crawler.fingerprint import fingerprint_applies, page_fingerprint
 from crawler.items import CrawlReport, FetchedPage, SourceResult
 from crawler.plan import CrawlPlan, SourceJob, inputs_digest
 from crawler.region_memo import Extracted, RegionMemo
@@ -118,16 +120,32 @@ class StorePipeline:
         return item
 
     def record(self, job: SourceJob, item: FetchedPage) -> tuple[Judged, int | None]:
-        """Record one fetch (all or nothing), and the document's version once all its sources are in."""
+        """Record one fetch (all or nothing), and the document's version once all its sources are in.
+
+        A fetch that leaves nothing to parse, store or assemble takes no savepoint: it sets its
+        source's health and queues its event, which cannot fail half-way (a savepoint and its flush
+        were most of a 304's cost)."""
         arrived = self.arrived.setdefault(job.document_id, {})
+        last = len(arrived) + 1 == len(self.plan.documents[job.document_id])
+
+        def assembles(judged: Judged) -> bool:
+            return last and (job.document_id in self.plan.stale or any(j.new_text for j in [*arrived.values(), judged]))
+
+        fetch, source = Fetch.of(job, item, self.context.run_id), self.context.sources.pop(job.source_id, None)
+        judged = fetch.quick(source) if source is not None else None
+        if judged is not None and not assembles(judged):
+            with self.batch.unit(savepoint=False):
+                fetch.settle(source, judged)
+                self.batch.insert_at_commit(fetch.event)
+            arrived[job.source_id] = judged
+            return judged, None
         with self.batch.unit() as session:
-            judged, event = record_fetch(session, job, item, self.context)
-            version = None
-            outcomes = [*arrived.values(), judged]
-            if len(outcomes) == len(self.plan.documents[job.document_id]) and (
-                    job.document_id in self.plan.stale or any(j.new_text for j in outcomes)):
-                version = assemble(session, job.document_id, outcomes, self.report.run_id)
-            self.batch.insert_at_commit(event)
+            source = source or session.get(Source, job.source_id, options=[defer(Source.text)])
+            judged = judged or fetch.judge(session, source, self.context)
+            fetch.settle(source, judged)
+            version = assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id) \
+                if assembles(judged) else None
+            self.batch.insert_at_commit(fetch.event)
         arrived[job.source_id] = judged
         return judged, version
 
@@ -143,36 +161,71 @@ def planned_sources(session: Session, source_ids: list[int]) -> dict[int, Source
     return sources
 
 
-def record_fetch(session: Session, job: SourceJob, page: FetchedPage, context: Context) -> tuple[Judged, FetchEvent]:
-    """Judge one fetch attempt of a source and update the source: what it amounted to, and the
-    fetch event to insert (the caller inserts it, with the batch's others)."""
-    source = context.sources.pop(job.source_id, None) or session.get(Source, job.source_id,
-                                                                    options=[defer(Source.text)])
-    event = FetchEvent(crawl_run_id=context.run_id, source_id=source.id, fetched_at=page.fetched_at, url=job.url,
-                       final_url=page.final_url, redirects=page.redirects, http_status=page.status,
-                       duration_ms=page.duration_ms, bytes=len(page.body))
-    judged = _judge(session, source, job, page, event, context)
-    event.outcome, event.reason = judged.outcome, judged.reason
-    _update_health(source, job, judged, page)
-    return judged, event
+@dataclass
+class Fetch:
+    """One fetch of a source being judged: its job, the page received and the event recording it."""
 
+    job: SourceJob
+    page: FetchedPage
+    event: FetchEvent
 
-def _judge(session: Session, source: Source, job: SourceJob, page: FetchedPage, event: FetchEvent,
-           context: Context) -> Judged:
-    if page.error:
-        return Judged("error", page.error)
-    if page.status == 304:
+    @classmethod
+    def of(cls, job: SourceJob, page: FetchedPage, run_id: int | None) -> Fetch:
+        """The fetch of ``page`` for ``job`` in crawl run ``run_id``, its event not yet judged."""
+        return cls(job, page, FetchEvent(crawl_run_id=run_id, source_id=job.source_id, fetched_at=page.fetched_at,
+                                         url=job.url, final_url=page.final_url, redirects=page.redirects,
+                                         http_status=page.status, duration_ms=page.duration_ms, bytes=len(page.body)))
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The body's content address."""
+        return sha256_hex(self.page.body)
+
+    @functools.cached_property
+    def fingerprint(self) -> str | None:
+        """The body's ``page_fingerprint``, when the source's rules let it stand for the region."""
+        if not fingerprint_applies(self.job.select, self.job.remove):
+            return None
+        return page_fingerprint(self.page.body, self.page.content_type)
+
+    def quick(self, source: Source) -> Judged | None:
+        """The outcome when nothing needs parsing or storing: an error, a 304, the same bytes as the
+        source's last snapshot, or a page whose fingerprint is the last accepted page's (volatile
+        markup alone changed); None for a page to parse."""
+        page, event = self.page, self.event
+        if page.error:
+            return Judged("error", page.error)
         event.snapshot_id = source.last_snapshot_id
-        return Judged("not_modified")
-    body_sha256 = sha256_hex(page.body)
-    if body_sha256 == job.last_sha256:
-        event.snapshot_id = source.last_snapshot_id
-        return Judged("unchanged")
-    snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or job.url, page.body, page.content_type,
-                                                           page.etag, page.last_modified, page.fetched_at,
-                                                           body_sha256))
-    event.snapshot_id = snapshot.id
-    return _extract(source, job, page, snapshot, context)
+        if page.status == 304:
+            return Judged("not_modified")
+        event.sha256 = self.sha256
+        if source.region_digest is None:  # nothing extracted under the current rules yet
+            return None
+        if self.sha256 == self.job.last_sha256:
+            return Judged("unchanged")
+        if self.fingerprint is not None and self.fingerprint == source.page_fingerprint:
+            return Judged("unchanged")
+        return None
+
+    def judge(self, session: Session, source: Source, context: Context) -> Judged:
+        """The outcome of this fetch, its snapshot stored and its region extracted when needed."""
+        quick = self.quick(source)
+        if quick is not None:
+            return quick
+        page = self.page
+        snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or self.job.url, page.body,
+                                                               page.content_type, page.etag, page.last_modified,
+                                                               page.fetched_at, self.sha256))
+        self.event.snapshot_id = snapshot.id
+        judged = _extract(source, self.job, page, snapshot, context)
+        if judged.ok:
+            source.page_fingerprint = self.fingerprint
+        return judged
+
+    def settle(self, source: Source, judged: Judged) -> None:
+        """Write ``judged`` into the event and the source's health."""
+        self.event.outcome, self.event.reason = judged.outcome, judged.reason
+        _update_health(source, self.job, judged, self.page)
 
 
 def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context) -> Judged:

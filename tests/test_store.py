@@ -219,6 +219,27 @@ def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
         assert sorted(session.scalars(select(Snapshot.url))) == ["https://acme.test/0", "https://acme.test/2"]
 
 
+def test_a_unit_without_savepoint_is_kept_when_a_later_unit_fails(engine):
+    from store.db import Batch
+    from store.models import Platform
+
+    with transaction(engine) as session:
+        session.add(Platform(slug="acme", name="Acme"))
+    batch = Batch(engine, size=10, seconds=60)
+    with batch.unit(savepoint=False) as session:
+        session.scalars(select(Platform)).one().name = "Acme Inc."
+    try:
+        with batch.unit() as session:
+            session.add(Platform(slug="broken", name="Broken"))
+            raise ValueError("this page cannot be recorded")
+    except ValueError:
+        pass
+    batch.close()
+
+    with transaction(engine) as session:
+        assert session.execute(select(Platform.slug, Platform.name)).all() == [("acme", "Acme Inc.")]
+
+
 @pytest.mark.skipif(not PG_URL, reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)")
 def test_queries_run_the_same_plan_each_time_without_statements_prepared_on_the_server():
     """A statement run again and again is planned for its own parameters every time: psycopg would

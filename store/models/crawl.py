@@ -52,7 +52,9 @@ class Snapshot(Base):
 
 
 class FetchEvent(Base):
-    """One fetch attempt of a source, whatever its outcome."""
+    """One fetch attempt of a source, whatever its outcome, and the snapshot it read: a page whose
+    bytes differ from the last snapshot in volatile markup alone (``crawler.fingerprint``) is not
+    stored again and points at that snapshot."""
 
     __tablename__ = "fetch_event"
     __table_args__ = (
@@ -72,6 +74,8 @@ class FetchEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     duration_ms: Mapped[int] = mapped_column(default=0)
     bytes: Mapped[int] = mapped_column(default=0)
+    #: SHA-256 of the body received; differs from the snapshot's when only volatile markup changed
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshot.id", ondelete="SET NULL"), default=None)
 
     snapshot: Mapped[Snapshot | None] = relationship()

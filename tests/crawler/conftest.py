@@ -46,9 +46,9 @@ class Site:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def html(self, path: str, main: str, *, nav: str = "Home", title: str = "Policy", **kwargs) -> None:
+    def html(self, path: str, main: str, *, nav: str = "Home", title: str = "Policy", head: str = "", **kwargs) -> None:
         """Serve an HTML page whose <main> holds ``main``."""
-        body = f"<html><head><title>{title}</title></head><body><nav>{nav}</nav><main>{main}</main></body></html>"
+        body = f"<html><head><title>{title}</title>{head}</head><body><nav>{nav}</nav><main>{main}</main></body></html>"
         self.pages[path] = Page(body.encode(), **kwargs)
 
     def hits(self, path: str) -> list[tuple[float, dict]]:

@@ -44,6 +44,38 @@ def test_only_a_change_inside_the_selected_region_makes_a_version(site, load, cr
     assert len(versions) == 2 and "phishing" in versions[1] and "phishing" not in versions[0]
 
 
+def test_a_page_changed_in_volatile_markup_alone_is_not_stored_again(site, load, crawl, db):
+    volatile = ('<meta name="build-id" content="b{n}"><link rel="preload" href="/_next/b{n}/app.js">'
+                '<script nonce="n{n}">self.__state = {{"build": {n}}}</script><!-- rendered in {n} ms -->')
+    site.html("/aup", POLICY, head=volatile.format(n=1))
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    site.html("/aup", POLICY, head=volatile.format(n=2))  # volatile markup alone
+    crawl()
+    site.html("/aup", POLICY, head=volatile.format(n=3), nav="Home | Blog")  # visible, but outside the region
+    crawl()
+    site.html("/aup", POLICY.replace("No spam", "No spam or scams"), head=volatile.format(n=4), nav="Home | Blog")
+    crawl()
+
+    events = db.events("acme-aup")
+    assert [e.outcome for e in events] == ["changed", "unchanged", "unchanged", "changed"]
+    assert len({e.sha256 for e in events}) == 4  # every body received is accounted for...
+    assert events[1].snapshot_id == events[0].snapshot_id  # ...but volatile markup alone is not stored again
+    assert len({e.snapshot_id for e in events}) == 3
+    assert len(db.versions("acme-aup")) == 2 and "scams" in db.versions("acme-aup")[1]
+
+
+def test_a_changed_selector_reads_an_unchanged_page_again(site, load, crawl, db):
+    site.html("/aup", POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]", "remove: [ul]")))
+    crawl()
+
+    versions = db.versions("acme-aup")
+    assert len(versions) == 2 and "No fraud" in versions[0] and "No fraud" not in versions[1]
+
+
 def test_retries_wait_as_retry_after_says_then_succeed(site, load, crawl, db):
     from tests.crawler.conftest import Page
 
