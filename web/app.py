@@ -39,7 +39,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.add_middleware(PageCache, pages=kept)  # kept pages carry the security headers
     app.add_middleware(Turns)  # outermost: a page's turn covers its cache look-up
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (health.router, api.router, feeds.router, downloads.router, subscribe.router, pages.router):
+    # pages first: a request walks the routers in order, and analyst pages are the ones under load
+    for router in (pages.router, health.router, api.router, feeds.router, downloads.router, subscribe.router):
         app.include_router(router)
     if settings.operator_token:
         app.include_router(operator.router)
