@@ -205,7 +205,8 @@ def changes(platform: str | None = None, document: str | None = None, topic: str
     """Changes, newest first, filtered like ``policywatch changes list``."""
     where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
                                  until=day_end(until), min_significance=min_significance)
-    rows, total = history.list_changes(session, where, paging_.limit, paging_.offset)
+    rows, total = history.list_changes(session, where, paging_.limit, paging_.offset,
+                                       columns=history.CHANGE_COLUMNS_AND_REASONS)
     return paged([_change(r) for r in rows], total, paging_)
 
 

@@ -63,12 +63,17 @@ class ChangeFilter:
         return found
 
 
+#: What a change list shows of each change (pages and feeds); the API adds its reasons.
 CHANGE_COLUMNS = (
-    Change.id, Change.detected_at, Change.significance, Change.summary, Change.topics, Change.reasons,
+    Change.id, Change.detected_at, Change.significance, Change.summary, Change.topics,
     Document.slug.label("document"), Document.title.label("document_title"), Document.terms_type,
     Platform.slug.label("platform"), Platform.name.label("platform_name"),
     FROM.seq.label("from_seq"), TO.seq.label("to_seq"), TO.created_at.label("version_created_at"),
 )
+
+
+#: A change list's columns with each change's reasons, as the API gives them.
+CHANGE_COLUMNS_AND_REASONS = (*CHANGE_COLUMNS, Change.reasons)
 
 
 def _changes_select(*columns) -> Select:
@@ -80,17 +85,18 @@ def _changes_select(*columns) -> Select:
 
 
 def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
-                 remember: Remember = count_now) -> tuple[list, int]:
-    """One page of changes, newest first, and how many match in all (through ``remember``, which may
-    answer a count from an earlier request while the history is unchanged). The page's ids are picked
-    first, so only its rows are joined to their versions (not every row an offset skips)."""
+                 remember: Remember = count_now, columns: tuple = CHANGE_COLUMNS) -> tuple[list, int]:
+    """One page of changes, newest first (``columns`` of each), and how many match in all (through
+    ``remember``, which may answer a count from an earlier request while the history is unchanged).
+    The page's ids are picked first, so only its rows are joined to their versions (not every row an
+    offset skips)."""
     conditions = where.conditions()
     matching = select(Change.id).where(*conditions)
     if where.platform or where.document:
         matching = matching.join(Document, Document.id == Change.document_id).join(Platform, Platform.id == Document.platform_id)
     newest = (Change.detected_at.desc(), Change.id.desc())
     page = matching.order_by(*newest).limit(limit).offset(offset).subquery()
-    rows = session.execute(_changes_select(*CHANGE_COLUMNS).join(page, page.c.id == Change.id).order_by(*newest)).all()
+    rows = session.execute(_changes_select(*columns).join(page, page.c.id == Change.id).order_by(*newest)).all()
     total = remember(("changes", where), lambda: session.scalar(select(func.count()).select_from(matching.subquery())))
     return rows, total
 
@@ -98,7 +104,7 @@ def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
 def get_change(session: Session, change_id: int):
     """One change with its document, platform and version positions, and its details; None if absent."""
     return session.execute(
-        _changes_select(*CHANGE_COLUMNS, Change.details, Change.document_id,
+        _changes_select(*CHANGE_COLUMNS, Change.reasons, Change.details, Change.document_id,
                         Change.from_version_id, Change.to_version_id).where(Change.id == change_id)
     ).one_or_none()
 

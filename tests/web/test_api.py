@@ -9,6 +9,7 @@ def test_lists_are_paged_with_total_and_next(client):
     assert len(last["items"]) == 2 and last["next_offset"] is None
     ids = [c["id"] for c in first["items"] + last["items"]]
     assert len(set(ids)) == 4
+    assert all(c["reasons"][0].endswith(" by test") for c in first["items"] + last["items"])
     platforms = client.get("/api/platforms").json()
     assert [p["slug"] for p in platforms["items"]] == ["acme", "globex"] and platforms["total"] == 2
 
