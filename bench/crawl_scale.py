@@ -5,9 +5,10 @@
 Serves N distinct pages from a local server on 127.0.0.1, made from the bundled real policy pages
 (policywatch/demo/replay, Open Terms Archive, ODC-By 1.0): page i is one of them with the word "the"
 made "the-i" throughout, so every page has its own bytes and its own text. For each N, on a fresh
-database: loads N documents, then times three crawls of all of them, each in its own process:
+database: loads N documents, then times four crawls of all of them, each in its own process:
   first      every page new: extracted, converted, stored, a first version each;
-  volatile   every page with new bytes outside its text (a nonce in <head>): stored, not converted;
+  volatile   every page with a new nonce in <head>: same fingerprint, neither parsed nor stored;
+  outside    every page with a visible notice after its text: parsed and stored, not converted;
   304        every page answers 304 Not Modified to the conditional request.
 Prints pages/s, CPU ms per page and the crawl process's peak RSS; bench/README.md keeps the figures.
 """
@@ -40,7 +41,7 @@ class Pages:
         latest = [(doc, replay.page(doc, len(doc.blobs) - 1)[1]) for doc in replay.documents
                   if doc.blobs[-1] and doc.content_type.startswith("text/html")]
         self.templates = [(doc, body) for doc, body in latest if _extracts(doc, body)]
-        self.count, self.nonce = count, "0"
+        self.count, self.nonce, self.notice = count, "0", ""
 
     def document(self, i: int):
         return self.templates[i % len(self.templates)][0]
@@ -48,6 +49,8 @@ class Pages:
     def body(self, i: int) -> bytes:
         template = self.templates[i % len(self.templates)][1]
         page = template.replace(b" the ", b" the-%d " % i)
+        if self.notice:
+            page = page.replace(b"</body>", b"<div>%s</div></body>" % self.notice.encode(), 1)
         return page.replace(b"<head>", b'<head><meta name="nonce" content="%s">' % self.nonce.encode(), 1)
 
 
@@ -122,7 +125,7 @@ def run(env: dict, *args: str) -> tuple[float, float, int]:
 
 
 def measure(count: int) -> None:
-    """Load ``count`` pages and time the three crawls."""
+    """Load ``count`` pages and time the four crawls."""
     pages = Pages(count)
     server = serve(pages)
     work = Path(tempfile.mkdtemp(prefix="pw_scale_"))
@@ -131,8 +134,8 @@ def measure(count: int) -> None:
     sources_file(pages, f"http://127.0.0.1:{server.server_address[1]}", work / "sources.json")
     run(env, "db", "upgrade")
     run(env, "sources", "load", str(work / "sources.json"))
-    for name, nonce in (("first", "0"), ("volatile", "1"), ("304", "1")):
-        pages.nonce = nonce
+    for name, nonce, notice in (("first", "0", ""), ("volatile", "1", ""), ("outside", "1", "Notice"), ("304", "1", "Notice")):
+        pages.nonce, pages.notice = nonce, notice
         wall, cpu, rss = run(env, "crawl", "--all")
         print(f"{count:>6} pages  {name:<9} {count / wall:7.1f} pages/s  {cpu / count * 1000:6.1f} ms CPU/page  "
               f"peak RSS {rss / 1024:6.0f} MB  ({wall:.1f} s, {_outcomes(work / 'scale.db')})", flush=True)
