@@ -7,7 +7,8 @@ from store.models import Base
 from store.models.base import UTCDateTime
 
 config = context.config
-READ_SIDE = ("search_vector", "ix_version_search_vector", "ix_version_text_search", "ix_change_detected_at")
+READ_SIDE = ("search_vector", "ix_version_search_vector", "ix_version_document_search", "ix_version_text_search",
+             "ix_change_detected_at")
 
 
 def run_migrations_online() -> None:
@@ -29,8 +30,8 @@ def _render_item(kind, obj, autogen_context):
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave out of autogenerate what no model has: the read-side search of revisions 0002 and 0003
-    (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
+    """Leave out of autogenerate what no model has: the read-side search of revisions 0002, 0003
+    and 0005 (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
     APScheduler's job table, which `policywatch serve` creates and owns."""
     search_index = bool(name) and (name.startswith("version_fts") or name in READ_SIDE)
     scheduler_jobs = bool(name) and name.startswith(("apscheduler_jobs", "ix_apscheduler_jobs"))

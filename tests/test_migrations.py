@@ -64,7 +64,8 @@ def test_history_recorded_before_the_search_vector_is_found_after_upgrading(data
 
 def _outside_search_index(obj, name, type_, reflected, compare_to) -> bool:
     read_side = name.startswith("version_fts") or name in (
-        "search_vector", "ix_version_search_vector", "ix_version_text_search", "ix_change_detected_at")
+        "search_vector", "ix_version_search_vector", "ix_version_document_search", "ix_version_text_search",
+        "ix_change_detected_at")
     return not (reflected and compare_to is None and read_side)
 
 
