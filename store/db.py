@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+#: Tries of a batch's later updates before giving up (each lost to a deadlock or a busy database).
+UPDATE_ATTEMPTS = 5
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w]+|None)['\"]?", re.MULTILINE)
 
 
@@ -76,35 +78,42 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 class Batch:
     """One session whose transactions are shared by many small units of work, each in its own
-    savepoint (a failing unit rolls back alone) unless it asks for none, committed every ``size`` units or once ``seconds``
+    savepoint (a failing unit rolls back alone), committed every ``size`` units or once ``seconds``
     have passed: one commit per batch instead of one per unit. Rows a unit gives to
     ``insert_at_commit`` are inserted together when the batch commits (one statement for many, not
-    one per unit), and dropped with the unit if it fails.
+    one per unit), and dropped with the unit if it fails. A unit that needs no savepoint (nothing it
+    writes can fail half-way) is ``later``: its row joins the inserts and its update of one row is
+    applied just after the commit, in a short transaction of its own.
     Objects loaded stay usable across commits; ``close`` commits the last batch and ends the session."""
 
     def __init__(self, engine: Engine, size: int, seconds: float) -> None:
         self.session, self.size, self.seconds = session_factory(engine)(), size, seconds
         self.units, self.started = 0, None
         self.inserts: list = []
+        self.updates: list[tuple[type, dict]] = []
 
     @contextlib.contextmanager
-    def unit(self, savepoint: bool = True) -> Iterator[Session]:
-        """A savepoint in the open batch (beginning one if needed); commits the batch when it is due.
-        Without ``savepoint`` the unit's changes join the batch's next flush: only for a unit that
-        cannot fail once it has changed anything."""
-        if self.started is None:
-            self.units, self.started = 0, time.monotonic()
-            self.session.begin()
+    def unit(self) -> Iterator[Session]:
+        """A savepoint in the open batch (beginning one if needed); commits the batch when it is due."""
+        self._begin()
         queued = len(self.inserts)
         try:
-            with self.session.begin_nested() if savepoint else contextlib.nullcontext():
+            with self.session.begin_nested():
                 yield self.session
         except BaseException:
             del self.inserts[queued:]
             raise
-        self.units += 1
-        if self.units >= self.size:
-            self.commit()
+        self._counted()
+
+    def later(self, row, model: type, values: dict) -> None:
+        """A unit without savepoint: insert ``row`` with the batch's commit, then update the ``model``
+        row whose primary key ``values`` holds. Kept out of the batch's transaction, the update
+        never waits for a lock while the batch holds others (two crawls of the same sources would
+        each wait for the other), and a deadlock or a busy database costs a retry, not the batch."""
+        self._begin()
+        self.inserts.append(row)
+        self.updates.append((model, values))
+        self._counted()
 
     def insert_at_commit(self, row) -> None:
         """Insert ``row`` (a new mapped object) when the batch commits, if the current unit succeeds."""
@@ -116,21 +125,51 @@ class Batch:
             self.commit()
 
     def commit(self) -> None:
-        """Commit the open batch, if any."""
+        """Commit the open batch, if any, then apply its units' later updates."""
         if self.started is not None:
             self.started = None
             rows, self.inserts = self.inserts, []
+            updates, self.updates = self.updates, []
             try:
                 self.session.add_all(rows)
                 self.session.commit()
             except Exception:
                 self.session.rollback()
                 raise
+            if updates:
+                self._update(updates)
 
     def close(self) -> None:
         """Commit the open batch and end the session."""
         self.commit()
         self.session.close()
+
+    def _begin(self) -> None:
+        if self.started is None:
+            self.units, self.started = 0, time.monotonic()
+            self.session.begin()
+
+    def _counted(self) -> None:
+        self.units += 1
+        if self.units >= self.size:
+            self.commit()
+
+    def _update(self, updates: list[tuple[type, dict]]) -> None:
+        """Apply ``updates`` by primary key, each table's rows in key order (two writers then lock
+        them in the same order), retrying a transaction that lost to a deadlock or a lock."""
+        by_model: dict[type, list[dict]] = {}
+        for model, values in updates:
+            by_model.setdefault(model, []).append(values)
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                with self.session.begin():
+                    for model, rows in by_model.items():
+                        self.session.execute(update(model), sorted(rows, key=lambda row: row["id"]))
+                return
+            except OperationalError:
+                if attempt == UPDATE_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * attempt)
 
 
 def alembic_config(url: str) -> Config:

@@ -122,9 +122,9 @@ class StorePipeline:
     def record(self, job: SourceJob, item: FetchedPage) -> tuple[Judged, int | None]:
         """Record one fetch (all or nothing), and the document's version once all its sources are in.
 
-        A fetch that leaves nothing to parse, store or assemble takes no savepoint: it sets its
-        source's health and queues its event, which cannot fail half-way (a savepoint and its flush
-        were most of a 304's cost)."""
+        A fetch that leaves nothing to parse, store or assemble takes no savepoint: its event joins
+        the batch's inserts and its source's health is updated just after the batch commits
+        (``Batch.later``; a savepoint and its flush were most of a 304's cost)."""
         arrived = self.arrived.setdefault(job.document_id, {})
         last = len(arrived) + 1 == len(self.plan.documents[job.document_id])
 
@@ -134,9 +134,8 @@ class StorePipeline:
         fetch, source = Fetch.of(job, item, self.context.run_id), self.context.sources.pop(job.source_id, None)
         judged = fetch.quick(source) if source is not None else None
         if judged is not None and not assembles(judged):
-            with self.batch.unit(savepoint=False):
-                fetch.settle(source, judged)
-                self.batch.insert_at_commit(fetch.event)
+            fetch.event.outcome, fetch.event.reason = judged.outcome, judged.reason
+            self.batch.later(fetch.event, Source, {"id": source.id, **_health(source, job, judged, item)})
             arrived[job.source_id] = judged
             return judged, None
         with self.batch.unit() as session:
@@ -225,7 +224,8 @@ class Fetch:
     def settle(self, source: Source, judged: Judged) -> None:
         """Write ``judged`` into the event and the source's health."""
         self.event.outcome, self.event.reason = judged.outcome, judged.reason
-        _update_health(source, self.job, judged, self.page)
+        for name, value in _health(source, self.job, judged, self.page).items():
+            setattr(source, name, value)
 
 
 def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context) -> Judged:
@@ -269,17 +269,17 @@ def _shrank(before: str | None, after: str) -> str | None:
     return None
 
 
-def _update_health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -> None:
+def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -> dict:
+    """The source's health after ``judged``: when it was fetched and is due next, its failures and
+    last error, and the validators for the next conditional request."""
     now = utcnow()
-    source.last_fetched_at = now
-    source.next_fetch_at = now + timedelta(seconds=job.schedule_seconds or _default_schedule())
+    health = {"last_fetched_at": now, "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or _default_schedule()),
+              "consecutive_failures": 0, "last_error": None, "etag": source.etag, "last_modified": source.last_modified}
     if not judged.ok:
-        source.consecutive_failures += 1
-        source.last_error = judged.reason
-        return
-    source.consecutive_failures, source.last_error = 0, None
-    if page.status != 304 and (page.etag or page.last_modified):
-        source.etag, source.last_modified = page.etag, page.last_modified
+        health.update(consecutive_failures=source.consecutive_failures + 1, last_error=judged.reason)
+    elif page.status != 304 and (page.etag or page.last_modified):
+        health.update(etag=page.etag, last_modified=page.last_modified)
+    return health
 
 
 @functools.cache

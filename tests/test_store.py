@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import random
 
 import pytest
@@ -219,25 +221,49 @@ def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
         assert sorted(session.scalars(select(Snapshot.url))) == ["https://acme.test/0", "https://acme.test/2"]
 
 
-def test_a_unit_without_savepoint_is_kept_when_a_later_unit_fails(engine):
+def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(engine):
     from store.db import Batch
     from store.models import Platform
 
     with transaction(engine) as session:
         session.add(Platform(slug="acme", name="Acme"))
+        session.flush()
+        acme = session.scalars(select(Platform.id)).one()
     batch = Batch(engine, size=10, seconds=60)
-    with batch.unit(savepoint=False) as session:
-        session.scalars(select(Platform)).one().name = "Acme Inc."
+    batch.later(Platform(slug="globex", name="Globex"), Platform, {"id": acme, "name": "Acme Inc."})
     try:
         with batch.unit() as session:
-            session.add(Platform(slug="broken", name="Broken"))
+            batch.insert_at_commit(Platform(slug="broken", name="Broken"))
             raise ValueError("this page cannot be recorded")
     except ValueError:
         pass
     batch.close()
 
     with transaction(engine) as session:
-        assert session.execute(select(Platform.slug, Platform.name)).all() == [("acme", "Acme Inc.")]
+        assert session.execute(select(Platform.slug, Platform.name).order_by(Platform.slug)).all() == [
+            ("acme", "Acme Inc."), ("globex", "Globex")]
+
+
+def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
+    from store.db import Batch
+    from store.models import Platform
+
+    with transaction(engine) as session:
+        session.add(Platform(slug="acme", name="Acme"))
+        session.flush()
+        acme = session.scalars(select(Platform.id)).one()
+    batch = Batch(engine, size=10, seconds=60)
+    batch.later(Platform(slug="globex", name="Globex"), Platform, {"id": acme, "name": "Acme Inc."})
+    with transaction(engine) as other:  # another writer holds the row while the batch commits
+        other.execute(update(Platform).where(Platform.id == acme).values(name="Acme Corp"))
+        done = threading.Thread(target=batch.close)
+        done.start()
+        time.sleep(0.3)
+    done.join(timeout=30)
+
+    with transaction(engine) as session:
+        assert session.scalars(select(Platform.name).where(Platform.id == acme)).one() == "Acme Inc."
+        assert session.scalars(select(func.count()).select_from(Platform)).one() == 2
 
 
 @pytest.mark.skipif(not PG_URL, reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)")
