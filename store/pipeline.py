@@ -134,14 +134,16 @@ class StorePipeline:
         fetch, source = Fetch.of(job, item, self.context.run_id), self.context.sources.pop(job.source_id, None)
         judged = fetch.quick(source) if source is not None else None
         if judged is not None and not assembles(judged):
-            fetch.event.outcome, fetch.event.reason = judged.outcome, judged.reason
-            self.batch.later(fetch.event, Source, {"id": source.id, **_health(source, job, judged, item)})
+            self.batch.later(fetch.event, Source, {"id": source.id, **fetch.settled(source, judged)})
             arrived[job.source_id] = judged
             return judged, None
         with self.batch.unit() as session:
-            source = source or session.get(Source, job.source_id, options=[defer(Source.text)])
+            if source is None:  # recording it failed once: the source as the rolled-back savepoint left it
+                source = session.get(Source, job.source_id, options=[defer(Source.text)])
+                judged = fetch.quick(source)
             judged = judged or fetch.judge(session, source, self.context)
-            fetch.settle(source, judged)
+            for name, value in fetch.settled(source, judged).items():
+                setattr(source, name, value)
             version = assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id) \
                 if assembles(judged) else None
             self.batch.insert_at_commit(fetch.event)
@@ -207,10 +209,7 @@ class Fetch:
         return None
 
     def judge(self, session: Session, source: Source, context: Context) -> Judged:
-        """The outcome of this fetch, its snapshot stored and its region extracted when needed."""
-        quick = self.quick(source)
-        if quick is not None:
-            return quick
+        """The outcome of a fetch ``quick`` could not judge: its snapshot stored, its region extracted."""
         page = self.page
         snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or self.job.url, page.body,
                                                                page.content_type, page.etag, page.last_modified,
@@ -221,11 +220,10 @@ class Fetch:
             source.page_fingerprint = self.fingerprint
         return judged
 
-    def settle(self, source: Source, judged: Judged) -> None:
-        """Write ``judged`` into the event and the source's health."""
+    def settled(self, source: Source, judged: Judged) -> dict:
+        """Write ``judged`` into the event; the source's health after it, to be written by the caller."""
         self.event.outcome, self.event.reason = judged.outcome, judged.reason
-        for name, value in _health(source, self.job, judged, self.page).items():
-            setattr(source, name, value)
+        return _health(source, self.job, judged, self.page)
 
 
 def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context) -> Judged:

@@ -104,7 +104,7 @@ def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
 def get_change(session: Session, change_id: int):
     """One change with its document, platform and version positions, and its details; None if absent."""
     return session.execute(
-        _changes_select(*CHANGE_COLUMNS, Change.reasons, Change.details, Change.document_id,
+        _changes_select(*CHANGE_COLUMNS_AND_REASONS, Change.details, Change.document_id,
                         Change.from_version_id, Change.to_version_id).where(Change.id == change_id)
     ).one_or_none()
 
