@@ -221,18 +221,26 @@ def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
         assert sorted(session.scalars(select(Snapshot.url))) == ["https://acme.test/0", "https://acme.test/2"]
 
 
-def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(engine):
+def _batch_renaming_acme(engine):
+    """Platform "acme" stored, and a batch with a later unit inserting "globex" and renaming acme."""
     from store.db import Batch
     from store.models import Platform
 
     with transaction(engine) as session:
-        session.add(Platform(slug="acme", name="Acme"))
+        acme = Platform(slug="acme", name="Acme")
+        session.add(acme)
         session.flush()
-        acme = session.scalars(select(Platform.id)).one()
     batch = Batch(engine, size=10, seconds=60)
-    batch.later(Platform(slug="globex", name="Globex"), Platform, {"id": acme, "name": "Acme Inc."})
+    batch.later(Platform(slug="globex", name="Globex"), Platform, {"id": acme.id, "name": "Acme Inc."})
+    return batch, acme.id
+
+
+def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(engine):
+    from store.models import Platform
+
+    batch, _ = _batch_renaming_acme(engine)
     try:
-        with batch.unit() as session:
+        with batch.unit():
             batch.insert_at_commit(Platform(slug="broken", name="Broken"))
             raise ValueError("this page cannot be recorded")
     except ValueError:
@@ -245,20 +253,15 @@ def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(eng
 
 
 def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
-    from store.db import Batch
     from store.models import Platform
 
-    with transaction(engine) as session:
-        session.add(Platform(slug="acme", name="Acme"))
-        session.flush()
-        acme = session.scalars(select(Platform.id)).one()
-    batch = Batch(engine, size=10, seconds=60)
-    batch.later(Platform(slug="globex", name="Globex"), Platform, {"id": acme, "name": "Acme Inc."})
+    batch, acme = _batch_renaming_acme(engine)
     with transaction(engine) as other:  # another writer holds the row while the batch commits
         other.execute(update(Platform).where(Platform.id == acme).values(name="Acme Corp"))
         done = threading.Thread(target=batch.close)
         done.start()
         time.sleep(0.3)
+        assert done.is_alive()  # waiting for the row, not failing nor skipping it
     done.join(timeout=30)
 
     with transaction(engine) as session:
