@@ -1,14 +1,12 @@
 """Alembic environment: runs the revisions against the URL policywatch passes in (batch mode on SQLite)."""
 from alembic import context
-from sqlalchemy import pool
 
 from store.db import make_engine
+from store.migrate import read_side
 from store.models import Base
 from store.models.base import UTCDateTime
 
 config = context.config
-READ_SIDE = ("search_vector", "ix_version_search_vector", "ix_version_document_search", "ix_version_text_search",
-             "ix_change_detected_at")
 
 
 def run_migrations_online() -> None:
@@ -30,10 +28,10 @@ def _render_item(kind, obj, autogen_context):
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave out of autogenerate what no model has: the read-side search of revisions 0002, 0003
-    and 0005 (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
+    """Leave out of autogenerate what no model has: the read-side search of revisions 0002, 0003,
+    0005 and 0006 (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
     APScheduler's job table, which `policywatch serve` creates and owns."""
-    search_index = bool(name) and (name.startswith("version_fts") or name in READ_SIDE)
+    search_index = read_side(name)
     scheduler_jobs = bool(name) and name.startswith(("apscheduler_jobs", "ix_apscheduler_jobs"))
     return not (reflected and compare_to is None and (search_index or scheduler_jobs))
 

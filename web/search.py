@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, Select, func, select, text, true
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
@@ -22,6 +22,7 @@ from web.history import Remember, count_now, has_topic
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
+PHRASE = re.compile(r'"|\w[^\w\s]+\w')  # what PostgreSQL's websearch syntax may turn into a phrase (<->)
 _MARKS = re.compile(f"([{START}{STOP}])")
 
 
@@ -70,6 +71,19 @@ class PostgresIndex:
 
     def matches(self, q: str) -> ColumnElement[bool]:
         return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
+
+    @staticmethod
+    def in_document(q: str) -> ColumnElement[bool]:
+        """A version of the document a narrowed search is looking at. For words, by the search
+        index's document key (revision 0006), which the ``(document_id, seq)`` b-tree cannot answer:
+        the matches come from the index and are sorted, with no stored vector read, where walking the
+        document's versions newest first would read every walked version's vector from TOAST. A
+        phrase (quoted, or words joined by punctuation such as "opt-out") is checked against each
+        candidate's vector either way, and a common one is found soonest by that walk, so the
+        planner may choose it."""
+        if PHRASE.search(q):
+            return Version.document_id == Document.id
+        return cast(Version.document_id, BigInteger) == cast(Document.id, BigInteger)
 
     def snippets(self, session: Session, q: str, ids: list[int]) -> dict[int, str]:
         """``ts_headline`` over excerpts around the first words that may stem to the query's lexemes
@@ -191,7 +205,7 @@ def _matching(index, query: SearchQuery, enough: int) -> Select:
                 .join(Platform, Platform.id == Document.platform_id)
                 .outerjoin(Change, Change.to_version_id == Version.id).where(*versions, *documents))
     newest = (select(Version.id).outerjoin(Change, Change.to_version_id == Version.id)
-              .where(Version.document_id == Document.id, *versions).order_by(Version.seq.desc()).limit(enough).lateral())
+              .where(index.in_document(query.q), *versions).order_by(Version.seq.desc()).limit(enough).lateral())
     return (select(newest.c.id.label("id")).select_from(Document).join(Platform, Platform.id == Document.platform_id)
             .join(newest, true()).where(*documents))
 

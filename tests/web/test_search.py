@@ -67,3 +67,12 @@ def test_filtered_search_pages_newest_first_across_documents(client):
     everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search?q=government").json()["items"]]
     paged = [hit for offset in (0, 1, 2) for hit in client.get(f"/api/search?q=government&platform=acme&limit=2&offset={offset * 2}").json()["items"]]
     assert [(hit["document"], hit["seq"]) for hit in paged] == [item for item in everywhere if item[0] == "acme-terms"]
+
+
+def test_narrowed_searches_find_what_the_whole_history_holds_for_them(client):
+    for q in ("government", '"national security purposes"', "legal@acme.test", "opt out", "service -surveillance"):
+        everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search", params={"q": q}).json()["items"]]
+        narrowed = client.get("/api/search", params={"q": q, "platform": "acme"}).json()
+        assert everywhere, q
+        assert [(hit["document"], hit["seq"]) for hit in narrowed["items"]] == [item for item in everywhere if item[0] == "acme-terms"], q
+        assert narrowed["total"] == len(narrowed["items"]), q
