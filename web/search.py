@@ -22,7 +22,6 @@ from web.history import Remember, count_now, has_topic
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
-PHRASE = re.compile(r'"|\w[^\w\s]+\w')  # what PostgreSQL's websearch syntax may turn into a phrase (<->)
 _MARKS = re.compile(f"([{START}{STOP}])")
 
 
@@ -73,15 +72,18 @@ class PostgresIndex:
         return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
 
     @staticmethod
-    def in_document(q: str) -> ColumnElement[bool]:
-        """A version of the document a narrowed search is looking at. For words, by the search
-        index's document key (revision 0006), which the ``(document_id, seq)`` b-tree cannot answer:
-        the matches come from the index and are sorted, with no stored vector read, where walking the
-        document's versions newest first would read every walked version's vector from TOAST. A
-        phrase (quoted, or words joined by punctuation such as "opt-out") is checked against each
-        candidate's vector either way, and a common one is found soonest by that walk, so the
-        planner may choose it."""
-        if PHRASE.search(q):
+    def in_document(session: Session, q: str) -> ColumnElement[bool]:
+        """How a search narrowed to some documents ties a version to the document it is looking at.
+        When the index alone can find the query's matches, by the index's document key (revision
+        0006), which the ``(document_id, seq)`` b-tree cannot answer: the matches come from the index
+        and are sorted, with no stored vector read, where walking the document's versions newest
+        first would read every walked version's vector from TOAST. Otherwise by ``document_id``,
+        leaving the planner free to walk: for a phrase (quoted, or words joined by punctuation such
+        as "opt-out"), whose candidates' vectors are read either way and a common one is found
+        soonest by walking, and for a query the index cannot answer at all (only negated words),
+        which through the key alone would scan the whole table once per document."""
+        searchable = session.scalar(_INDEXABLE, {"q": q})
+        if searchable in ("T", "") or "<" in searchable:  # nothing to look up, or a phrase operator (<->, <N>)
             return Version.document_id == Document.id
         return cast(Version.document_id, BigInteger) == cast(Document.id, BigInteger)
 
@@ -106,6 +108,8 @@ class PostgresIndex:
         return dict(rows)
 
 
+# The part of a query the search index can look up: "T" when none (only negated words), empty without lexemes.
+_INDEXABLE = text("SELECT querytree(websearch_to_tsquery('english', :q))")
 # The texts of a page of hits, and the query's lexemes as PostgreSQL stems them.
 _TEXTS = text("SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)")
 PLACES_PER_LEXEME = 2
@@ -174,7 +178,8 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
-    matching = _matching(index, query, offset + limit)
+    in_document = index.in_document(session, query.q) if index.per_document and _document_filters(query) else None
+    matching = _matching(index, query, offset + limit, in_document)
     page = matching.order_by(matching.selected_columns.id.desc()).limit(limit).offset(offset).subquery()
     rows = session.execute(
         select(Version.id, Version.seq, Version.created_at, Document.slug.label("document"),
@@ -189,23 +194,24 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
         total = min(offset + len(rows), COUNT_CAP)
     else:
         total = remember(("search", query), lambda: session.scalar(
-            select(func.count()).select_from(_matching(index, query, COUNT_CAP).limit(COUNT_CAP).subquery())))
+            select(func.count()).select_from(_matching(index, query, COUNT_CAP, in_document).limit(COUNT_CAP).subquery())))
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 
 
-def _matching(index, query: SearchQuery, enough: int) -> Select:
-    """The ids of matching versions. Narrowed to some documents on PostgreSQL, it takes each
-    document's ``enough`` newest matches (walking its own versions newest first) rather than walking
-    every version newest first, which passes every other document's versions before finding theirs."""
+def _matching(index, query: SearchQuery, enough: int, in_document: ColumnElement[bool] | None) -> Select:
+    """The ids of matching versions. With ``in_document`` (a search narrowed to some documents on
+    PostgreSQL: ``PostgresIndex.in_document``), each document's ``enough`` newest matches, rather than
+    walking every version newest first, which passes every other document's versions before
+    finding theirs."""
     versions = [index.matches(query.q), *_version_filters(query)]
     documents = _document_filters(query)
-    if not (documents and index.per_document):
+    if in_document is None:
         return (select(Version.id).select_from(Version).join(Document, Document.id == Version.document_id)
                 .join(Platform, Platform.id == Document.platform_id)
                 .outerjoin(Change, Change.to_version_id == Version.id).where(*versions, *documents))
     newest = (select(Version.id).outerjoin(Change, Change.to_version_id == Version.id)
-              .where(index.in_document(query.q), *versions).order_by(Version.seq.desc()).limit(enough).lateral())
+              .where(in_document, *versions).order_by(Version.seq.desc()).limit(enough).lateral())
     return (select(newest.c.id.label("id")).select_from(Document).join(Platform, Platform.id == Document.platform_id)
             .join(newest, true()).where(*documents))
 

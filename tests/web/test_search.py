@@ -1,9 +1,14 @@
 """Search finds every version's text, highlights matches safely and honours its filters."""
 from __future__ import annotations
 
-from store.db import transaction
+import pytest
+from sqlalchemy.orm import Session
+
+from store.db import make_engine, transaction
 from store.versions import record_version
+from tests.conftest import PG_URL
 from web import catalog
+from web.search import PostgresIndex
 
 
 def test_search_finds_versions_and_highlights_matches(client):
@@ -70,9 +75,23 @@ def test_filtered_search_pages_newest_first_across_documents(client):
 
 
 def test_narrowed_searches_find_what_the_whole_history_holds_for_them(client):
-    for q in ("government", '"national security purposes"', "legal@acme.test", "opt out", "service -surveillance"):
+    for q in ("government", '"national security purposes"', "legal@acme.test", "opt out", "service -surveillance",
+              "-surveillance"):
         everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search", params={"q": q}).json()["items"]]
         narrowed = client.get("/api/search", params={"q": q, "platform": "acme"}).json()
         assert everywhere, q
         assert [(hit["document"], hit["seq"]) for hit in narrowed["items"]] == [item for item in everywhere if item[0] == "acme-terms"], q
         assert narrowed["total"] == len(narrowed["items"]), q
+
+
+@pytest.mark.skipif(not PG_URL, reason="the document key is PostgreSQL's")
+def test_only_queries_the_index_can_answer_alone_are_narrowed_through_its_document_key():
+    engine = make_engine(PG_URL)
+    with Session(engine) as session:
+        def keyed(q: str) -> bool:
+            return "CAST" in str(PostgresIndex.in_document(session, q).compile(engine))
+
+        assert keyed("government") and keyed("government -surveillance") and keyed("government or security")
+        # a phrase's candidates are read either way; negated words alone, through the key, would scan every version per document
+        assert not any(keyed(q) for q in ('"national security"', "opt-out", "-surveillance", "the -surveillance"))
+    engine.dispose()
