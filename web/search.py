@@ -41,8 +41,6 @@ class SearchQuery:
 class Fts5Index:
     """SQLite: the ``version_fts`` FTS5 table (porter stemming); user text becomes quoted phrases."""
 
-    per_document = False  # SQLite has no LATERAL; FTS5 answers from its own table first anyway
-
     def matches(self, q: str) -> ColumnElement[bool]:
         return Version.id.in_(text("SELECT rowid FROM version_fts WHERE version_fts MATCH :fts")
                               .bindparams(fts=self.expression(q)).columns(rowid=Integer))
@@ -56,6 +54,12 @@ class Fts5Index:
         return dict(rows)
 
     @staticmethod
+    def in_document(session: Session, q: str) -> None:
+        """None: SQLite has no ``LATERAL``, and FTS5 answers from its own table first anyway, so a
+        narrowed search filters the matches by document."""
+        return None
+
+    @staticmethod
     def expression(q: str) -> str:
         """``q`` as an FTS5 query of quoted phrases (all must occur), immune to FTS5 syntax errors."""
         phrases = [phrase or word for phrase, word in PHRASES.findall(q)]
@@ -65,8 +69,6 @@ class Fts5Index:
 class PostgresIndex:
     """PostgreSQL: the stored ``version.search_vector`` (revision 0003) and its GIN index, queried
     with websearch syntax; snippets are highlighted from short excerpts around the query's words."""
-
-    per_document = True
 
     def matches(self, q: str) -> ColumnElement[bool]:
         return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
@@ -178,7 +180,7 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
-    in_document = index.in_document(session, query.q) if index.per_document and _document_filters(query) else None
+    in_document = index.in_document(session, query.q) if _document_filters(query) else None
     matching = _matching(index, query, offset + limit, in_document)
     page = matching.order_by(matching.selected_columns.id.desc()).limit(limit).offset(offset).subquery()
     rows = session.execute(
