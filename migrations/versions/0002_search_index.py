@@ -9,7 +9,7 @@ every change. ``migrations/env.py`` keeps these read-side indexes out of autogen
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
+from migrations.dialects import execute
 
 revision = '0002'
 down_revision = '0001'
@@ -42,10 +42,8 @@ POSTGRESQL_DOWN = ["DROP INDEX IF EXISTS ix_change_detected_at", "DROP INDEX IF 
 
 
 def upgrade() -> None:
-    for statement in SQLITE_UP if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_UP:
-        op.execute(statement)
+    execute({"sqlite": SQLITE_UP, "postgresql": POSTGRESQL_UP})
 
 
 def downgrade() -> None:
-    for statement in SQLITE_DOWN if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_DOWN:
-        op.execute(statement)
+    execute({"sqlite": SQLITE_DOWN, "postgresql": POSTGRESQL_DOWN})

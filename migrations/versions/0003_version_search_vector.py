@@ -10,7 +10,7 @@ column); ``migrations/env.py`` keeps it out of autogenerate diffs.
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
+from migrations.dialects import execute
 
 revision = '0003'
 down_revision = '0002'
@@ -31,12 +31,8 @@ POSTGRESQL_DOWN = [
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in POSTGRESQL_UP:
-            op.execute(statement)
+    execute({"postgresql": POSTGRESQL_UP})
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in POSTGRESQL_DOWN:
-            op.execute(statement)
+    execute({"postgresql": POSTGRESQL_DOWN})

@@ -12,7 +12,7 @@ before. SQLite's FTS5 table is unchanged. Like 0003's, the index is in no model.
 Revision ID: 0006
 Revises: 0005
 """
-from alembic import op
+from migrations.dialects import execute
 
 revision = '0006'
 down_revision = '0005'
@@ -31,12 +31,8 @@ POSTGRESQL_DOWN = [
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in POSTGRESQL_UP:
-            op.execute(statement)
+    execute({"postgresql": POSTGRESQL_UP})
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in POSTGRESQL_DOWN:
-            op.execute(statement)
+    execute({"postgresql": POSTGRESQL_DOWN})
