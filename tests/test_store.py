@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
-import random
 
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from store.db import make_engine, transaction
-from store.models import Snapshot, Version
+from store.db import Batch, make_engine, transaction
+from store.models import Platform, Snapshot, Version
 from store.snapshots import Fetched, put_snapshot, read_snapshot
 from store.versions import VersionConflict, chain_records, record_version, verify_all
 from tests.conftest import PG_URL, _fresh_pg_database
@@ -185,9 +185,6 @@ def test_verify_detects_an_altered_version(engine):
 
 
 def test_a_batch_inserts_the_rows_its_units_queued_when_it_commits_except_a_failed_units(engine):
-    from store.db import Batch
-    from store.models import Platform
-
     batch = Batch(engine, size=2, seconds=60)
     for slug in ["first", "failed", "second", "third"]:
         try:
@@ -204,8 +201,6 @@ def test_a_batch_inserts_the_rows_its_units_queued_when_it_commits_except_a_fail
 
 
 def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
-    from store.db import Batch
-
     batch = Batch(engine, size=10, seconds=60)
     for number in range(3):
         try:
@@ -223,9 +218,6 @@ def test_a_batch_keeps_every_unit_but_the_one_that_failed(engine):
 
 def _batch_renaming_acme(engine):
     """Platform "acme" stored, and a batch with a later unit inserting "globex" and renaming acme."""
-    from store.db import Batch
-    from store.models import Platform
-
     with transaction(engine) as session:
         acme = Platform(slug="acme", name="Acme")
         session.add(acme)
@@ -236,8 +228,6 @@ def _batch_renaming_acme(engine):
 
 
 def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(engine):
-    from store.models import Platform
-
     batch, _ = _batch_renaming_acme(engine)
     try:
         with batch.unit():
@@ -253,8 +243,6 @@ def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(eng
 
 
 def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
-    from store.models import Platform
-
     batch, acme = _batch_renaming_acme(engine)
     with transaction(engine) as other:  # another writer holds the row while the batch commits
         other.execute(update(Platform).where(Platform.id == acme).values(name="Acme Corp"))
