@@ -81,13 +81,16 @@ def build(url: str) -> None:
     rng = random.Random(7)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute("DROP INDEX IF EXISTS ix_version_document_key_search")
+        search_indexes = connection.execute(  # as the migrations define them: dropped for the load, then built again
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'version' AND indexdef LIKE '% USING gin %'").fetchall()
+        for name, _ in search_indexes:
+            connection.execute(f'DROP INDEX "{name}"')
         with connection.cursor() as cursor:
             _catalog(cursor)
             _history(cursor, rng)
         connection.execute("SET maintenance_work_mem = '256MB'")
-        connection.execute("CREATE INDEX ix_version_document_key_search ON version "
-                           "USING gin ((document_id::bigint), search_vector)")
+        for _, definition in search_indexes:
+            connection.execute(definition)
         for table in ("version", "change", "source", "document", "platform"):
             connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         connection.execute("VACUUM ANALYZE")
