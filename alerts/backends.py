@@ -4,6 +4,7 @@
 ``TransientError`` (retry later, maybe after ``retry_after`` seconds) or ``PermanentError``
 (record the reason, never retry).
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,7 +82,9 @@ class FileBackend(Backend):
         message["To"] = recipient.email
         message["Subject"] = batch.email.subject
         message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(idstring=recipient.message_key, domain=self.sender_email.rpartition("@")[2] or None)
+        message["Message-ID"] = make_msgid(
+            idstring=recipient.message_key, domain=self.sender_email.rpartition("@")[2] or None
+        )
         message["List-Unsubscribe"] = f"<{recipient.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = ONE_CLICK
         message["X-Policywatch-Kind"] = batch.email.kind
@@ -108,7 +111,9 @@ class SendGridBackend(Backend):
 
     def send(self, batch: Batch) -> str:
         try:
-            response = self.api.client.mail.send.post(request_body=self.payload(batch), timeout=self.settings.email_timeout)
+            response = self.api.client.mail.send.post(
+                request_body=self.payload(batch), timeout=self.settings.email_timeout
+            )
         except HTTPError as exc:
             raise _classified(exc, self.url) from None
         except (URLError, TimeoutError, ConnectionError) as exc:
@@ -122,19 +127,32 @@ class SendGridBackend(Backend):
         return {
             "from": sender,
             "subject": email.subject,
-            "content": [{"type": "text/plain", "value": email.text}, {"type": "text/html", "value": email.html}],
-            "personalizations": [{
-                "to": [{"email": recipient.email}],
-                "substitutions": email.substitutions(recipient),
-                "headers": {"List-Unsubscribe": f"<{recipient.unsubscribe_url}>", "List-Unsubscribe-Post": ONE_CLICK},
-                "custom_args": {"message_key": recipient.message_key,
-                                "delivery_ids": ",".join(map(str, recipient.delivery_ids))},
-            } for recipient in batch.recipients],
+            "content": [
+                {"type": "text/plain", "value": email.text},
+                {"type": "text/html", "value": email.html},
+            ],
+            "personalizations": [
+                {
+                    "to": [{"email": recipient.email}],
+                    "substitutions": email.substitutions(recipient),
+                    "headers": {
+                        "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
+                        "List-Unsubscribe-Post": ONE_CLICK,
+                    },
+                    "custom_args": {
+                        "message_key": recipient.message_key,
+                        "delivery_ids": ",".join(map(str, recipient.delivery_ids)),
+                    },
+                }
+                for recipient in batch.recipients
+            ],
             "categories": ["policywatch", email.kind],
             "custom_args": {"kind": email.kind},
             # Signed links must reach the reader untouched: no click-tracking rewrite, no extra footer.
-            "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False},
-                                  "subscription_tracking": {"enable": False}},
+            "tracking_settings": {
+                "click_tracking": {"enable": False, "enable_text": False},
+                "subscription_tracking": {"enable": False},
+            },
         }
 
 

@@ -5,6 +5,7 @@ unsubscribe, preferences); a ``Batch`` pairs that body with up to ``email_batch_
 and their link values. Backends fill the placeholders: the file backend itself, SendGrid through
 personalization substitutions, so one request carries a thousand personal emails.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -15,9 +16,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from alerts.views import by_platform, by_significance, subject_line
 
 LINKS = ("confirm", "unsubscribe", "preferences")
-ENVIRONMENT = Environment(loader=PackageLoader("alerts", "templates"), undefined=StrictUndefined,
-                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True)
+ENVIRONMENT = Environment(
+    loader=PackageLoader("alerts", "templates"),
+    undefined=StrictUndefined,
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,11 @@ class Email:
 
     def substitutions(self, recipient: Recipient) -> dict[str, str]:
         """Placeholder -> this recipient's value."""
-        return {self.placeholders[name]: recipient.links[name] for name in self.placeholders if name in recipient.links}
+        return {
+            self.placeholders[name]: recipient.links[name]
+            for name in self.placeholders
+            if name in recipient.links
+        }
 
     def personal(self, recipient: Recipient) -> tuple[str, str]:
         """(text, html) with this recipient's links filled in."""
@@ -105,7 +115,12 @@ def alert_email(views: list[dict]) -> Email:
 def digest_email(week: str, views: list[dict]) -> Email:
     """The weekly digest of ``views`` grouped by platform, most significant first, with counts."""
     groups = by_platform(views)
-    counts = {name: sum(1 for view in views if view["significance"] == name) for name in ("substantive", "minor", "cosmetic")}
-    subject = (f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"
-               f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}")
+    counts = {
+        name: sum(1 for view in views if view["significance"] == name)
+        for name in ("substantive", "minor", "cosmetic")
+    }
+    subject = (
+        f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"
+        f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}"
+    )
     return render("digest", subject, week=week, groups=groups, counts=counts, total=len(views))

@@ -1,8 +1,9 @@
 """The weekly digest: ISO weeks (``YYYY-Www``) and queueing one digest per subscriber and week."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -20,13 +21,13 @@ def parse_week(week: str) -> tuple[datetime, datetime]:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise ValueError(f"week {week!r} does not exist") from None
-    start = datetime.combine(monday, time(), tzinfo=timezone.utc)
+    start = datetime.combine(monday, time(), tzinfo=UTC)
     return start, start + timedelta(days=7)
 
 
 def last_complete_week(now: datetime) -> str:
     """The ISO week before the one ``now`` falls in."""
-    year, week, _ = (now.astimezone(timezone.utc) - timedelta(days=7)).isocalendar()
+    year, week, _ = (now.astimezone(UTC) - timedelta(days=7)).isocalendar()
     return f"{year}-W{week:02d}"
 
 

@@ -5,6 +5,7 @@ and marks the change processed, all at once; ``queue_digest`` adds one row per s
 The unique keys (subscriber, change) and (subscriber, week) make both safe to run twice or
 concurrently. Sending is the sender's job (alerts.sender).
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,19 +36,24 @@ class Interest:
 
     def covers(self, change: Change, platform_id: int, minimum: str) -> bool:
         """Whether this subscription wants ``change`` (of a document on ``platform_id``) at ``minimum``."""
-        return (self.platform_id == platform_id
-                and self.document_id in (None, change.document_id)
-                and at_least(change.significance, minimum)
-                and (not self.topics or bool(set(self.topics) & set(change.topics or ()))))
+        return (
+            self.platform_id == platform_id
+            and self.document_id in (None, change.document_id)
+            and at_least(change.significance, minimum)
+            and (not self.topics or bool(set(self.topics) & set(change.topics or ())))
+        )
 
 
 def queue_alerts(session: Session) -> tuple[int, int]:
     """Queue same-day alerts for every change not yet alerted and mark those changes processed.
     Returns (changes processed, deliveries queued). Flapping changes are processed but not alerted."""
     changes = session.execute(
-        select(Change, Document.platform_id).join(Document, Document.id == Change.document_id)
-        .where(Change.alerts_processed_at.is_(None)).order_by(Change.id)
-        .with_for_update(of=Change, skip_locked=True)).all()
+        select(Change, Document.platform_id)
+        .join(Document, Document.id == Change.document_id)
+        .where(Change.alerts_processed_at.is_(None))
+        .order_by(Change.id)
+        .with_for_update(of=Change, skip_locked=True)
+    ).all()
     if not changes:
         return 0, 0
     interests = confirmed_interests(session, {platform_id for _, platform_id in changes}, tiers=ALERT_TIERS)
@@ -67,28 +73,49 @@ def queue_digest(session: Session, week: str, start: datetime, end: datetime) ->
     [start, end), listing them; a subscriber already queued for the week is left alone. Returns the
     number of subscribers with something to report."""
     changes = session.execute(
-        select(Change, Document.platform_id).join(Document, Document.id == Change.document_id)
-        .where(Change.detected_at >= start, Change.detected_at < end).order_by(Change.id)).all()
-    changes = [(change, platform_id) for change, platform_id in changes if not (change.details or {}).get("flapping")]
+        select(Change, Document.platform_id)
+        .join(Document, Document.id == Change.document_id)
+        .where(Change.detected_at >= start, Change.detected_at < end)
+        .order_by(Change.id)
+    ).all()
+    changes = [
+        (change, platform_id) for change, platform_id in changes if not (change.details or {}).get("flapping")
+    ]
     interests = confirmed_interests(session, {platform_id for _, platform_id in changes})
     reports: dict[int, set[int]] = {}
     for change, platform_id in changes:
         for interest in interests:
             if interest.covers(change, platform_id, interest.min_digest):
                 reports.setdefault(interest.subscriber_id, set()).add(change.id)
-    insert_new(session, [{"subscriber_id": s, "kind": "digest", "digest_week": week, "change_ids": sorted(ids)}
-                         for s, ids in sorted(reports.items())])
+    insert_new(
+        session,
+        [
+            {"subscriber_id": s, "kind": "digest", "digest_week": week, "change_ids": sorted(ids)}
+            for s, ids in sorted(reports.items())
+        ],
+    )
     log.info("digest %s: %d change(s), %d subscriber(s) to tell", week, len(changes), len(reports))
     return len(reports)
 
 
-def confirmed_interests(session: Session, platform_ids: Iterable[int], tiers: Sequence[str] | None = None,
-                        ) -> list[Interest]:
+def confirmed_interests(
+    session: Session,
+    platform_ids: Iterable[int],
+    tiers: Sequence[str] | None = None,
+) -> list[Interest]:
     """The subscriptions of confirmed subscribers (of ``tiers``, default any) to these platforms."""
-    query = (select(Subscription.subscriber_id, Subscription.platform_id, Subscription.document_id,
-                    Subscription.topics, Subscription.min_significance_alert, Subscription.min_significance_digest)
-             .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-             .where(Subscriber.status == "confirmed", Subscription.platform_id.in_(set(platform_ids))))
+    query = (
+        select(
+            Subscription.subscriber_id,
+            Subscription.platform_id,
+            Subscription.document_id,
+            Subscription.topics,
+            Subscription.min_significance_alert,
+            Subscription.min_significance_digest,
+        )
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(Subscriber.status == "confirmed", Subscription.platform_id.in_(set(platform_ids)))
+    )
     if tiers is not None:
         query = query.where(Subscriber.tier.in_(tiers))
     return [Interest(s, p, d, tuple(t or ()), a, g) for s, p, d, t, a, g in session.execute(query)]
@@ -99,7 +126,9 @@ def insert_new(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)(Delivery.__table__)
+    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)(
+        Delivery.__table__
+    )
     if dialect in ("postgresql", "sqlite"):
         statement = statement.on_conflict_do_nothing()
     session.connection().execute(statement, rows)

@@ -8,6 +8,7 @@ personal links share a batch (one provider request). After each batch the outcom
 once: sent with the provider's message id, retried later with exponential backoff (honouring
 Retry-After), or failed with the reason.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,7 +72,9 @@ class Claimed:
 class Sender:
     """Sends every due outbox row through one backend; ``run()`` until nothing is due soon."""
 
-    def __init__(self, engine: Engine, backend: Backend | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self, engine: Engine, backend: Backend | None = None, settings: Settings | None = None
+    ) -> None:
         self.engine = engine
         self.settings = settings or get_settings()
         self.backend = backend or backend_for(self.settings)
@@ -96,24 +99,49 @@ class Sender:
         limit = self.settings.email_batch_size * self.settings.email_concurrency
         with transaction(self.engine) as session:
             now = utcnow()
-            subscribers = session.scalars(select(Delivery.subscriber_id).where(_due(now)).distinct()
-                                          .order_by(Delivery.subscriber_id).limit(limit)).all()
+            subscribers = session.scalars(
+                select(Delivery.subscriber_id)
+                .where(_due(now))
+                .distinct()
+                .order_by(Delivery.subscriber_id)
+                .limit(limit)
+            ).all()
             if not subscribers:
                 return []
-            ids = session.scalars(select(Delivery.id).where(_due(now), Delivery.subscriber_id.in_(subscribers))
-                                  .with_for_update(skip_locked=True)).all()
-            key = literal(f"{uuid.uuid4().hex[:16]}.") + Delivery.kind + "." + cast(Delivery.subscriber_id, String)
-            session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
-                status="sending", claimed_by=self.worker, attempts=Delivery.attempts + 1, message_key=key,
-                claimed_until=now + timedelta(seconds=self.settings.email_lease_seconds)),
-                execution_options={"synchronize_session": False})
+            ids = session.scalars(
+                select(Delivery.id)
+                .where(_due(now), Delivery.subscriber_id.in_(subscribers))
+                .with_for_update(skip_locked=True)
+            ).all()
+            key = (
+                literal(f"{uuid.uuid4().hex[:16]}.")
+                + Delivery.kind
+                + "."
+                + cast(Delivery.subscriber_id, String)
+            )
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(
+                    status="sending",
+                    claimed_by=self.worker,
+                    attempts=Delivery.attempts + 1,
+                    message_key=key,
+                    claimed_until=now + timedelta(seconds=self.settings.email_lease_seconds),
+                ),
+                execution_options={"synchronize_session": False},
+            )
             return _claimed_rows(session, ids)
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending row (or an expired lease) is due, or None if none."""
         with transaction(self.engine) as session:
-            moments = [session.scalar(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")),
-                       session.scalar(select(func.min(Delivery.claimed_until)).where(Delivery.status == "sending"))]
+            moments = [
+                session.scalar(
+                    select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
+                ),
+                session.scalar(select(func.min(Delivery.claimed_until)).where(Delivery.status == "sending")),
+            ]
         moments = [moment for moment in moments if moment is not None]
         return max(0.0, (min(moments) - utcnow()).total_seconds()) if moments else None
 
@@ -145,12 +173,18 @@ class Sender:
         except TransientError as exc:
             return self.retry_later(batch, attempts, exc)
         self.record(ids, status="sent", provider_message_id=message_id, sent_at=utcnow(), last_error=None)
-        log.info("%s email sent to %s (%s)", batch.email.kind,
-                 ", ".join(mask_email(r.email) for r in batch.recipients[:3]) + ("…" if len(batch.recipients) > 3 else ""),
-                 message_id)
+        log.info(
+            "%s email sent to %s (%s)",
+            batch.email.kind,
+            ", ".join(mask_email(r.email) for r in batch.recipients[:3])
+            + ("…" if len(batch.recipients) > 3 else ""),
+            message_id,
+        )
         return "sent", len(batch.recipients), None
 
-    def retry_later(self, batch: Batch, attempts: dict[int, int], error: TransientError) -> tuple[str, int, str]:
+    def retry_later(
+        self, batch: Batch, attempts: dict[int, int], error: TransientError
+    ) -> tuple[str, int, str]:
         """Put a batch's rows back with exponential backoff, or fail those out of attempts."""
         by_attempts: dict[int, list[int]] = defaultdict(list)
         for delivery_id in batch.delivery_ids:
@@ -163,16 +197,29 @@ class Sender:
             else:
                 delay = min(self.settings.email_retry_base * 2 ** (count - 1), MAX_BACKOFF)
                 delay = max(delay, error.retry_after or 0.0)
-                self.record(ids, status="pending", last_error=str(error), next_attempt_at=utcnow() + timedelta(seconds=delay))
-        log.warning("%d email(s) not sent, %s: %s", len(batch.recipients), "giving up" if given_up else "will retry", error)
+                self.record(
+                    ids,
+                    status="pending",
+                    last_error=str(error),
+                    next_attempt_at=utcnow() + timedelta(seconds=delay),
+                )
+        log.warning(
+            "%d email(s) not sent, %s: %s",
+            len(batch.recipients),
+            "giving up" if given_up else "will retry",
+            error,
+        )
         return ("failed" if given_up else "retried"), len(batch.recipients), str(error)
 
     def record(self, ids: list[int], **values) -> None:
         """Settle rows this sender still holds, in one short transaction."""
         with transaction(self.engine) as session:
-            session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == self.worker)
-                            .values(claimed_by=None, claimed_until=None, **values),
-                            execution_options={"synchronize_session": False})
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.claimed_by == self.worker)
+                .values(claimed_by=None, claimed_until=None, **values),
+                execution_options={"synchronize_session": False},
+            )
 
     def batches(self, rows: list[Claimed]) -> list[Batch]:
         """One email per subscriber and kind, grouped into batches of identical content."""
@@ -188,7 +235,7 @@ class Sender:
         for key, messages_alike in groups.items():
             email = self.email(key, views)
             for start in range(0, len(messages_alike), self.settings.email_batch_size):
-                chunk = messages_alike[start:start + self.settings.email_batch_size]
+                chunk = messages_alike[start : start + self.settings.email_batch_size]
                 batches.append(Batch(email, [self.recipient(message) for message in chunk]))
         return batches
 
@@ -204,9 +251,15 @@ class Sender:
     def recipient(self, message: list[Claimed]) -> Recipient:
         """The recipient of one subscriber's email with their signed links."""
         first = message[0]
-        purposes = ("confirm", "unsubscribe", "preferences") if first.kind == "confirmation" else ("unsubscribe", "preferences")
+        purposes = (
+            ("confirm", "unsubscribe", "preferences")
+            if first.kind == "confirmation"
+            else ("unsubscribe", "preferences")
+        )
         links = {purpose: self.tokens.link(purpose, first.subscriber_id, first.email) for purpose in purposes}
-        return Recipient(first.subscriber_id, first.email, first.message_key, tuple(row.id for row in message), links)
+        return Recipient(
+            first.subscriber_id, first.email, first.message_key, tuple(row.id for row in message), links
+        )
 
 
 def _eligible(row: Claimed) -> bool:
@@ -215,17 +268,34 @@ def _eligible(row: Claimed) -> bool:
 
 
 def _due(now: datetime):
-    return or_(and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
-               and_(Delivery.status == "sending", Delivery.claimed_until < now))
+    return or_(
+        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
+        and_(Delivery.status == "sending", Delivery.claimed_until < now),
+    )
 
 
 def _claimed_rows(session: Session, ids: list[int]) -> list[Claimed]:
     rows = session.execute(
-        select(Delivery.id, Delivery.subscriber_id, Delivery.kind, Delivery.change_id, Delivery.change_ids,
-               Delivery.digest_week, Delivery.attempts, Delivery.message_key, Subscriber.email, Subscriber.status,
-               Subscriber.tier)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id).where(Delivery.id.in_(ids)).order_by(Delivery.id))
-    return [Claimed(i, s, k, c, tuple(cs or ()), w, a, m, e, st, t) for i, s, k, c, cs, w, a, m, e, st, t in rows]
+        select(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.kind,
+            Delivery.change_id,
+            Delivery.change_ids,
+            Delivery.digest_week,
+            Delivery.attempts,
+            Delivery.message_key,
+            Subscriber.email,
+            Subscriber.status,
+            Subscriber.tier,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    )
+    return [
+        Claimed(i, s, k, c, tuple(cs or ()), w, a, m, e, st, t) for i, s, k, c, cs, w, a, m, e, st, t in rows
+    ]
 
 
 def _content_key(kind: str, message: list[Claimed]) -> tuple:

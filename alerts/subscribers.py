@@ -3,6 +3,7 @@
 Every function takes a session and leaves committing to the caller (the CLI or a web endpoint), so
 a confirmation email is queued in the same transaction that creates the subscriber.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,15 @@ def find(session: Session, email: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.email == normalise_email(email)))
 
 
-def subscribe(session: Session, email: str, tier: str | None = None, platform: str | None = None,
-              document: str | None = None, topics: Iterable[str] = (), min_significance: str | None = None,
-              ) -> Subscriber:
+def subscribe(
+    session: Session,
+    email: str,
+    tier: str | None = None,
+    platform: str | None = None,
+    document: str | None = None,
+    topics: Iterable[str] = (),
+    min_significance: str | None = None,
+) -> Subscriber:
     """Add a subscription for ``email`` (creating the subscriber, ``free`` unless ``tier`` says
     otherwise) to a platform slug or a document slug, with optional topic filters (professional
     tier) and minimum significance (for both alerts and digest; defaults substantive / minor).
@@ -57,7 +64,8 @@ def subscribe(session: Session, email: str, tier: str | None = None, platform: s
     existing subscription to the same target has its filters replaced. Raises SubscriberError."""
     address = normalise_email(email)
     subscriber = session.scalar(
-        select(Subscriber).where(Subscriber.email == address).options(selectinload(Subscriber.subscriptions)))
+        select(Subscriber).where(Subscriber.email == address).options(selectinload(Subscriber.subscriptions))
+    )
     rules = _tier(tier or (subscriber.tier if subscriber else "free"))
     target_platform, target_document = _target(session, platform, document)
     topics = _topics(rules, topics)
@@ -76,7 +84,11 @@ def subscribe(session: Session, email: str, tier: str | None = None, platform: s
     session.flush()
     if subscriber.status == "pending":
         _queue_confirmation(session, subscriber)
-    log.info("subscription of %s to %s saved", mask_email(address), target_document.slug if target_document else target_platform.slug)
+    log.info(
+        "subscription of %s to %s saved",
+        mask_email(address),
+        target_document.slug if target_document else target_platform.slug,
+    )
     return subscriber
 
 
@@ -95,8 +107,10 @@ def unsubscribe(session: Session, token: str) -> Subscriber:
     if subscriber.status != "unsubscribed":
         subscriber.status, subscriber.unsubscribed_at = "unsubscribed", utcnow()
         session.execute(
-            update(Delivery).where(Delivery.subscriber_id == subscriber.id, Delivery.status == "pending")
-            .values(status="cancelled", last_error="subscriber unsubscribed"))
+            update(Delivery)
+            .where(Delivery.subscriber_id == subscriber.id, Delivery.status == "pending")
+            .values(status="cancelled", last_error="subscriber unsubscribed")
+        )
         log.info("%s unsubscribed", mask_email(subscriber.email))
     return subscriber
 
@@ -112,9 +126,14 @@ def subscriber_for(session: Session, purpose: str, token: str) -> Subscriber:
     return subscriber
 
 
-def update_subscription(session: Session, token: str, subscription_id: int, topics: Iterable[str] | None = None,
-                        min_significance_alert: str | None = None, min_significance_digest: str | None = None,
-                        ) -> Subscription:
+def update_subscription(
+    session: Session,
+    token: str,
+    subscription_id: int,
+    topics: Iterable[str] | None = None,
+    min_significance_alert: str | None = None,
+    min_significance_digest: str | None = None,
+) -> Subscription:
     """Change one subscription's filters from a preferences link; raises TokenError, SubscriberError."""
     subscriber = subscriber_for(session, "preferences", token)
     subscription = _own_subscription(subscriber, subscription_id)
@@ -148,8 +167,11 @@ def remove(session: Session, email: str) -> None:
 
 def all_subscribers(session: Session) -> list[Subscriber]:
     """Every subscriber with its subscriptions, by address."""
-    return list(session.scalars(select(Subscriber).options(selectinload(Subscriber.subscriptions))
-                                .order_by(Subscriber.email)))
+    return list(
+        session.scalars(
+            select(Subscriber).options(selectinload(Subscriber.subscriptions)).order_by(Subscriber.email)
+        )
+    )
 
 
 def _existing(session: Session, email: str) -> Subscriber:
@@ -185,7 +207,9 @@ def _topics(rules: Tier, topics: Iterable[str]) -> list[str]:
     taxonomy = load_taxonomy()
     unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
     if unknown:
-        raise SubscriberError(f"unknown topic {unknown[0]!r}; known topics: {', '.join(t.id for t in taxonomy.topics)}")
+        raise SubscriberError(
+            f"unknown topic {unknown[0]!r}; known topics: {', '.join(t.id for t in taxonomy.topics)}"
+        )
     return chosen
 
 
@@ -195,7 +219,9 @@ def _target(session: Session, platform: str | None, document: str | None) -> tup
         if found is None:
             raise SubscriberError(f"unknown document {document!r}")
         if platform and found.platform.slug != platform:
-            raise SubscriberError(f"document {document!r} belongs to {found.platform.slug!r}, not {platform!r}")
+            raise SubscriberError(
+                f"document {document!r} belongs to {found.platform.slug!r}, not {platform!r}"
+            )
         return found.platform, found
     if not platform:
         raise SubscriberError("a subscription needs a platform or a document")
@@ -221,7 +247,8 @@ def _check_platform_limit(subscriber: Subscriber, rules: Tier, platform: Platfor
         limit = f"{rules.max_platforms} platform" + ("s" if rules.max_platforms > 1 else "")
         raise SubscriberError(
             f"the {rules.name} tier follows at most {limit}; {mask_email(subscriber.email)} already follows "
-            f"{len(platforms)} — upgrade the tier or remove a subscription first")
+            f"{len(platforms)} — upgrade the tier or remove a subscription first"
+        )
 
 
 def _own_subscription(subscriber: Subscriber, subscription_id: int) -> Subscription:
@@ -232,8 +259,12 @@ def _own_subscription(subscriber: Subscriber, subscription_id: int) -> Subscript
 
 
 def _queue_confirmation(session: Session, subscriber: Subscriber) -> None:
-    waiting = session.scalar(select(Delivery.id).where(
-        Delivery.subscriber_id == subscriber.id, Delivery.kind == "confirmation",
-        Delivery.status.in_(("pending", "sending"))))
+    waiting = session.scalar(
+        select(Delivery.id).where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.kind == "confirmation",
+            Delivery.status.in_(("pending", "sending")),
+        )
+    )
     if waiting is None:
         session.add(Delivery(subscriber_id=subscriber.id, kind="confirmation"))

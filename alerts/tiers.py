@@ -1,4 +1,5 @@
 """What each tier may do: how many platforms, same-day alerts, topic filters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ a token made for one purpose or subscriber is refused for any other, and a token
 the subscriber's address changes. The email tag is an HMAC of the address: tokens in URLs and logs
 never reveal it.
 """
+
 from __future__ import annotations
 
 import hashlib

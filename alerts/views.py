@@ -2,6 +2,7 @@
 
 Page content is untrusted: the HTML templates autoescape everything taken from here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -19,9 +20,14 @@ MAX_CLAUSES = 4
 def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> dict[int, dict]:
     """Template views of these changes by id, each with its platform, document, redline and link."""
     rows = session.execute(
-        select(Change, Document, Platform).join(Document, Document.id == Change.document_id)
-        .join(Platform, Platform.id == Document.platform_id).where(Change.id.in_(set(change_ids)))).all()
-    return {change.id: change_view(change, document, platform, base_url) for change, document, platform in rows}
+        select(Change, Document, Platform)
+        .join(Document, Document.id == Change.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(Change.id.in_(set(change_ids)))
+    ).all()
+    return {
+        change.id: change_view(change, document, platform, base_url) for change, document, platform in rows
+    }
 
 
 def document_title(platform: str, document: str) -> str:
@@ -42,7 +48,8 @@ def change_view(change: Change, document: Document, platform: Platform, base_url
         "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
         "summary": change.summary,
         "reasons": list(change.reasons or []),
-        "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])] or list(change.topics or []),
+        "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])]
+        or list(change.topics or []),
         "regulations": list(details.get("regulations", [])),
         "sections": sections[:MAX_SECTIONS],
         "more_sections": max(0, len(sections) - MAX_SECTIONS),
@@ -76,6 +83,8 @@ def _section(section: dict) -> dict:
         "status": section.get("status", "modified"),
         "added": section.get("added", [])[:MAX_CLAUSES],
         "removed": section.get("removed", [])[:MAX_CLAUSES],
-        "changed": [{"before": c.get("before", ""), "after": c.get("after", "")} for c in changed[:MAX_CLAUSES]],
+        "changed": [
+            {"before": c.get("before", ""), "after": c.get("after", "")} for c in changed[:MAX_CLAUSES]
+        ],
         "more": sum(max(0, len(section.get(k, [])) - MAX_CLAUSES) for k in ("added", "removed", "changed")),
     }

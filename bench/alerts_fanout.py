@@ -7,6 +7,7 @@ Measures queueing (the outbox transaction) and sending (claim, compose, sign lin
 requests, mark sent) and prints emails/s and the peak resident memory of this process. Figures
 measured on the project machine are in bench/alerts.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,11 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--database-url", help="a PostgreSQL server URL: the benchmark creates its own database "
-                        "there and drops it afterwards (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL: the benchmark creates its own database "
+        "there and drops it afterwards (default: a fresh SQLite file)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pw-fanout-"))
     port = _free_port()
@@ -50,9 +54,14 @@ def main() -> None:
 def _configure(folder: Path, port: int, database_url: str | None) -> None:
     from tests.alerts.fake_sendgrid import API_KEY
 
-    os.environ.update({"POLICYWATCH_DATA_DIR": str(folder), "POLICYWATCH_EMAIL_BACKEND": "sendgrid",
-                       "POLICYWATCH_SENDGRID_API_KEY": API_KEY,
-                       "POLICYWATCH_SENDGRID_API_HOST": f"http://127.0.0.1:{port}"})
+    os.environ.update(
+        {
+            "POLICYWATCH_DATA_DIR": str(folder),
+            "POLICYWATCH_EMAIL_BACKEND": "sendgrid",
+            "POLICYWATCH_SENDGRID_API_KEY": API_KEY,
+            "POLICYWATCH_SENDGRID_API_HOST": f"http://127.0.0.1:{port}",
+        }
+    )
     if database_url:
         os.environ["POLICYWATCH_DATABASE_URL"] = database_url
 
@@ -73,8 +82,13 @@ def _run(count: int) -> dict:
     engine = make_engine(settings.database)
     with transaction(engine) as session:
         platform_id = document(session, "openai", platform_name="OpenAI").platform_id
-        session.execute(insert(Subscriber), [{"email": f"reader{i}@example.com", "tier": "watcher",
-                                              "status": "confirmed"} for i in range(count)])
+        session.execute(
+            insert(Subscriber),
+            [
+                {"email": f"reader{i}@example.com", "tier": "watcher", "status": "confirmed"}
+                for i in range(count)
+            ],
+        )
         ids = session.scalars(select(Subscriber.id)).all()
         session.execute(insert(Subscription), [{"subscriber_id": i, "platform_id": platform_id} for i in ids])
     with transaction(engine) as session:
@@ -89,16 +103,25 @@ def _run(count: int) -> dict:
     finished = time.perf_counter()
     cpu = time.process_time() - cpu
     with transaction(engine) as session:
-        sent_rows = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent"))
+        sent_rows = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.status == "sent")
+        )
     stats = json.load(urllib.request.urlopen(f"{settings.sendgrid_api_host}/_stats"))
     engine.dispose()
     return {
-        "database": engine.dialect.name, "subscribers": count, "emails_sent": report.sent, "rows_sent": sent_rows,
-        "provider_requests": report.requests, "provider_personalizations": stats["personalizations"],
-        "queue_seconds": round(queued - started, 3), "send_seconds": round(finished - queued, 3),
+        "database": engine.dialect.name,
+        "subscribers": count,
+        "emails_sent": report.sent,
+        "rows_sent": sent_rows,
+        "provider_requests": report.requests,
+        "provider_personalizations": stats["personalizations"],
+        "queue_seconds": round(queued - started, 3),
+        "send_seconds": round(finished - queued, 3),
         "emails_per_second": round(report.sent / (finished - started)),
-        "cpu_seconds_this_process": round(cpu, 3), "load_average_1min": os.getloadavg()[0],
-        "peak_rss_mb": round(_rss_mb(), 1), "rss_before_mb": round(rss_before, 1),
+        "cpu_seconds_this_process": round(cpu, 3),
+        "load_average_1min": os.getloadavg()[0],
+        "peak_rss_mb": round(_rss_mb(), 1),
+        "rss_before_mb": round(rss_before, 1),
     }
 
 

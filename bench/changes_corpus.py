@@ -10,15 +10,16 @@ digest-level noise is allowed). Data: Open Terms Archive, ODC-By 1.0.
 
     .venv/bin/python bench/changes_corpus.py [../shared/corpus/genai-dev] [--mode auto] [--verbose]
 """
+
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
 import pickle
+import re
 import sys
 import tarfile
-import re
 import tempfile
 import unicodedata
 from datetime import datetime
@@ -42,7 +43,9 @@ def extract(body: bytes, doc: dict, mode: str) -> str | None:
     """The document's Markdown as the crawler extracts it, or None when the crawler refuses the page."""
     select, remove = (doc["select"], doc["remove"]) if mode == "selectors" else ([], [])
     try:
-        region = select_region(body, url=doc["url"], content_type=doc["content_type"], select=select, remove=remove)
+        region = select_region(
+            body, url=doc["url"], content_type=doc["content_type"], select=select, remove=remove
+        )
         return region.markdown()
     except ExtractionError:
         return None
@@ -100,10 +103,12 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
     with transaction(engine) as session:
         documents = {}
         for doc in manifest["documents"]:
-            platform = session.query(Platform).filter_by(slug=doc["service"]).one_or_none() \
-                or Platform(slug=doc["service"], name=doc["service"])
-            documents[doc["id"]] = Document(platform=platform, slug=doc["id"], title=doc["terms_type"],
-                                            terms_type=doc["terms_type"])
+            platform = session.query(Platform).filter_by(slug=doc["service"]).one_or_none() or Platform(
+                slug=doc["service"], name=doc["service"]
+            )
+            documents[doc["id"]] = Document(
+                platform=platform, slug=doc["id"], title=doc["terms_type"], terms_type=doc["terms_type"]
+            )
             session.add(documents[doc["id"]])
     alerts, records = [], []
     served: dict[str, str] = {}
@@ -114,14 +119,18 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
             session.add(run)
             session.flush()
             for doc in manifest["documents"]:
-                blob = next((s["blob"] for s in snapshots[doc["id"]] if s["tick"] == tick), served.get(doc["id"]))
+                blob = next(
+                    (s["blob"] for s in snapshots[doc["id"]] if s["tick"] == tick), served.get(doc["id"])
+                )
                 if blob is None:
                     continue
                 served[doc["id"]] = blob
                 if texts[(doc["id"], blob)] is None:
                     continue
                 document = session.merge(documents[doc["id"]], load=True)
-                record_version(session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at)
+                record_version(
+                    session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at
+                )
             for change in record_changes(session):
                 slug = session.get(Document, change.document_id).slug
                 records.append((slug, tick, change))
@@ -148,8 +157,13 @@ def _found(sample: str, haystack: str) -> bool:
 
 def summary_share(truth: dict, matched: dict) -> float | None:
     """Share of the truth's key added/removed sentences found in the matched changes' sections."""
-    samples = {(doc, ev["tick"]): (ev.get("key_added") or [], ev.get("key_removed") or [])
-               for t in truth["terms"] for ev in t["events"] if ev["label"] == "substantive" for doc in ev["documents"]}
+    samples = {
+        (doc, ev["tick"]): (ev.get("key_added") or [], ev.get("key_removed") or [])
+        for t in truth["terms"]
+        for ev in t["events"]
+        if ev["label"] == "substantive"
+        for doc in ev["documents"]
+    }
     hits = total = 0
     for event, change in matched.items():
         added, removed = samples.get(event, ([], []))
@@ -171,10 +185,16 @@ def summary_share(truth: dict, matched: dict) -> float | None:
 def score(truth: dict, alerts: list, records: list, verbose: bool, mode: str) -> dict:
     """As score_replay.py; events the corpus selectors cannot see (selector_mismatch) are left out in
     selectors mode only."""
-    events = {(doc, ev["tick"]): (ev["label"], set(ev.get("tags") or []))
-              for doc, d in truth["documents"].items() for ev in d.get("events", [])}
-    unseen = {k for k, (label, tags) in events.items()
-              if label == "substantive" and mode == "selectors" and "selector_mismatch" in tags}
+    events = {
+        (doc, ev["tick"]): (ev["label"], set(ev.get("tags") or []))
+        for doc, d in truth["documents"].items()
+        for ev in d.get("events", [])
+    }
+    unseen = {
+        k
+        for k, (label, tags) in events.items()
+        if label == "substantive" and mode == "selectors" and "selector_mismatch" in tags
+    }
     substantive = {k for k, (label, _) in events.items() if label == "substantive"} - unseen
     matched, false = {}, []
     for doc, tick, result in sorted(alerts, key=lambda a: a[1]):
@@ -191,23 +211,40 @@ def score(truth: dict, alerts: list, records: list, verbose: bool, mode: str) ->
     missed = sorted(substantive - set(matched), key=lambda k: k[1])
     for doc, tick in missed:
         rec = next((r for d, t, r in records if d == doc and t in (tick, tick + 1)), None)
-        print(f"MISSED {doc} @{tick}: {rec.significance + ' ' + '; '.join(rec.reasons) if rec else 'no version'}")
+        print(
+            f"MISSED {doc} @{tick}: {rec.significance + ' ' + '; '.join(rec.reasons) if rec else 'no version'}"
+        )
     for doc, tick, label, tags, result in false:
-        print(f"FALSE  {doc} @{tick} truth={label} {sorted(tags)} -> {result.significance}: {'; '.join(result.reasons)[:300]}")
+        print(
+            f"FALSE  {doc} @{tick} truth={label} {sorted(tags)} -> {result.significance}: {'; '.join(result.reasons)[:300]}"
+        )
         if verbose:
             for sec in result.details["sections"][:6]:
-                print("   ", sec["status"], sec["heading"][:60], "+", [s[:100] for s in sec["added"]][:4],
-                      "-", [s[:100] for s in sec["removed"]][:4])
-    figures = {"substantive": len(substantive), "detected": len(matched), "false_alerts": len(false),
-               "recall": round(len(matched) / len(substantive), 3) if substantive else None,
-               "summary": summary_share(truth, matched)}
+                print(
+                    "   ",
+                    sec["status"],
+                    sec["heading"][:60],
+                    "+",
+                    [s[:100] for s in sec["added"]][:4],
+                    "-",
+                    [s[:100] for s in sec["removed"]][:4],
+                )
+    figures = {
+        "substantive": len(substantive),
+        "detected": len(matched),
+        "false_alerts": len(false),
+        "recall": round(len(matched) / len(substantive), 3) if substantive else None,
+        "summary": summary_share(truth, matched),
+    }
     print(figures)
     return figures
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/corpus/genai-dev"))
+    parser.add_argument(
+        "corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/corpus/genai-dev")
+    )
     parser.add_argument("--mode", choices=["selectors", "auto"], default="selectors")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--extract-only", action="store_true")

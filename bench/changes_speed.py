@@ -7,6 +7,7 @@
 
     .venv/bin/python bench/changes_speed.py
 """
+
 from __future__ import annotations
 
 import random
@@ -14,20 +15,22 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.analysis import analyse  # noqa: E402
 from changes.meaning import key, meaning, text_keys  # noqa: E402
-
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
 
-WORDS = ("data service user account policy provider content model request agreement law third party "
-         "security access personal information process purpose right consent notice period term use").split()
+WORDS = (
+    "data service user account policy provider content model request agreement law third party "
+    "security access personal information process purpose right consent notice period term use"
+).split()
+
 
 def policy(rng: random.Random, words: int) -> list[list[str]]:
     """Sections of sentences, about ``words`` words in all."""
@@ -41,9 +44,16 @@ def policy(rng: random.Random, words: int) -> list[list[str]]:
         sections.append(sentences)
     return sections
 
+
 def text_of(sections: list[list[str]]) -> str:
-    return "\n\n".join(f"## Section {i}\n\n" + "\n\n".join(" ".join(s[k:k + 3]) for k in range(0, len(s), 3))
-                       for i, s in enumerate(sections)) + "\n"
+    return (
+        "\n\n".join(
+            f"## Section {i}\n\n" + "\n\n".join(" ".join(s[k : k + 3]) for k in range(0, len(s), 3))
+            for i, s in enumerate(sections)
+        )
+        + "\n"
+    )
+
 
 def edited(rng: random.Random, sections: list[list[str]], share: float) -> list[list[str]]:
     """A copy with ``share`` of its sentences reworded (one word replaced)."""
@@ -54,6 +64,7 @@ def edited(rng: random.Random, sections: list[list[str]], share: float) -> list[
         words[rng.randrange(len(words))] = "changed"
         copy[i][j] = " ".join(words)
     return copy
+
 
 def bench_compare(runs: int = 30) -> None:
     rng = random.Random(1)
@@ -67,19 +78,26 @@ def bench_compare(runs: int = 30) -> None:
         start = time.perf_counter()
         analysis = analyse(old, new, title="Policy")
         timings.append((time.perf_counter() - start) * 1000)
-    print(f"30,000 words ({len(old.split())} tokens), {analysis.details['counts']['sentences_added']} sentences "
-          f"edited: median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, max {max(timings):.1f} ms "
-          f"over {runs} runs ({analysis.significance})")
+    print(
+        f"30,000 words ({len(old.split())} tokens), {analysis.details['counts']['sentences_added']} sentences "
+        f"edited: median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, max {max(timings):.1f} ms "
+        f"over {runs} runs ({analysis.significance})"
+    )
+
 
 def bench_history(versions: int = 1000, words: int = 3000) -> None:
     rng = random.Random(2)
     sections = policy(rng, words)
     engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
     Base.metadata.create_all(engine)
-    start_time = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start_time = datetime(2026, 1, 1, tzinfo=UTC)
     with transaction(engine) as session:
-        document = Document(platform=Platform(slug="bench", name="Bench"), slug="bench-policy", title="Policy",
-                            terms_type="Terms of Service")
+        document = Document(
+            platform=Platform(slug="bench", name="Bench"),
+            slug="bench-policy",
+            title="Policy",
+            terms_type="Terms of Service",
+        )
         session.add(document)
         for i in range(versions):
             at = start_time + timedelta(hours=12 * i)
@@ -89,20 +107,27 @@ def bench_history(versions: int = 1000, words: int = 3000) -> None:
             # every other version flips a banner; the rest edit one sentence
             sections = edited(rng, sections, 0.002) if i % 2 else sections
             banner = "We use cookies. Accept all.\n\n" if i % 4 == 1 else ""
-            record_version(session, document, banner + text_of(sections), [], crawl_run_id=run.id, created_at=at)
+            record_version(
+                session, document, banner + text_of(sections), [], crawl_run_id=run.id, created_at=at
+            )
     blocks = []
     with transaction(engine) as session:
         from changes import record
+
         pending = record.pending_versions(session)
         for block in range(0, len(pending), 100):
             start = time.perf_counter()
-            for version in pending[block:block + 100]:
+            for version in pending[block : block + 100]:
                 session.add(record.change_for(session, version))
             session.flush()
             blocks.append(time.perf_counter() - start)
-    print(f"{versions} versions of a {words}-word document: " + ", ".join(f"{b * 10:.1f}" for b in blocks)
-          + " ms per change, per block of 100 (flat = linear)")
+    print(
+        f"{versions} versions of a {words}-word document: "
+        + ", ".join(f"{b * 10:.1f}" for b in blocks)
+        + " ms per change, per block of 100 (flat = linear)"
+    )
     engine.dispose()
+
 
 if __name__ == "__main__":
     bench_compare()

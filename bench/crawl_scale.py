@@ -12,6 +12,7 @@ database: loads N documents, then times four crawls of all of them, each in its 
   304        every page answers 304 Not Modified to the conditional request.
 Prints pages/s, CPU ms per page and the crawl process's peak RSS; bench/README.md keeps the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,11 @@ class Pages:
 
     def __init__(self, count: int):
         replay = Replay()
-        latest = [(doc, replay.page(doc, len(doc.blobs) - 1)[1]) for doc in replay.documents
-                  if doc.blobs[-1] and doc.content_type.startswith("text/html")]
+        latest = [
+            (doc, replay.page(doc, len(doc.blobs) - 1)[1])
+            for doc in replay.documents
+            if doc.blobs[-1] and doc.content_type.startswith("text/html")
+        ]
         self.templates = [(doc, body) for doc, body in latest if _extracts(doc, body)]
         self.count, self.nonce, self.notice = count, "0", ""
 
@@ -105,7 +109,9 @@ def sources_file(pages: Pages, base: str, path: Path) -> None:
     platforms = {}
     for i in range(pages.count):
         doc = pages.document(i)
-        platform = platforms.setdefault(i % 10, {"slug": f"scale-{i % 10}", "name": f"Scale {i % 10}", "documents": []})
+        platform = platforms.setdefault(
+            i % 10, {"slug": f"scale-{i % 10}", "name": f"Scale {i % 10}", "documents": []}
+        )
         entry = {"slug": f"page-{i}", "title": doc.title, "type": doc.terms_type, "url": f"{base}/page/{i}"}
         entry.update({key: getattr(doc, key) for key in ("select", "remove") if getattr(doc, key)})
         platform["documents"].append(entry)
@@ -115,8 +121,12 @@ def sources_file(pages: Pages, base: str, path: Path) -> None:
 def run(env: dict, *args: str) -> tuple[float, float, int]:
     """Run ``policywatch ARGS``; its wall seconds, CPU seconds and peak RSS in KB."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "policywatch", *args], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policywatch", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -129,24 +139,41 @@ def measure(count: int) -> None:
     pages = Pages(count)
     server = serve(pages)
     work = Path(tempfile.mkdtemp(prefix="pw_scale_"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "POLICYWATCH_DATA_DIR": str(work), "POLICYWATCH_CRAWL_DELAY": "0",
-           "POLICYWATCH_DATABASE_URL": f"sqlite:///{work / 'scale.db'}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "POLICYWATCH_DATA_DIR": str(work),
+        "POLICYWATCH_CRAWL_DELAY": "0",
+        "POLICYWATCH_DATABASE_URL": f"sqlite:///{work / 'scale.db'}",
+    }
     sources_file(pages, f"http://127.0.0.1:{server.server_address[1]}", work / "sources.json")
     run(env, "db", "upgrade")
     run(env, "sources", "load", str(work / "sources.json"))
-    for name, nonce, notice in (("first", "0", ""), ("volatile", "1", ""), ("outside", "1", "Notice"), ("304", "1", "Notice")):
+    for name, nonce, notice in (
+        ("first", "0", ""),
+        ("volatile", "1", ""),
+        ("outside", "1", "Notice"),
+        ("304", "1", "Notice"),
+    ):
         pages.nonce, pages.notice = nonce, notice
         wall, cpu, rss = run(env, "crawl", "--all")
-        print(f"{count:>6} pages  {name:<9} {count / wall:7.1f} pages/s  {cpu / count * 1000:6.1f} ms CPU/page  "
-              f"peak RSS {rss / 1024:6.0f} MB  ({wall:.1f} s, {_outcomes(work / 'scale.db')})", flush=True)
+        print(
+            f"{count:>6} pages  {name:<9} {count / wall:7.1f} pages/s  {cpu / count * 1000:6.1f} ms CPU/page  "
+            f"peak RSS {rss / 1024:6.0f} MB  ({wall:.1f} s, {_outcomes(work / 'scale.db')})",
+            flush=True,
+        )
     server.shutdown()
 
 
 def _outcomes(database: Path) -> str:
     """The last crawl's outcome counts, from its crawl run."""
     with sqlite3.connect(database) as connection:
-        stats = json.loads(connection.execute("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1").fetchone()[0])
-    return ", ".join(f"{stats[key]} {key}" for key in ("changed", "unchanged", "not_modified", "error") if stats.get(key))
+        stats = json.loads(
+            connection.execute("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1").fetchone()[0]
+        )
+    return ", ".join(
+        f"{stats[key]} {key}" for key in ("changed", "unchanged", "not_modified", "error") if stats.get(key)
+    )
 
 
 def main() -> None:

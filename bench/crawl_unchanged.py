@@ -10,6 +10,7 @@ unchanged), split into snapshot storage and the rest. ``--rounds N`` repeats eac
 times with new nonces (snapshots stored further into their group: deltas against older bases,
 decoded through more deltas) and prints their means. Figures go to bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,11 @@ def corpus_page() -> bytes | None:
 
     manifest = json.loads((corpus / "manifest.json").read_text())
     wanted = next(d for d in manifest["documents"] if d["url"] == CORPUS_PAGE)["snapshots"][-1]["blob"]
-    with open(corpus / "blobs.tar.zst", "rb") as raw, \
-            zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw) as stream, \
-            tarfile.open(fileobj=stream, mode="r|") as tar:
+    with (
+        open(corpus / "blobs.tar.zst", "rb") as raw,
+        zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(raw) as stream,
+        tarfile.open(fileobj=stream, mode="r|") as tar,
+    ):
         for member in tar:
             if member.name.endswith(wanted):
                 return tar.extractfile(member).read()
@@ -54,27 +57,49 @@ def main() -> None:
     args = parser.parse_args()
     body = args.page.read_bytes() if args.page else corpus_page()
     if body is None:
-        body = b"<html><body><main>" + b"<p>Policy clause number %d applies.</p>" * 2000 + b"</main></body></html>"
+        body = (
+            b"<html><body><main>"
+            + b"<p>Policy clause number %d applies.</p>" * 2000
+            + b"</main></body></html>"
+        )
     work = tempfile.mkdtemp(prefix="pw_bench_")
     os.environ["POLICYWATCH_DATABASE_URL"] = f"sqlite:///{work}/bench.db"
     os.environ["POLICYWATCH_DATA_DIR"] = work
 
     from crawler.declarations import parse_declarations
-    from store.catalog import load_declarations
     from crawler.items import CrawlReport, FetchedPage
-    from store.pipeline import StorePipeline
-    from store.crawl_plan import build_plan
     from store import snapshots
+    from store.catalog import load_declarations
+    from store.crawl_plan import build_plan
     from store.db import make_engine, transaction
     from store.migrate import upgrade
     from store.models import utcnow
+    from store.pipeline import StorePipeline
 
     upgrade(os.environ["POLICYWATCH_DATABASE_URL"])
     engine = make_engine(os.environ["POLICYWATCH_DATABASE_URL"])
-    declared = parse_declarations({"platforms": [{"slug": "bench", "name": "Bench", "documents": [
-        {"slug": f"bench-{i}", "title": "AUP", "type": "Acceptable Use Policy", "url": f"{CORPUS_PAGE}?copy={i}",
-         "select": ["main"], "remove": ['select[name="Locale Select"]', "main .sr-only"]}
-        for i in range(args.pages)]}]}, "bench")
+    declared = parse_declarations(
+        {
+            "platforms": [
+                {
+                    "slug": "bench",
+                    "name": "Bench",
+                    "documents": [
+                        {
+                            "slug": f"bench-{i}",
+                            "title": "AUP",
+                            "type": "Acceptable Use Policy",
+                            "url": f"{CORPUS_PAGE}?copy={i}",
+                            "select": ["main"],
+                            "remove": ['select[name="Locale Select"]', "main .sr-only"],
+                        }
+                        for i in range(args.pages)
+                    ],
+                }
+            ]
+        },
+        "bench",
+    )
     with transaction(engine) as session:
         load_declarations(session, declared)
 
@@ -86,15 +111,21 @@ def main() -> None:
         return item_pipeline
 
     def page(i, status=200, content=body):
-        return FetchedPage(i + 1, CORPUS_PAGE, utcnow(), status=status, body=content, content_type="text/html; charset=utf-8")
+        return FetchedPage(
+            i + 1, CORPUS_PAGE, utcnow(), status=status, body=content, content_type="text/html; charset=utf-8"
+        )
 
     first = pipeline()
     start = time.process_time()
     for i in range(args.pages):
-        first.process_item(page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1)))
+        first.process_item(
+            page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1))
+        )
     first.close_spider()
-    print(f"page: {len(body)} bytes; first crawl of {args.pages} copies: {first.report.versions} versions, "
-          f"{(time.process_time() - start) / args.pages * 1000:.1f} ms CPU/page")
+    print(
+        f"page: {len(body)} bytes; first crawl of {args.pages} copies: {first.report.versions} versions, "
+        f"{(time.process_time() - start) / args.pages * 1000:.1f} ms CPU/page"
+    )
 
     snapshot_cpu = [0.0]
     original_put = snapshots.put_snapshot
@@ -109,18 +140,28 @@ def main() -> None:
     import store.pipeline as pipelines_module
 
     pipelines_module.put_snapshot = timed_put
+
     def nonce(round_):
-        return lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='nonce' content='x%d-%d'>" % (round_, i), 1))
+        return lambda i: page(
+            i, content=body.replace(b"<head>", b"<head><meta name='nonce' content='x%d-%d'>" % (round_, i), 1)
+        )
 
     def outside(round_):
-        return lambda i: page(i, content=body.replace(b"</body>", b"<div>Notice %d-%d</div></body>" % (round_, i), 1))
+        return lambda i: page(
+            i, content=body.replace(b"</body>", b"<div>Notice %d-%d</div></body>" % (round_, i), 1)
+        )
 
     def rounds(name, make):
         return [(f"{name}{f' ({n + 1})' if args.rounds > 1 else ''}", make(n)) for n in range(args.rounds)]
 
     cases = [
         ("304 not modified", lambda i: page(i, status=304, content=b"")),
-        ("same bytes", lambda i: page(i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1))),
+        (
+            "same bytes",
+            lambda i: page(
+                i, content=body.replace(b"<head>", b"<head><meta name='copy' content='%d'>" % i, 1)
+            ),
+        ),
         *rounds("volatile markup only", nonce),
         *rounds("visible change outside", outside),
     ]
@@ -140,14 +181,18 @@ def main() -> None:
         outcomes = {result.outcome for result in item_pipeline.report.results}
         per_page = total / args.pages * 1000
         store_part = snapshot_cpu[0] / args.pages * 1000
-        print(f"{name:28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
-              f"  outcomes {sorted(outcomes)}")
+        print(
+            f"{name:28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
+            f"  outcomes {sorted(outcomes)}"
+        )
         new_bytes.setdefault(name.split(" (")[0], []).append((per_page, store_part))
     for name, measured in new_bytes.items():
         if len(measured) > 1:
             per_page, store_part = (sum(column) / len(measured) for column in zip(*measured))
-            print(f"{name + ', mean':28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, "
-                  f"rest {per_page - store_part:5.2f} ms)  over {len(measured)} crawls")
+            print(
+                f"{name + ', mean':28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, "
+                f"rest {per_page - store_part:5.2f} ms)  over {len(measured)} crawls"
+            )
 
 
 if __name__ == "__main__":

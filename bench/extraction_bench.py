@@ -9,6 +9,7 @@ parse alone for reference.
 
 Skips (exit 0) when the corpus is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from extraction_corpus import DEFAULT_CORPUS, unpack  # noqa: E402
 from lxml import html  # noqa: E402
 
 from crawler.extraction import ExtractionError, select_region  # noqa: E402
-from extraction_corpus import DEFAULT_CORPUS, unpack  # noqa: E402
 
 
 def best_cpu_ms(action, repeat: int) -> float:
@@ -40,16 +41,26 @@ def best_cpu_ms(action, repeat: int) -> float:
 
 def measure(doc: dict, body: bytes, repeat: int) -> dict | None:
     def region():
-        return select_region(body, url=doc["url"], content_type=doc["content_type"], select=doc["select"],
-                             remove=doc["remove"])
+        return select_region(
+            body, url=doc["url"], content_type=doc["content_type"], select=doc["select"], remove=doc["remove"]
+        )
+
     try:
         region()
     except ExtractionError:
         return None
     digest = best_cpu_ms(region, repeat)
     markdown = best_cpu_ms(lambda: region().markdown(), repeat) - digest
-    parse = best_cpu_ms(lambda: html.document_fromstring(body), repeat) if not body.startswith(b"%PDF") else 0.0
-    return {"id": doc["id"], "kb": len(body) / 1e3, "parse": parse, "digest": digest, "markdown": max(markdown, 0.0)}
+    parse = (
+        best_cpu_ms(lambda: html.document_fromstring(body), repeat) if not body.startswith(b"%PDF") else 0.0
+    )
+    return {
+        "id": doc["id"],
+        "kb": len(body) / 1e3,
+        "parse": parse,
+        "digest": digest,
+        "markdown": max(markdown, 0.0),
+    }
 
 
 def main() -> None:
@@ -69,16 +80,23 @@ def main() -> None:
         row = measure(doc, body, args.repeat)
         if row:
             rows.append(row)
-            print(f"{row['id'][:60]:60} {row['kb']:7.0f} KB  parse {row['parse']:6.1f}  digest {row['digest']:6.1f}  "
-                  f"markdown {row['markdown']:6.1f} ms", flush=True)
+            print(
+                f"{row['id'][:60]:60} {row['kb']:7.0f} KB  parse {row['parse']:6.1f}  digest {row['digest']:6.1f}  "
+                f"markdown {row['markdown']:6.1f} ms",
+                flush=True,
+            )
     html_rows = [r for r in rows if r["parse"]]
     for label, key in (("parse", "parse"), ("select_region (digest)", "digest"), ("markdown()", "markdown")):
         values = [r[key] for r in html_rows]
-        print(f"{label:24} median {statistics.median(values):6.1f} ms  max {max(values):6.1f} ms  (HTML pages)")
+        print(
+            f"{label:24} median {statistics.median(values):6.1f} ms  max {max(values):6.1f} ms  (HTML pages)"
+        )
     per_kb = [r["digest"] / r["kb"] * 500 for r in html_rows]
     ratio = [r["markdown"] / r["digest"] for r in html_rows if r["digest"]]
-    print(f"select_region per 500 KB: median {statistics.median(per_kb):.1f} ms; "
-          f"markdown()/select_region median {statistics.median(ratio):.1f}x")
+    print(
+        f"select_region per 500 KB: median {statistics.median(per_kb):.1f} ms; "
+        f"markdown()/select_region median {statistics.median(ratio):.1f}x"
+    )
 
 
 if __name__ == "__main__":

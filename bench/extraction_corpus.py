@@ -16,6 +16,7 @@ the corpus truth:
 
 Skips (exit 0) when the corpus is absent. Results are cached in ``--out`` (JSON) and summarised.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,13 @@ def extract(body: bytes, doc: dict, select: list, previous: dict | None) -> dict
     """Digest, and Markdown unless the digest is the previous snapshot's (same digest, same Markdown)."""
     started = time.process_time()
     try:
-        region = select_region(body, url=doc["url"], content_type=doc["content_type"], select=select,
-                               remove=doc["remove"] if select else [])
+        region = select_region(
+            body,
+            url=doc["url"],
+            content_type=doc["content_type"],
+            select=select,
+            remove=doc["remove"] if select else [],
+        )
     except ExtractionError as exc:
         return {"error": exc.reason}
     digested = time.process_time()
@@ -79,11 +85,21 @@ def candidates(body: bytes, reference: str | None) -> dict:
     from markdownify import markdownify
 
     from crawler.normalize import normalize_markdown
+
     out = {}
     if body.startswith(b"%PDF"):
         return out
-    text = trafilatura.extract(body, output_format="markdown", include_tables=True, include_links=False,
-                               include_images=False, include_comments=False) or ""
+    text = (
+        trafilatura.extract(
+            body,
+            output_format="markdown",
+            include_tables=True,
+            include_links=False,
+            include_images=False,
+            include_comments=False,
+        )
+        or ""
+    )
     out["trafilatura"] = normalize_markdown(text)
     try:
         from readability import Document
@@ -102,7 +118,8 @@ _MARKERS = re.compile(r"^(?:#{1,6}|[-*+]|\d+[.)]|>)\s+|\*\*|\\(?=[*_])|\|")
 
 def lines(markdown: str) -> collections.Counter:
     return collections.Counter(
-        " ".join(_MARKERS.sub(" ", line).split()) for line in markdown.splitlines() if line.strip(" |-"))
+        " ".join(_MARKERS.sub(" ", line).split()) for line in markdown.splitlines() if line.strip(" |-")
+    )
 
 
 def score(candidate: str | None, reference: str | None) -> dict:
@@ -131,8 +148,10 @@ def run_document(args: tuple) -> dict:
         body = (blobs / snapshot["blob"]).read_bytes()
         selectors = extract(body, doc, doc["select"], last["selectors"]) if doc["select"] else None
         auto = extract(body, doc, [], last["auto"])
-        last = {"selectors": selectors if selectors and "digest" in selectors else last["selectors"],
-                "auto": auto if "digest" in auto else last["auto"]}
+        last = {
+            "selectors": selectors if selectors and "digest" in selectors else last["selectors"],
+            "auto": auto if "digest" in auto else last["auto"],
+        }
         reference = selectors.get("text") if selectors else None
         row = {"tick": snapshot["tick"], "size": len(body), "selectors": selectors, "auto": auto}
         if auto.get("text") is not None:
@@ -171,9 +190,15 @@ def served(doc: dict, tick: int) -> int:
 
 def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
     docs = {doc["id"]: doc for doc in manifest["documents"]}
-    for mode, keys in (("selectors", ("digest", "md")), ("auto", ("digest", "md")),
-                       ("trafilatura", ("md",)), ("readability", ("md",))):
-        if mode in ("trafilatura", "readability") and not any("candidates" in r for res in results for r in res["rows"]):
+    for mode, keys in (
+        ("selectors", ("digest", "md")),
+        ("auto", ("digest", "md")),
+        ("trafilatura", ("md",)),
+        ("readability", ("md",)),
+    ):
+        if mode in ("trafilatura", "readability") and not any(
+            "candidates" in r for res in results for r in res["rows"]
+        ):
             continue
         print(f"\n== {mode} ==")
         for key in keys:
@@ -191,13 +216,19 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
                 for tick, label in events.items():
                     if label == "substantive" and not changed.get(tick, False):
                         missed.append((doc_id, tick))
-            blob_changes = sum(len(r["rows"]) - 1 for r in results if mode != "selectors" or docs[r["id"]]["select"])
+            blob_changes = sum(
+                len(r["rows"]) - 1 for r in results if mode != "selectors" or docs[r["id"]]["select"]
+            )
             changed_total = sum(n for (label, c), n in tally.items() if c)
-            print(f"{key:7} changes {changed_total:4} of {blob_changes} blob changes | "
-                  f"on no-event ticks {tally[('none', True)]:3}/{tally[('none', True)] + tally[('none', False)]} | "
-                  + " ".join(f"{label} {tally[(label, True)]}/{tally[(label, True)] + tally[(label, False)]}"
-                             for label in ("substantive", *NOISE))
-                  + f" | substantive missed {len(missed)} {missed[:6]}")
+            print(
+                f"{key:7} changes {changed_total:4} of {blob_changes} blob changes | "
+                f"on no-event ticks {tally[('none', True)]:3}/{tally[('none', True)] + tally[('none', False)]} | "
+                + " ".join(
+                    f"{label} {tally[(label, True)]}/{tally[(label, True)] + tally[(label, False)]}"
+                    for label in ("substantive", *NOISE)
+                )
+                + f" | substantive missed {len(missed)} {missed[:6]}"
+            )
     print("\n== refusals (selectors mode) ==")
     caught = wrong = bad_total = 0
     reasons = collections.Counter()
@@ -235,8 +266,10 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
                 chromes.append(outcome["chrome"])
                 per_doc[result["id"]].setdefault(name, []).append(outcome["recall"])
         if recalls:
-            print(f"{name:12} recall {sum(recalls) / len(recalls):.3f}  chrome {sum(chromes) / len(chromes):.3f}  "
-                  f"recall<0.9 on {sum(r < 0.9 for r in recalls)}/{len(recalls)} snapshots, failures {failures}")
+            print(
+                f"{name:12} recall {sum(recalls) / len(recalls):.3f}  chrome {sum(chromes) / len(chromes):.3f}  "
+                f"recall<0.9 on {sum(r < 0.9 for r in recalls)}/{len(recalls)} snapshots, failures {failures}"
+            )
     for doc_id, scores in sorted(per_doc.items()):
         print(f"  {doc_id[:70]:70} " + " ".join(f"{n} {sum(v) / len(v):.2f}" for n, v in scores.items()))
     timings = [(r["selectors"] or {}).get("digest_ms") for res in results for r in res["rows"]]
@@ -244,8 +277,10 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
     timings = sorted(t for t in timings if t is not None)
     md_timings = sorted(t for t in md_timings if t is not None)
     if timings:
-        print(f"\nselectors mode CPU per snapshot: digest median {timings[len(timings) // 2]:.1f} ms, "
-              f"Markdown median {md_timings[len(md_timings) // 2]:.1f} ms")
+        print(
+            f"\nselectors mode CPU per snapshot: digest median {timings[len(timings) // 2]:.1f} ms, "
+            f"Markdown median {md_timings[len(md_timings) // 2]:.1f} ms"
+        )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ sample has warmed the statements), and check a sample reads back byte-exact.
     python bench/snapshot_storage.py ../shared/corpus/genai-dev [--db /tmp/snapshots.db]
     python bench/snapshot_storage.py --db DIR/policywatch.db      (reads only, e.g. after a full replay)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,9 +49,14 @@ def deltas_walked(links: dict[int, int | None], snapshot_id: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("corpus", nargs="?", help="store this corpus's snapshots in a fresh database, then read")
-    parser.add_argument("--db", default=os.path.join(tempfile.mkdtemp(), "snapshots.db"),
-                        help="the SQLite file; without a corpus, an existing database to read only")
+    parser.add_argument(
+        "corpus", nargs="?", help="store this corpus's snapshots in a fresh database, then read"
+    )
+    parser.add_argument(
+        "--db",
+        default=os.path.join(tempfile.mkdtemp(), "snapshots.db"),
+        help="the SQLite file; without a corpus, an existing database to read only",
+    )
     args = parser.parse_args()
     engine = make_engine(f"sqlite:///{args.db}")
     if args.corpus:
@@ -76,8 +82,10 @@ def store_corpus(engine, corpus: str, path: str) -> None:
     elapsed = time.perf_counter() - started
     engine.dispose()  # checkpoints the WAL into the file
     size = os.path.getsize(path)
-    print(f"{stored} distinct snapshots, {raw_bytes / 1e6:.1f} MB raw -> {size / 1e6:.2f} MB SQLite file "
-          f"(ratio {raw_bytes / size:.0f}:1), stored in {elapsed:.1f} s ({elapsed / stored * 1000:.1f} ms each)")
+    print(
+        f"{stored} distinct snapshots, {raw_bytes / 1e6:.1f} MB raw -> {size / 1e6:.2f} MB SQLite file "
+        f"(ratio {raw_bytes / size:.0f}:1), stored in {elapsed:.1f} s ({elapsed / stored * 1000:.1f} ms each)"
+    )
 
 
 def measure_reads(engine) -> None:
@@ -86,7 +94,9 @@ def measure_reads(engine) -> None:
     with transaction(engine) as session:
         rows = session.execute(select(Snapshot.id, Snapshot.base_id, Snapshot.size)).all()
         links, sizes = {row.id: row.base_id for row in rows}, {row.id: row.size for row in rows}
-        print(f"{len(rows)} snapshots, {session.scalar(select(func.sum(func.length(Snapshot.data)))) / 1e6:.2f} MB of data")
+        print(
+            f"{len(rows)} snapshots, {session.scalar(select(func.sum(func.length(Snapshot.data)))) / 1e6:.2f} MB of data"
+        )
         sample = random.Random(0).sample(sorted(links), min(200, len(links)))
         t0 = time.perf_counter()
         for snapshot_id in sample:
@@ -101,8 +111,10 @@ def measure_reads(engine) -> None:
                 t0 = time.perf_counter()
                 read_snapshot(session, snapshot)
                 times.append((time.perf_counter() - t0) * 1000)
-            print(f"{name} ({snapshot.size / 1e3:.0f} KB) over {deltas_walked(links, snapshot_id)} deltas: "
-                  f"first read {times[0]:.2f} ms, best {min(times):.2f} ms")
+            print(
+                f"{name} ({snapshot.size / 1e3:.0f} KB) over {deltas_walked(links, snapshot_id)} deltas: "
+                f"first read {times[0]:.2f} ms, best {min(times):.2f} ms"
+            )
 
 
 if __name__ == "__main__":

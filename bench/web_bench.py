@@ -9,6 +9,7 @@ the measured figures. Texts are synthetic (about 4 KB, 20 paragraphs; words draw
 from real policy words and made-up ones, so search terms range from ubiquitous to rare); every
 version rewrites one paragraph of its parent, as a crawl would record it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -41,25 +42,37 @@ from tests.web.serving import free_port, wait_until_healthy  # noqa: E402
 
 PLATFORMS, DOCUMENTS_PER_PLATFORM, VERSIONS_PER_DOCUMENT = 10, 20, 500
 PARAGRAPHS, WORDS_PER_SENTENCE, VOCABULARY = 20, 14, 6000
-COMMON = ("service data content users account government agencies law enforcement requests military weapons "
-         "training models opt out retention delete days months privacy third parties share sell affiliates "
-         "children minors age verification arbitration disputes jurisdiction warranty liability indemnify "
-         "terminate suspend access security breach notify encryption storage transfer countries safeguards "
-         "advertising marketing cookies analytics consent withdraw rights access correct erase portability "
-         "employees contractors subprocessors audit compliance export sanctions prohibited uses harassment "
-         "fraud spam malware surveillance biometric facial recognition profiling elections political "
-         "medical legal financial advice automated decisions human review outputs accuracy feedback").split()
-TOPICS = ["government", "military", "training_data", "data_retention", "data_sharing", "children", "arbitration"]
+COMMON = (
+    "service data content users account government agencies law enforcement requests military weapons "
+    "training models opt out retention delete days months privacy third parties share sell affiliates "
+    "children minors age verification arbitration disputes jurisdiction warranty liability indemnify "
+    "terminate suspend access security breach notify encryption storage transfer countries safeguards "
+    "advertising marketing cookies analytics consent withdraw rights access correct erase portability "
+    "employees contractors subprocessors audit compliance export sanctions prohibited uses harassment "
+    "fraud spam malware surveillance biometric facial recognition profiling elections political "
+    "medical legal financial advice automated decisions human review outputs accuracy feedback"
+).split()
+TOPICS = [
+    "government",
+    "military",
+    "training_data",
+    "data_retention",
+    "data_sharing",
+    "children",
+    "arbitration",
+]
 SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu".split()
 SIGNIFICANCE = ["cosmetic"] * 6 + ["minor"] * 3 + ["substantive"]
-START = datetime(2016, 1, 1, tzinfo=timezone.utc)
+START = datetime(2016, 1, 1, tzinfo=UTC)
 
 
 def vocabulary() -> list[str]:
     """Real policy words first (the most frequent), then made-up words: ranked for a Zipf draw."""
     rng = random.Random(3)
-    made_up = {"".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(3, 5))) for _ in range(VOCABULARY * 2)}
-    return list(COMMON) + sorted(made_up)[:VOCABULARY - len(COMMON)]
+    made_up = {
+        "".join(rng.choice(SYLLABLES) for _ in range(rng.randrange(3, 5))) for _ in range(VOCABULARY * 2)
+    }
+    return list(COMMON) + sorted(made_up)[: VOCABULARY - len(COMMON)]
 
 
 WORDS = vocabulary()
@@ -82,7 +95,8 @@ def build(url: str) -> None:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
         search_indexes = connection.execute(  # as the migrations define them: dropped for the load, then built again
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'version' AND indexdef LIKE '% USING gin %'").fetchall()
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'version' AND indexdef LIKE '% USING gin %'"
+        ).fetchall()
         for name, _ in search_indexes:
             connection.execute(f'DROP INDEX "{name}"')
         with connection.cursor() as cursor:
@@ -92,26 +106,37 @@ def build(url: str) -> None:
         for _, definition in search_indexes:
             connection.execute(definition)
         for table in ("version", "change", "source", "document", "platform"):
-            connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
         connection.execute("VACUUM ANALYZE")
 
 
 def _catalog(cursor) -> None:
     now = START
     for p in range(1, PLATFORMS + 1):
-        cursor.execute("INSERT INTO platform (id, slug, name, created_at) VALUES (%s, %s, %s, %s)",
-                       (p, f"platform-{p:02d}", f"Platform {p:02d}", now))
+        cursor.execute(
+            "INSERT INTO platform (id, slug, name, created_at) VALUES (%s, %s, %s, %s)",
+            (p, f"platform-{p:02d}", f"Platform {p:02d}", now),
+        )
         for d in range(DOCUMENTS_PER_PLATFORM):
             doc = (p - 1) * DOCUMENTS_PER_PLATFORM + d + 1
-            terms = ["Terms of Service", "Privacy Policy", "Acceptable Use Policy", "Data Processing Agreement"][d % 4]
+            terms = [
+                "Terms of Service",
+                "Privacy Policy",
+                "Acceptable Use Policy",
+                "Data Processing Agreement",
+            ][d % 4]
             cursor.execute(
                 "INSERT INTO document (id, platform_id, slug, title, terms_type, active, ignore, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, %s, true, '[]', %s, %s)",
-                (doc, p, f"platform-{p:02d}-doc-{d:02d}", f"{terms} {d:02d}", terms, now, now))
+                (doc, p, f"platform-{p:02d}-doc-{d:02d}", f"{terms} {d:02d}", terms, now, now),
+            )
             cursor.execute(
-                "INSERT INTO source (id, document_id, position, url, \"select\", remove, fetcher, robots, options, active, "
+                'INSERT INTO source (id, document_id, position, url, "select", remove, fetcher, robots, options, active, '
                 "consecutive_failures) VALUES (%s, %s, 0, %s, '[]', '[]', 'http', true, '{}', true, 0)",
-                (doc, doc, f"https://platform-{p:02d}.test/doc-{d:02d}"))
+                (doc, doc, f"https://platform-{p:02d}.test/doc-{d:02d}"),
+            )
 
 
 def _history(cursor, rng: random.Random) -> None:
@@ -130,25 +155,69 @@ def _history(cursor, rng: random.Random) -> None:
             digest = hashlib.sha256(body.encode()).hexdigest()
             version_id += 1
             chained = chain_hash(parent_hash, slug, seq, timestamp(moment), digest, [])
-            versions.write("\t".join([str(version_id), str(doc), str(seq), str(parent_id) if parent_id else "\\N",
-                                      _copy(body), digest, chained, moment.isoformat()]) + "\n")
+            versions.write(
+                "\t".join(
+                    [
+                        str(version_id),
+                        str(doc),
+                        str(seq),
+                        str(parent_id) if parent_id else "\\N",
+                        _copy(body),
+                        digest,
+                        chained,
+                        moment.isoformat(),
+                    ]
+                )
+                + "\n"
+            )
             if seq > 1:
                 change_id += 1
                 significance = rng.choice(SIGNIFICANCE)
                 topics = rng.sample(TOPICS, rng.randrange(0, 3)) if significance != "cosmetic" else []
-                details = {"sections": [{"heading": f"Section {i + 1}", "path": [f"Section {i + 1}"], "status": "modified",
-                                         "old_heading": None, "added": [paragraphs[i].split("\n\n", 1)[1]],
-                                         "removed": [before.split("\n\n", 1)[1]], "changed": []}],
-                           "counts": {"modified": 1}, "topics": [], "regulations": [], "flapping": False}
-                changes.write("\t".join([str(change_id), str(doc), str(parent_id), str(version_id), moment.isoformat(),
-                                         significance, json.dumps([f"{significance} edit"]), json.dumps(topics),
-                                         _copy(f"Section {i + 1} reworded."), _copy(json.dumps(details))]) + "\n")
+                details = {
+                    "sections": [
+                        {
+                            "heading": f"Section {i + 1}",
+                            "path": [f"Section {i + 1}"],
+                            "status": "modified",
+                            "old_heading": None,
+                            "added": [paragraphs[i].split("\n\n", 1)[1]],
+                            "removed": [before.split("\n\n", 1)[1]],
+                            "changed": [],
+                        }
+                    ],
+                    "counts": {"modified": 1},
+                    "topics": [],
+                    "regulations": [],
+                    "flapping": False,
+                }
+                changes.write(
+                    "\t".join(
+                        [
+                            str(change_id),
+                            str(doc),
+                            str(parent_id),
+                            str(version_id),
+                            moment.isoformat(),
+                            significance,
+                            json.dumps([f"{significance} edit"]),
+                            json.dumps(topics),
+                            _copy(f"Section {i + 1} reworded."),
+                            _copy(json.dumps(details)),
+                        ]
+                    )
+                    + "\n"
+                )
             parent_hash, parent_id = chained, version_id
             moment += timedelta(hours=rng.randrange(6, 340))
-    with cursor.copy("COPY version (id, document_id, seq, parent_id, text, text_sha256, chain_hash, created_at) FROM STDIN") as copy:
+    with cursor.copy(
+        "COPY version (id, document_id, seq, parent_id, text, text_sha256, chain_hash, created_at) FROM STDIN"
+    ) as copy:
         copy.write(versions.getvalue())
-    with cursor.copy("COPY change (id, document_id, from_version_id, to_version_id, detected_at, significance, reasons, "
-                     "topics, summary, details) FROM STDIN") as copy:
+    with cursor.copy(
+        "COPY change (id, document_id, from_version_id, to_version_id, detected_at, significance, reasons, "
+        "topics, summary, details) FROM STDIN"
+    ) as copy:
         copy.write(changes.getvalue())
 
 
@@ -158,25 +227,48 @@ def _copy(value: str) -> str:
 
 def request_paths(rng: random.Random) -> dict[str, callable]:
     """For each measured page, a function giving the next path to request."""
+
     def slug() -> str:
-        return f"platform-{rng.randrange(1, PLATFORMS + 1):02d}-doc-{rng.randrange(DOCUMENTS_PER_PLATFORM):02d}"
+        return (
+            f"platform-{rng.randrange(1, PLATFORMS + 1):02d}-doc-{rng.randrange(DOCUMENTS_PER_PLATFORM):02d}"
+        )
 
     def diff() -> str:
         to = rng.randrange(2, VERSIONS_PER_DOCUMENT + 1)
         return f"/documents/{slug()}/diff?from={rng.randrange(max(1, to - 20), to)}&to={to}"
 
     def changes() -> str:
-        filters = ["", f"platform=platform-{rng.randrange(1, PLATFORMS + 1):02d}", "min_significance=substantive",
-                   f"document={slug()}", f"offset={rng.randrange(0, 2000)}"]
+        filters = [
+            "",
+            f"platform=platform-{rng.randrange(1, PLATFORMS + 1):02d}",
+            "min_significance=substantive",
+            f"document={slug()}",
+            f"offset={rng.randrange(0, 2000)}",
+        ]
         return "/changes?" + rng.choice(filters)
 
     def search() -> str:
-        terms = [WORDS[1], f"{WORDS[20]} {WORDS[40]}", WORDS[300], WORDS[1500], WORDS[4000], f'"{WORDS[0]} {WORDS[2]}"']
-        filters = ["", f"&platform=platform-{rng.randrange(1, PLATFORMS + 1):02d}", "&terms_type=Privacy+Policy"]
+        terms = [
+            WORDS[1],
+            f"{WORDS[20]} {WORDS[40]}",
+            WORDS[300],
+            WORDS[1500],
+            WORDS[4000],
+            f'"{WORDS[0]} {WORDS[2]}"',
+        ]
+        filters = [
+            "",
+            f"&platform=platform-{rng.randrange(1, PLATFORMS + 1):02d}",
+            "&terms_type=Privacy+Policy",
+        ]
         return f"/search?q={rng.choice(terms)}{rng.choice(filters)}"
 
-    return {"document page": lambda: f"/documents/{slug()}", "diff page": diff, "change list": changes,
-            "search": search}
+    return {
+        "document page": lambda: f"/documents/{slug()}",
+        "diff page": diff,
+        "change list": changes,
+        "search": search,
+    }
 
 
 async def measure(base: str, next_path, clients: int, per_client: int) -> tuple[list[float], float]:
@@ -223,7 +315,9 @@ def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of process ``pid`` and its worker processes so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(int(child)) for child in children)
+    return sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK") + sum(
+        cpu_seconds(int(child)) for child in children
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -231,9 +325,15 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="PostgreSQL URL of a database for the benchmark")
-    parser.add_argument("--reuse", action="store_true", help="keep the history already loaded (upgrading its schema)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", required=True, help="PostgreSQL URL of a database for the benchmark"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the history already loaded (upgrading its schema)"
+    )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="requests per client per page")
     parser.add_argument("--workers", type=int, default=1, help="policywatch web worker processes")
@@ -247,30 +347,44 @@ def main() -> None:
         admin.dispose()
         started = time.perf_counter()
         build(args.database_url)
-        print(f"built {PLATFORMS * DOCUMENTS_PER_PLATFORM * VERSIONS_PER_DOCUMENT} versions in {time.perf_counter() - started:.0f} s")
+        print(
+            f"built {PLATFORMS * DOCUMENTS_PER_PLATFORM * VERSIONS_PER_DOCUMENT} versions in {time.perf_counter() - started:.0f} s"
+        )
     else:
         upgrade(args.database_url)  # a history kept from an older schema gets the newer revisions
     port = free_port()
-    env = {**os.environ, "POLICYWATCH_DATABASE_URL": args.database_url, "POLICYWATCH_DATA_DIR": "/tmp/policywatch-web-bench"}
-    server = subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port), "--workers", str(args.workers)],
-                              env=env)
+    env = {
+        **os.environ,
+        "POLICYWATCH_DATABASE_URL": args.database_url,
+        "POLICYWATCH_DATA_DIR": "/tmp/policywatch-web-bench",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "policywatch", "web", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base)  # AssertionError when it never answers, rather than measuring failures
         gc.collect()
         gc.freeze()  # the load generator's own full collections would count as the server's latency
         rng = random.Random(11)
-        print(f"{args.clients} concurrent clients x {args.requests} requests per page, {args.workers} workers, loopback")
-        print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
-              f"{'server CPU ms/req':>18} {'client':>7}")
+        print(
+            f"{args.clients} concurrent clients x {args.requests} requests per page, {args.workers} workers, loopback"
+        )
+        print(
+            f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "
+            f"{'server CPU ms/req':>18} {'client':>7}"
+        )
         for name, next_path in request_paths(rng).items():
             asyncio.run(measure(base, next_path, args.clients, 3))  # warm up
             server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
             latencies, wall = asyncio.run(measure(base, next_path, args.clients, args.requests))
             server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
-            print(f"{name:<14} {percentile(latencies, 50):8.1f} {percentile(latencies, 95):8.1f} "
-                  f"{percentile(latencies, 99):8.1f} {max(latencies):8.1f} {len(latencies) / wall:7.0f} "
-                  f"{1000 * server_cpu / len(latencies):18.2f} {1000 * client_cpu / len(latencies):7.2f}")
+            print(
+                f"{name:<14} {percentile(latencies, 50):8.1f} {percentile(latencies, 95):8.1f} "
+                f"{percentile(latencies, 99):8.1f} {max(latencies):8.1f} {len(latencies) / wall:7.0f} "
+                f"{1000 * server_cpu / len(latencies):18.2f} {1000 * client_cpu / len(latencies):7.2f}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

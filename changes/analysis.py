@@ -1,4 +1,5 @@
 """One change, analysed: sections, counts, significance with reasons, topics and summary."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,8 +7,14 @@ from dataclasses import dataclass
 
 from changes.compare import SectionChange, compare_sections
 from changes.flapping import explain
-from changes.significance import (cosmetic_reasons, degenerate, differences, grade, switched_language,
-                                  word_count)
+from changes.significance import (
+    cosmetic_reasons,
+    degenerate,
+    differences,
+    grade,
+    switched_language,
+    word_count,
+)
 from changes.summary import summarise
 from changes.taxonomy import load_taxonomy
 
@@ -34,10 +41,13 @@ def counts(sections: list[SectionChange]) -> dict:
         for change in section.changed:
             words_added += sum(len(text.split()) for op, text in change["diff"] if op == "insert")
             words_removed += sum(len(text.split()) for op, text in change["diff"] if op == "delete")
-    return {"words_added": words_added, "words_removed": words_removed,
-            "sentences_added": sum(len(s.added) for s in sections),
-            "sentences_removed": sum(len(s.removed) for s in sections),
-            "sections_touched": len(sections)}
+    return {
+        "words_added": words_added,
+        "words_removed": words_removed,
+        "sentences_added": sum(len(s.added) for s in sections),
+        "sentences_removed": sum(len(s.removed) for s in sections),
+        "sections_touched": len(sections),
+    }
 
 
 def switched(sections: list[SectionChange], parent: str) -> bool:
@@ -58,8 +68,11 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
     flapping = False
     if degenerate(parent, text):
         significance = "cosmetic"
-        reasons.insert(0, f"text shrank from {word_count(parent)} to {word_count(text)} words: "
-                          "an error page or a failed extraction")
+        reasons.insert(
+            0,
+            f"text shrank from {word_count(parent)} to {word_count(text)} words: "
+            "an error page or a failed extraction",
+        )
     elif switched(sections, parent):
         significance = "cosmetic"
         reasons.insert(0, "the page switched language (its small function words are not those of the parent)")
@@ -72,10 +85,20 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
     topics = taxonomy.topics_in(_topic_text(sections)) if significance != "cosmetic" else []
     topic_ids = [t.id for t in topics]
     regulations = sorted({r for t in topics for r in t.regulations})
-    details = {"sections": [s.as_dict() for s in sections], "counts": counts(sections),
-               "topics": [t.as_dict() for t in topics], "regulations": regulations, "flapping": flapping}
-    return Analysis(significance, reasons or ["no wording change"], topic_ids,
-                    summarise(title, significance, sections, reasons, topic_ids), details)
+    details = {
+        "sections": [s.as_dict() for s in sections],
+        "counts": counts(sections),
+        "topics": [t.as_dict() for t in topics],
+        "regulations": regulations,
+        "flapping": flapping,
+    }
+    return Analysis(
+        significance,
+        reasons or ["no wording change"],
+        topic_ids,
+        summarise(title, significance, sections, reasons, topic_ids),
+        details,
+    )
 
 
 def _topic_text(sections: list[SectionChange]) -> list[str]:

@@ -7,6 +7,7 @@ sentence whose link target or punctuation changed is equal; a removed and an add
 are alike are reported as "changed", with a word-level diff. A changed sentence is also listed in
 "added" (new wording) and "removed" (old wording), so readers of those lists see every clause.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,8 @@ from rapidfuzz import fuzz, process
 from changes.meaning import key, meaning
 from changes.outline import Section, outline
 
-SIMILAR_SENTENCE = 60.0   # rapidfuzz ratio above which a removed and an added sentence are one edit
-SIMILAR_SECTION = 50.0    # token-set ratio above which two unpaired sections are one, renamed
+SIMILAR_SENTENCE = 60.0  # rapidfuzz ratio above which a removed and an added sentence are one edit
+SIMILAR_SECTION = 50.0  # token-set ratio above which two unpaired sections are one, renamed
 WORD = re.compile(r"\s+|\w+|[^\w\s]")
 
 
@@ -38,8 +39,15 @@ class SectionChange:
 
     def as_dict(self) -> dict:
         """The section as stored in Change.details["sections"]."""
-        return {"heading": self.heading, "path": self.path, "status": self.status, "old_heading": self.old_heading,
-                "added": self.added, "removed": self.removed, "changed": self.changed}
+        return {
+            "heading": self.heading,
+            "path": self.path,
+            "status": self.status,
+            "old_heading": self.old_heading,
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+        }
 
 
 def word_diff(before: str, after: str) -> list[list[str]]:
@@ -90,14 +98,17 @@ def _pair_by_content(old: list[Section], new: list[Section], pairs: dict[int, in
     for i in free_old:
         if not free_new:
             return
-        best = process.extractOne(" ".join(old[i].lines), free_new, scorer=fuzz.token_set_ratio,
-                                  score_cutoff=SIMILAR_SECTION)
+        best = process.extractOne(
+            " ".join(old[i].lines), free_new, scorer=fuzz.token_set_ratio, score_cutoff=SIMILAR_SECTION
+        )
         if best:
             pairs[i] = best[2]
             del free_new[best[2]]
 
 
-def diff_sentences(old: list[str], new: list[str]) -> tuple[list[str], list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+def diff_sentences(
+    old: list[str], new: list[str]
+) -> tuple[list[str], list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """(added, removed, changed pairs, cosmetic pairs) between two sentence lists."""
     keys_old, keys_new = [key(s) for s in old], [key(s) for s in new]
     added, removed, changed, cosmetic = [], [], [], []
@@ -121,8 +132,12 @@ def _pair_alike(gone: list[str], came: list[str]) -> tuple[list[tuple[str, str]]
     pairs, left = [], list(came)
     rest = []
     for sentence in gone:
-        best = process.extractOne(meaning(sentence), {i: meaning(s) for i, s in enumerate(left)},
-                                  scorer=fuzz.ratio, score_cutoff=SIMILAR_SENTENCE)
+        best = process.extractOne(
+            meaning(sentence),
+            {i: meaning(s) for i, s in enumerate(left)},
+            scorer=fuzz.ratio,
+            score_cutoff=SIMILAR_SENTENCE,
+        )
         if best:
             pairs.append((sentence, left.pop(best[2])))
         else:
@@ -139,14 +154,21 @@ def compare_sections(old_text: str, new_text: str) -> list[SectionChange]:
     for i, j in pairs:
         if j is None:
             section = old[i]
-            change = SectionChange(section.heading, section.path, "removed",
-                                   removed=[s for s in section.sentences if key(s)])
+            change = SectionChange(
+                section.heading, section.path, "removed", removed=[s for s in section.sentences if key(s)]
+            )
             changes.append((len(new) + i, change))
             continue
         if i is None:
             section = new[j]
-            changes.append((j, SectionChange(section.heading, section.path, "added",
-                                             added=[s for s in section.sentences if key(s)])))
+            changes.append(
+                (
+                    j,
+                    SectionChange(
+                        section.heading, section.path, "added", added=[s for s in section.sentences if key(s)]
+                    ),
+                )
+            )
             continue
         change = _section_change(old[i], new[j], (i, j) in moved)
         if change:
@@ -160,10 +182,16 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
         return None
     added, removed, changed, cosmetic = diff_sentences(old.sentences, new.sentences)
     status = "modified" if added or removed or changed or renamed else ("moved" if moved else "modified")
-    change = SectionChange(new.heading, new.path, status, old_heading=old.heading if renamed else None,
-                           added=added + [b for _, b in changed], removed=removed + [a for a, _ in changed],
-                           changed=[{"before": a, "after": b, "diff": word_diff(a, b)} for a, b in changed],
-                           cosmetic=cosmetic)
+    change = SectionChange(
+        new.heading,
+        new.path,
+        status,
+        old_heading=old.heading if renamed else None,
+        added=added + [b for _, b in changed],
+        removed=removed + [a for a, _ in changed],
+        changed=[{"before": a, "after": b, "diff": word_diff(a, b)} for a, b in changed],
+        cosmetic=cosmetic,
+    )
     if renamed and key(old.heading) == key(new.heading):
         change.cosmetic.append((old.heading, new.heading))
     elif renamed and not (old.heading and new.heading):
@@ -171,8 +199,9 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
         change.added[:0] = [new.heading] if new.heading else []
         change.removed[:0] = [old.heading] if old.heading else []
     elif renamed:
-        change.changed.insert(0, {"before": old.heading, "after": new.heading,
-                                  "diff": word_diff(old.heading, new.heading)})
+        change.changed.insert(
+            0, {"before": old.heading, "after": new.heading, "diff": word_diff(old.heading, new.heading)}
+        )
         change.added.insert(0, new.heading)
         change.removed.insert(0, old.heading)
     return change

@@ -5,6 +5,7 @@ punctuation and whitespace, turns relative dates ("Updated 5 days ago") into one
 absolute dates in one format, so "September 15, 2025" and "15 September 2025" compare equal.
 ``noise_kinds(before, after)`` names which of those differences separate two raw sentences.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,27 @@ from functools import lru_cache
 
 from changes.outline import outline
 
-MONTHS = {name: i for i, names in enumerate(
-    ["january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
-     "august aug", "september sep sept", "october oct", "november nov", "december dec"], start=1)
-    for name in names.split()}
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            "january jan",
+            "february feb",
+            "march mar",
+            "april apr",
+            "may",
+            "june jun",
+            "july jul",
+            "august aug",
+            "september sep sept",
+            "october oct",
+            "november nov",
+            "december dec",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
 MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 
 LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
@@ -28,14 +46,22 @@ APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 MARKUP = re.compile(r"[*_`~>|#]+|<[^>]{1,40}>")
 # list markers and numbering: "- ", "2.1. ", "b) ", "(iv) ", "(a)" even with no space after it, and a
 # number alone on its line ("- **2.**")
-ENUMERATOR = re.compile(r"^\s*(?:[-+*•]\s+|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)\s*"
-                        r"|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})[.)](?:\s+|$))+", re.I)
+ENUMERATOR = re.compile(
+    r"^\s*(?:[-+*•]\s+|\((?:\d{1,3}|[a-z]|[ivxlc]{1,6})\)\s*"
+    r"|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,6})[.)](?:\s+|$))+",
+    re.I,
+)
 RELATIVE_DATE = re.compile(
     r"\b(?:(?:\d+|an?|one|two|three|few|several)\s+(?:second|minute|hour|day|week|month|year)s?\s+ago"
-    r"|yesterday|today|just now|last (?:week|month|year))\b", re.I)
+    r"|yesterday|today|just now|last (?:week|month|year))\b",
+    re.I,
+)
 DATE_PATTERNS = [
     (re.compile(rf"\b{MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("m", "d", "y")),
-    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH},?\s+(\d{{4}})\b", re.I), ("d", "m", "y")),
+    (
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH},?\s+(\d{{4}})\b", re.I),
+        ("d", "m", "y"),
+    ),
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("m", "d", "y")),
@@ -64,8 +90,10 @@ def canonical_dates(text: str) -> str:
     if not YEAR.search(text):
         return text
     for pattern, order in DATE_PATTERNS:
+
         def replace(match: re.Match, order=order) -> str:
             return _iso(dict(zip(order, match.groups()))) or match.group(0)
+
         text = pattern.sub(replace, text)
     return text
 

@@ -1,4 +1,5 @@
 """The structure of a version's Markdown: sections by heading, and the sentences of each."""
+
 from __future__ import annotations
 
 import re
@@ -31,10 +32,10 @@ def split_sentences(line: str) -> list[str]:
     "2." do not end a sentence."""
     parts, start = [], 0
     for match in SENTENCE_END.finditer(line):
-        before = line[start:match.start()]
+        before = line[start : match.start()]
         if ABBREVIATION.search(before) or LIST_MARKER.match(before):
             continue
-        parts.append(line[start:match.start()].strip())
+        parts.append(line[start : match.start()].strip())
         start = match.end()
     parts.append(line[start:].strip())
     return [p for p in parts if p]

@@ -1,4 +1,5 @@
 """Recording changes: one Change row for every version that has a parent and no change yet."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,28 +17,40 @@ from store.models import Change, CrawlRun, Document, Version
 def pending_versions(session: Session) -> list[Version]:
     """Versions with a parent and no Change yet, oldest first within each document."""
     done = select(Change.to_version_id)
-    return list(session.scalars(
-        select(Version).where(Version.parent_id.is_not(None), Version.id.not_in(done))
-        .order_by(Version.document_id, Version.seq)
-    ))
+    return list(
+        session.scalars(
+            select(Version)
+            .where(Version.parent_id.is_not(None), Version.id.not_in(done))
+            .order_by(Version.document_id, Version.seq)
+        )
+    )
 
 
 def window_start(session: Session, moment: datetime) -> datetime | None:
     """Start of the oldest crawl run inside the flapping window ending at ``moment`` (None: all are inside)."""
     return session.scalar(
-        select(CrawlRun.started_at).where(CrawlRun.started_at <= moment)
-        .order_by(CrawlRun.started_at.desc()).offset(get_settings().flapping_window).limit(1)
+        select(CrawlRun.started_at)
+        .where(CrawlRun.started_at <= moment)
+        .order_by(CrawlRun.started_at.desc())
+        .offset(get_settings().flapping_window)
+        .limit(1)
     )
 
 
 def earlier_versions(session: Session, version: Version) -> list[Version]:
     """The versions before ``version``'s parent that flapping looks back at, oldest first (bounded)."""
     depth = get_settings().flapping_versions
-    return list(session.scalars(
-        select(Version).where(Version.document_id == version.document_id,
-                              Version.seq < version.seq - 1, Version.seq >= version.seq - 1 - depth)
-        .order_by(Version.seq)
-    ))
+    return list(
+        session.scalars(
+            select(Version)
+            .where(
+                Version.document_id == version.document_id,
+                Version.seq < version.seq - 1,
+                Version.seq >= version.seq - 1 - depth,
+            )
+            .order_by(Version.seq)
+        )
+    )
 
 
 def recent_texts(session: Session, version: Version, earlier: list[Version]) -> list[str]:
@@ -63,10 +76,20 @@ def change_for(session: Session, version: Version) -> Change:
     recent = recent_texts(session, version, earlier)
     analysis = analyse(base.text, version.text, recent, title=document.title)
     if base is not version.parent:
-        analysis.reasons.append(f"compared with version {base.seq}, before an error page or failed extraction")
-    return Change(document_id=version.document_id, from_version_id=version.parent_id, to_version_id=version.id,
-                  detected_at=version.created_at, significance=analysis.significance, reasons=analysis.reasons,
-                  topics=analysis.topics, summary=analysis.summary, details=analysis.details)
+        analysis.reasons.append(
+            f"compared with version {base.seq}, before an error page or failed extraction"
+        )
+    return Change(
+        document_id=version.document_id,
+        from_version_id=version.parent_id,
+        to_version_id=version.id,
+        detected_at=version.created_at,
+        significance=analysis.significance,
+        reasons=analysis.reasons,
+        topics=analysis.topics,
+        summary=analysis.summary,
+        details=analysis.details,
+    )
 
 
 def record_changes(session: Session) -> list[Change]:

@@ -3,6 +3,7 @@
 Every function takes a Change and the names of its platform and document; nothing is read from
 the database. Page content is untrusted: the HTML escapes every piece of it.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,20 @@ def as_record(change: Change, platform: str, document: str) -> dict:
     """The change as a JSON-ready dict (the `changes list --json` item); versions are ids."""
     details = change.details or {}
     return {
-        "id": change.id, "platform": platform, "document": document,
-        "from_version": change.from_version_id, "to_version": change.to_version_id,
+        "id": change.id,
+        "platform": platform,
+        "document": document,
+        "from_version": change.from_version_id,
+        "to_version": change.to_version_id,
         "detected_at": change.detected_at.isoformat().replace("+00:00", "Z"),
-        "significance": change.significance, "reasons": list(change.reasons or []),
-        "topics": list(change.topics or []), "summary": change.summary,
-        "sections": details.get("sections", []), "counts": details.get("counts", {}),
-        "regulations": details.get("regulations", []), "flapping": details.get("flapping", False),
+        "significance": change.significance,
+        "reasons": list(change.reasons or []),
+        "topics": list(change.topics or []),
+        "summary": change.summary,
+        "sections": details.get("sections", []),
+        "counts": details.get("counts", {}),
+        "regulations": details.get("regulations", []),
+        "flapping": details.get("flapping", False),
     }
 
 
@@ -33,9 +41,11 @@ def render_json(change: Change, platform: str, document: str) -> str:
 
 
 def _header(change: Change, platform: str, document: str) -> list[str]:
-    return [f"Change {change.id}: {platform} / {document} — {change.significance}",
-            f"detected {change.detected_at:%Y-%m-%d %H:%M} UTC, version {change.from_version_id} → {change.to_version_id}",
-            change.summary]
+    return [
+        f"Change {change.id}: {platform} / {document} — {change.significance}",
+        f"detected {change.detected_at:%Y-%m-%d %H:%M} UTC, version {change.from_version_id} → {change.to_version_id}",
+        change.summary,
+    ]
 
 
 def _section_title(section: dict) -> str:
@@ -49,8 +59,10 @@ def _plain_only(section: dict) -> tuple[list[str], list[str]]:
     """Added and removed sentences that are not one side of a reworded pair."""
     after = {c["after"] for c in section.get("changed", [])}
     before = {c["before"] for c in section.get("changed", [])}
-    return ([s for s in section.get("added", []) if s not in after],
-            [s for s in section.get("removed", []) if s not in before])
+    return (
+        [s for s in section.get("added", []) if s not in after],
+        [s for s in section.get("removed", []) if s not in before],
+    )
 
 
 def render_text(change: Change, platform: str, document: str) -> str:
@@ -64,8 +76,13 @@ def render_text(change: Change, platform: str, document: str) -> str:
         lines += ["", _section_title(section)]
         lines += [f"  - {s}" for s in removed] + [f"  + {s}" for s in added]
         for edit in section.get("changed", []):
-            lines.append("  ~ " + "".join(f"[-{t}-]" if op == "delete" else f"{{+{t}+}}" if op == "insert" else t
-                                          for op, t in edit["diff"]))
+            lines.append(
+                "  ~ "
+                + "".join(
+                    f"[-{t}-]" if op == "delete" else f"{{+{t}+}}" if op == "insert" else t
+                    for op, t in edit["diff"]
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -76,7 +93,15 @@ def _md(text: str) -> str:
 def render_markdown(change: Change, platform: str, document: str) -> str:
     """Markdown: the same content as text, reworded clauses with ~~deleted~~ and **inserted** words."""
     header = _header(change, platform, document)
-    lines = [f"### {header[0]}", "", f"*{header[1]}*", "", header[2], "", "**Why:** " + "; ".join(change.reasons or [])]
+    lines = [
+        f"### {header[0]}",
+        "",
+        f"*{header[1]}*",
+        "",
+        header[2],
+        "",
+        "**Why:** " + "; ".join(change.reasons or []),
+    ]
     if change.details.get("regulations"):
         lines.append("**Regulations:** " + ", ".join(change.details["regulations"]))
     for section in change.details.get("sections", []):
@@ -84,30 +109,54 @@ def render_markdown(change: Change, platform: str, document: str) -> str:
         lines += ["", f"#### {_section_title(section)}", ""]
         lines += [f"- removed: ~~{_md(s)}~~" for s in removed] + [f"- added: **{s}**" for s in added]
         for edit in section.get("changed", []):
-            lines.append("- reworded: " + "".join(f"~~{_md(t)}~~" if op == "delete" and t.strip() else
-                                                  f"**{t}**" if op == "insert" and t.strip() else t
-                                                  for op, t in edit["diff"]))
+            lines.append(
+                "- reworded: "
+                + "".join(
+                    f"~~{_md(t)}~~"
+                    if op == "delete" and t.strip()
+                    else f"**{t}**"
+                    if op == "insert" and t.strip()
+                    else t
+                    for op, t in edit["diff"]
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
 def render_html(change: Change, platform: str, document: str) -> str:
     """An HTML fragment: the redline of the change, removed text in <del>, added text in <ins>, all escaped."""
     header = _header(change, platform, document)
-    parts = [f'<article class="change change-{escape(change.significance)}">',
-             f"<h2>{escape(header[0])}</h2>", f'<p class="meta">{escape(header[1])}</p>',
-             f'<p class="summary">{escape(header[2])}</p>',
-             "<ul class=\"reasons\">" + "".join(f"<li>{escape(r)}</li>" for r in change.reasons or []) + "</ul>"]
+    parts = [
+        f'<article class="change change-{escape(change.significance)}">',
+        f"<h2>{escape(header[0])}</h2>",
+        f'<p class="meta">{escape(header[1])}</p>',
+        f'<p class="summary">{escape(header[2])}</p>',
+        '<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in change.reasons or []) + "</ul>",
+    ]
     if change.details.get("regulations"):
-        parts.append(f'<p class="regulations">Regulations: {escape(", ".join(change.details["regulations"]))}</p>')
+        parts.append(
+            f'<p class="regulations">Regulations: {escape(", ".join(change.details["regulations"]))}</p>'
+        )
     for section in change.details.get("sections", []):
         added, removed = _plain_only(section)
-        parts.append(f'<section class="status-{escape(section["status"])}"><h3>{escape(_section_title(section))}</h3>')
+        parts.append(
+            f'<section class="status-{escape(section["status"])}"><h3>{escape(_section_title(section))}</h3>'
+        )
         parts += [f"<p><del>{escape(s)}</del></p>" for s in removed]
         parts += [f"<p><ins>{escape(s)}</ins></p>" for s in added]
         for edit in section.get("changed", []):
-            parts.append("<p>" + "".join(f"<del>{escape(t)}</del>" if op == "delete" else
-                                         f"<ins>{escape(t)}</ins>" if op == "insert" else escape(t)
-                                         for op, t in edit["diff"]) + "</p>")
+            parts.append(
+                "<p>"
+                + "".join(
+                    f"<del>{escape(t)}</del>"
+                    if op == "delete"
+                    else f"<ins>{escape(t)}</ins>"
+                    if op == "insert"
+                    else escape(t)
+                    for op, t in edit["diff"]
+                )
+                + "</p>"
+            )
         parts.append("</section>")
     parts.append("</article>")
     return "\n".join(parts) + "\n"

@@ -11,6 +11,7 @@ The rules, in order, on the differences compare_sections found:
 - a changed date ("Last updated: …") or a spelling-level edit is minor;
 - anything else — a clause added, removed or reworded — is substantive.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,16 +24,16 @@ from changes.compare import SectionChange, word_diff
 from changes.meaning import key, meaning, noise_kinds, same_but_urls, text_keys, without_dates
 
 SIGNIFICANCES = ("cosmetic", "minor", "substantive")
-DATE_LINE_WORDS = 6       # a line with a date and at most this many other words is a date header
-TYPO_DISTANCE = 2         # letters that may differ in a word for an edit to count as a spelling fix
-DEGENERATE_WORDS = 120    # a version this short ...
-DEGENERATE_SHARE = 0.2    # ... and under this share of its parent's words looks like an error page
-SMALL_WORDS_NEEDED = 5    # distinct small lower-case words each side needs for a language comparison
-SHARED_SMALL = 0.4        # under this share of them shared: the page switched language
+DATE_LINE_WORDS = 6  # a line with a date and at most this many other words is a date header
+TYPO_DISTANCE = 2  # letters that may differ in a word for an edit to count as a spelling fix
+DEGENERATE_WORDS = 120  # a version this short ...
+DEGENERATE_SHARE = 0.2  # ... and under this share of its parent's words looks like an error page
+SMALL_WORDS_NEEDED = 5  # distinct small lower-case words each side needs for a language comparison
+SHARED_SMALL = 0.4  # under this share of them shared: the page switched language
 SMALL_WORD = re.compile(r"(?<![\w-])[^\W\d_A-Z]{2,4}(?![\w-])")
-CHROME_WORDS = 3          # a label of at most this many words on its own line may be page chrome
+CHROME_WORDS = 3  # a label of at most this many words on its own line may be page chrome
 ENUMERATED = re.compile(r"^(?:[-+*•]|\(?\w{1,4}[.)])\s")
-CONNECTIVES = {"a", "an", "the", "and", "or"}   # these alone added or dropped ("and/or") is a minor edit
+CONNECTIVES = {"a", "an", "the", "and", "or"}  # these alone added or dropped ("and/or") is a minor edit
 
 
 @dataclass
@@ -78,7 +79,9 @@ def _drop(sentences: list[str], keys: Counter) -> list[str]:
 
 def cosmetic_reasons(sections: list[SectionChange], moved: int) -> list[str]:
     """Why the differences that do not change meaning are cosmetic, one reason per kind."""
-    kinds = Counter(kind for s in sections for before, after in s.cosmetic for kind in noise_kinds(before, after))
+    kinds = Counter(
+        kind for s in sections for before, after in s.cosmetic for kind in noise_kinds(before, after)
+    )
     reasons = [f"only {kind} changed in {n} sentence{'s' * (n > 1)}" for kind, n in kinds.most_common()]
     if moved:
         reasons.append(f"{moved} sentence{'s' * (moved > 1)} moved without change")
@@ -123,8 +126,13 @@ def is_chrome_line(sentence: str) -> bool:
     words on a line of their own, not a heading, list item or table row, without sentence punctuation
     and without a date."""
     text = sentence.strip()
-    return (len(meaning(text).split()) <= CHROME_WORDS and not is_date_line(text) and not text.startswith(("#", "|"))
-            and not ENUMERATED.match(text) and not text.rstrip("*_").endswith((".", ";", "!", "?")))
+    return (
+        len(meaning(text).split()) <= CHROME_WORDS
+        and not is_date_line(text)
+        and not text.startswith(("#", "|"))
+        and not ENUMERATED.match(text)
+        and not text.rstrip("*_").endswith((".", ";", "!", "?"))
+    )
 
 
 def minor_reason(before: str, after: str) -> str | None:
@@ -142,7 +150,12 @@ def minor_reason(before: str, after: str) -> str | None:
         return None
     for (op1, old), (op2, new) in zip(edits[::2], edits[1::2]):
         old, new = old.strip(), new.strip()
-        if (op1, op2) != ("delete", "insert") or " " in old or " " in new or not (old.isalpha() and new.isalpha()):
+        if (
+            (op1, op2) != ("delete", "insert")
+            or " " in old
+            or " " in new
+            or not (old.isalpha() and new.isalpha())
+        ):
             return None
         if min(len(old), len(new)) < 4 or Levenshtein.distance(old, new) > TYPO_DISTANCE:
             return None
@@ -172,9 +185,13 @@ def grade(diff: Differences, sections: list[SectionChange], parent: str, text: s
     if dates:
         minor.append(f"a date line changed: '{_short(sorted(dates)[0])}'")
     added, removed = added - chrome - dates, removed - chrome - dates
-    repeated = {s for s in added if key(s) in text_keys(parent)} | {s for s in removed if key(s) in text_keys(text)}
+    repeated = {s for s in added if key(s) in text_keys(parent)} | {
+        s for s in removed if key(s) in text_keys(text)
+    }
     if repeated:
-        minor.append(f"{len(repeated)} line{'s' * (len(repeated) > 1)} repeating text found elsewhere on the page")
+        minor.append(
+            f"{len(repeated)} line{'s' * (len(repeated) > 1)} repeating text found elsewhere on the page"
+        )
         added, removed = added - repeated, removed - repeated
     reasons = substantive_reasons(sections, added, removed, reworded)
     cosmetic = [f"only a URL shown as text changed in {urls} sentence{'s' * (urls > 1)}"] if urls else []
@@ -185,8 +202,9 @@ def grade(diff: Differences, sections: list[SectionChange], parent: str, text: s
     return ("minor", minor + cosmetic) if minor else ("cosmetic", cosmetic)
 
 
-def substantive_reasons(sections: list[SectionChange], added: set[str], removed: set[str],
-                        reworded: set[str]) -> list[str]:
+def substantive_reasons(
+    sections: list[SectionChange], added: set[str], removed: set[str], reworded: set[str]
+) -> list[str]:
     """One reason per section with clauses added, removed or reworded, e.g. "2 clauses added in 'Fees'"."""
     reasons = []
     for section in sections:
@@ -196,8 +214,11 @@ def substantive_reasons(sections: list[SectionChange], added: set[str], removed:
         if section.status in ("added", "removed") and (n_added or n_removed):
             reasons.append(f"section {name} {section.status}")
             continue
-        parts = [f"{n} clause{'s' * (n > 1)} {verb}"
-                 for n, verb in ((n_added, "added"), (n_removed, "removed"), (n_reworded, "reworded")) if n]
+        parts = [
+            f"{n} clause{'s' * (n > 1)} {verb}"
+            for n, verb in ((n_added, "added"), (n_removed, "removed"), (n_reworded, "reworded"))
+            if n
+        ]
         if parts:
             reasons.append(f"{', '.join(parts)} in {name}")
     return reasons

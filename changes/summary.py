@@ -1,4 +1,5 @@
 """The one-paragraph human summary of a change."""
+
 from __future__ import annotations
 
 from changes.compare import SectionChange
@@ -18,7 +19,11 @@ def section_phrase(section: SectionChange) -> str:
     if section.status in ("added", "removed", "moved"):
         return f"{name} {section.status}"
     changed = len(section.changed)
-    counts = [(len(section.added) - changed, "added"), (len(section.removed) - changed, "removed"), (changed, "reworded")]
+    counts = [
+        (len(section.added) - changed, "added"),
+        (len(section.removed) - changed, "removed"),
+        (changed, "reworded"),
+    ]
     parts = [f"{n} {verb}" for n, verb in counts if n > 0]
     if not parts:
         return f"{name} modified"
@@ -26,13 +31,16 @@ def section_phrase(section: SectionChange) -> str:
     return f"{name} modified — {', '.join(parts)}"
 
 
-def summarise(title: str, significance: str, sections: list[SectionChange], reasons: list[str],
-              topic_ids: list[str]) -> str:
+def summarise(
+    title: str, significance: str, sections: list[SectionChange], reasons: list[str], topic_ids: list[str]
+) -> str:
     """E.g. "Usage Policy: section 'Exceptions' modified — 2 clauses added, 1 removed; topics: government."."""
     if significance == "cosmetic":
         why = "; ".join(reasons) if reasons else "no wording change"
         return f"{title}: cosmetic change only — {why}."
-    phrases = [section_phrase(s) for s in sections if s.added or s.removed or s.changed or s.status != "modified"]
+    phrases = [
+        section_phrase(s) for s in sections if s.added or s.removed or s.changed or s.status != "modified"
+    ]
     shown = phrases[:SHOWN_SECTIONS]
     if len(phrases) > SHOWN_SECTIONS:
         shown.append(f"and {_plural(len(phrases) - SHOWN_SECTIONS, 'more section')}")

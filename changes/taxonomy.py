@@ -3,6 +3,7 @@
 ``POLICYWATCH_TAXONOMY_FILE`` names a YAML file of the same shape; its topics are added, and a
 topic with an existing id replaces the bundled one.
 """
+
 from __future__ import annotations
 
 import re
@@ -64,9 +65,14 @@ def _topics(source: str, data: object) -> list[Topic]:
     topics = []
     for entry in data["topics"]:
         try:
-            topics.append(Topic(id=str(entry["id"]), label=str(entry.get("label") or entry["id"]),
-                                patterns=tuple(re.compile(p, re.I) for p in entry.get("patterns") or []),
-                                regulations=tuple(str(r) for r in entry.get("regulations") or [])))
+            topics.append(
+                Topic(
+                    id=str(entry["id"]),
+                    label=str(entry.get("label") or entry["id"]),
+                    patterns=tuple(re.compile(p, re.I) for p in entry.get("patterns") or []),
+                    regulations=tuple(str(r) for r in entry.get("regulations") or []),
+                )
+            )
         except (KeyError, TypeError, re.error) as exc:
             raise TaxonomyError(f"{source}: topic {entry!r} is invalid: {exc}") from None
     return topics

@@ -5,6 +5,7 @@ sources each document combines. ``read_declarations`` validates it and raises De
 naming the file, the platform/document and the field; ``load_declarations`` brings the catalog
 in line with it; ``dump_declarations`` is the reverse, for ``policywatch sources export``.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,9 @@ def _check_selector(value: Any) -> Any:
         keys = set(value)
         starts, ends = (keys & group for group in RANGE_KEYS)
         if len(starts) != 1 or len(ends) != 1 or keys - starts - ends:
-            raise ValueError(f"a range selector needs one of startBefore/startAfter and one of endBefore/endAfter, got {sorted(keys)}")
+            raise ValueError(
+                f"a range selector needs one of startBefore/startAfter and one of endBefore/endAfter, got {sorted(keys)}"
+            )
         if not all(isinstance(v, str) and v.strip() for v in value.values()):
             raise ValueError("range selector values must be CSS selectors")
         return value
@@ -96,7 +99,9 @@ class DocumentDecl(_Strict):
             data = dict(data)
             if data.get("sources"):
                 raise ValueError("give either url (one page) or sources (several pages), not both")
-            page = {key: data.pop(key) for key in ("url", "select", "remove", "fetcher", "robots") if key in data}
+            page = {
+                key: data.pop(key) for key in ("url", "select", "remove", "fetcher", "robots") if key in data
+            }
             data["sources"] = [page]
         return data
 
@@ -114,7 +119,9 @@ class DocumentDecl(_Strict):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"ignore pattern {pattern!r} is not a valid regular expression: {exc}") from None
+                raise ValueError(
+                    f"ignore pattern {pattern!r} is not a valid regular expression: {exc}"
+                ) from None
         return value
 
     @model_validator(mode="after")
@@ -139,8 +146,10 @@ class SourcesFile(_Strict):
 
     @model_validator(mode="after")
     def _unique_slugs(self) -> SourcesFile:
-        for kind, slugs in (("platform", [p.slug for p in self.platforms]),
-                            ("document", [d.slug for p in self.platforms for d in p.documents])):
+        for kind, slugs in (
+            ("platform", [p.slug for p in self.platforms]),
+            ("document", [d.slug for p in self.platforms for d in p.documents]),
+        ):
             seen = set()
             for slug in slugs:
                 if slug in seen:
@@ -166,8 +175,9 @@ def parse_declarations(data: Any, origin: str) -> SourcesFile:
     try:
         return SourcesFile.model_validate(data)
     except ValidationError as exc:
-        raise DeclarationError("\n".join(f"{origin}: {_where(data, error['loc'])}: {error['msg']}"
-                                         for error in exc.errors())) from None
+        raise DeclarationError(
+            "\n".join(f"{origin}: {_where(data, error['loc'])}: {error['msg']}" for error in exc.errors())
+        ) from None
 
 
 def _where(data: Any, loc: tuple) -> str:
@@ -183,7 +193,13 @@ def _where(data: Any, loc: tuple) -> str:
             slug = node.get("slug") if isinstance(node, dict) else None
             parts.append(f"{key[:-1]} {slug or f'#{index + 1}'}")
             continue
-        if key == "sources" and isinstance(node, dict) and "sources" not in node and keys and isinstance(keys[0], int):
+        if (
+            key == "sources"
+            and isinstance(node, dict)
+            and "sources" not in node
+            and keys
+            and isinstance(keys[0], int)
+        ):
             keys.pop(0)  # a one-page document declares its source's fields on the document itself
             continue
         if isinstance(key, int) and parts:

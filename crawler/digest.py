@@ -8,6 +8,7 @@ therefore never reach the digest. Digest and Markdown are made from the same pru
 same digest means the same Markdown, and computing it converts nothing. The work is done by lxml
 and on bytes: a few milliseconds where the conversion costs a hundred.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,12 +19,41 @@ from lxml import etree, html
 
 #: markdownify's block elements: whitespace just inside or outside them never reaches the Markdown
 #: (for ``pre``, only outside).
-BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "blockquote", "article", "div", "section", "ol", "ul",
-              "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th", "pre")
+BLOCK_TAGS = (
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "blockquote",
+    "article",
+    "div",
+    "section",
+    "ol",
+    "ul",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "pre",
+)
 #: Invisible characters and unusual spaces in UTF-8, and what they become.
-_BYTE_REPLACEMENTS = {char.encode(): replacement.encode() for char, replacement in [
-    *((c, "") for c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"),
-    *((c, " ") for c in "\u00a0\u2002\u2003\u2007\u2008\u2009\u200a\u202f\u205f\u3000")]}
+_BYTE_REPLACEMENTS = {
+    char.encode(): replacement.encode()
+    for char, replacement in [
+        *((c, "") for c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"),
+        *((c, " ") for c in "\u00a0\u2002\u2003\u2007\u2008\u2009\u200a\u202f\u205f\u3000"),
+    ]
+}
 _UNUSUAL = re.compile(b"|".join(map(re.escape, _BYTE_REPLACEMENTS)))
 
 
@@ -43,7 +73,9 @@ def digest_region(roots: list[html.HtmlElement]) -> Digested:
         _trim_block_whitespace(root)
         markup.append(_squash(etree.tostring(root, encoding="utf-8", method="html", with_tail=False)))
         markup.extend(text.encode() for pre in root.iter("pre") for text in pre.itertext())
-        texts.append(b" ".join(etree.tostring(root, encoding="utf-8", method="text", with_tail=False).split()))
+        texts.append(
+            b" ".join(etree.tostring(root, encoding="utf-8", method="text", with_tail=False).split())
+        )
     return Digested(hashlib.sha256(b"\x00".join(markup)).hexdigest(), b" ".join(texts).decode().strip())
 
 

@@ -7,6 +7,7 @@ sees every transfer slot free, and the whole burst goes out at once: ``CONCURREN
 connections to one host instead of ``CONCURRENT_REQUESTS_PER_DOMAIN``. Here a request counts as
 transferring from the moment it leaves the queue.
 """
+
 from __future__ import annotations
 
 from time import monotonic

@@ -7,6 +7,7 @@ challenges, interstitials, error pages served with 200), applies the declaration
 main-content extraction) and digests the region. ``Region.markdown()`` converts only when asked,
 so a pipeline that already holds a version with the same digest converts nothing.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,9 @@ class Region:
         return self._render()
 
 
-def select_region(body: bytes, *, url: str, content_type: str | None,
-                  select: list[Selector], remove: list[Selector]) -> Region:
+def select_region(
+    body: bytes, *, url: str, content_type: str | None, select: list[Selector], remove: list[Selector]
+) -> Region:
     """The region of ``body`` that ``select`` and ``remove`` declare; ExtractionError if there is none."""
     if is_pdf(body, content_type):
         return _pdf_region(body)
@@ -170,8 +172,10 @@ class _Translator(LxmlHTMLTranslator):
 
     def xpath_attrib_includes(self, xpath, name, value):  # noqa: D102 - cssselect's hook
         if value and not any(space in value for space in " \t\n\r\f"):
-            xpath.add_condition(f"{name} and contains({name}, {self.xpath_literal(value)}) and "
-                                f"contains(concat(' ', normalize-space({name}), ' '), {self.xpath_literal(f' {value} ')})")
+            xpath.add_condition(
+                f"{name} and contains({name}, {self.xpath_literal(value)}) and "
+                f"contains(concat(' ', normalize-space({name}), ' '), {self.xpath_literal(f' {value} ')})"
+            )
         else:
             xpath.add_condition("0")
         return xpath
@@ -189,4 +193,3 @@ def _outermost(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
     """``elements`` without those inside another of them, so nested matches are not repeated."""
     chosen = set(elements)
     return [element for element in elements if not any(a in chosen for a in element.iterancestors())]
-

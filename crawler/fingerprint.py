@@ -15,6 +15,7 @@ itself looks at those elements or at text (``:contains``), which ``fingerprint_a
 Tags are found case-insensitively; a comment or script left open runs to the end of the page, as
 in the HTML tokenizer.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,8 +37,13 @@ _ENDS = {
     b"meta": re.compile(rb">"),
 }
 #: What each becomes: the same markup, emptied, which scans to the same cut again.
-_EMPTIED = {b"!--": b"<!---->", b"script": b"<script></script>", b"style": b"<style></style>",
-            b"link": b"<link>", b"meta": b"<meta>"}
+_EMPTIED = {
+    b"!--": b"<!---->",
+    b"script": b"<script></script>",
+    b"style": b"<style></style>",
+    b"link": b"<link>",
+    b"meta": b"<meta>",
+}
 #: Words in a rule that mean it may see volatile markup.
 _SEES_VOLATILE = re.compile(r"script|style|link|meta|contains|nonce", re.IGNORECASE)
 
@@ -50,7 +56,7 @@ def page_fingerprint(body: bytes, content_type: str | None) -> str | None:
     view, position = memoryview(body), 0
     while (found := _START.search(body, position)) is not None:
         kind = (found.group(1) or found.group(2)).lower()
-        parts += (view[position:found.start()], _EMPTIED[kind])
+        parts += (view[position : found.start()], _EMPTIED[kind])
         end = _ENDS[kind].search(body, found.start() + 2 if kind == b"!--" else found.end() - 1)
         position = len(body) if end is None else end.end()
     parts.append(view[position:])

@@ -1,4 +1,5 @@
 """What the spider hands the pipeline: one fetch attempt of one source, whatever happened."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

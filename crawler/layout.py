@@ -4,6 +4,7 @@ A table with a single column, or with another table inside it, is layout; its ro
 become plain blocks, so the Markdown shows its content as paragraphs, headings and lists rather
 than as one enormous pipe-table cell. Data tables (two or more columns, no nested table) stay tables.
 """
+
 from __future__ import annotations
 
 from lxml import html

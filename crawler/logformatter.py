@@ -4,6 +4,7 @@ Scrapy builds a "Crawled (200) <GET …>" and a "Scraped from …" record for ev
 handler drop them at policywatch's level (WARNING): about 1% of a check cycle's CPU for nothing.
 Every fetch is recorded as a fetch event in the database anyway.
 """
+
 from __future__ import annotations
 
 import logging

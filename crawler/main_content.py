@@ -10,6 +10,7 @@ made only of a few-word labels) are removed: pages built of plain ``div``s mark 
 nor their app-download panels. See docs/extraction.md for the comparison with trafilatura that
 chose this.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,25 @@ from urllib.parse import unquote, urldefrag, urljoin
 from lxml import html
 
 LANDMARKS = ("//main | //*[@role='main']", "//article | //*[@role='article']")
-CHROME = ("nav", "aside", "dialog", "[role=navigation]", "[role=complementary]", "[role=dialog]",
-          "[role=alertdialog]", "[aria-modal=true]", "[role=search]")
+CHROME = (
+    "nav",
+    "aside",
+    "dialog",
+    "[role=navigation]",
+    "[role=complementary]",
+    "[role=dialog]",
+    "[role=alertdialog]",
+    "[aria-modal=true]",
+    "[role=search]",
+)
 PAGE_CHROME = ("header", "footer", "[role=banner]", "[role=contentinfo]")
 _TEXT = "string-length(normalize-space(string(.)))"
-_VISIBLE_TEXT = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-FLOW_SHARE = 0.6     # a child holding this share of its parent's text carries the main text flow
-MENU_LABELS = 4      # a block of at least this many labels, and nothing else, is a menu ...
-LABEL_WORDS = 4      # ... a label being at most this many words without sentence punctuation
+_VISIBLE_TEXT = (
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
+FLOW_SHARE = 0.6  # a child holding this share of its parent's text carries the main text flow
+MENU_LABELS = 4  # a block of at least this many labels, and nothing else, is a menu ...
+LABEL_WORDS = 4  # ... a label being at most this many words without sentence punctuation
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 
@@ -128,4 +140,6 @@ def _hidden(element: html.HtmlElement) -> bool:
 def _menu(pieces: list[str]) -> bool:
     """Whether text pieces are only menu labels ("Research", "Try Qwen Studio", "Terms & Policies")."""
     return len(pieces) >= MENU_LABELS and all(
-        len(piece.split()) <= LABEL_WORDS and not piece.endswith((".", ";", ":", "!", "?")) for piece in pieces)
+        len(piece.split()) <= LABEL_WORDS and not piece.endswith((".", ";", ":", "!", "?"))
+        for piece in pieces
+    )

@@ -4,6 +4,7 @@ Links keep their text and lose their target, and images are dropped: link and im
 carry tracking ids that change on every crawl and are not policy text. Horizontal rules are
 dropped too: pages add and remove them as decoration.
 """
+
 from __future__ import annotations
 
 from lxml import etree, html
@@ -22,8 +23,9 @@ class PolicyConverter(MarkdownConverter):
         return "\n\n"
 
 
-_CONVERTER = PolicyConverter(heading_style=ATX, bullets="-", bs4_options="lxml", escape_misc=False,
-                            wrap=True, wrap_width=None)  # wrap without width: source line breaks become spaces
+_CONVERTER = PolicyConverter(
+    heading_style=ATX, bullets="-", bs4_options="lxml", escape_misc=False, wrap=True, wrap_width=None
+)  # wrap without width: source line breaks become spaces
 
 
 def to_markdown(roots: list[html.HtmlElement]) -> str:

@@ -1,11 +1,12 @@
 """Downloader middlewares: the start time of a fetch; retries of 5xx, 429 and timeouts with exponential backoff that honours
 Retry-After, in place of Scrapy's RetryMiddleware (which retries at once); robots.txt that holds
 for every request waiting on it."""
+
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
@@ -18,7 +19,6 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
 
-
 def retry_after_seconds(value: str | None) -> float | None:
     """Seconds a Retry-After header asks to wait (delta-seconds or HTTP date), or None."""
     if not value:
@@ -27,7 +27,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
 

@@ -5,6 +5,7 @@ sources). Typographic and ASCII quotes are made the same: pages switch between t
 of meaning. Unicode is composed with NFC, not NFKC: NFKC would fold superscripts, ligatures and
 full-width forms into other characters and so rewrite real text.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,10 +13,11 @@ import unicodedata
 
 #: Invisible characters dropped outright: zero-width spaces and joiners, word joiner, BOM, soft
 #: hyphen, bidirectional marks and embeddings, and C0/C1 control characters except tab and newline.
-INVISIBLE = "".join(
-    chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0))
-) + "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064" \
+INVISIBLE = (
+    "".join(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)))
+    + "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
     "\u2066\u2067\u2068\u2069\ufeff"
+)
 
 #: Every space separator (Unicode category Zs) but the space itself: NBSP, Ogham, en to hair spaces,
 #: narrow NBSP, medium mathematical and ideographic space. Spelled out rather than computed from

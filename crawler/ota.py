@@ -5,6 +5,7 @@ An OTA service becomes a platform and each of its terms types a document; ``fetc
 (→ fetcher ``browser``) carry over, range selectors included. Named JavaScript ``filters`` cannot
 run here: each is reported as a warning on its document.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,10 +71,18 @@ def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
             raise DeclarationError(f"{file}: {terms_type}: neither fetch nor combine")
         filters = sorted({name for page in pages for name in _filter_names(page.get("filters"))})
         if filters:
-            warnings.append(f"{slug}: OTA filters {', '.join(filters)} cannot run here and were left out; "
-                            "add remove selectors or ignore patterns if their noise shows")
-        documents.append({"slug": slug, "title": terms_type, "type": terms_type,
-                          "sources": [_source(page) for page in pages]})
+            warnings.append(
+                f"{slug}: OTA filters {', '.join(filters)} cannot run here and were left out; "
+                "add remove selectors or ignore patterns if their noise shows"
+            )
+        documents.append(
+            {
+                "slug": slug,
+                "title": terms_type,
+                "type": terms_type,
+                "sources": [_source(page) for page in pages],
+            }
+        )
     return {"slug": platform_slug, "name": service["name"], "documents": documents}, warnings
 
 

@@ -4,6 +4,7 @@ pypdf's default mode breaks some PDFs into one word per line; layout mode keeps 
 printed. Lines are then joined into paragraphs (blank lines separate them), so a change in line
 wrapping is not a change of text.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,9 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about every sl
 
 def is_pdf(body: bytes, content_type: str | None) -> bool:
     """Whether the body is a PDF, by its content type or its magic number."""
-    return body.lstrip()[:5] == MAGIC or (content_type or "").split(";")[0].strip().lower() == "application/pdf"
+    return (
+        body.lstrip()[:5] == MAGIC or (content_type or "").split(";")[0].strip().lower() == "application/pdf"
+    )
 
 
 def pdf_text(body: bytes) -> str:

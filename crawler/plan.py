@@ -1,4 +1,5 @@
 """What one crawl fetches: the plan the spider follows and the pipeline judges responses by."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ the document between two boundary points, each just before or just after the fir
 selector matches (as the DOM's ``Range`` does in OTA). A boundary point is a path of child indexes
 from the root: ``[i, j]`` is the point before the j-th child of the root's i-th child.
 """
+
 from __future__ import annotations
 
 import copy
@@ -44,7 +45,9 @@ def _points(root: html.HtmlElement, selector: dict, query: Query) -> tuple[Point
     starts = [key for key in ("startBefore", "startAfter") if key in selector]
     ends = [key for key in ("endBefore", "endAfter") if key in selector]
     if len(starts) != 1 or len(ends) != 1 or len(selector) != 2:
-        raise RangeError(f"range selector {selector!r} needs one of startBefore/startAfter and one of endBefore/endAfter")
+        raise RangeError(
+            f"range selector {selector!r} needs one of startBefore/startAfter and one of endBefore/endAfter"
+        )
     return _point(root, selector, starts[0], query), _point(root, selector, ends[0], query)
 
 
@@ -110,4 +113,3 @@ def _delete(node: html.HtmlElement, start: Point | None, end: Point | None) -> N
             _delete(child, inner_start, inner_end)
             if index != last:
                 child.tail = None
-

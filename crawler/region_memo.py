@@ -5,6 +5,7 @@ Extraction is a function of a page's bytes, its content type and the declaration
 under several URLs, or declared by several documents, are parsed and converted once per crawl.
 Only digests, texts and refusal reasons are kept, never parsed trees, and at most ``size`` of them.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Scrapy settings for a policywatch crawl, derived from policywatch's own settings."""
+
 from __future__ import annotations
 
 from scrapy.settings import default_settings
@@ -6,10 +7,22 @@ from scrapy.settings import default_settings
 from policywatch.settings import Settings
 
 BROWSER = "/usr/bin/chromium"
-UNUSED_EXTENSIONS = ("telnet.TelnetConsole", "memusage.MemoryUsage", "memdebug.MemoryDebugger", "feedexport.FeedExporter",
-                     "logstats.LogStats", "spiderstate.SpiderState", "throttle.AutoThrottle", "remote_control.RemoteControl")
-UNUSED_DOWNLOADER_MIDDLEWARES = ("httpauth.HttpAuthMiddleware", "cookies.CookiesMiddleware", "httpcache.HttpCacheMiddleware",
-                                 "redirect.MetaRefreshMiddleware")
+UNUSED_EXTENSIONS = (
+    "telnet.TelnetConsole",
+    "memusage.MemoryUsage",
+    "memdebug.MemoryDebugger",
+    "feedexport.FeedExporter",
+    "logstats.LogStats",
+    "spiderstate.SpiderState",
+    "throttle.AutoThrottle",
+    "remote_control.RemoteControl",
+)
+UNUSED_DOWNLOADER_MIDDLEWARES = (
+    "httpauth.HttpAuthMiddleware",
+    "cookies.CookiesMiddleware",
+    "httpcache.HttpCacheMiddleware",
+    "redirect.MetaRefreshMiddleware",
+)
 UNUSED_SPIDER_MIDDLEWARES = ("urllength.UrlLengthMiddleware", "depth.DepthMiddleware")
 #: Requests in flight to a host when the crawl starts; one more per response (crawler.slow_start).
 SLOWSTART_CONCURRENCY = 2
@@ -47,8 +60,9 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         # Only what a crawl of declared pages uses; every module left out is start-up time saved.
         # Left out of the *_BASE settings: naming a component as None in EXTENSIONS and the like
         # still imports it (Scrapy loads every key it is given to compare them).
-        "DOWNLOADER_MIDDLEWARES_BASE": _without("DOWNLOADER_MIDDLEWARES_BASE",
-                                                UNUSED_DOWNLOADER_MIDDLEWARES + REPLACED_DOWNLOADER_MIDDLEWARES),
+        "DOWNLOADER_MIDDLEWARES_BASE": _without(
+            "DOWNLOADER_MIDDLEWARES_BASE", UNUSED_DOWNLOADER_MIDDLEWARES + REPLACED_DOWNLOADER_MIDDLEWARES
+        ),
         "EXTENSIONS_BASE": _without("EXTENSIONS_BASE", UNUSED_EXTENSIONS),
         "EXTENSIONS": {"crawler.slow_start.SlowStart": 0},
         "SLOWSTART_CONCURRENCY": SLOWSTART_CONCURRENCY,
@@ -60,14 +74,18 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
     }
     if browser:
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-        values.update({
-            "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None, "http": handler, "https": handler},
-            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-            "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": BROWSER, "headless": True},
-        })
+        values.update(
+            {
+                "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None, "http": handler, "https": handler},
+                "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+                "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": BROWSER, "headless": True},
+            }
+        )
     return values
 
 
 def _without(name: str, unused: tuple[str, ...]) -> dict:
     """Scrapy's default ``name`` components minus those whose path ends with one of ``unused``."""
-    return {path: order for path, order in getattr(default_settings, name).items() if not path.endswith(unused)}
+    return {
+        path: order for path, order in getattr(default_settings, name).items() if not path.endswith(unused)
+    }

@@ -7,6 +7,7 @@ TCP retransmission timeout (a second or more). Like TCP's own slow start, a host
 starts at ``SLOWSTART_CONCURRENCY`` requests in flight and allows one more per response, up to
 the configured concurrency: full speed after a handful of responses, and never a burst.
 """
+
 from __future__ import annotations
 
 from scrapy import Request, signals

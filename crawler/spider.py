@@ -1,11 +1,12 @@
 """The spider: one request per planned source, each answer turned into a FetchedPage item."""
+
 from __future__ import annotations
 
 import importlib.util
 import re
 import time
-from datetime import datetime, timezone
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
@@ -21,10 +22,14 @@ from crawler.plan import CrawlPlan, SourceJob
 HANDLED_STATUSES = [304, *range(400, 600)]
 
 #: A redirect whose target path looks like one of these is a login wall, not the document.
-LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|signin|auth|sso|oauth2?|account/login|session/new)(?:/|$|\?|\.)", re.I)
+LOGIN_PATH = re.compile(
+    r"/(?:log-?in|sign-?in|signin|auth|sso|oauth2?|account/login|session/new)(?:/|$|\?|\.)", re.I
+)
 
-BROWSER_MISSING = ("fetcher browser needs the optional [browser] extra (scrapy-playwright): "
-                   "pip install 'policywatch[browser]'")
+BROWSER_MISSING = (
+    "fetcher browser needs the optional [browser] extra (scrapy-playwright): "
+    "pip install 'policywatch[browser]'"
+)
 
 
 def browser_available() -> bool:
@@ -44,7 +49,7 @@ class PolicySpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
         for job in self.plan.jobs.values():
             if job.fetcher == "browser" and not browser_available():
-                yield FetchedPage(job.source_id, job.url, datetime.now(timezone.utc), error=BROWSER_MISSING)
+                yield FetchedPage(job.source_id, job.url, datetime.now(UTC), error=BROWSER_MISSING)
                 continue
             yield self.request(job)
 
@@ -55,17 +60,25 @@ class PolicySpider(scrapy.Spider):
             headers["If-None-Match"] = job.etag
         if job.last_modified:
             headers["If-Modified-Since"] = job.last_modified
-        meta = {"source_id": job.source_id,
-                "handle_httpstatus_list": HANDLED_STATUSES, "dont_obey_robotstxt": not job.robots}
+        meta = {
+            "source_id": job.source_id,
+            "handle_httpstatus_list": HANDLED_STATUSES,
+            "dont_obey_robotstxt": not job.robots,
+        }
         if job.fetcher == "browser":
             meta["playwright"] = True
-        return scrapy.Request(job.url, headers=headers, meta=meta, dont_filter=True,
-                              callback=self.parse, errback=self.failed)
+        return scrapy.Request(
+            job.url, headers=headers, meta=meta, dont_filter=True, callback=self.parse, errback=self.failed
+        )
 
     def parse(self, response: Response) -> FetchedPage:
         """The FetchedPage of a response; HTTP errors and login redirects carry their reason."""
-        page = self.page(response.request, final_url=response.url, status=response.status,
-                         redirects=list(response.meta.get("redirect_urls", [])))
+        page = self.page(
+            response.request,
+            final_url=response.url,
+            status=response.status,
+            redirects=list(response.meta.get("redirect_urls", [])),
+        )
         if page.redirects and LOGIN_PATH.search(urlsplit(response.url).path + "?"):
             page.error = f"redirected to a login page ({response.url})"
         elif response.status >= 400:
@@ -85,8 +98,13 @@ class PolicySpider(scrapy.Spider):
         """A FetchedPage for ``request``, timed from its first attempt (0 when never sent)."""
         meta = request.meta
         started = meta.get("started")
-        return FetchedPage(meta["source_id"], self.plan.jobs[meta["source_id"]].url, datetime.now(timezone.utc),
-                           duration_ms=int((time.monotonic() - started) * 1000) if started else 0, **fields)
+        return FetchedPage(
+            meta["source_id"],
+            self.plan.jobs[meta["source_id"]].url,
+            datetime.now(UTC),
+            duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
+            **fields,
+        )
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -9,6 +9,7 @@ holds the whole policy there (Meta's terms pages in the corpus).
 attribute the Markdown does not show, before both the digest and the Markdown are made from the
 same tree: that is what makes "same digest, same Markdown" hold.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,17 +17,48 @@ import re
 from lxml import etree, html
 
 DROPPED_TAGS = (
-    "script", "style", "noscript", "template", "link", "meta", "head", "svg", "canvas", "iframe",
-    "object", "embed", "img", "picture", "video", "audio", "source", "track", "map", "select",
-    "option", "datalist", "input", "textarea",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "link",
+    "meta",
+    "head",
+    "svg",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "img",
+    "picture",
+    "video",
+    "audio",
+    "source",
+    "track",
+    "map",
+    "select",
+    "option",
+    "datalist",
+    "input",
+    "textarea",
 )
-SCREEN_READER_ONLY = frozenset({
-    "sr-only", "visually-hidden", "visuallyhidden", "screen-reader-text", "screen-reader-only", "a11y-hidden",
-    "assistive-text", "u-visually-hidden", "hidden-visually",
-})
+SCREEN_READER_ONLY = frozenset(
+    {
+        "sr-only",
+        "visually-hidden",
+        "visuallyhidden",
+        "screen-reader-text",
+        "screen-reader-only",
+        "a11y-hidden",
+        "assistive-text",
+        "u-visually-hidden",
+        "hidden-visually",
+    }
+)
 CONSENT = re.compile(
     r"cookie[-_]?(?:banner|consent|notice|bar|popup|confirm|dialog|layer|law)|"
-    r"consent[-_]?(?:banner|manager|dialog|popup|bar)|onetrust|cookiebot|usercentrics|didomi|truste-consent")
+    r"consent[-_]?(?:banner|manager|dialog|popup|bar)|onetrust|cookiebot|usercentrics|didomi|truste-consent"
+)
 #: Attributes the Markdown shows (an ordered list's start, a cell's colspan); every other one is dropped.
 SHOWN_ATTRIBUTES = ("start", "colspan")
 # Cheap, case-tolerant pre-tests, one regex search each instead of a Python loop per element.
@@ -47,7 +79,9 @@ def prune(root: html.HtmlElement) -> None:
         if not attributes:
             continue
         classes, identifier = attributes.get("class"), attributes.get("id")
-        if (classes and _ANY_HINT(classes) and _hidden_by_class(classes)) or (identifier and _consent(identifier)):
+        if (classes and _ANY_HINT(classes) and _hidden_by_class(classes)) or (
+            identifier and _consent(identifier)
+        ):
             doomed.append(element)
         kept = [(name, attributes[name]) for name in SHOWN_ATTRIBUTES if name in attributes]
         attributes.clear()

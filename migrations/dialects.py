@@ -1,5 +1,6 @@
 """Revisions whose statements differ by database: the read-side search is FTS5 on SQLite and a
 stored vector with GIN indexes on PostgreSQL (revisions 0002, 0003, 0005, 0006)."""
+
 from alembic import op
 
 

@@ -1,4 +1,5 @@
 """Alembic environment: runs the revisions against the URL policywatch passes in (batch mode on SQLite)."""
+
 from alembic import context
 
 from store.db import make_engine

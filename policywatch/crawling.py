@@ -3,6 +3,7 @@
 Twisted's reactor cannot restart, so ``run_crawl`` runs at most once per process (the CLI and the
 scheduler start a process per crawl).
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,15 @@ from store.models import CrawlRun, utcnow
 #: Crawled pages go to the store as they arrive.
 PIPELINES = {"store.pipeline.StorePipeline": 300}
 #: Scrapy stats copied into the crawl run's stats.
-SCRAPY_STATS = ("downloader/request_count", "downloader/response_bytes", "retry/count", "retry/max_reached",
-                "robotstxt/forbidden", "elapsed_time_seconds", "finish_reason")
+SCRAPY_STATS = (
+    "downloader/request_count",
+    "downloader/response_bytes",
+    "retry/count",
+    "retry/max_reached",
+    "robotstxt/forbidden",
+    "elapsed_time_seconds",
+    "finish_reason",
+)
 
 
 def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
@@ -46,8 +54,12 @@ def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
         run = session.get(CrawlRun, report.run_id)
         stats = crawler.stats.get_stats() if crawler.stats else {}
         run.finished_at, run.status = utcnow(), "finished"
-        run.stats = {**run.stats, **report.totals(), "seconds": round(report.seconds, 2),
-                     **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats}}
+        run.stats = {
+            **run.stats,
+            **report.totals(),
+            "seconds": round(report.seconds, 2),
+            **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
+        }
     engine.dispose()
     return report
 

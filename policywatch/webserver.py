@@ -13,6 +13,7 @@ others serve, and stops (exit status 1) when a worker dies within ``STARTUP_SECO
 which is a fault no restart mends (the app cannot be built, say). Workers stop when the
 supervisor dies, however it dies.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -157,7 +158,9 @@ class _Supervisor:
                     inherited.close()
                 from web.app import create_app
 
-                _DealtServer(uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL), outlet).run()
+                _DealtServer(
+                    uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL), outlet
+                ).run()
                 code = 0
             except BaseException:
                 traceback.print_exc()  # os._exit below would swallow it
@@ -176,7 +179,9 @@ class _Supervisor:
         return worker
 
     def _deal_to_children(self) -> None:
-        self.inboxes = tuple(w.inbox for w in self.children.values())  # one assignment: the dealer reads it meanwhile
+        self.inboxes = tuple(
+            w.inbox for w in self.children.values()
+        )  # one assignment: the dealer reads it meanwhile
 
     def _stop(self, signum, _frame) -> None:
         self.stopping = True
@@ -200,8 +205,9 @@ class _DealtServer(uvicorn.Server):
         config = self.config
 
         def protocol() -> asyncio.Protocol:  # as uvicorn makes one per connection it accepts
-            return config.http_protocol_class(config=config, server_state=self.server_state,
-                                              app_state=self.lifespan.state, _loop=loop)
+            return config.http_protocol_class(
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
+            )
 
         self.outlet.setblocking(False)
         loop.add_reader(self.outlet, self._take, loop, protocol)

@@ -1,5 +1,6 @@
 """The catalog from declarations: loading a sources file into platforms, documents and sources,
 and writing the active catalog back as sources-file data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ class LoadReport:
 
     def line(self) -> str:
         """One line for the terminal."""
-        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.deactivated)} deactivated"
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, {len(self.deactivated)} deactivated"
+        )
 
 
 def load_declarations(session: Session, declared: SourcesFile, deactivate_missing: bool = True) -> LoadReport:
@@ -32,7 +35,9 @@ def load_declarations(session: Session, declared: SourcesFile, deactivate_missin
     platforms = {p.slug: p for p in session.scalars(select(Platform))}
     documents = {d.slug: d for d in session.scalars(select(Document).options(selectinload(Document.sources)))}
     for platform_decl in declared.platforms:
-        platform = platforms.get(platform_decl.slug) or Platform(slug=platform_decl.slug, name=platform_decl.name)
+        platform = platforms.get(platform_decl.slug) or Platform(
+            slug=platform_decl.slug, name=platform_decl.name
+        )
         platform.name = platform_decl.name
         session.add(platform)
         for decl in platform_decl.documents:
@@ -55,13 +60,25 @@ def load_declarations(session: Session, declared: SourcesFile, deactivate_missin
 
 def _apply(document: Document, platform: Platform, decl: DocumentDecl) -> bool:
     """Set ``document`` from ``decl``; whether anything differed."""
-    wanted = {"platform": platform, "title": decl.title, "terms_type": decl.type, "active": True,
-              "schedule_seconds": parse_schedule(decl.schedule) if decl.schedule else None, "ignore": decl.ignore}
+    wanted = {
+        "platform": platform,
+        "title": decl.title,
+        "terms_type": decl.type,
+        "active": True,
+        "schedule_seconds": parse_schedule(decl.schedule) if decl.schedule else None,
+        "ignore": decl.ignore,
+    }
     changed = _assign(document, wanted)
     existing = {source.position: source for source in document.sources}
     for position, page in enumerate(decl.sources):
-        values = {"url": page.url, "select": page.select, "remove": page.remove, "fetcher": page.fetcher,
-                  "robots": page.robots, "active": True}
+        values = {
+            "url": page.url,
+            "select": page.select,
+            "remove": page.remove,
+            "fetcher": page.fetcher,
+            "robots": page.robots,
+            "active": True,
+        }
         source = existing.pop(position, None)
         if source is None:
             document.sources.append(Source(position=position, **values))

@@ -2,6 +2,7 @@
 
 Works on plain records (dicts), so the same check runs on the database and on an audit export.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +15,26 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain_hash(parent_chain_hash: str | None, document: str, seq: int, created_at: str,
-               text_sha256: str, snapshot_sha256s: Iterable[str]) -> str:
+def chain_hash(
+    parent_chain_hash: str | None,
+    document: str,
+    seq: int,
+    created_at: str,
+    text_sha256: str,
+    snapshot_sha256s: Iterable[str],
+) -> str:
     """The chain hash of a version: covers its parent's chain hash, position, time, text and snapshots."""
-    material = "\n".join([
-        "policywatch-version-v1", parent_chain_hash or "", document, str(seq), created_at,
-        text_sha256, ",".join(snapshot_sha256s),
-    ])
+    material = "\n".join(
+        [
+            "policywatch-version-v1",
+            parent_chain_hash or "",
+            document,
+            str(seq),
+            created_at,
+            text_sha256,
+            ",".join(snapshot_sha256s),
+        ]
+    )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -44,11 +58,17 @@ def check_chain(document: str, records: list[dict]) -> list[ChainProblem]:
     for expected_seq, record in enumerate(records, start=1):
         seq = record["seq"]
         if seq != expected_seq:
-            problems.append(ChainProblem(document, seq, f"expected position {expected_seq}: a version is missing"))
+            problems.append(
+                ChainProblem(document, seq, f"expected position {expected_seq}: a version is missing")
+            )
         if "text" in record and text_hash(record["text"]) != record["text_sha256"]:
             problems.append(ChainProblem(document, seq, "text does not match its recorded hash"))
-        expected = chain_hash(parent, document, seq, record["created_at"], record["text_sha256"], record["snapshots"])
+        expected = chain_hash(
+            parent, document, seq, record["created_at"], record["text_sha256"], record["snapshots"]
+        )
         if expected != record["chain_hash"]:
-            problems.append(ChainProblem(document, seq, "chain hash does not match (version or an earlier one altered)"))
+            problems.append(
+                ChainProblem(document, seq, "chain hash does not match (version or an earlier one altered)")
+            )
         parent = record["chain_hash"]
     return problems

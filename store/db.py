@@ -1,4 +1,5 @@
 """Engines, sessions and the schema check every data command runs first."""
+
 from __future__ import annotations
 
 import contextlib
@@ -41,7 +42,9 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     # every prepared one at each ROLLBACK (each web request's end, each failed page's savepoint),
     # so they were prepared over and over; kept, they would get generic plans, which for a search
     # (a plan that depends on the words) were slower by ten times.
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, connect_args={"prepare_threshold": None})
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, connect_args={"prepare_threshold": None}
+    )
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -206,7 +209,9 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError as exc:
-        raise StoreError(f"database unreachable at {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+        raise StoreError(
+            f"database unreachable at {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
 
 
 def check_schema(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 Every function takes ``now`` so callers (and tests) decide the clock. Acquiring is one conditional
 UPDATE (or an INSERT for a new name), so two processes racing for a lease cannot both win.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -20,8 +21,11 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: 
     taken = session.execute(
         update(Lease)
         .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
-        .values(holder=holder, expires_at=now + ttl,
-                acquired_at=case((Lease.holder == holder, Lease.acquired_at), else_=now))
+        .values(
+            holder=holder,
+            expires_at=now + ttl,
+            acquired_at=case((Lease.holder == holder, Lease.acquired_at), else_=now),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken:

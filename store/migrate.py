@@ -1,4 +1,5 @@
 """Schema upgrades and downgrades through Alembic."""
+
 from __future__ import annotations
 
 from alembic import command
@@ -8,8 +9,14 @@ from store.db import alembic_config
 # What the read side adds beside the models (revisions 0002, 0003, 0005, 0006: PostgreSQL's stored
 # search vector and its GIN indexes, the change time index; FTS5's tables start with "version_fts"):
 # autogenerate leaves these alone.
-READ_SIDE = ("search_vector", "ix_version_search_vector", "ix_version_document_search", "ix_version_document_key_search",
-             "ix_version_text_search", "ix_change_detected_at")
+READ_SIDE = (
+    "search_vector",
+    "ix_version_search_vector",
+    "ix_version_document_search",
+    "ix_version_document_key_search",
+    "ix_version_text_search",
+    "ix_change_detected_at",
+)
 
 
 def read_side(name: str | None) -> bool:

@@ -11,6 +11,7 @@ Failure is never a change: an error, an extraction refused (challenge, error pag
 selection) or a text that shrank below ``SHRINK_RATIO`` of the last one fails the source and
 records no version.
 """
+
 from __future__ import annotations
 
 import functools
@@ -97,7 +98,9 @@ class StorePipeline:
 
     def close_spider(self, spider=None) -> None:
         reason = "crawl ended before this source was fetched (run timeout or shutdown)"
-        for job in [j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})]:
+        for job in [
+            j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})
+        ]:
             self.process_item(FetchedPage(job.source_id, job.url, utcnow(), error=reason))
         self.committer.stop()
         self.batch.close()
@@ -107,15 +110,23 @@ class StorePipeline:
         job = self.plan.jobs[item.source_id]
         try:
             judged, version = self.record(job, item)
-        except Exception as exc:  # a bug or an unusable page must not lose the attempt: record it as a failure
+        except (
+            Exception
+        ) as exc:  # a bug or an unusable page must not lose the attempt: record it as a failure
             log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
-            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status,
-                                 error=f"internal error while recording: {type(exc).__name__}: {exc}")
+            failed = FetchedPage(
+                item.source_id,
+                job.url,
+                item.fetched_at,
+                status=item.status,
+                error=f"internal error while recording: {type(exc).__name__}: {exc}",
+            )
             judged, version = self.record(job, failed)
         if version is not None:
             self.report.versions += 1
-        self.report.results.append(SourceResult(job.document_slug, job.url, judged.outcome, judged.reason,
-                                                item.status, version))
+        self.report.results.append(
+            SourceResult(job.document_slug, job.url, judged.outcome, judged.reason, item.status, version)
+        )
         item.body = b""  # the bytes are stored; do not keep them alive in Scrapy's stats or logs
         return item
 
@@ -129,9 +140,14 @@ class StorePipeline:
         last = len(arrived) + 1 == len(self.plan.documents[job.document_id])
 
         def assembles(judged: Judged) -> bool:
-            return last and (job.document_id in self.plan.stale or any(j.new_text for j in [*arrived.values(), judged]))
+            return last and (
+                job.document_id in self.plan.stale or any(j.new_text for j in [*arrived.values(), judged])
+            )
 
-        fetch, source = Fetch.of(job, item, self.context.run_id), self.context.sources.pop(job.source_id, None)
+        fetch, source = (
+            Fetch.of(job, item, self.context.run_id),
+            self.context.sources.pop(job.source_id, None),
+        )
         judged = fetch.quick(source) if source is not None else None
         if judged is not None and not assembles(judged):
             self.batch.later(fetch.event, Source, {"id": source.id, **fetch.settled(source, judged)})
@@ -144,8 +160,11 @@ class StorePipeline:
             judged = judged or fetch.judge(session, source, self.context)
             for name, value in fetch.settled(source, judged).items():
                 setattr(source, name, value)
-            version = assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id) \
-                if assembles(judged) else None
+            version = (
+                assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id)
+                if assembles(judged)
+                else None
+            )
             self.batch.insert_at_commit(fetch.event)
         arrived[job.source_id] = judged
         return judged, version
@@ -156,9 +175,11 @@ def planned_sources(session: Session, source_ids: list[int]) -> dict[int, Source
     ``LOAD_CHUNK`` sources instead of one per page."""
     sources = {}
     for start in range(0, len(source_ids), LOAD_CHUNK):
-        chunk = source_ids[start:start + LOAD_CHUNK]
-        sources.update((s.id, s) for s in session.scalars(
-            select(Source).options(defer(Source.text)).where(Source.id.in_(chunk))))
+        chunk = source_ids[start : start + LOAD_CHUNK]
+        sources.update(
+            (s.id, s)
+            for s in session.scalars(select(Source).options(defer(Source.text)).where(Source.id.in_(chunk)))
+        )
     return sources
 
 
@@ -173,9 +194,21 @@ class Fetch:
     @classmethod
     def of(cls, job: SourceJob, page: FetchedPage, run_id: int | None) -> Fetch:
         """The fetch of ``page`` for ``job`` in crawl run ``run_id``, its event not yet judged."""
-        return cls(job, page, FetchEvent(crawl_run_id=run_id, source_id=job.source_id, fetched_at=page.fetched_at,
-                                         url=job.url, final_url=page.final_url, redirects=page.redirects,
-                                         http_status=page.status, duration_ms=page.duration_ms, bytes=len(page.body)))
+        return cls(
+            job,
+            page,
+            FetchEvent(
+                crawl_run_id=run_id,
+                source_id=job.source_id,
+                fetched_at=page.fetched_at,
+                url=job.url,
+                final_url=page.final_url,
+                redirects=page.redirects,
+                http_status=page.status,
+                duration_ms=page.duration_ms,
+                bytes=len(page.body),
+            ),
+        )
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -211,9 +244,19 @@ class Fetch:
     def judge(self, session: Session, source: Source, context: Context) -> Judged:
         """The outcome of a fetch ``quick`` could not judge: its snapshot stored, its region extracted."""
         page = self.page
-        snapshot, _ = put_snapshot(session, source.id, Fetched(page.final_url or self.job.url, page.body,
-                                                               page.content_type, page.etag, page.last_modified,
-                                                               page.fetched_at, self.sha256))
+        snapshot, _ = put_snapshot(
+            session,
+            source.id,
+            Fetched(
+                page.final_url or self.job.url,
+                page.body,
+                page.content_type,
+                page.etag,
+                page.last_modified,
+                page.fetched_at,
+                self.sha256,
+            ),
+        )
         self.event.snapshot_id = snapshot.id
         judged = _extract(source, self.job, page, snapshot, context)
         if judged.ok:
@@ -226,7 +269,9 @@ class Fetch:
         return _health(source, self.job, judged, self.page)
 
 
-def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context) -> Judged:
+def _extract(
+    source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapshot, context: Context
+) -> Judged:
     key = context.regions.key(snapshot.sha256, page.content_type, job.select, job.remove)
     extracted, region = context.regions.get(key), None
     if extracted is None:
@@ -242,7 +287,9 @@ def _extract(source: Source, job: SourceJob, page: FetchedPage, snapshot: Snapsh
         text = (region or _extracted(job, page)[1]).markdown()
         context.regions.put(key, Extracted(extracted.digest, text))
     shrank = _shrank(source.text, text)
-    if shrank and not (source.consecutive_failures >= context.broken_after and (source.last_error or "").startswith(SHRANK)):
+    if shrank and not (
+        source.consecutive_failures >= context.broken_after and (source.last_error or "").startswith(SHRANK)
+    ):
         return Judged("error", shrank)
     source.text, source.region_digest, source.last_snapshot_id = text, extracted.digest, snapshot.id
     return Judged("changed", new_text=True)
@@ -253,8 +300,13 @@ def _extracted(job: SourceJob, page: FetchedPage):
     from crawler.extraction import ExtractionError, select_region
 
     try:
-        region = select_region(page.body, url=page.final_url or job.url, content_type=page.content_type,
-                               select=job.select, remove=job.remove)
+        region = select_region(
+            page.body,
+            url=page.final_url or job.url,
+            content_type=page.content_type,
+            select=job.select,
+            remove=job.remove,
+        )
     except ExtractionError as exc:
         return Extracted(reason=exc.reason), None
     return Extracted(region.digest), region
@@ -271,8 +323,14 @@ def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -
     """The source's health after ``judged``: when it was fetched and is due next, its failures and
     last error, and the validators for the next conditional request."""
     now = utcnow()
-    health = {"last_fetched_at": now, "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or _default_schedule()),
-              "consecutive_failures": 0, "last_error": None, "etag": source.etag, "last_modified": source.last_modified}
+    health = {
+        "last_fetched_at": now,
+        "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or _default_schedule()),
+        "consecutive_failures": 0,
+        "last_error": None,
+        "etag": source.etag,
+        "last_modified": source.last_modified,
+    }
     if not judged.ok:
         health.update(consecutive_failures=source.consecutive_failures + 1, last_error=judged.reason)
     elif page.status != 304 and (page.etag or page.last_modified):
@@ -302,7 +360,9 @@ def assemble(session: Session, document_id: int, judged: list[Judged], run_id: i
     document.inputs_digest = inputs
     snapshots = [(s.id, session.get(Snapshot, s.last_snapshot_id)) for s in sources]
     try:
-        version = record_version(session, document, document_text(document, sources), snapshots, crawl_run_id=run_id)
+        version = record_version(
+            session, document, document_text(document, sources), snapshots, crawl_run_id=run_id
+        )
     except VersionConflict as exc:
         log.info("skipped: %s", exc)
         return None

@@ -16,6 +16,7 @@ Older databases hold *reverse* deltas (each snapshot encoded against the next ne
 whole). Reads follow ``base_id`` whatever its direction; a source's newest snapshot of that kind is
 the base of the next one when its depth fits the pattern, else the next one starts a new group.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,13 @@ def put_snapshot(session: Session, source_id: int | None, fetched: Fetched) -> t
     if existing is not None:
         return existing, False
     snapshot = Snapshot(
-        sha256=digest, source_id=source_id, url=fetched.url, content_type=fetched.content_type,
-        etag=fetched.etag, last_modified=fetched.last_modified, size=len(fetched.body),
+        sha256=digest,
+        source_id=source_id,
+        url=fetched.url,
+        content_type=fetched.content_type,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        size=len(fetched.body),
         fetched_at=fetched.fetched_at or utcnow(),
     )
     _encode(snapshot, fetched.body, _latest_chain(session, source_id) if source_id is not None else [])
@@ -95,14 +101,22 @@ def _encode(snapshot: Snapshot, body: bytes, chain: list[Row]) -> None:
         if row.depth == wanted:
             delta = _compress(body, DELTA, _dictionary(_decode(chain[index:])))
             if len(delta) <= MAX_DELTA_SHARE * len(chain[-1].data):
-                snapshot.data, snapshot.codec, snapshot.base_id, snapshot.depth = delta, "zstd-dict", row.id, position
+                snapshot.data, snapshot.codec, snapshot.base_id, snapshot.depth = (
+                    delta,
+                    "zstd-dict",
+                    row.id,
+                    position,
+                )
                 return
             break
     snapshot.data, snapshot.codec, snapshot.base_id, snapshot.depth = _compress(body, WHOLE), "zstd", None, 0
 
 
-def _compress(body: bytes, parameters: zstandard.ZstdCompressionParameters,
-              dictionary: zstandard.ZstdCompressionDict | None = None) -> bytes:
+def _compress(
+    body: bytes,
+    parameters: zstandard.ZstdCompressionParameters,
+    dictionary: zstandard.ZstdCompressionDict | None = None,
+) -> bytes:
     return zstandard.ZstdCompressor(compression_params=parameters, dict_data=dictionary).compress(body)
 
 
@@ -115,14 +129,19 @@ def _chain_statement(start):
     """The snapshot matching ``start`` and those it decodes from, in decoding order, in one statement."""
     columns = (Snapshot.id, Snapshot.depth, Snapshot.codec, Snapshot.base_id, Snapshot.data)
     links = select(*columns, literal(0).label("step")).where(start).cte("links", recursive=True)
-    links = links.union_all(select(*columns, links.c.step + 1)
-                            .join(links, (Snapshot.id == links.c.base_id) & (links.c.codec == "zstd-dict")))
+    links = links.union_all(
+        select(*columns, links.c.step + 1).join(
+            links, (Snapshot.id == links.c.base_id) & (links.c.codec == "zstd-dict")
+        )
+    )
     return select(links).order_by(links.c.step)
 
 
 # Built once: making these constructs costs more than running them.
 _LATEST_CHAIN = _chain_statement(
-    Snapshot.id == select(func.max(Snapshot.id)).where(Snapshot.source_id == bindparam("source_id")).scalar_subquery())
+    Snapshot.id
+    == select(func.max(Snapshot.id)).where(Snapshot.source_id == bindparam("source_id")).scalar_subquery()
+)
 _CHAIN = _chain_statement(Snapshot.id == bindparam("snapshot_id"))
 
 

@@ -1,4 +1,5 @@
 """Recording versions of a document: only when its text changes, chained to the parent."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -28,9 +29,14 @@ def timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-def record_version(session: Session, document: Document, text: str,
-                   snapshots: Sequence[tuple[int | None, Snapshot]], crawl_run_id: int | None = None,
-                   created_at: datetime | None = None) -> Version | None:
+def record_version(
+    session: Session,
+    document: Document,
+    text: str,
+    snapshots: Sequence[tuple[int | None, Snapshot]],
+    crawl_run_id: int | None = None,
+    created_at: datetime | None = None,
+) -> Version | None:
     """A new version of ``document`` with ``text`` built from ``snapshots`` ((source id, snapshot) in
     order), or None when the text equals the latest version's. Raises VersionConflict when another
     writer took the same chain position (the schema's unique keys decide)."""
@@ -41,10 +47,21 @@ def record_version(session: Session, document: Document, text: str,
     moment = created_at or utcnow()
     seq = parent.seq + 1 if parent else 1
     version = Version(
-        document_id=document.id, seq=seq, parent_id=parent.id if parent else None, text=text,
-        text_sha256=digest, created_at=moment, crawl_run_id=crawl_run_id,
-        chain_hash=chain_hash(parent.chain_hash if parent else None, document.slug, seq, timestamp(moment),
-                              digest, [snap.sha256 for _, snap in snapshots]),
+        document_id=document.id,
+        seq=seq,
+        parent_id=parent.id if parent else None,
+        text=text,
+        text_sha256=digest,
+        created_at=moment,
+        crawl_run_id=crawl_run_id,
+        chain_hash=chain_hash(
+            parent.chain_hash if parent else None,
+            document.slug,
+            seq,
+            timestamp(moment),
+            digest,
+            [snap.sha256 for _, snap in snapshots],
+        ),
     )
     version.snapshot_links = [
         VersionSnapshot(position=i, snapshot_id=snap.id, source_id=source_id)
@@ -60,7 +77,9 @@ def record_version(session: Session, document: Document, text: str,
 
 def chain_records(session: Session, document_id: int, with_text: bool = True) -> list[dict]:
     """A document's versions as plain records for ``store.chain.check_chain`` and audit exports."""
-    versions = session.scalars(select(Version).where(Version.document_id == document_id).order_by(Version.seq)).all()
+    versions = session.scalars(
+        select(Version).where(Version.document_id == document_id).order_by(Version.seq)
+    ).all()
     links = session.execute(
         select(VersionSnapshot.version_id, Snapshot.sha256)
         .join(Snapshot, Snapshot.id == VersionSnapshot.snapshot_id)
@@ -72,8 +91,14 @@ def chain_records(session: Session, document_id: int, with_text: bool = True) ->
     for version_id, sha in links:
         by_version.setdefault(version_id, []).append(sha)
     return [
-        {"seq": v.seq, "created_at": timestamp(v.created_at), "text_sha256": v.text_sha256,
-         "snapshots": by_version.get(v.id, []), "chain_hash": v.chain_hash, **({"text": v.text} if with_text else {})}
+        {
+            "seq": v.seq,
+            "created_at": timestamp(v.created_at),
+            "text_sha256": v.text_sha256,
+            "snapshots": by_version.get(v.id, []),
+            "chain_hash": v.chain_hash,
+            **({"text": v.text} if with_text else {}),
+        }
         for v in versions
     ]
 

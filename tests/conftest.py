@@ -1,4 +1,5 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when POLICYWATCH_TEST_DATABASE_URL is set)."""
+
 from __future__ import annotations
 
 import os

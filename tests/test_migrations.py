@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, and can be undone and redone."""
+
 from __future__ import annotations
 
 from alembic import command
@@ -7,7 +8,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from store.db import StoreError, alembic_config, check_schema, current_revision, head_revision, make_engine, transaction
+from store.db import (
+    StoreError,
+    alembic_config,
+    check_schema,
+    current_revision,
+    head_revision,
+    make_engine,
+    transaction,
+)
 from store.migrate import downgrade, read_side, upgrade
 from store.models import Base
 from store.versions import record_version
@@ -20,7 +29,8 @@ def test_models_and_migrations_agree(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": _outside_search_index})
+            connection, opts={"compare_type": True, "include_object": _outside_search_index}
+        )
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
@@ -37,8 +47,10 @@ def test_search_index_follows_version_rows(database_url):
     with transaction(engine) as session:
         document = make_document(session)
         version = record_version(session, document, "Government customers may use the service.", [])
-    query = {"sqlite": "SELECT rowid FROM version_fts WHERE version_fts MATCH 'government'",
-             "postgresql": "SELECT id FROM version WHERE search_vector @@ plainto_tsquery('english', 'government')"}
+    query = {
+        "sqlite": "SELECT rowid FROM version_fts WHERE version_fts MATCH 'government'",
+        "postgresql": "SELECT id FROM version WHERE search_vector @@ plainto_tsquery('english', 'government')",
+    }
     with engine.connect() as connection:
         found = connection.execute(text(query[engine.dialect.name])).scalars().all()
     engine.dispose()
@@ -49,12 +61,22 @@ def test_history_recorded_before_the_search_vector_is_found_after_upgrading(data
     upgrade(database_url, "0002")
     engine = make_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO platform (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', '2026-01-01')"))
-        connection.execute(text("INSERT INTO document (id, platform_id, slug, title, terms_type, active, ignore, created_at, "
-                                "updated_at) VALUES (1, 1, 'acme-terms', 'Terms', 'Terms of Service', true, '[]', "
-                                "'2026-01-01', '2026-01-01')"))
-        connection.execute(text("INSERT INTO version (id, document_id, seq, text, text_sha256, chain_hash, created_at) "
-                                "VALUES (1, 1, 1, 'Agencies may use it for surveillance.', 'a', 'b', '2026-01-01')"))
+        connection.execute(
+            text("INSERT INTO platform (id, slug, name, created_at) VALUES (1, 'acme', 'Acme', '2026-01-01')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO document (id, platform_id, slug, title, terms_type, active, ignore, created_at, "
+                "updated_at) VALUES (1, 1, 'acme-terms', 'Terms', 'Terms of Service', true, '[]', "
+                "'2026-01-01', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO version (id, document_id, seq, text, text_sha256, chain_hash, created_at) "
+                "VALUES (1, 1, 1, 'Agencies may use it for surveillance.', 'a', 'b', '2026-01-01')"
+            )
+        )
     upgrade(database_url)
     with Session(engine) as session:
         rows, total, snippets = search_versions(session, SearchQuery(q="surveillance"), 20, 0)

@@ -1,5 +1,6 @@
 """The store pipeline, fed pages directly: a page that cannot be recorded becomes a failure of its
 own source, and the crawl's other pages are recorded as usual."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -27,8 +28,16 @@ def _crawl(url: str, pages: dict[int, bytes]) -> CrawlReport:
     pipeline = store.pipeline.StorePipeline(None)
     pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport()))
     for source_id, body in pages.items():
-        pipeline.process_item(FetchedPage(source_id, plan.jobs[source_id].url, utcnow(), status=200, body=body,
-                                          content_type="text/html; charset=utf-8"))
+        pipeline.process_item(
+            FetchedPage(
+                source_id,
+                plan.jobs[source_id].url,
+                utcnow(),
+                status=200,
+                body=body,
+                content_type="text/html; charset=utf-8",
+            )
+        )
     pipeline.close_spider()
     return pipeline.report
 
@@ -38,9 +47,30 @@ def test_a_page_that_cannot_be_recorded_fails_alone_and_is_tried_again_next_craw
 
     engine = make_engine(migrated_url)
     with transaction(engine) as session:
-        load_declarations(session, parse_declarations({"platforms": [{"slug": "acme", "name": "Acme", "documents": [
-            {"slug": f"acme-{n}", "title": "Terms", "type": "Terms of Service", "url": f"https://acme.test/{n}",
-             "select": ["main"]} for n in (1, 2)]}]}, "test"))
+        load_declarations(
+            session,
+            parse_declarations(
+                {
+                    "platforms": [
+                        {
+                            "slug": "acme",
+                            "name": "Acme",
+                            "documents": [
+                                {
+                                    "slug": f"acme-{n}",
+                                    "title": "Terms",
+                                    "type": "Terms of Service",
+                                    "url": f"https://acme.test/{n}",
+                                    "select": ["main"],
+                                }
+                                for n in (1, 2)
+                            ],
+                        }
+                    ]
+                },
+                "test",
+            ),
+        )
     first = _crawl(migrated_url, {1: PAGE % b"First terms.", 2: PAGE % b"Second terms."})
     real_put = store.pipeline.put_snapshot
 
@@ -56,10 +86,14 @@ def test_a_page_that_cannot_be_recorded_fails_alone_and_is_tried_again_next_craw
 
     assert [r.outcome for r in first.results] == ["changed", "changed"]
     assert [(r.outcome, r.reason) for r in second.results] == [
-        ("error", "internal error while recording: OSError: disk full"), ("changed", None)]
+        ("error", "internal error while recording: OSError: disk full"),
+        ("changed", None),
+    ]
     assert [r.outcome for r in third.results] == ["changed", "unchanged"]
     with transaction(engine) as session:
         failures = session.scalars(select(Source.consecutive_failures).order_by(Source.id)).all()
-        events = session.scalars(select(FetchEvent.outcome).where(FetchEvent.source_id == 1).order_by(FetchEvent.id)).all()
+        events = session.scalars(
+            select(FetchEvent.outcome).where(FetchEvent.source_id == 1).order_by(FetchEvent.id)
+        ).all()
     engine.dispose()
     assert failures == [0, 0] and events == ["changed", "error", "changed"]

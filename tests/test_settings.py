@@ -1,4 +1,5 @@
 """Settings: documented defaults, one clear line for a bad value, and a README that lists them all."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,9 @@ def test_defaults_put_everything_in_the_data_folder(tmp_path, monkeypatch):
 
 def test_a_bad_value_is_refused_with_one_line_naming_the_variable(tmp_path):
     env = {"POLICYWATCH_CRAWL_DELAY": "soon", "POLICYWATCH_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "policywatch", "db", "current"], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "policywatch", "db", "current"], env=env, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "POLICYWATCH_CRAWL_DELAY" in result.stderr
@@ -36,6 +38,9 @@ def test_the_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
 
 def test_the_readme_documents_every_setting():
     table = README.read_text(encoding="utf-8")
-    missing = [f"{PREFIX}{name.upper()}" for name in Settings.model_fields
-               if f"`{PREFIX}{name.upper()}`" not in table]
+    missing = [
+        f"{PREFIX}{name.upper()}"
+        for name in Settings.model_fields
+        if f"`{PREFIX}{name.upper()}`" not in table
+    ]
     assert missing == []

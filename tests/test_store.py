@@ -1,4 +1,5 @@
 """The store: content addressing, compression, the version chain and its constraints."""
+
 from __future__ import annotations
 
 import hashlib
@@ -86,8 +87,12 @@ def test_a_page_unlike_its_keyframe_starts_a_new_group(engine):
         stored = [put_snapshot(session, source.id, Fetched(source.url, body))[0] for body in bodies]
     with transaction(engine) as session:
         rows = [session.get(Snapshot, s.id) for s in stored]
-        assert [(row.codec, row.depth) for row in rows] == [("zstd", 0), ("zstd-dict", 1), ("zstd", 0),
-                                                           ("zstd-dict", 1)]
+        assert [(row.codec, row.depth) for row in rows] == [
+            ("zstd", 0),
+            ("zstd-dict", 1),
+            ("zstd", 0),
+            ("zstd-dict", 1),
+        ]
         assert rows[3].base_id == rows[2].id
         assert [read_snapshot(session, row) for row in rows] == bodies
 
@@ -97,9 +102,18 @@ def reverse_delta_rows(session, source_id: int, bodies: list[bytes], group: int)
     (``base_id``), the newest and every ``group``-th one whole."""
     import zstandard
 
-    rows = [Snapshot(sha256=hashlib.sha256(body).hexdigest(), source_id=source_id, url="https://acme.test/terms",
-                     size=len(body), codec="zstd", depth=i % group,
-                     data=zstandard.ZstdCompressor(level=1).compress(body)) for i, body in enumerate(bodies)]
+    rows = [
+        Snapshot(
+            sha256=hashlib.sha256(body).hexdigest(),
+            source_id=source_id,
+            url="https://acme.test/terms",
+            size=len(body),
+            codec="zstd",
+            depth=i % group,
+            data=zstandard.ZstdCompressor(level=1).compress(body),
+        )
+        for i, body in enumerate(bodies)
+    ]
     session.add_all(rows)
     session.flush()
     for i, row in enumerate(rows[:-1]):
@@ -112,7 +126,9 @@ def reverse_delta_rows(session, source_id: int, bodies: list[bytes], group: int)
 
 
 @pytest.mark.parametrize(("old_count", "first_new"), [(5, ("zstd-dict", 1)), (7, ("zstd", 0))])
-def test_reverse_delta_snapshots_of_earlier_databases_read_back_and_take_new_ones(engine, old_count, first_new):
+def test_reverse_delta_snapshots_of_earlier_databases_read_back_and_take_new_ones(
+    engine, old_count, first_new
+):
     old_bodies = [page(5, noise=str(i)) for i in range(old_count)]
     new_bodies = [page(5, noise=f"new {i}") for i in range(6)]
     with transaction(engine) as session:
@@ -121,12 +137,16 @@ def test_reverse_delta_snapshots_of_earlier_databases_read_back_and_take_new_one
         new = [put_snapshot(session, source.id, Fetched(source.url, body))[0] for body in new_bodies]
     with transaction(engine) as session:
         old = [session.get(Snapshot, s.id) for s in old]
-        assert [s.codec for s in old] == (["zstd-dict"] * 3 + ["zstd"] + ["zstd-dict"] * 3)[:old_count - 1] + ["zstd"]
+        assert [s.codec for s in old] == (["zstd-dict"] * 3 + ["zstd"] + ["zstd-dict"] * 3)[
+            : old_count - 1
+        ] + ["zstd"]
         assert all(s.base_id == s.id + 1 for s in old if s.codec == "zstd-dict")
         # the newest old snapshot (depth 0) is a base as it stands; at depth 2 a new group starts
         first = session.get(Snapshot, new[0].id)
         assert (first.codec, first.depth) == first_new
-        assert [read_snapshot(session, session.get(Snapshot, s.id)) for s in old + new] == old_bodies + new_bodies
+        assert [
+            read_snapshot(session, session.get(Snapshot, s.id)) for s in old + new
+        ] == old_bodies + new_bodies
 
 
 def test_a_version_is_recorded_only_when_the_text_changes(engine):
@@ -147,12 +167,28 @@ def test_two_writers_cannot_fork_the_chain(engine):
         snap, _ = put_snapshot(session, doc.sources[0].id, Fetched(doc.sources[0].url, b"x"))
         v1 = record_version(session, doc, "one", [(None, snap)])
         # a second version claiming the same parent breaks the schema's unique keys
-        session.add(Version(document_id=doc.id, seq=2, parent_id=v1.id, text="two", text_sha256="b" * 64,
-                            chain_hash="c" * 64))
+        session.add(
+            Version(
+                document_id=doc.id,
+                seq=2,
+                parent_id=v1.id,
+                text="two",
+                text_sha256="b" * 64,
+                chain_hash="c" * 64,
+            )
+        )
         session.flush()
         with pytest.raises(IntegrityError), session.begin_nested():
-            session.add(Version(document_id=doc.id, seq=3, parent_id=v1.id, text="three", text_sha256="d" * 64,
-                                chain_hash="e" * 64))
+            session.add(
+                Version(
+                    document_id=doc.id,
+                    seq=3,
+                    parent_id=v1.id,
+                    text="three",
+                    text_sha256="d" * 64,
+                    chain_hash="e" * 64,
+                )
+            )
 
 
 def test_record_version_reports_a_lost_race(engine, monkeypatch):
@@ -239,7 +275,9 @@ def test_a_later_unit_is_written_with_the_batch_even_when_another_unit_fails(eng
 
     with transaction(engine) as session:
         assert session.execute(select(Platform.slug, Platform.name).order_by(Platform.slug)).all() == [
-            ("acme", "Acme Inc."), ("globex", "Globex")]
+            ("acme", "Acme Inc."),
+            ("globex", "Globex"),
+        ]
 
 
 def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
@@ -257,7 +295,10 @@ def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
         assert session.scalars(select(func.count()).select_from(Platform)).one() == 2
 
 
-@pytest.mark.skipif(not PG_URL, reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)")
+@pytest.mark.skipif(
+    not PG_URL,
+    reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)",
+)
 def test_queries_run_the_same_plan_each_time_without_statements_prepared_on_the_server():
     """A statement run again and again is planned for its own parameters every time: psycopg would
     prepare it (a generic plan, ten times slower for a search) and drop it at every ROLLBACK."""
@@ -265,7 +306,9 @@ def test_queries_run_the_same_plan_each_time_without_statements_prepared_on_the_
     try:
         with engine.connect() as connection:
             for n in range(12):
-                connection.execute(text("SELECT count(*) FROM pg_class WHERE relpages > :n"), {"n": n}).scalar()
+                connection.execute(
+                    text("SELECT count(*) FROM pg_class WHERE relpages > :n"), {"n": n}
+                ).scalar()
             assert connection.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar() == 0
     finally:
         engine.dispose()

@@ -1,4 +1,5 @@
 """The JSON API under /api: the pages' data, paged, described by the OpenAPI schema at /openapi.json."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -31,8 +32,13 @@ class Page(BaseModel, Generic[Item]):
 
 
 def paged(items: list, total: int, paging_: Paging) -> dict:
-    return {"items": items, "total": total, "limit": paging_.limit, "offset": paging_.offset,
-            "next_offset": paging_.next_offset(total)}
+    return {
+        "items": items,
+        "total": total,
+        "limit": paging_.limit,
+        "offset": paging_.offset,
+        "next_offset": paging_.next_offset(total),
+    }
 
 
 class PlatformOut(BaseModel):
@@ -129,14 +135,29 @@ class CompareOut(BaseModel):
 
 
 def _version(row) -> dict:
-    return {"seq": row.seq, "created_at": row.created_at, "text_sha256": row.text_sha256, "chain_hash": row.chain_hash,
-            "change_id": row.change_id, "significance": row.significance}
+    return {
+        "seq": row.seq,
+        "created_at": row.created_at,
+        "text_sha256": row.text_sha256,
+        "chain_hash": row.chain_hash,
+        "change_id": row.change_id,
+        "significance": row.significance,
+    }
 
 
 def _change(row) -> dict:
-    return {"id": row.id, "detected_at": row.detected_at, "significance": row.significance, "summary": row.summary,
-            "topics": row.topics or [], "reasons": row.reasons or [], "document": row.document,
-            "platform": row.platform, "from_seq": row.from_seq, "to_seq": row.to_seq}
+    return {
+        "id": row.id,
+        "detected_at": row.detected_at,
+        "significance": row.significance,
+        "summary": row.summary,
+        "topics": row.topics or [],
+        "reasons": row.reasons or [],
+        "document": row.document,
+        "platform": row.platform,
+        "from_seq": row.from_seq,
+        "to_seq": row.to_seq,
+    }
 
 
 def _document(session: Session, slug: str):
@@ -154,20 +175,43 @@ def platforms(session: Session = Depends(get_session), paging_: Paging = Depends
 
 
 @router.get("/documents", response_model=Page[DocumentOut])
-def documents(platform: str | None = None, terms_type: str | None = None,
-              session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+def documents(
+    platform: str | None = None,
+    terms_type: str | None = None,
+    session: Session = Depends(get_session),
+    paging_: Paging = Depends(paging),
+):
     """Documents by platform and slug, optionally of one platform or terms type."""
     rows, total = catalog.list_documents(session, paging_.limit, paging_.offset, platform, terms_type)
-    return paged([{"slug": r.slug, "title": r.title, "terms_type": r.terms_type, "active": r.active,
-                   "platform": r.platform, "versions": r.versions, "last_version_at": r.last_version_at}
-                  for r in rows], total, paging_)
+    return paged(
+        [
+            {
+                "slug": r.slug,
+                "title": r.title,
+                "terms_type": r.terms_type,
+                "active": r.active,
+                "platform": r.platform,
+                "versions": r.versions,
+                "last_version_at": r.last_version_at,
+            }
+            for r in rows
+        ],
+        total,
+        paging_,
+    )
 
 
 @router.get("/documents/{slug}/versions", response_model=Page[VersionOut])
-def versions(slug: str, cosmetic: bool = True, session: Session = Depends(get_session),
-             paging_: Paging = Depends(paging)):
+def versions(
+    slug: str,
+    cosmetic: bool = True,
+    session: Session = Depends(get_session),
+    paging_: Paging = Depends(paging),
+):
     """A document's versions, newest first (``cosmetic=false`` leaves out those with a cosmetic change)."""
-    rows, total, _ = history.document_versions(session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset)
+    rows, total, _ = history.document_versions(
+        session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset
+    )
     return paged([_version(r) for r in rows], total, paging_)
 
 
@@ -178,35 +222,68 @@ def version(slug: str, seq: Seq, session: Session = Depends(get_session)):
     if found is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
     change = history.change_of_version(session, found.id)
-    return {"document": slug, "seq": found.seq, "created_at": found.created_at, "text_sha256": found.text_sha256,
-            "chain_hash": found.chain_hash, "change_id": change.id if change else None,
-            "significance": change.significance if change else None, "text": found.text}
+    return {
+        "document": slug,
+        "seq": found.seq,
+        "created_at": found.created_at,
+        "text_sha256": found.text_sha256,
+        "chain_hash": found.chain_hash,
+        "change_id": change.id if change else None,
+        "significance": change.significance if change else None,
+        "text": found.text,
+    }
 
 
 @router.get("/documents/{slug}/diff", response_model=DiffOut)
-def diff(slug: str, from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
-         to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID),
-         session: Session = Depends(get_session)):
+def diff(
+    slug: str,
+    from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
+    to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID),
+    session: Session = Depends(get_session),
+):
     """The word-level diff between any two versions, as equal/insert/delete segments."""
     document = _document(session, slug)
-    old, new = history.version_at(session, document.id, from_seq), history.version_at(session, document.id, to_seq)
+    old, new = (
+        history.version_at(session, document.id, from_seq),
+        history.version_at(session, document.id, to_seq),
+    )
     if old is None or new is None:
         raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
     comparison = compare_texts(old.text, new.text, context=10**9)
     segments = [{"op": s.op, "text": s.text} for s in inline_segments(comparison)]
-    return {"document": slug, "from_seq": from_seq, "to_seq": to_seq, "added_words": comparison.added_words,
-            "removed_words": comparison.removed_words, "segments": segments}
+    return {
+        "document": slug,
+        "from_seq": from_seq,
+        "to_seq": to_seq,
+        "added_words": comparison.added_words,
+        "removed_words": comparison.removed_words,
+        "segments": segments,
+    }
 
 
 @router.get("/changes", response_model=Page[ChangeOut])
-def changes(platform: str | None = None, document: str | None = None, topic: str | None = None,
-            since: date | None = None, until: date | None = None, min_significance: Significance | None = None,
-            session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+def changes(
+    platform: str | None = None,
+    document: str | None = None,
+    topic: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    min_significance: Significance | None = None,
+    session: Session = Depends(get_session),
+    paging_: Paging = Depends(paging),
+):
     """Changes, newest first, filtered like ``policywatch changes list``."""
-    where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
-                                 until=day_end(until), min_significance=min_significance)
-    rows, total = history.list_changes(session, where, paging_.limit, paging_.offset,
-                                       columns=history.CHANGE_COLUMNS_AND_REASONS)
+    where = history.ChangeFilter(
+        platform=platform,
+        document=document,
+        topic=topic,
+        since=day_start(since),
+        until=day_end(until),
+        min_significance=min_significance,
+    )
+    rows, total = history.list_changes(
+        session, where, paging_.limit, paging_.offset, columns=history.CHANGE_COLUMNS_AND_REASONS
+    )
     return paged([_change(r) for r in rows], total, paging_)
 
 
@@ -220,24 +297,54 @@ def change(change_id: RowId, session: Session = Depends(get_session)):
 
 
 @router.get("/search", response_model=Page[SearchHit])
-def search(q: str = Query(..., min_length=1, max_length=500), platform: str | None = None,
-           terms_type: str | None = None, document: str | None = None, topic: str | None = None,
-           since: date | None = None, until: date | None = None,
-           session: Session = Depends(get_session), paging_: Paging = Depends(search_paging)):
+def search(
+    q: str = Query(..., min_length=1, max_length=500),
+    platform: str | None = None,
+    terms_type: str | None = None,
+    document: str | None = None,
+    topic: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    session: Session = Depends(get_session),
+    paging_: Paging = Depends(search_paging),
+):
     """Versions whose text matches ``q`` (newest recorded first) with an escaped, highlighted snippet;
     ``total`` counts at most 1,000 matches."""
-    query = SearchQuery(q=q, platform=platform, terms_type=terms_type, document=document, topic=topic,
-                        since=day_start(since), until=day_end(until))
+    query = SearchQuery(
+        q=q,
+        platform=platform,
+        terms_type=terms_type,
+        document=document,
+        topic=topic,
+        since=day_start(since),
+        until=day_end(until),
+    )
     rows, total, snippets = search_versions(session, query, paging_.limit, paging_.offset)
-    return paged([{"document": r.document, "platform": r.platform, "terms_type": r.terms_type, "seq": r.seq,
-                   "created_at": r.created_at, "change_id": r.change_id, "significance": r.significance,
-                   "snippet_html": str(snippets.get(r.id, ""))} for r in rows], total, paging_)
+    return paged(
+        [
+            {
+                "document": r.document,
+                "platform": r.platform,
+                "terms_type": r.terms_type,
+                "seq": r.seq,
+                "created_at": r.created_at,
+                "change_id": r.change_id,
+                "significance": r.significance,
+                "snippet_html": str(snippets.get(r.id, "")),
+            }
+            for r in rows
+        ],
+        total,
+        paging_,
+    )
 
 
 @router.get("/topics", response_model=list[TopicOut])
 def topics():
     """The topics changes are tagged with and the compare page offers."""
-    return [{"id": t.id, "label": t.label, "regulations": list(t.regulations)} for t in topic_index().values()]
+    return [
+        {"id": t.id, "label": t.label, "regulations": list(t.regulations)} for t in topic_index().values()
+    ]
 
 
 @router.get("/compare", response_model=Page[CompareOut])
@@ -247,8 +354,23 @@ def compare(topic: str, session: Session = Depends(get_session), paging_: Paging
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
     platforms = compare_topic(session, found)
-    items = [{"platform": p.slug, "name": p.name,
-              "clauses": [{"document": d.slug, "terms_type": d.terms_type, "heading": c.heading, "text": c.text,
-                           "since": c.since, "change_id": c.change_id} for d in p.documents for c in d.clauses]}
-             for p in platforms[paging_.offset:paging_.offset + paging_.limit]]
+    items = [
+        {
+            "platform": p.slug,
+            "name": p.name,
+            "clauses": [
+                {
+                    "document": d.slug,
+                    "terms_type": d.terms_type,
+                    "heading": c.heading,
+                    "text": c.text,
+                    "since": c.since,
+                    "change_id": c.change_id,
+                }
+                for d in p.documents
+                for c in d.clauses
+            ],
+        }
+        for p in platforms[paging_.offset : paging_.offset + paging_.limit]
+    ]
     return paged(items, len(platforms), paging_)

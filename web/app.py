@@ -2,6 +2,7 @@
 
 ``create_app()`` builds it on the configured database, or on a given engine (tests, benchmarks).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,14 @@ STATIC = Path(__file__).parent / "static"
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     """The ASGI app serving ``engine`` (default: the configured database)."""
     settings = settings or get_settings()
-    app = FastAPI(title="policywatch", version="0.1.0", docs_url=None, redoc_url=None, lifespan=_lifespan,
-                  description="Policy versions, changes, search and comparison across platforms.")
+    app = FastAPI(
+        title="policywatch",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+        description="Policy versions, changes, search and comparison across platforms.",
+    )
     app.state.settings = settings
     # a request holds a connection from its first query until its session closes, just after its thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)

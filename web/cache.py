@@ -19,6 +19,7 @@ current text). They are kept in the process's memory (``MemoryPages``, least rec
 first), or, for the worker processes of one server, in a folder they all share (``SharedPages``):
 a page one worker rendered is then a hit in every other.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,7 +40,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.history import Remember, count_now, generation
 
-CACHED = re.compile(r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)")
+CACHED = re.compile(
+    r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)"
+)
 BUDGET = 64 * 1024 * 1024
 VALUES = 10_000
 MAX_AGE = 60.0
@@ -48,7 +51,9 @@ FRESH_FOR = 1.0
 
 def is_page(scope: Scope) -> bool:
     """Whether a request asks for an analyst page (``CACHED``), the kind this module keeps."""
-    return scope["type"] == "http" and scope["method"] == "GET" and CACHED.fullmatch(scope["path"]) is not None
+    return (
+        scope["type"] == "http" and scope["method"] == "GET" and CACHED.fullmatch(scope["path"]) is not None
+    )
 
 
 def remembered(request: Request) -> Remember:
@@ -122,8 +127,9 @@ class SharedPages:
 class PageCache:
     """ASGI middleware answering repeated page requests from ``pages`` while the history is unchanged."""
 
-    def __init__(self, app: ASGIApp, pages: Pages | None = None, max_age: float = MAX_AGE,
-                 fresh_for: float = FRESH_FOR) -> None:
+    def __init__(
+        self, app: ASGIApp, pages: Pages | None = None, max_age: float = MAX_AGE, fresh_for: float = FRESH_FOR
+    ) -> None:
         self.app, self.max_age, self.fresh_for = app, max_age, fresh_for
         self.pages = pages if pages is not None else MemoryPages()
         self.read: tuple[tuple, float] | None = None  # the last generation read, and when
@@ -153,8 +159,9 @@ class PageCache:
 
         await self.app(scope, receive, capture)
         headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"set-cookie"]
-        if start.get("status") == 200 and any(name.lower() == b"content-type" and value.startswith(b"text/html")
-                                              for name, value in headers):
+        if start.get("status") == 200 and any(
+            name.lower() == b"content-type" and value.startswith(b"text/html") for name, value in headers
+        ):
             self.pages.put(key, Page(current, headers, b"".join(chunks), time.time()))
 
     async def _generation(self, engine: Engine, now: float) -> tuple:

@@ -4,6 +4,7 @@ A clause is a sentence of a document's latest version that matches one of the to
 last changed with the newest change tagged with the topic whose added or reworded sentences contain
 it; a clause no change introduced has stood since the document's first version.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,19 +54,38 @@ class PlatformClauses:
 
 def compare_topic(session: Session, topic: Topic) -> list[PlatformClauses]:
     """Every platform, with the current clauses of its active documents that touch ``topic``."""
-    latest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id).subquery()
+    latest = (
+        select(Version.document_id, func.max(Version.seq).label("seq"))
+        .group_by(Version.document_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Document.id, Document.slug, Document.title, Document.terms_type, Platform.slug.label("platform"),
-               Platform.name.label("platform_name"), Version.seq, Version.text)
+        select(
+            Document.id,
+            Document.slug,
+            Document.title,
+            Document.terms_type,
+            Platform.slug.label("platform"),
+            Platform.name.label("platform_name"),
+            Version.seq,
+            Version.text,
+        )
         .join(Platform, Platform.id == Document.platform_id)
         .join(latest, latest.c.document_id == Document.id)
         .join(Version, and_(Version.document_id == Document.id, Version.seq == latest.c.seq))
-        .where(Document.active.is_(True)).order_by(Platform.slug, Document.slug)
+        .where(Document.active.is_(True))
+        .order_by(Platform.slug, Document.slug)
     ).all()
     ids = [row.id for row in rows]
     introduced = _topic_changes(session, topic, ids)
-    first_seen = {document_id: at for document_id, at in session.execute(
-        select(Version.document_id, Version.created_at).where(Version.document_id.in_(ids), Version.seq == 1))}
+    first_seen = {
+        document_id: at
+        for document_id, at in session.execute(
+            select(Version.document_id, Version.created_at).where(
+                Version.document_id.in_(ids), Version.seq == 1
+            )
+        )
+    }
     platforms: dict[str, PlatformClauses] = {}
     for row in rows:
         entry = platforms.setdefault(row.platform, PlatformClauses(row.platform, row.platform_name))
@@ -91,7 +111,9 @@ def matching_sentences(text: str, topic: Topic) -> list[tuple[str, str]]:
     return found
 
 
-def _topic_changes(session: Session, topic: Topic, ids: list[int]) -> dict[int, list[tuple[int, datetime, list[str]]]]:
+def _topic_changes(
+    session: Session, topic: Topic, ids: list[int]
+) -> dict[int, list[tuple[int, datetime, list[str]]]]:
     rows = session.execute(
         select(Change.document_id, Change.id, Change.detected_at, Change.details)
         .where(Change.document_id.in_(ids), has_topic(Change.topics, topic.id))
@@ -111,7 +133,9 @@ def _new_wording(details: dict) -> list[str]:
     return [_squash(s) for s in sentences if s]
 
 
-def _last_change(sentence: str, changes: list[tuple[int, datetime, list[str]]]) -> tuple[int | None, datetime | None]:
+def _last_change(
+    sentence: str, changes: list[tuple[int, datetime, list[str]]]
+) -> tuple[int | None, datetime | None]:
     clause = _squash(MARKUP.sub("", sentence))
     for change_id, at, wording in changes:
         if any(clause in added or (len(added) > 20 and added in clause) for added in wording):

@@ -1,10 +1,10 @@
 """Request dependencies shared by the routers: a database session and paging parameters."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
-
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 from fastapi import Path, Query, Request
@@ -40,23 +40,27 @@ class Paging:
         return max(self.offset - self.limit, 0) if self.offset else None
 
 
-async def paging(limit: int = Query(50, ge=1, le=MAX_LIMIT, description="Items per page."),
-                 offset: int = Query(0, ge=0, le=10_000_000, description="Items to skip.")) -> Paging:
+async def paging(
+    limit: int = Query(50, ge=1, le=MAX_LIMIT, description="Items per page."),
+    offset: int = Query(0, ge=0, le=10_000_000, description="Items to skip."),
+) -> Paging:
     """Paging parameters of every list."""
     return Paging(limit, offset)
 
 
-async def search_paging(limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Hits per page."),
-                        offset: int = Query(0, ge=0, le=10_000_000, description="Hits to skip.")) -> Paging:
+async def search_paging(
+    limit: int = Query(20, ge=1, le=MAX_LIMIT, description="Hits per page."),
+    offset: int = Query(0, ge=0, le=10_000_000, description="Hits to skip."),
+) -> Paging:
     """Paging of search results: smaller pages, as each hit is highlighted."""
     return Paging(limit, offset)
 
 
 def day_start(day: date | None) -> datetime | None:
     """Midnight UTC at the start of ``day``."""
-    return datetime.combine(day, time(), tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time(), tzinfo=UTC) if day else None
 
 
 def day_end(day: date | None) -> datetime | None:
     """Midnight UTC at the end of ``day`` (so a date range includes its last day)."""
-    return datetime.combine(day, time.max, tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time.max, tzinfo=UTC) if day else None

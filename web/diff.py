@@ -8,6 +8,7 @@ shorter side's words kept, in order) shows as removed then added: marking the fe
 happen to share would only cut it into fragments, and costs the most. Long unchanged runs fold into
 a gap that keeps ``CONTEXT`` lines on each side.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -108,9 +109,15 @@ def inline_segments(comparison: Comparison) -> list[Segment]:
         has_old, has_new = block.sides
         old_newline, new_newline = old_before and has_old, new_before and has_new
         if old_newline or new_newline:
-            _append(segments, "equal" if old_newline and new_newline else "delete" if old_newline else "insert", "\n")
+            _append(
+                segments,
+                "equal" if old_newline and new_newline else "delete" if old_newline else "insert",
+                "\n",
+            )
         old_before, new_before = old_before or has_old, new_before or has_new
-        for segment in block.inline if block.kind == "changed" else [Segment("equal", "\n".join(block.lines))]:
+        for segment in (
+            block.inline if block.kind == "changed" else [Segment("equal", "\n".join(block.lines))]
+        ):
             _append(segments, segment.op, segment.text)
     return segments
 
@@ -121,7 +128,7 @@ def _fold(lines: list[str], context: int, first: bool, last: bool) -> list[Block
     if len(lines) <= head + tail + 1:
         return [Block("same", lines=lines)]
     folded = [Block("same", lines=lines[:head])] if head else []
-    folded.append(Block("gap", lines=lines[head:len(lines) - tail]))
+    folded.append(Block("gap", lines=lines[head : len(lines) - tail]))
     if tail:
         folded.append(Block("same", lines=lines[-tail:]))
     return folded
@@ -129,7 +136,12 @@ def _fold(lines: list[str], context: int, first: bool, last: bool) -> list[Block
 
 def _changed(old: str, new: str) -> Block:
     old_words, new_words = WORDS.findall(old), WORDS.findall(new)
-    if max(len(old_words), len(new_words)) > MAX_WORD_DIFF or not old_words or not new_words or _rewritten(old, new):
+    if (
+        max(len(old_words), len(new_words)) > MAX_WORD_DIFF
+        or not old_words
+        or not new_words
+        or _rewritten(old, new)
+    ):
         old_part = [Segment("delete", old)] if old else []
         new_part = [Segment("insert", new)] if new else []
         return Block("changed", old=old_part, new=new_part, inline=old_part + _newline(old, new) + new_part)

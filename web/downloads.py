@@ -3,6 +3,7 @@
 Raw snapshots are untrusted pages: they are only ever sent as attachments, under a CSP that
 forbids everything and sandboxes the document, so a browser never runs or renders them inline.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -40,8 +41,10 @@ def version_text(slug: str, seq: Seq, session: Session = Depends(get_session)):
 def audit_export(slug: str, session: Session = Depends(get_session)):
     """The document's whole history with hashes, chain and snapshot references: ``policywatch verify FILE`` checks it."""
     document = document_or_404(session, slug)
-    return JSONResponse({"document": document.slug, "versions": chain_records(session, document.id)},
-                        headers=attachment(f"{document.slug}-audit.json"))
+    return JSONResponse(
+        {"document": document.slug, "versions": chain_records(session, document.id)},
+        headers=attachment(f"{document.slug}-audit.json"),
+    )
 
 
 @router.get("/changes/{change_id}/json")
@@ -50,10 +53,19 @@ def change_json(change_id: RowId, session: Session = Depends(get_session)):
     change = history.get_change(session, change_id)
     if change is None:
         raise HTTPException(404, f"no change {change_id}")
-    body = {"id": change.id, "document": change.document, "platform": change.platform,
-            "from_seq": change.from_seq, "to_seq": change.to_seq, "detected_at": change.detected_at.isoformat(),
-            "significance": change.significance, "summary": change.summary, "topics": change.topics,
-            "reasons": change.reasons, "details": change.details}
+    body = {
+        "id": change.id,
+        "document": change.document,
+        "platform": change.platform,
+        "from_seq": change.from_seq,
+        "to_seq": change.to_seq,
+        "detected_at": change.detected_at.isoformat(),
+        "significance": change.significance,
+        "summary": change.summary,
+        "topics": change.topics,
+        "reasons": change.reasons,
+        "details": change.details,
+    }
     return JSONResponse(body, headers=attachment(f"change-{change.id}.json"))
 
 
@@ -63,5 +75,9 @@ def raw_snapshot(sha256: str = Path(pattern="^[0-9a-f]{64}$"), session: Session 
     snapshot = session.scalar(select(Snapshot).where(Snapshot.sha256 == sha256))
     if snapshot is None:
         raise HTTPException(404, f"no snapshot {sha256}")
-    headers = {**attachment(f"{sha256}.bin"), "Content-Security-Policy": RAW_CSP, "X-Content-Type-Options": "nosniff"}
+    headers = {
+        **attachment(f"{sha256}.bin"),
+        "Content-Security-Policy": RAW_CSP,
+        "X-Content-Type-Options": "nosniff",
+    }
     return Response(read_snapshot(session, snapshot), media_type="application/octet-stream", headers=headers)

@@ -1,4 +1,5 @@
 """Atom feeds of changes: all, per platform, per document and per topic, with ``?min_significance=``."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -10,49 +11,88 @@ from web.topics import topic_index
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 ENTRIES = 50
-MinSignificance = Query("minor", pattern="^(cosmetic|minor|substantive)$",
-                        description="Leave out changes below this significance (default: minor).")
+MinSignificance = Query(
+    "minor",
+    pattern="^(cosmetic|minor|substantive)$",
+    description="Leave out changes below this significance (default: minor).",
+)
 
 
 def atom(request: Request, session: Session, title: str, where: history.ChangeFilter):
     """The feed of the newest changes matching ``where``."""
     rows, _ = history.list_changes(session, where, ENTRIES, 0)
     return request.app.state.templates.TemplateResponse(
-        request, "feed.xml", {"title": title, "changes": rows, "base": request.app.state.settings.base_url,
-                              "self_url": str(request.url), "topics": topic_index()},
-        media_type="application/atom+xml")
+        request,
+        "feed.xml",
+        {
+            "title": title,
+            "changes": rows,
+            "base": request.app.state.settings.base_url,
+            "self_url": str(request.url),
+            "topics": topic_index(),
+        },
+        media_type="application/atom+xml",
+    )
 
 
 @router.get("/changes.atom")
-def all_changes(request: Request, min_significance: str = MinSignificance, session: Session = Depends(get_session)):
-    return atom(request, session, "policywatch: all changes", history.ChangeFilter(min_significance=min_significance))
+def all_changes(
+    request: Request, min_significance: str = MinSignificance, session: Session = Depends(get_session)
+):
+    return atom(
+        request, session, "policywatch: all changes", history.ChangeFilter(min_significance=min_significance)
+    )
 
 
 @router.get("/platforms/{slug}.atom")
-def platform_changes(request: Request, slug: str, min_significance: str = MinSignificance,
-                     session: Session = Depends(get_session)):
+def platform_changes(
+    request: Request,
+    slug: str,
+    min_significance: str = MinSignificance,
+    session: Session = Depends(get_session),
+):
     platform = catalog.get_platform(session, slug)
     if platform is None:
         raise HTTPException(404, f"no platform {slug!r}")
-    return atom(request, session, f"policywatch: {platform.name}",
-                history.ChangeFilter(platform=slug, min_significance=min_significance))
+    return atom(
+        request,
+        session,
+        f"policywatch: {platform.name}",
+        history.ChangeFilter(platform=slug, min_significance=min_significance),
+    )
 
 
 @router.get("/documents/{slug}.atom")
-def document_changes(request: Request, slug: str, min_significance: str = MinSignificance,
-                     session: Session = Depends(get_session)):
+def document_changes(
+    request: Request,
+    slug: str,
+    min_significance: str = MinSignificance,
+    session: Session = Depends(get_session),
+):
     document = catalog.get_document(session, slug)
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
-    return atom(request, session, f"policywatch: {document.platform.name} {document.title}",
-                history.ChangeFilter(document=slug, min_significance=min_significance))
+    return atom(
+        request,
+        session,
+        f"policywatch: {document.platform.name} {document.title}",
+        history.ChangeFilter(document=slug, min_significance=min_significance),
+    )
 
 
 @router.get("/topics/{topic}.atom")
-def topic_changes(request: Request, topic: str, min_significance: str = MinSignificance,
-                  session: Session = Depends(get_session)):
+def topic_changes(
+    request: Request,
+    topic: str,
+    min_significance: str = MinSignificance,
+    session: Session = Depends(get_session),
+):
     found = topic_index().get(topic)
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
-    return atom(request, session, f"policywatch: {found.label}",
-                history.ChangeFilter(topic=topic, min_significance=min_significance))
+    return atom(
+        request,
+        session,
+        f"policywatch: {found.label}",
+        history.ChangeFilter(topic=topic, min_significance=min_significance),
+    )

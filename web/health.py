@@ -1,4 +1,5 @@
 """``GET /healthz`` for containers: the database answers, its schema is at head, who leads the scheduler."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -21,10 +22,24 @@ def healthz(request: Request):
         return JSONResponse({"status": "error", "reason": str(exc)}, status_code=503)
     head = head_revision()
     if revision != head:
-        return JSONResponse({"status": "error", "schema": revision, "head": head,
-                             "reason": "database schema is behind: run `policywatch db upgrade`"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "error",
+                "schema": revision,
+                "head": head,
+                "reason": "database schema is behind: run `policywatch db upgrade`",
+            },
+            status_code=503,
+        )
     with Session(engine) as session:
         lease = session.get(Lease, "scheduler")
-    scheduler = None if lease is None else {
-        "holder": lease.holder, "expires_at": lease.expires_at.isoformat(), "active": lease.expires_at > utcnow()}
+    scheduler = (
+        None
+        if lease is None
+        else {
+            "holder": lease.holder,
+            "expires_at": lease.expires_at.isoformat(),
+            "active": lease.expires_at > utcnow(),
+        }
+    )
     return JSONResponse({"status": "ok", "schema": revision, "head": head, "scheduler": scheduler})

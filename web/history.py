@@ -1,4 +1,5 @@
 """Read side of versions and changes: filtered, paged queries that never load text they do not show."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,8 +15,12 @@ from store.models.history import SIGNIFICANCES
 
 FROM, TO = aliased(Version), aliased(Version)
 Remember = Callable[[tuple, Callable[[], Any]], Any]
-GENERATION = select(*(select(func.max(column)).scalar_subquery()
-                      for column in (Version.id, Change.id, FetchEvent.id, Document.updated_at)))
+GENERATION = select(
+    *(
+        select(func.max(column)).scalar_subquery()
+        for column in (Version.id, Change.id, FetchEvent.id, Document.updated_at)
+    )
+)
 
 
 def count_now(key: tuple, count: Callable[[], Any]) -> Any:
@@ -25,7 +30,7 @@ def count_now(key: tuple, count: Callable[[], Any]) -> Any:
 
 def at_least(significance: str | None) -> list[str]:
     """The significances at or above ``significance`` (all of them for None)."""
-    return list(SIGNIFICANCES[SIGNIFICANCES.index(significance):] if significance else SIGNIFICANCES)
+    return list(SIGNIFICANCES[SIGNIFICANCES.index(significance) :] if significance else SIGNIFICANCES)
 
 
 def has_topic(column, topic: str) -> ColumnElement[bool]:
@@ -65,10 +70,19 @@ class ChangeFilter:
 
 #: What a change list shows of each change (pages and feeds); the API adds its reasons.
 CHANGE_COLUMNS = (
-    Change.id, Change.detected_at, Change.significance, Change.summary, Change.topics,
-    Document.slug.label("document"), Document.title.label("document_title"), Document.terms_type,
-    Platform.slug.label("platform"), Platform.name.label("platform_name"),
-    FROM.seq.label("from_seq"), TO.seq.label("to_seq"), TO.created_at.label("version_created_at"),
+    Change.id,
+    Change.detected_at,
+    Change.significance,
+    Change.summary,
+    Change.topics,
+    Document.slug.label("document"),
+    Document.title.label("document_title"),
+    Document.terms_type,
+    Platform.slug.label("platform"),
+    Platform.name.label("platform_name"),
+    FROM.seq.label("from_seq"),
+    TO.seq.label("to_seq"),
+    TO.created_at.label("version_created_at"),
 )
 
 
@@ -77,15 +91,24 @@ CHANGE_COLUMNS_AND_REASONS = (*CHANGE_COLUMNS, Change.reasons)
 
 
 def _changes_select(*columns) -> Select:
-    return (select(*columns).select_from(Change)
-            .join(Document, Document.id == Change.document_id)
-            .join(Platform, Platform.id == Document.platform_id)
-            .join(FROM, FROM.id == Change.from_version_id)
-            .join(TO, TO.id == Change.to_version_id))
+    return (
+        select(*columns)
+        .select_from(Change)
+        .join(Document, Document.id == Change.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .join(FROM, FROM.id == Change.from_version_id)
+        .join(TO, TO.id == Change.to_version_id)
+    )
 
 
-def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
-                 remember: Remember = count_now, columns: tuple = CHANGE_COLUMNS) -> tuple[list, int]:
+def list_changes(
+    session: Session,
+    where: ChangeFilter,
+    limit: int,
+    offset: int,
+    remember: Remember = count_now,
+    columns: tuple = CHANGE_COLUMNS,
+) -> tuple[list, int]:
     """One page of changes, newest first (``columns`` of each), and how many match in all (through
     ``remember``, which may answer a count from an earlier request while the history is unchanged).
     The page's ids are picked first, so only its rows are joined to their versions (not every row an
@@ -93,32 +116,60 @@ def list_changes(session: Session, where: ChangeFilter, limit: int, offset: int,
     conditions = where.conditions()
     matching = select(Change.id).where(*conditions)
     if where.platform or where.document:
-        matching = matching.join(Document, Document.id == Change.document_id).join(Platform, Platform.id == Document.platform_id)
+        matching = matching.join(Document, Document.id == Change.document_id).join(
+            Platform, Platform.id == Document.platform_id
+        )
     newest = (Change.detected_at.desc(), Change.id.desc())
     page = matching.order_by(*newest).limit(limit).offset(offset).subquery()
-    rows = session.execute(_changes_select(*columns).join(page, page.c.id == Change.id).order_by(*newest)).all()
-    total = remember(("changes", where), lambda: session.scalar(select(func.count()).select_from(matching.subquery())))
+    rows = session.execute(
+        _changes_select(*columns).join(page, page.c.id == Change.id).order_by(*newest)
+    ).all()
+    total = remember(
+        ("changes", where), lambda: session.scalar(select(func.count()).select_from(matching.subquery()))
+    )
     return rows, total
 
 
 def get_change(session: Session, change_id: int):
     """One change with its document, platform and version positions, and its details; None if absent."""
     return session.execute(
-        _changes_select(*CHANGE_COLUMNS_AND_REASONS, Change.details, Change.document_id,
-                        Change.from_version_id, Change.to_version_id).where(Change.id == change_id)
+        _changes_select(
+            *CHANGE_COLUMNS_AND_REASONS,
+            Change.details,
+            Change.document_id,
+            Change.from_version_id,
+            Change.to_version_id,
+        ).where(Change.id == change_id)
     ).one_or_none()
 
 
 # The statements of the document and diff pages, built once with bound parameters: building one
 # per request and computing its cache key cost SQLAlchemy about half a millisecond of CPU.
-_TIMELINE = (select(Version.id, Version.seq, Version.created_at, Version.text_sha256, Version.chain_hash,
-                    Change.id.label("change_id"), Change.significance, Change.summary, Change.topics)
-             .outerjoin(Change, Change.to_version_id == Version.id).where(Version.document_id == bindparam("document"))
-             .order_by(Version.seq.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
+_TIMELINE = (
+    select(
+        Version.id,
+        Version.seq,
+        Version.created_at,
+        Version.text_sha256,
+        Version.chain_hash,
+        Change.id.label("change_id"),
+        Change.significance,
+        Change.summary,
+        Change.topics,
+    )
+    .outerjoin(Change, Change.to_version_id == Version.id)
+    .where(Version.document_id == bindparam("document"))
+    .order_by(Version.seq.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 _TIMELINE_WITHOUT_COSMETIC = _TIMELINE.where(or_(Change.id.is_(None), Change.significance != "cosmetic"))
-_TIMELINE_COUNTS = (select(func.count(), func.count().filter(Change.significance == "cosmetic"))
-                    .select_from(Version).outerjoin(Change, Change.to_version_id == Version.id)
-                    .where(Version.document_id == bindparam("document")))
+_TIMELINE_COUNTS = (
+    select(func.count(), func.count().filter(Change.significance == "cosmetic"))
+    .select_from(Version)
+    .outerjoin(Change, Change.to_version_id == Version.id)
+    .where(Version.document_id == bindparam("document"))
+)
 _VERSIONS = select(Version).where(Version.document_id == bindparam("document"))
 _LATEST_VERSION = _VERSIONS.order_by(Version.seq.desc()).limit(1)
 _VERSION_AT = _VERSIONS.where(Version.seq == bindparam("seq"))
@@ -126,15 +177,23 @@ _VERSIONS_AT = _VERSIONS.where(Version.seq.in_(bindparam("seqs", expanding=True)
 _CHANGE_OF_VERSION = select(Change).where(Change.to_version_id == bindparam("version"))
 
 
-def document_versions(session: Session, document_id: int, cosmetic: bool, limit: int, offset: int,
-                      remember: Remember = count_now) -> tuple[list, int, int]:
+def document_versions(
+    session: Session,
+    document_id: int,
+    cosmetic: bool,
+    limit: int,
+    offset: int,
+    remember: Remember = count_now,
+) -> tuple[list, int, int]:
     """One page of a document's version timeline, newest first, without texts; cosmetic ones only if
     asked. Also how many versions that timeline holds, and how many cosmetic ones it hides (counted
     through ``remember``, as ``list_changes`` does)."""
     timeline = _TIMELINE if cosmetic else _TIMELINE_WITHOUT_COSMETIC
     rows = session.execute(timeline, {"document": document_id, "limit": limit, "offset": offset}).all()
-    every, cosmetics = remember(("versions", document_id), lambda: tuple(
-        session.execute(_TIMELINE_COUNTS, {"document": document_id}).one()))
+    every, cosmetics = remember(
+        ("versions", document_id),
+        lambda: tuple(session.execute(_TIMELINE_COUNTS, {"document": document_id}).one()),
+    )
     return rows, every if cosmetic else every - cosmetics, 0 if cosmetic else cosmetics
 
 
@@ -160,7 +219,8 @@ def significance_by_month(session: Session, where: ChangeFilter) -> dict[str, di
     month = _month(session, Change.detected_at)
     rows = session.execute(
         _changes_select(month.label("month"), Change.significance, func.count())
-        .where(*where.conditions()).group_by(month, Change.significance)
+        .where(*where.conditions())
+        .group_by(month, Change.significance)
     ).all()
     months: dict[str, dict[str, int]] = {}
     for label, significance, count in rows:
@@ -178,7 +238,8 @@ def change_counts(session: Session, group, where: ChangeFilter = ChangeFilter())
     """Counts of changes per ``group`` column value and significance, plus the latest detection time."""
     rows = session.execute(
         _changes_select(group, Change.significance, func.count(), func.max(Change.detected_at))
-        .where(*where.conditions()).group_by(group, Change.significance)
+        .where(*where.conditions())
+        .group_by(group, Change.significance)
     ).all()
     counts: dict = {}
     for key, significance, count, latest in rows:
@@ -190,8 +251,12 @@ def change_counts(session: Session, group, where: ChangeFilter = ChangeFilter())
 
 def latest_changes(session: Session, document_ids: list[int]) -> dict[int, tuple]:
     """The newest change of each document in ``document_ids``: id, time, significance, summary."""
-    newest = (select(Change.document_id, func.max(Change.detected_at).label("at"))
-              .where(Change.document_id.in_(document_ids)).group_by(Change.document_id).subquery())
+    newest = (
+        select(Change.document_id, func.max(Change.detected_at).label("at"))
+        .where(Change.document_id.in_(document_ids))
+        .group_by(Change.document_id)
+        .subquery()
+    )
     rows = session.execute(
         select(Change.document_id, Change.id, Change.detected_at, Change.significance, Change.summary)
         .join(newest, and_(newest.c.document_id == Change.document_id, newest.c.at == Change.detected_at))
@@ -205,7 +270,8 @@ def version_snapshots(session: Session, version_id: int) -> list:
     return session.execute(
         select(VersionSnapshot.position, Snapshot.sha256, Snapshot.url)
         .join(Snapshot, Snapshot.id == VersionSnapshot.snapshot_id)
-        .where(VersionSnapshot.version_id == version_id).order_by(VersionSnapshot.position)
+        .where(VersionSnapshot.version_id == version_id)
+        .order_by(VersionSnapshot.position)
     ).all()
 
 

@@ -3,6 +3,7 @@
 Loading sources and crawling run the ``policywatch`` commands themselves, so the web process never
 holds the crawler; a crawl runs in the background and its outcome shows on the document pages.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -41,16 +42,25 @@ class SubscriberOut(BaseModel):
 
 
 @router.post("/crawl", response_model=Started, status_code=202)
-def crawl(request: Request, document: str = Query(..., max_length=120, pattern=r"^[\w.\-]+$",
-                                                  description="Slug of the document whose sources to fetch now.")):
+def crawl(
+    request: Request,
+    document: str = Query(
+        ...,
+        max_length=120,
+        pattern=r"^[\w.\-]+$",
+        description="Slug of the document whose sources to fetch now.",
+    ),
+):
     """Start ``policywatch crawl --source DOCUMENT`` in the background."""
     with Session(request.app.state.engine) as session:
         if get_document(session, document) is None:
             raise HTTPException(404, f"no document {document!r}")
     command = [*POLICYWATCH, "crawl", "--source", document]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     request.app.state.jobs = [*getattr(request.app.state, "jobs", []), process]
-    return {"pid": process.pid, "command": ["policywatch", *command[len(POLICYWATCH):]]}
+    return {"pid": process.pid, "command": ["policywatch", *command[len(POLICYWATCH) :]]}
 
 
 @router.post("/sources", response_model=Finished)
@@ -59,8 +69,12 @@ def load_sources(sources: str = Body(..., media_type="text/plain", description="
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as handle:
         handle.write(sources)
         handle.flush()
-        done = subprocess.run([*POLICYWATCH, "sources", "load", handle.name], capture_output=True, text=True,
-                              timeout=LOAD_TIMEOUT)
+        done = subprocess.run(
+            [*POLICYWATCH, "sources", "load", handle.name],
+            capture_output=True,
+            text=True,
+            timeout=LOAD_TIMEOUT,
+        )
     return {"returncode": done.returncode, "output": (done.stdout + done.stderr)[-20_000:]}
 
 
@@ -68,8 +82,10 @@ def load_sources(sources: str = Body(..., media_type="text/plain", description="
 def list_subscribers(request: Request):
     """Every subscriber (addresses in full: operators manage them)."""
     with transaction(request.app.state.engine) as session:
-        return [{"email": s.email, "tier": s.tier, "status": s.status, "subscriptions": len(s.subscriptions)}
-                for s in subscribers.all_subscribers(session)]
+        return [
+            {"email": s.email, "tier": s.tier, "status": s.status, "subscriptions": len(s.subscriptions)}
+            for s in subscribers.all_subscribers(session)
+        ]
 
 
 @router.post("/subscribers/confirm", status_code=204)

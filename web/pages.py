@@ -1,4 +1,5 @@
 """Analyst pages: platforms, documents and their versions, diffs, changes, search and compare."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,8 +22,9 @@ from web.topics import topic_index
 router = APIRouter(include_in_schema=False)
 
 
-def document_or_404(session: Session, slug: str, sources: bool = False,
-                    remember: history.Remember = history.count_now) -> Document:
+def document_or_404(
+    session: Session, slug: str, sources: bool = False, remember: history.Remember = history.count_now
+) -> Document:
     """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it;
     through ``remember``, the one an earlier page loaded while the history is unchanged."""
     document = remember(("document", slug, sources), lambda: catalog.get_document(session, slug, sources))
@@ -37,8 +39,14 @@ def home(request: Request, session: Session = Depends(get_session)):
     platforms, _ = catalog.list_platforms(session, 500, 0)
     counts = history.change_counts(session, Platform.slug)
     recent, _ = history.list_changes(session, history.ChangeFilter(min_significance="minor"), 15, 0)
-    return page(request, "home.html", platforms=platforms, counts=counts, recent=recent,
-                chart=timeline_chart(history.significance_by_month(session, history.ChangeFilter())))
+    return page(
+        request,
+        "home.html",
+        platforms=platforms,
+        counts=counts,
+        recent=recent,
+        chart=timeline_chart(history.significance_by_month(session, history.ChangeFilter())),
+    )
 
 
 @router.get("/platforms/{slug}")
@@ -49,23 +57,44 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
         raise HTTPException(404, f"no platform {slug!r}")
     documents, _ = catalog.list_documents(session, 1000, 0, platform=slug)
     where = history.ChangeFilter(platform=slug)
-    return page(request, "platform.html", platform=platform, documents=documents,
-                counts=history.change_counts(session, Document.slug, where),
-                latest=history.latest_changes(session, [d.id for d in documents]),
-                chart=timeline_chart(history.significance_by_month(session, where)))
+    return page(
+        request,
+        "platform.html",
+        platform=platform,
+        documents=documents,
+        counts=history.change_counts(session, Document.slug, where),
+        latest=history.latest_changes(session, [d.id for d in documents]),
+        chart=timeline_chart(history.significance_by_month(session, where)),
+    )
 
 
 @router.get("/documents/{slug}")
-def document_page(request: Request, slug: str, cosmetic: bool = False, session: Session = Depends(get_session),
-                  paged: Paging = Depends(paging)):
+def document_page(
+    request: Request,
+    slug: str,
+    cosmetic: bool = False,
+    session: Session = Depends(get_session),
+    paged: Paging = Depends(paging),
+):
     """One document: sources and their health, version timeline, current text, links to any diff."""
     remember = remembered(request)
     document = document_or_404(session, slug, True, remember)
-    versions, total, hidden = history.document_versions(session, document.id, cosmetic, paged.limit, paged.offset,
-                                                        remember)
-    return page(request, "document.html", document=document, versions=versions, total=total, paged=paged,
-                cosmetic=cosmetic, hidden=hidden, sources=catalog.source_health(session, document),
-                current=history.version_at(session, document.id, None), topics=topic_index())
+    versions, total, hidden = history.document_versions(
+        session, document.id, cosmetic, paged.limit, paged.offset, remember
+    )
+    return page(
+        request,
+        "document.html",
+        document=document,
+        versions=versions,
+        total=total,
+        paged=paged,
+        cosmetic=cosmetic,
+        hidden=hidden,
+        sources=catalog.source_health(session, document),
+        current=history.version_at(session, document.id, None),
+        topics=topic_index(),
+    )
 
 
 @router.get("/documents/{slug}/versions/{seq}")
@@ -75,15 +104,26 @@ def version_page(request: Request, slug: str, seq: Seq, session: Session = Depen
     version = history.version_at(session, document.id, seq)
     if version is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
-    return page(request, "version.html", document=document, version=version,
-                change=history.change_of_version(session, version.id),
-                snapshots=history.version_snapshots(session, version.id), latest=history.version_at(session, document.id, None))
+    return page(
+        request,
+        "version.html",
+        document=document,
+        version=version,
+        change=history.change_of_version(session, version.id),
+        snapshots=history.version_snapshots(session, version.id),
+        latest=history.version_at(session, document.id, None),
+    )
 
 
 @router.get("/documents/{slug}/diff")
-def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
-              to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID), view: str = Query("inline", pattern="^(inline|side)$"),
-              session: Session = Depends(get_session)):
+def diff_page(
+    request: Request,
+    slug: str,
+    from_seq: int = Query(..., alias="from", ge=1, le=MAX_ID),
+    to_seq: int = Query(..., alias="to", ge=1, le=MAX_ID),
+    view: str = Query("inline", pattern="^(inline|side)$"),
+    session: Session = Depends(get_session),
+):
     """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
     document = document_or_404(session, slug, True, remembered(request))
     found = history.versions_at(session, document.id, [from_seq, to_seq])
@@ -91,21 +131,51 @@ def diff_page(request: Request, slug: str, from_seq: int = Query(..., alias="fro
     if old is None or new is None:
         raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
     change = history.change_of_version(session, new.id) if new.seq == old.seq + 1 else None
-    return page(request, "diff.html", document=document, old=old, new=new, view=view, change=change,
-                comparison=compare_texts(old.text, new.text), topics=topic_index())
+    return page(
+        request,
+        "diff.html",
+        document=document,
+        old=old,
+        new=new,
+        view=view,
+        change=change,
+        comparison=compare_texts(old.text, new.text),
+        topics=topic_index(),
+    )
 
 
 @router.get("/changes")
-def changes_page(request: Request, platform: str | None = None, document: str | None = None,
-                 topic: str | None = None, min_significance: str | None = Query(None, pattern="^(cosmetic|minor|substantive)$"),
-                 since: date | None = None, until: date | None = None,
-                 session: Session = Depends(get_session), paged: Paging = Depends(paging)):
+def changes_page(
+    request: Request,
+    platform: str | None = None,
+    document: str | None = None,
+    topic: str | None = None,
+    min_significance: str | None = Query(None, pattern="^(cosmetic|minor|substantive)$"),
+    since: date | None = None,
+    until: date | None = None,
+    session: Session = Depends(get_session),
+    paged: Paging = Depends(paging),
+):
     """Every change, newest first, filtered like ``policywatch changes list``."""
-    where = history.ChangeFilter(platform=platform, document=document, topic=topic, since=day_start(since),
-                                 until=day_end(until), min_significance=min_significance)
+    where = history.ChangeFilter(
+        platform=platform,
+        document=document,
+        topic=topic,
+        since=day_start(since),
+        until=day_end(until),
+        min_significance=min_significance,
+    )
     rows, total = history.list_changes(session, where, paged.limit, paged.offset, remembered(request))
-    return page(request, "changes.html", changes=rows, total=total, paged=paged, where=where,
-                significances=SIGNIFICANCES, topics=topic_index())
+    return page(
+        request,
+        "changes.html",
+        changes=rows,
+        total=total,
+        paged=paged,
+        where=where,
+        significances=SIGNIFICANCES,
+        topics=topic_index(),
+    )
 
 
 @router.get("/changes/{change_id}")
@@ -114,24 +184,56 @@ def change_page(request: Request, change_id: RowId, session: Session = Depends(g
     change = history.get_change(session, change_id)
     if change is None:
         raise HTTPException(404, f"no change {change_id}")
-    old, new = (history.version_at(session, change.document_id, seq) for seq in (change.from_seq, change.to_seq))
-    return page(request, "change.html", change=change, details=change.details or {}, topics=topic_index(),
-                comparison=compare_texts(old.text, new.text))
+    old, new = (
+        history.version_at(session, change.document_id, seq) for seq in (change.from_seq, change.to_seq)
+    )
+    return page(
+        request,
+        "change.html",
+        change=change,
+        details=change.details or {},
+        topics=topic_index(),
+        comparison=compare_texts(old.text, new.text),
+    )
 
 
 @router.get("/search")
-def search_page(request: Request, q: str = "", platform: str | None = None, terms_type: str | None = None,
-                topic: str | None = None, since: date | None = None, until: date | None = None,
-                session: Session = Depends(get_session), paged: Paging = Depends(search_paging)):
+def search_page(
+    request: Request,
+    q: str = "",
+    platform: str | None = None,
+    terms_type: str | None = None,
+    topic: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    session: Session = Depends(get_session),
+    paged: Paging = Depends(search_paging),
+):
     """Full-text search over every version, with highlighted matches and filters."""
-    query = SearchQuery(q=q, platform=platform or None, terms_type=terms_type or None, topic=topic or None,
-                        since=day_start(since), until=day_end(until))
+    query = SearchQuery(
+        q=q,
+        platform=platform or None,
+        terms_type=terms_type or None,
+        topic=topic or None,
+        since=day_start(since),
+        until=day_end(until),
+    )
     remember = remembered(request)
     rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remember)
     platforms, _ = remember(("platforms",), lambda: catalog.list_platforms(session, 500, 0))
-    return page(request, "search.html", search=query, rows=rows, total=total, snippets=snippets, paged=paged, cap=COUNT_CAP,
-                platforms=platforms, terms_types=remember(("terms types",), lambda: catalog.terms_types(session)),
-                topics=topic_index())
+    return page(
+        request,
+        "search.html",
+        search=query,
+        rows=rows,
+        total=total,
+        snippets=snippets,
+        paged=paged,
+        cap=COUNT_CAP,
+        platforms=platforms,
+        terms_types=remember(("terms types",), lambda: catalog.terms_types(session)),
+        topics=topic_index(),
+    )
 
 
 @router.get("/compare")
@@ -140,5 +242,10 @@ def compare_page(request: Request, topic: str | None = None, session: Session = 
     topics = topic_index()
     if topic and topic not in topics:
         raise HTTPException(404, f"no topic {topic!r}")
-    return page(request, "compare.html", topic=topics.get(topic), topics=topics,
-                platforms=compare_topic(session, topics[topic]) if topic else [])
+    return page(
+        request,
+        "compare.html",
+        topic=topics.get(topic),
+        topics=topics,
+        platforms=compare_topic(session, topics[topic]) if topic else [],
+    )

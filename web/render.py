@@ -1,4 +1,5 @@
 """Server-side rendering: the Jinja2 environment (autoescaped: page content is untrusted) and helpers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,12 +17,19 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def templates() -> Jinja2Templates:
     """The page and feed templates, HTML and XML autoescaped."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"], default=True),
-                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     env.filters["when"] = when
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
-    env.globals.update(version_rows=version_rows, change_list_rows=change_rows)  # the macro change_rows wraps the latter
+    env.globals.update(
+        version_rows=version_rows, change_list_rows=change_rows
+    )  # the macro change_rows wraps the latter
     return Jinja2Templates(env=env)
 
 
@@ -37,8 +45,10 @@ def page(request: Request, name: str, status_code: int = 200, **context):
 
 def query_with(request: Request):
     """A function giving this page's query string with some parameters replaced (None drops one)."""
+
     def build(**changes) -> str:
         params = {k: v for k, v in request.query_params.items() if k not in changes}
         params.update({k: v for k, v in changes.items() if v is not None})
         return "?" + urlencode(params) if params else "?"
+
     return build

@@ -4,6 +4,7 @@ A row written in the template costs about 35 output pieces, each passed up throu
 (block, page, base layout) and escaped one by one: 1.4 ms for a page of 50. Here a row is one
 f-string with the same markup, every piece of stored text escaped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -27,13 +28,20 @@ def version_rows(versions: Iterable, document: str, topics: Mapping) -> Markup:
     rows = []
     for v in versions:
         significance = escape(v.significance or "first")
-        summary = (f'<a href="/changes/{v.change_id}">{escape(_short(v.summary, 160))}</a>' if v.change_id
-                   else '<span class="muted">first version recorded</span>')
-        diff = f'<a href="/documents/{slug}/diff?from={v.seq - 1}&amp;to={v.seq}">diff</a>' if v.seq > 1 else ""
-        rows.append(f'<tr id="v{v.seq}">\n<td><a href="/documents/{slug}/versions/{v.seq}">v{v.seq}</a></td>\n'
-                    f'<td>{escape(when(v.created_at))}</td>\n'
-                    f'<td><span class="sig sig-{significance}">{significance}</span></td>\n<td>{summary}</td>\n'
-                    f'<td>{links.of(v.topics)}</td>\n<td>{diff}</td>\n</tr>')
+        summary = (
+            f'<a href="/changes/{v.change_id}">{escape(_short(v.summary, 160))}</a>'
+            if v.change_id
+            else '<span class="muted">first version recorded</span>'
+        )
+        diff = (
+            f'<a href="/documents/{slug}/diff?from={v.seq - 1}&amp;to={v.seq}">diff</a>' if v.seq > 1 else ""
+        )
+        rows.append(
+            f'<tr id="v{v.seq}">\n<td><a href="/documents/{slug}/versions/{v.seq}">v{v.seq}</a></td>\n'
+            f"<td>{escape(when(v.created_at))}</td>\n"
+            f'<td><span class="sig sig-{significance}">{significance}</span></td>\n<td>{summary}</td>\n'
+            f"<td>{links.of(v.topics)}</td>\n<td>{diff}</td>\n</tr>"
+        )
     return Markup("\n".join(rows))
 
 
@@ -41,13 +49,18 @@ def change_rows(changes: Iterable, topics: Mapping, show_document: bool = True) 
     """The rows of a change list (``history.CHANGE_COLUMNS``), with each change's document if asked."""
     rows, links = [], _TopicLinks(topics)
     for c in changes:
-        document = (f'<td><a href="/platforms/{escape(c.platform)}">{escape(c.platform_name)}</a> · '
-                    f'<a href="/documents/{escape(c.document)}">{escape(c.document_title)}</a></td>'
-                    if show_document else "")
+        document = (
+            f'<td><a href="/platforms/{escape(c.platform)}">{escape(c.platform_name)}</a> · '
+            f'<a href="/documents/{escape(c.document)}">{escape(c.document_title)}</a></td>'
+            if show_document
+            else ""
+        )
         significance = escape(c.significance)
-        rows.append(f'<tr>\n<td><a href="/changes/{c.id}">{escape(when(c.detected_at))}</a></td>\n{document}'
-                    f'<td><span class="sig sig-{significance}">{significance}</span></td>\n'
-                    f'<td>{escape(_short(c.summary, 220))}</td>\n<td>{links.of(c.topics)}</td>\n</tr>')
+        rows.append(
+            f'<tr>\n<td><a href="/changes/{c.id}">{escape(when(c.detected_at))}</a></td>\n{document}'
+            f'<td><span class="sig sig-{significance}">{significance}</span></td>\n'
+            f"<td>{escape(_short(c.summary, 220))}</td>\n<td>{links.of(c.topics)}</td>\n</tr>"
+        )
     return Markup("\n".join(rows) or '<tr><td colspan="5" class="muted">No changes match.</td></tr>')
 
 
@@ -64,7 +77,9 @@ class _TopicLinks(dict):
 
     def __missing__(self, id: str) -> str:
         label = self.topics[id].label if id in self.topics else id
-        link = self[id] = f'<a class="topic" href="/changes?topic={escape(url_quote(id))}">{escape(label)}</a> '
+        link = self[id] = (
+            f'<a class="topic" href="/changes?topic={escape(url_quote(id))}">{escape(label)}</a> '
+        )
         return link
 
 

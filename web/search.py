@@ -5,6 +5,7 @@ The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 
 page only, so the cost of highlighting does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
 ``highlight`` escapes everything else before turning the marks into ``<mark>``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,13 +43,18 @@ class Fts5Index:
     """SQLite: the ``version_fts`` FTS5 table (porter stemming); user text becomes quoted phrases."""
 
     def matches(self, q: str) -> ColumnElement[bool]:
-        return Version.id.in_(text("SELECT rowid FROM version_fts WHERE version_fts MATCH :fts")
-                              .bindparams(fts=self.expression(q)).columns(rowid=Integer))
+        return Version.id.in_(
+            text("SELECT rowid FROM version_fts WHERE version_fts MATCH :fts")
+            .bindparams(fts=self.expression(q))
+            .columns(rowid=Integer)
+        )
 
     def snippets(self, session: Session, q: str, ids: list[int]) -> dict[int, str]:
         rows = session.execute(
-            text("SELECT rowid, snippet(version_fts, 0, :start, :stop, ' … ', 32) FROM version_fts "
-                 "WHERE version_fts MATCH :fts AND rowid IN (SELECT value FROM json_each(:ids))"),
+            text(
+                "SELECT rowid, snippet(version_fts, 0, :start, :stop, ' … ', 32) FROM version_fts "
+                "WHERE version_fts MATCH :fts AND rowid IN (SELECT value FROM json_each(:ids))"
+            ),
             {"start": START, "stop": STOP, "fts": self.expression(q), "ids": str(ids)},
         ).all()
         return dict(rows)
@@ -85,7 +91,9 @@ class PostgresIndex:
         soonest by walking, and for a query the index cannot answer at all (only negated words),
         which through the key alone would scan the whole table once per document."""
         searchable = session.scalar(_INDEXABLE, {"q": q})
-        if searchable in ("T", "") or "<" in searchable:  # nothing to look up, or a phrase operator (<->, <N>)
+        if (
+            searchable in ("T", "") or "<" in searchable
+        ):  # nothing to look up, or a phrase operator (<->, <N>)
             return Version.document_id == Document.id
         return cast(Version.document_id, BigInteger) == cast(Document.id, BigInteger)
 
@@ -94,8 +102,9 @@ class PostgresIndex:
         (``first_places``: a guess, which PostgreSQL's headline then checks); over the whole text
         when the excerpts hold no match."""
         rows = session.execute(_TEXTS, {"q": q, "ids": ids}).all()
-        marked = self._headlines(session, q, {row.id: excerpt(row.text, first_places(row.text, row.lexemes))
-                                              for row in rows})
+        marked = self._headlines(
+            session, q, {row.id: excerpt(row.text, first_places(row.text, row.lexemes)) for row in rows}
+        )
         missed = {row.id: row.text for row in rows if START not in marked.get(row.id, "")}
         return marked | (self._headlines(session, q, missed) if missed else {})
 
@@ -103,8 +112,10 @@ class PostgresIndex:
     def _headlines(session: Session, q: str, texts: dict[int, str]) -> dict[int, str]:
         options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=' … '"
         rows = session.execute(
-            text("SELECT id, ts_headline('english', body, websearch_to_tsquery('english', :q), :options) "
-                 "FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) AS t(id, body)"),
+            text(
+                "SELECT id, ts_headline('english', body, websearch_to_tsquery('english', :q), :options) "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) AS t(id, body)"
+            ),
             {"q": q, "options": options, "ids": list(texts), "bodies": list(texts.values())},
         ).all()
         return dict(rows)
@@ -113,7 +124,9 @@ class PostgresIndex:
 # The part of a query the search index can look up: "T" when none (only negated words), empty without lexemes.
 _INDEXABLE = text("SELECT querytree(websearch_to_tsquery('english', :q))")
 # The texts of a page of hits, and the query's lexemes as PostgreSQL stems them.
-_TEXTS = text("SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)")
+_TEXTS = text(
+    "SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)"
+)
 PLACES_PER_LEXEME = 2
 EXCERPT_WORDS = (10, 30)  # words kept before and after each place
 _AHEAD = re.compile(r"(?:\W*+\w++){1,%d}" % EXCERPT_WORDS[1])
@@ -159,7 +172,7 @@ def excerpt(body: str, places: list[int]) -> str:
         return body
     windows: list[list[int]] = []
     for at in sorted(places):
-        back = _BACK.match(body[max(0, at - 40 * EXCERPT_WORDS[0]):at][::-1])
+        back = _BACK.match(body[max(0, at - 40 * EXCERPT_WORDS[0]) : at][::-1])
         ahead = _AHEAD.match(body, at)
         low, high = at - (back.end() if back else 0), ahead.end() if ahead else len(body)
         if windows and low <= windows[-1][1]:
@@ -172,8 +185,9 @@ def excerpt(body: str, places: list[int]) -> str:
 INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 
-def search_versions(session: Session, query: SearchQuery, limit: int, offset: int,
-                    remember: Remember = count_now) -> tuple[list, int, dict[int, Markup]]:
+def search_versions(
+    session: Session, query: SearchQuery, limit: int, offset: int, remember: Remember = count_now
+) -> tuple[list, int, dict[int, Markup]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
     COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does, unless the page is the
     last one), and a highlighted snippet per id."""
@@ -184,19 +198,36 @@ def search_versions(session: Session, query: SearchQuery, limit: int, offset: in
     matching = _matching(index, query, offset + limit, in_document)
     page = matching.order_by(matching.selected_columns.id.desc()).limit(limit).offset(offset).subquery()
     rows = session.execute(
-        select(Version.id, Version.seq, Version.created_at, Document.slug.label("document"),
-               Document.title.label("document_title"), Document.terms_type,
-               Platform.slug.label("platform"), Platform.name.label("platform_name"),
-               Change.id.label("change_id"), Change.significance)
-        .select_from(Version).join(page, page.c.id == Version.id)
-        .join(Document, Document.id == Version.document_id).join(Platform, Platform.id == Document.platform_id)
-        .outerjoin(Change, Change.to_version_id == Version.id).order_by(Version.id.desc())
+        select(
+            Version.id,
+            Version.seq,
+            Version.created_at,
+            Document.slug.label("document"),
+            Document.title.label("document_title"),
+            Document.terms_type,
+            Platform.slug.label("platform"),
+            Platform.name.label("platform_name"),
+            Change.id.label("change_id"),
+            Change.significance,
+        )
+        .select_from(Version)
+        .join(page, page.c.id == Version.id)
+        .join(Document, Document.id == Version.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .outerjoin(Change, Change.to_version_id == Version.id)
+        .order_by(Version.id.desc())
     ).all()
     if rows and len(rows) < limit:  # the last page: the matches are counted already
         total = min(offset + len(rows), COUNT_CAP)
     else:
-        total = remember(("search", query), lambda: session.scalar(
-            select(func.count()).select_from(_matching(index, query, COUNT_CAP, in_document).limit(COUNT_CAP).subquery())))
+        total = remember(
+            ("search", query),
+            lambda: session.scalar(
+                select(func.count()).select_from(
+                    _matching(index, query, COUNT_CAP, in_document).limit(COUNT_CAP).subquery()
+                )
+            ),
+        )
     marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
     return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
 
@@ -209,13 +240,29 @@ def _matching(index, query: SearchQuery, enough: int, in_document: ColumnElement
     versions = [index.matches(query.q), *_version_filters(query)]
     documents = _document_filters(query)
     if in_document is None:
-        return (select(Version.id).select_from(Version).join(Document, Document.id == Version.document_id)
-                .join(Platform, Platform.id == Document.platform_id)
-                .outerjoin(Change, Change.to_version_id == Version.id).where(*versions, *documents))
-    newest = (select(Version.id).outerjoin(Change, Change.to_version_id == Version.id)
-              .where(in_document, *versions).order_by(Version.seq.desc()).limit(enough).lateral())
-    return (select(newest.c.id.label("id")).select_from(Document).join(Platform, Platform.id == Document.platform_id)
-            .join(newest, true()).where(*documents))
+        return (
+            select(Version.id)
+            .select_from(Version)
+            .join(Document, Document.id == Version.document_id)
+            .join(Platform, Platform.id == Document.platform_id)
+            .outerjoin(Change, Change.to_version_id == Version.id)
+            .where(*versions, *documents)
+        )
+    newest = (
+        select(Version.id)
+        .outerjoin(Change, Change.to_version_id == Version.id)
+        .where(in_document, *versions)
+        .order_by(Version.seq.desc())
+        .limit(enough)
+        .lateral()
+    )
+    return (
+        select(newest.c.id.label("id"))
+        .select_from(Document)
+        .join(Platform, Platform.id == Document.platform_id)
+        .join(newest, true())
+        .where(*documents)
+    )
 
 
 def _document_filters(query: SearchQuery) -> list[ColumnElement[bool]]:

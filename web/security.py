@@ -1,5 +1,6 @@
 """Defences of the web layer: security headers, signed double-submit CSRF tokens, a per-IP rate
 limit on subscribing, and the operator bearer token."""
+
 from __future__ import annotations
 
 import hmac
@@ -14,8 +15,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 RAW_CSP = "default-src 'none'; sandbox"
 CSRF_COOKIE = "policywatch_csrf"
 CSRF_FIELD = "csrf_token"
@@ -44,7 +47,9 @@ class SecurityHeaders:
             await send(message)
 
         if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
-            await PlainTextResponse("NUL characters are not allowed in URLs", status_code=400)(scope, receive, with_headers)
+            await PlainTextResponse("NUL characters are not allowed in URLs", status_code=400)(
+                scope, receive, with_headers
+            )
         else:
             await self.app(scope, receive, with_headers)
 
@@ -74,14 +79,18 @@ class Csrf:
         except BadSignature:
             signed = None
         if not cookie or not signed or not hmac.compare_digest(str(signed), cookie):
-            raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+            raise HTTPException(
+                403, "the form expired or came from another site; reload the page and try again"
+            )
 
 
 def set_csrf_cookie(request: Request, response) -> None:
     """Set the CSRF cookie on ``response`` when this request minted a new one."""
     value = getattr(request.state, "new_csrf", None)
     if value:
-        response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        response.set_cookie(
+            CSRF_COOKIE, value, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
 
 
 class RateLimit:
@@ -101,8 +110,11 @@ class RateLimit:
             while recent and recent[0] <= now - self.window:
                 recent.popleft()
             if len(recent) >= self.limit:
-                raise HTTPException(429, "too many subscription requests from this address; try again later",
-                                    headers={"Retry-After": str(int(self.window - (now - recent[0])) + 1)})
+                raise HTTPException(
+                    429,
+                    "too many subscription requests from this address; try again later",
+                    headers={"Retry-After": str(int(self.window - (now - recent[0])) + 1)},
+                )
             recent.append(now)
             if len(self.hits) > 100_000:  # bound memory: forget addresses idle for a whole window
                 self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}

@@ -5,6 +5,7 @@ whether an address was already known. Confirmation and preference forms carry CS
 unsubscribe POST needs none: the signed token in its URL is the proof, and RFC 8058 one-click
 unsubscribes come from mail providers without cookies.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
@@ -43,35 +44,68 @@ def link_error(request: Request, exc: Exception):
 
 
 @router.get("/subscribe")
-def subscribe_form(request: Request, platform: str | None = None, document: str | None = None,
-                   session: Session = Depends(get_session)):
+def subscribe_form(
+    request: Request,
+    platform: str | None = None,
+    document: str | None = None,
+    session: Session = Depends(get_session),
+):
     """The subscribe form (double opt-in)."""
     platforms, _ = catalog.list_platforms(session, 500, 0)
-    return page(request, "subscribe.html", platforms=platforms, platform=platform, document=document,
-                significances=SIGNIFICANCES, error=None)
+    return page(
+        request,
+        "subscribe.html",
+        platforms=platforms,
+        platform=platform,
+        document=document,
+        significances=SIGNIFICANCES,
+        error=None,
+    )
 
 
 @router.post("/subscribe")
-def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=320),
-              platform: str = Form("", max_length=80, pattern=SLUG), document: str = Form("", max_length=120, pattern=SLUG),
-              min_significance: str = Form("substantive", pattern="^(cosmetic|minor|substantive)$"),
-              csrf_token: str = Form("", alias=CSRF_FIELD)):
+def subscribe(
+    request: Request,
+    background: BackgroundTasks,
+    email: str = Form(..., max_length=320),
+    platform: str = Form("", max_length=80, pattern=SLUG),
+    document: str = Form("", max_length=120, pattern=SLUG),
+    min_significance: str = Form("substantive", pattern="^(cosmetic|minor|substantive)$"),
+    csrf_token: str = Form("", alias=CSRF_FIELD),
+):
     """Record a pending subscription, queue its confirmation email and send it after answering."""
     check_csrf(request, csrf_token)
     request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
     try:
         with transaction(request.app.state.engine) as session:
-            subscribers.subscribe(session, email, platform=platform or None, document=document or None,
-                                  min_significance=min_significance)
+            subscribers.subscribe(
+                session,
+                email,
+                platform=platform or None,
+                document=document or None,
+                min_significance=min_significance,
+            )
     except subscribers.SubscriberError as exc:
         with Session(request.app.state.engine) as session:
             platforms, _ = catalog.list_platforms(session, 500, 0)
-        return page(request, "subscribe.html", status_code=400, platforms=platforms, platform=platform,
-                    document=document, significances=SIGNIFICANCES, error=str(exc))
+        return page(
+            request,
+            "subscribe.html",
+            status_code=400,
+            platforms=platforms,
+            platform=platform,
+            document=document,
+            significances=SIGNIFICANCES,
+            error=str(exc),
+        )
     background.add_task(send_due, request.app.state.engine)
-    return page(request, "message.html", title="Check your inbox",
-                message="If the address can receive mail, a confirmation link is on its way. "
-                        "Nothing else is sent until you confirm.")
+    return page(
+        request,
+        "message.html",
+        title="Check your inbox",
+        message="If the address can receive mail, a confirmation link is on its way. "
+        "Nothing else is sent until you confirm.",
+    )
 
 
 @router.get("/confirm/{token}")
@@ -94,8 +128,12 @@ def confirm(request: Request, token: str, csrf_token: str = Form("", alias=CSRF_
             masked = subscribers.mask_email(subscriber.email)
     except TokenError as exc:
         return link_error(request, exc)
-    return page(request, "message.html", title="Subscription confirmed",
-                message=f"{masked} will now get policy changes by email. Every email has a link to stop them.")
+    return page(
+        request,
+        "message.html",
+        title="Subscription confirmed",
+        message=f"{masked} will now get policy changes by email. Every email has a link to stop them.",
+    )
 
 
 @router.get("/unsubscribe/{token}")
@@ -105,8 +143,13 @@ def unsubscribe_form(request: Request, token: str, session: Session = Depends(ge
         subscriber = subscribers.subscriber_for(session, "unsubscribe", token)
     except TokenError as exc:
         return link_error(request, exc)
-    return page(request, "unsubscribe.html", token=token, email=subscribers.mask_email(subscriber.email),
-                already=subscriber.status == "unsubscribed")
+    return page(
+        request,
+        "unsubscribe.html",
+        token=token,
+        email=subscribers.mask_email(subscriber.email),
+        already=subscriber.status == "unsubscribed",
+    )
 
 
 @router.post("/unsubscribe/{token}")
@@ -130,9 +173,17 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         subscriber = subscribers.subscriber_for(session, "preferences", token)
     except TokenError as exc:
         return link_error(request, exc)
-    return page(request, "preferences.html", token=token, subscriber=subscriber,
-                email=subscribers.mask_email(subscriber.email), significances=SIGNIFICANCES,
-                topics=topic_index(), names=_target_names(session, subscriber), saved=request.query_params.get("saved"))
+    return page(
+        request,
+        "preferences.html",
+        token=token,
+        subscriber=subscriber,
+        email=subscribers.mask_email(subscriber.email),
+        significances=SIGNIFICANCES,
+        topics=topic_index(),
+        names=_target_names(session, subscriber),
+        saved=request.query_params.get("saved"),
+    )
 
 
 @router.post("/preferences/{token}")
@@ -150,9 +201,13 @@ async def update_preferences(request: Request, token: str):
                 subscribers.remove_subscription(session, token, subscription_id)
             else:
                 subscribers.update_subscription(
-                    session, token, subscription_id, topics=[str(t) for t in form.getlist("topics")],
+                    session,
+                    token,
+                    subscription_id,
+                    topics=[str(t) for t in form.getlist("topics")],
                     min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
-                    min_significance_digest=str(form.get("min_significance_digest") or "minor"))
+                    min_significance_digest=str(form.get("min_significance_digest") or "minor"),
+                )
     except TokenError as exc:
         return link_error(request, exc)
     except subscribers.SubscriberError as exc:

@@ -1,4 +1,5 @@
 """The governance timeline: changes per month, stacked by significance, drawn as inline SVG."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
                 height = max(HEIGHT * count / peak, 1.0)
                 y -= height
                 segments.append((significance, count, round(y, 1), round(height, 1)))
-        bars.append(Bar(month, round(i * (bar + GAP), 1), sum(counts.values()), segments, "" if i % every else month))
+        bars.append(
+            Bar(month, round(i * (bar + GAP), 1), sum(counts.values()), segments, "" if i % every else month)
+        )
     return Chart(bars, round(len(bars) * (bar + GAP), 1), HEIGHT, peak, round(bar, 1))
 
 

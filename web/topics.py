@@ -1,4 +1,5 @@
 """The topics of the changes layer's taxonomy, by id, for labels, filters and the compare page."""
+
 from __future__ import annotations
 
 from changes.taxonomy import Topic, load_taxonomy

@@ -11,6 +11,7 @@ A response is collected during its turn and sent after it, so a slow reader neve
 Only the pages ``PageCache`` keeps (``web.cache.is_page``) take turns: their responses are bounded HTML. API
 answers, feeds, downloads and forms go on as before.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -9,10 +9,11 @@ every change. ``migrations/env.py`` keeps these read-side indexes out of autogen
 Revision ID: 0002
 Revises: 0001
 """
+
 from migrations.dialects import execute
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -36,9 +37,14 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS version_fts_insert",
     "DROP TABLE IF EXISTS version_fts",
 ]
-POSTGRESQL_UP = ["CREATE INDEX ix_version_text_search ON version USING gin (to_tsvector('english', text))",
-                 "CREATE INDEX ix_change_detected_at ON change (detected_at)"]
-POSTGRESQL_DOWN = ["DROP INDEX IF EXISTS ix_change_detected_at", "DROP INDEX IF EXISTS ix_version_text_search"]
+POSTGRESQL_UP = [
+    "CREATE INDEX ix_version_text_search ON version USING gin (to_tsvector('english', text))",
+    "CREATE INDEX ix_change_detected_at ON change (detected_at)",
+]
+POSTGRESQL_DOWN = [
+    "DROP INDEX IF EXISTS ix_change_detected_at",
+    "DROP INDEX IF EXISTS ix_version_text_search",
+]
 
 
 def upgrade() -> None:

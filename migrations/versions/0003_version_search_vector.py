@@ -10,10 +10,11 @@ column); ``migrations/env.py`` keeps it out of autogenerate diffs.
 Revision ID: 0003
 Revises: 0002
 """
+
 from migrations.dialects import execute
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

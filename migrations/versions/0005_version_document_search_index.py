@@ -11,10 +11,11 @@ SQLite's FTS5 table is unchanged. Like 0003's, the index is in no model.
 Revision ID: 0005
 Revises: 0004
 """
+
 from migrations.dialects import execute
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

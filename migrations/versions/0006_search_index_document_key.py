@@ -12,16 +12,19 @@ before. SQLite's FTS5 table is unchanged. Like 0003's, the index is in no model.
 Revision ID: 0006
 Revises: 0005
 """
+
 from migrations.dialects import execute
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 POSTGRESQL_UP = [
-    ("CREATE INDEX IF NOT EXISTS ix_version_document_key_search ON version "
-     "USING gin ((document_id::bigint), search_vector)"),
+    (
+        "CREATE INDEX IF NOT EXISTS ix_version_document_key_search ON version "
+        "USING gin ((document_id::bigint), search_vector)"
+    ),
     "DROP INDEX IF EXISTS ix_version_document_search",
 ]
 POSTGRESQL_DOWN = [

@@ -1,5 +1,6 @@
 """The ``policywatch`` command line. Each command group lives in its own module here and is
 imported only when it runs, so ``policywatch crawl`` does not pay for the web stack."""
+
 from __future__ import annotations
 
 import importlib

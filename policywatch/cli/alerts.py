@@ -1,4 +1,5 @@
 """``policywatch alerts send``: queue same-day alerts for new changes and send the outbox."""
+
 from __future__ import annotations
 
 import click
@@ -40,8 +41,10 @@ def send_outbox() -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
-    click.echo(f"{report.sent} email(s) sent in {report.requests} request(s), {report.retried} to retry, "
-               f"{report.failed} failed, {report.cancelled} cancelled")
+    click.echo(
+        f"{report.sent} email(s) sent in {report.requests} request(s), {report.retried} to retry, "
+        f"{report.failed} failed, {report.cancelled} cancelled"
+    )
     for error in dict.fromkeys(report.errors):
         click.echo(f"error: {error}", err=True)
     if report.failed:

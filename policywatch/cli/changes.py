@@ -1,8 +1,9 @@
 """``policywatch changes``: list and show the changes found between versions."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
@@ -19,7 +20,7 @@ def _since(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--since") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.group("changes")
@@ -33,18 +34,22 @@ def command() -> None:
 @click.option("--since", help="Only changes detected at or after this ISO 8601 time (UTC unless given).")
 @click.option("--min-significance", type=click.Choice(SIGNIFICANCES), default="cosmetic", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
-def list_changes(platform: str | None, document: str | None, since: str | None, min_significance: str,
-                 as_json: bool) -> None:
+def list_changes(
+    platform: str | None, document: str | None, since: str | None, min_significance: str, as_json: bool
+) -> None:
     """List changes, oldest first."""
     from changes.render import as_record
     from store.db import transaction
     from store.models import Change, Document, Platform
 
     moment = _since(since)
-    query = (select(Change, Platform.slug, Document.slug).join(Document, Document.id == Change.document_id)
-             .join(Platform, Platform.id == Document.platform_id)
-             .where(Change.significance.in_(SIGNIFICANCES[SIGNIFICANCES.index(min_significance):]))
-             .order_by(Change.detected_at, Change.id))
+    query = (
+        select(Change, Platform.slug, Document.slug)
+        .join(Document, Document.id == Change.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(Change.significance.in_(SIGNIFICANCES[SIGNIFICANCES.index(min_significance) :]))
+        .order_by(Change.detected_at, Change.id)
+    )
     if platform:
         query = query.where(Platform.slug == platform)
     if document:
@@ -67,8 +72,14 @@ def _table(records: list[dict]) -> None:
 
     table = Table("id", "detected (UTC)", "platform", "document", "significance", "summary", box=None)
     for r in records:
-        table.add_row(str(r["id"]), r["detected_at"][:16].replace("T", " "), r["platform"], r["document"],
-                      r["significance"], r["summary"])
+        table.add_row(
+            str(r["id"]),
+            r["detected_at"][:16].replace("T", " "),
+            r["platform"],
+            r["document"],
+            r["significance"],
+            r["summary"],
+        )
     if not records:
         click.echo("no changes")
         return
@@ -77,8 +88,13 @@ def _table(records: list[dict]) -> None:
 
 @command.command("show")
 @click.argument("change_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "html", "json")), default="text",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "markdown", "html", "json")),
+    default="text",
+    show_default=True,
+)
 def show_change(change_id: int, fmt: str) -> None:
     """Show one change with its redline."""
     from changes.render import render

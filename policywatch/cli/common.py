@@ -1,4 +1,5 @@
 """What every data command shares: the engine in force, refused with one line when unusable."""
+
 from __future__ import annotations
 
 import click

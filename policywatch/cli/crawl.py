@@ -1,4 +1,5 @@
 """``policywatch crawl``: fetch sources once, record snapshots, versions and changes."""
+
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,9 @@ from policywatch.cli.common import open_engine
 @click.command("crawl")
 @click.option("--all", "everything", is_flag=True, help="Every active document (the default).")
 @click.option("--due", is_flag=True, help="Only documents whose schedule says they are due.")
-@click.option("--source", "slugs", multiple=True, metavar="DOCUMENT_SLUG", help="Only this document (repeatable).")
+@click.option(
+    "--source", "slugs", multiple=True, metavar="DOCUMENT_SLUG", help="Only this document (repeatable)."
+)
 def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     """Fetch sources once and record snapshots, versions and changes.
 
@@ -45,13 +48,20 @@ def _record_changes(engine) -> int:
 
 
 def _print_report(report, changes: int) -> None:
-    rows = [(r.document, r.url, r.outcome, str(r.status or ""), str(r.version or ""), r.reason or "")
-            for r in sorted(report.results, key=lambda r: (r.document, r.url))]
+    rows = [
+        (r.document, r.url, r.outcome, str(r.status or ""), str(r.version or ""), r.reason or "")
+        for r in sorted(report.results, key=lambda r: (r.document, r.url))
+    ]
     header = ("document", "url", "outcome", "http", "version", "reason")
     totals = report.totals()
-    summary = (f"{totals['sources']} sources in {report.seconds:.1f} s: "
-               + ", ".join(f"{totals.get(k, 0)} {k.replace('_', ' ')}" for k in ("changed", "unchanged", "not_modified", "error"))
-               + f"; {totals['versions']} new versions, {changes} changes (crawl run {report.run_id})")
+    summary = (
+        f"{totals['sources']} sources in {report.seconds:.1f} s: "
+        + ", ".join(
+            f"{totals.get(k, 0)} {k.replace('_', ' ')}"
+            for k in ("changed", "unchanged", "not_modified", "error")
+        )
+        + f"; {totals['versions']} new versions, {changes} changes (crawl run {report.run_id})"
+    )
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -1,4 +1,5 @@
 """``policywatch db``: schema migrations."""
+
 from __future__ import annotations
 
 import click

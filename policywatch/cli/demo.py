@@ -1,4 +1,5 @@
 """``policywatch demo``: policywatch end to end on bundled real policy pages, offline."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,10 +11,22 @@ import click
 
 
 @click.command("demo")
-@click.option("--serve", is_flag=True, help="Then leave the web UI running on the demo data (Ctrl-C stops it).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port of the web UI with --serve.")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to run in (default: a new temporary folder). Must be empty or absent.")
+@click.option(
+    "--serve", is_flag=True, help="Then leave the web UI running on the demo data (Ctrl-C stops it)."
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the web UI with --serve.",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to run in (default: a new temporary folder). Must be empty or absent.",
+)
 def command(serve: bool, port: int, folder: Path | None) -> None:
     """Run policywatch end to end on bundled real pages, offline: SQLite in a temporary folder,
     emails written as .eml files, pages served on 127.0.0.1. Touches no configured database."""

@@ -1,4 +1,5 @@
 """``policywatch digest send``: queue and send the weekly digest."""
+
 from __future__ import annotations
 
 import click

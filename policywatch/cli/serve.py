@@ -1,4 +1,5 @@
 """``policywatch serve``: run the scheduler (crawls, alerts, digest, housekeeping) until SIGTERM."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,9 @@ def command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)  # not "skipped: already running" each check
+    logging.getLogger("apscheduler.scheduler").setLevel(
+        logging.ERROR
+    )  # not "skipped: already running" each check
     settings = get_settings()
     engine = open_engine()
     jobs.RUNNER.grace = settings.shutdown_grace_seconds

@@ -1,4 +1,5 @@
 """``policywatch sources``: load, import, export and list the declared policy sources."""
+
 from __future__ import annotations
 
 import sys
@@ -60,7 +61,9 @@ def _load(declared, deactivate_missing: bool):
 
 
 @command.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
 def export(output: Path | None) -> None:
     """Write the active sources as a sources file (YAML)."""
     from crawler.declarations import dump_yaml
@@ -91,15 +94,24 @@ def list_(everything: bool) -> None:
     broken_after = get_settings().broken_after
     engine = open_engine()
     with transaction(engine) as session:
-        counts = dict(session.execute(select(Version.document_id, func.count()).group_by(Version.document_id)).all())
+        counts = dict(
+            session.execute(select(Version.document_id, func.count()).group_by(Version.document_id)).all()
+        )
         query = select(Source, Document).join(Document).order_by(Document.slug, Source.position)
         if not everything:
             query = query.where(Document.active, Source.active)
-        rows = [(document.slug, source.url,
-                 source.last_fetched_at.strftime("%Y-%m-%d %H:%M") if source.last_fetched_at else "never",
-                 _status(source, document, broken_after), str(source.consecutive_failures),
-                 str(counts.get(document.id, 0)), source.last_error or "")
-                for source, document in session.execute(query)]
+        rows = [
+            (
+                document.slug,
+                source.url,
+                source.last_fetched_at.strftime("%Y-%m-%d %H:%M") if source.last_fetched_at else "never",
+                _status(source, document, broken_after),
+                str(source.consecutive_failures),
+                str(counts.get(document.id, 0)),
+                source.last_error or "",
+            )
+            for source, document in session.execute(query)
+        ]
     engine.dispose()
     _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
 

@@ -1,4 +1,5 @@
 """``policywatch status``: crawl health, changes and deliveries waiting, scheduler leader."""
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,9 @@ def _leader_line(status: dict) -> str:
 
 def _job_line(status: dict) -> str:
     jobs = status["scheduler"]["jobs"]
-    return "next runs: " + (", ".join(f"{job} {at or 'paused'}" for job, at in jobs.items()) or "none scheduled yet")
+    return "next runs: " + (
+        ", ".join(f"{job} {at or 'paused'}" for job, at in jobs.items()) or "none scheduled yet"
+    )
 
 
 def _summary_lines(status: dict) -> list[str]:
@@ -49,7 +52,10 @@ def _summary_lines(status: dict) -> list[str]:
     return [
         f"sources: {len(status['sources'])}, broken: {len(broken)}",
         f"changes waiting to be alerted: {len(status['changes_waiting'])}",
-        "deliveries: " + ", ".join(f"{deliveries.get(state, 0)} {state}" for state in ("pending", "sending", "failed", "sent")),
+        "deliveries: "
+        + ", ".join(
+            f"{deliveries.get(state, 0)} {state}" for state in ("pending", "sending", "failed", "sent")
+        ),
     ]
 
 
@@ -60,11 +66,15 @@ def _print_plain(status: dict) -> None:
         click.echo(line)
     for s in status["sources"]:
         state = f"BROKEN ({s['failures']} failures): {s['reason']}" if s["broken"] else "ok"
-        click.echo(f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}\tnext {s['next_crawl'] or 'now'}\t{state}")
+        click.echo(
+            f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}\tnext {s['next_crawl'] or 'now'}\t{state}"
+        )
     for c in status["changes_waiting"]:
         click.echo(f"waiting: change {c['change']} {c['document']} {c['significance']} {c['detected_at']}")
     for d in status["failed_deliveries"]:
-        click.echo(f"failed: delivery {d['delivery']} {d['kind']} after {d['attempts']} attempts: {d['error']}")
+        click.echo(
+            f"failed: delivery {d['delivery']} {d['kind']} after {d['attempts']} attempts: {d['error']}"
+        )
 
 
 def _print_rich(status: dict) -> None:
@@ -82,7 +92,9 @@ def _print_rich(status: dict) -> None:
         table.add_row(s["document"], s["url"], s["last_crawl"] or "never", s["next_crawl"] or "now", health)
     console.print(table)
     if status["changes_waiting"]:
-        waiting = Table("change", "document", "significance", "detected", title="Changes waiting to be alerted")
+        waiting = Table(
+            "change", "document", "significance", "detected", title="Changes waiting to be alerted"
+        )
         for c in status["changes_waiting"]:
             waiting.add_row(str(c["change"]), c["document"], c["significance"], c["detected_at"])
         console.print(waiting)

@@ -1,4 +1,5 @@
 """``policywatch subscribers``: add, list, confirm and remove email subscribers (operator tools)."""
+
 from __future__ import annotations
 
 import click
@@ -18,14 +19,26 @@ def command() -> None:
 @click.option("--tier", type=click.Choice(list(TIERS)), help="Tier (new subscribers: free).")
 @click.option("--platform", help="Platform slug to follow.")
 @click.option("--document", help="Follow only this document (slug).")
-@click.option("--topic", "topics", multiple=True, help="Only changes touching this topic (professional; repeatable).")
-@click.option("--min-significance", type=click.Choice(SIGNIFICANCES), help="Least significant change to be told about.")
-def add(email: str, tier: str | None, platform: str | None, document: str | None, topics: tuple[str, ...],
-        min_significance: str | None) -> None:
+@click.option(
+    "--topic", "topics", multiple=True, help="Only changes touching this topic (professional; repeatable)."
+)
+@click.option(
+    "--min-significance", type=click.Choice(SIGNIFICANCES), help="Least significant change to be told about."
+)
+def add(
+    email: str,
+    tier: str | None,
+    platform: str | None,
+    document: str | None,
+    topics: tuple[str, ...],
+    min_significance: str | None,
+) -> None:
     """Subscribe EMAIL (or add a subscription to it); a new address gets a confirmation email."""
     from alerts.subscribers import mask_email, subscribe
 
-    subscriber = _in_transaction(lambda session: subscribe(session, email, tier, platform, document, topics, min_significance))
+    subscriber = _in_transaction(
+        lambda session: subscribe(session, email, tier, platform, document, topics, min_significance)
+    )
     click.echo(f"{mask_email(subscriber.email)}: {subscriber.tier}, {subscriber.status}")
     if subscriber.status == "pending":
         _send_now()
@@ -41,10 +54,23 @@ def list_(full: bool) -> None:
     def rows(session):
         platforms = {p.id: p.slug for p in session.query(Platform)}
         documents = {d.id: d.slug for d in session.query(Document)}
-        return [(s.email, s.tier, s.status, [
-            (documents[sub.document_id] if sub.document_id else platforms[sub.platform_id], sub.topics,
-             sub.min_significance_alert, sub.min_significance_digest) for sub in s.subscriptions])
-            for s in all_subscribers(session)]
+        return [
+            (
+                s.email,
+                s.tier,
+                s.status,
+                [
+                    (
+                        documents[sub.document_id] if sub.document_id else platforms[sub.platform_id],
+                        sub.topics,
+                        sub.min_significance_alert,
+                        sub.min_significance_digest,
+                    )
+                    for sub in s.subscriptions
+                ],
+            )
+            for s in all_subscribers(session)
+        ]
 
     for email, tier, status, subscriptions in _in_transaction(rows):
         click.echo(f"{email if full else mask_email(email)}\t{tier}\t{status}")

@@ -1,4 +1,5 @@
 """``policywatch verify``: check the tamper-evident version chains."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """``policywatch web``: serve the analyst web UI and JSON API with uvicorn."""
+
 from __future__ import annotations
 
 import click
@@ -8,9 +9,16 @@ from policywatch.cli.common import open_engine
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit).")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit).",
+)
 def command(host: str, port: int, workers: int) -> None:
     """Serve the web UI and JSON API (refuses a database schema that is behind)."""
     from policywatch.webserver import free_port, serve

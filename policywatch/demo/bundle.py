@@ -1,4 +1,5 @@
 """The bundled replay: real policy pages (Open Terms Archive, ODC-By 1.0) served tick by tick."""
+
 from __future__ import annotations
 
 import functools

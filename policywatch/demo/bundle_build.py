@@ -7,6 +7,7 @@ serve: ``replay.tar.zst`` (one member per blob, ordered by document and time so 
 pages compress to their differences), ``manifest.json`` (which blob each document serves at each
 demo tick) and ``truth.json`` (the labelled change events of those documents in the window).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,25 @@ import zstandard
 HERE = Path(__file__).parent / "replay"
 # corpus id -> (platform slug, platform name, document slug, title) as the demo declares them
 DOCUMENTS = {
-    "chatgpt--commercial-terms": ("openai", "OpenAI", "openai-services-agreement", "OpenAI Services Agreement"),
+    "chatgpt--commercial-terms": (
+        "openai",
+        "OpenAI",
+        "openai-services-agreement",
+        "OpenAI Services Agreement",
+    ),
     "chatgpt--trackers-policy": ("openai", "OpenAI", "openai-cookie-policy", "OpenAI Cookie Policy"),
     "google-generative-ai-services--privacy-policy--gemini-answer-13594961": (
-        "google", "Google", "gemini-apps-privacy-hub", "Gemini Apps Privacy Hub"),
-    "llama-api--acceptable-use-policy": ("meta", "Meta", "llama-api-acceptable-use-policy", "Llama API Acceptable Use Policy"),
+        "google",
+        "Google",
+        "gemini-apps-privacy-hub",
+        "Gemini Apps Privacy Hub",
+    ),
+    "llama-api--acceptable-use-policy": (
+        "meta",
+        "Meta",
+        "llama-api-acceptable-use-policy",
+        "Llama API Acceptable Use Policy",
+    ),
 }
 FIRST_TICK, LAST_TICK = 33, 39  # corpus ticks: a baseline, then two real changes at 34 and one at 37
 WINDOW_LOG = 27  # decodable by zstandard and `zstd -d` with their default limits
@@ -47,10 +62,19 @@ def build_manifest(corpus: dict) -> dict:
     for document in corpus["documents"]:
         if document["id"] in DOCUMENTS:
             platform, platform_name, slug, title = DOCUMENTS[document["id"]]
-            documents.append({
-                key: document[key] for key in ("id", "service", "terms_type", "url", "select", "remove", "content_type")
-            } | {"platform": platform, "platform_name": platform_name, "slug": slug, "title": title,
-                 "blobs": [served_blob(document, tick) for tick in ticks]})
+            documents.append(
+                {
+                    key: document[key]
+                    for key in ("id", "service", "terms_type", "url", "select", "remove", "content_type")
+                }
+                | {
+                    "platform": platform,
+                    "platform_name": platform_name,
+                    "slug": slug,
+                    "title": title,
+                    "blobs": [served_blob(document, tick) for tick in ticks],
+                }
+            )
     documents.sort(key=lambda d: list(DOCUMENTS).index(d["id"]))
     return {
         "source": "Open Terms Archive (https://opentermsarchive.org), collection genai-eu; ODC-By 1.0",
@@ -68,11 +92,16 @@ def build_truth(truth: dict) -> dict:
         for event in term["events"]:
             for document in event["documents"]:
                 if document in DOCUMENTS and FIRST_TICK < event["tick"] <= LAST_TICK:
-                    events.append({
-                        "document": document, "tick": event["tick"] - FIRST_TICK, "label": event["label"],
-                        "tags": event["tags"], "key_added": event.get("key_added", []),
-                        "key_removed": event.get("key_removed", []),
-                    })
+                    events.append(
+                        {
+                            "document": document,
+                            "tick": event["tick"] - FIRST_TICK,
+                            "label": event["label"],
+                            "tags": event["tags"],
+                            "key_added": event.get("key_added", []),
+                            "key_removed": event.get("key_removed", []),
+                        }
+                    )
     events.sort(key=lambda e: (e["tick"], list(DOCUMENTS).index(e["document"])))
     return {"source": "Open Terms Archive; labels from the genai-dev replay corpus", "events": events}
 
@@ -114,7 +143,9 @@ def main() -> None:
     (HERE / "replay.tar.zst").write_bytes(pack_blobs(manifest, blobs))
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
-    print(f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events -> {HERE}")
+    print(
+        f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events -> {HERE}"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ one crawl per replayed tick (each in its own process, as `policywatch serve` doe
 same-day alerts and the weekly digest to the file outbox. Everything else runs in process through
 the layers' own functions. ``demo.json`` in the folder records what was found, for tests.
 """
+
 from __future__ import annotations
 
 import email
@@ -45,9 +46,14 @@ def sources_declaration(replay: Replay, server: ReplayServer) -> dict:
     """The sources file of the replayed pages, with their Open Terms Archive selectors."""
     platforms: dict[str, dict] = {}
     for doc in replay.documents:
-        platform = platforms.setdefault(doc.platform, {"slug": doc.platform, "name": doc.platform_name, "documents": []})
+        platform = platforms.setdefault(
+            doc.platform, {"slug": doc.platform, "name": doc.platform_name, "documents": []}
+        )
         declared = {"slug": doc.slug, "title": doc.title, "type": doc.terms_type, "url": server.url(doc)}
-        platform["documents"].append(declared | {key: value for key, value in (("select", doc.select), ("remove", doc.remove)) if value})
+        platform["documents"].append(
+            declared
+            | {key: value for key, value in (("select", doc.select), ("remove", doc.remove)) if value}
+        )
     return {"platforms": list(platforms.values())}
 
 
@@ -129,8 +135,10 @@ class Demo:
         with transaction(engine) as session:
             load_declarations(session, parse_declarations(declaration, str(path)))
         platforms = len(declaration["platforms"])
-        self.show.step(f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "
-                       f"served from {server.base_url}")
+        self.show.step(
+            f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "
+            f"served from {server.base_url}"
+        )
 
     def _subscribe(self, engine) -> None:
         from alerts.subscribers import confirm_email, subscribe
@@ -140,7 +148,9 @@ class Demo:
             for platform in dict.fromkeys(doc.platform for doc in self.replay.documents):
                 subscribe(session, SUBSCRIBER, tier="watcher", platform=platform)
             confirm_email(session, SUBSCRIBER)
-        self.show.step(f"{SUBSCRIBER} subscribed to every platform (watcher tier: same-day alerts) and confirmed")
+        self.show.step(
+            f"{SUBSCRIBER} subscribed to every platform (watcher tier: same-day alerts) and confirmed"
+        )
 
     def _crawl(self, engine, tick: int, moment: str) -> Crawl:
         from store.db import transaction
@@ -148,31 +158,61 @@ class Demo:
 
         with transaction(engine) as session:
             seen = set(session.scalars(select(Change.id)))
-        result = subprocess.run([sys.executable, "-m", "policywatch", "crawl", "--all"], env=self.env,
-                                capture_output=True, text=True, errors="replace")
+        result = subprocess.run(
+            [sys.executable, "-m", "policywatch", "crawl", "--all"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+        )
         if result.returncode != 0:
-            raise DemoError(f"crawl {tick + 1} exited {result.returncode}:\n{(result.stderr or result.stdout)[-2000:]}")
+            raise DemoError(
+                f"crawl {tick + 1} exited {result.returncode}:\n{(result.stderr or result.stdout)[-2000:]}"
+            )
         crawl = Crawl(tick, moment)
         with transaction(engine) as session:
             run_id = session.scalar(select(func.max(CrawlRun.id)))
-            crawl.fetched = dict(session.execute(
-                select(FetchEvent.outcome, func.count()).where(FetchEvent.crawl_run_id == run_id).group_by(FetchEvent.outcome)
-            ).all())
-            crawl.errors = dict(session.execute(
-                select(Document.slug, FetchEvent.reason).join(Source, Source.id == FetchEvent.source_id)
-                .join(Document, Document.id == Source.document_id)
-                .where(FetchEvent.crawl_run_id == run_id, FetchEvent.outcome == "error")
-            ).all())
-            crawl.versions = session.scalar(select(func.count()).select_from(Version).where(Version.crawl_run_id == run_id))
-            crawl.first_versions = list(session.scalars(
-                select(Document.slug).join(Version, Version.document_id == Document.id)
-                .where(Version.crawl_run_id == run_id, Version.seq == 1).order_by(Document.slug)))
+            crawl.fetched = dict(
+                session.execute(
+                    select(FetchEvent.outcome, func.count())
+                    .where(FetchEvent.crawl_run_id == run_id)
+                    .group_by(FetchEvent.outcome)
+                ).all()
+            )
+            crawl.errors = dict(
+                session.execute(
+                    select(Document.slug, FetchEvent.reason)
+                    .join(Source, Source.id == FetchEvent.source_id)
+                    .join(Document, Document.id == Source.document_id)
+                    .where(FetchEvent.crawl_run_id == run_id, FetchEvent.outcome == "error")
+                ).all()
+            )
+            crawl.versions = session.scalar(
+                select(func.count()).select_from(Version).where(Version.crawl_run_id == run_id)
+            )
+            crawl.first_versions = list(
+                session.scalars(
+                    select(Document.slug)
+                    .join(Version, Version.document_id == Document.id)
+                    .where(Version.crawl_run_id == run_id, Version.seq == 1)
+                    .order_by(Document.slug)
+                )
+            )
             for change, slug in session.execute(
-                select(Change, Document.slug).join(Document, Document.id == Change.document_id).order_by(Change.id)
+                select(Change, Document.slug)
+                .join(Document, Document.id == Change.document_id)
+                .order_by(Change.id)
             ):
                 if change.id not in seen:
-                    crawl.changes.append({"id": change.id, "document": slug, "significance": change.significance,
-                                          "summary": change.summary, "topics": change.topics})
+                    crawl.changes.append(
+                        {
+                            "id": change.id,
+                            "document": slug,
+                            "significance": change.significance,
+                            "summary": change.summary,
+                            "topics": change.topics,
+                        }
+                    )
         self.show.crawl(crawl, len(self.replay.ticks))
         return crawl
 
@@ -198,8 +238,14 @@ def outbox_emails(folder: Path) -> list[dict]:
     found = []
     for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        found.append({"path": str(path), "kind": message["X-Policywatch-Kind"], "subject": message["Subject"],
-                      "to": message["To"]})
+        found.append(
+            {
+                "path": str(path),
+                "kind": message["X-Policywatch-Kind"],
+                "subject": message["Subject"],
+                "to": message["To"],
+            }
+        )
     return found
 
 

@@ -1,5 +1,6 @@
 """A tiny threaded HTTP server on 127.0.0.1 that serves the replay at its current tick, with
 ETag / Last-Modified and 304s like a well-behaved web server."""
+
 from __future__ import annotations
 
 import email.utils
@@ -34,7 +35,9 @@ class ReplayServer:
         """The loopback URL a replay document is served at."""
         return self.base_url + document.path
 
-    def answer(self, path: str, if_none_match: str | None, if_modified_since: str | None) -> tuple[int, dict, bytes]:
+    def answer(
+        self, path: str, if_none_match: str | None, if_modified_since: str | None
+    ) -> tuple[int, dict, bytes]:
         """(status, headers, body) for a GET of ``path`` at the current tick."""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
@@ -44,8 +47,11 @@ class ReplayServer:
             return 404, {"Content-Type": "text/plain"}, b"not found\n"
         sha, body = page
         modified = self._first_tick_serving(document, sha)
-        headers = {"ETag": f'"{sha[:32]}"', "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
-                   "Content-Type": document.content_type}
+        headers = {
+            "ETag": f'"{sha[:32]}"',
+            "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
+            "Content-Type": document.content_type,
+        }
         if if_none_match == headers["ETag"] or (
             if_none_match is None and if_modified_since and _not_after(modified, if_modified_since)
         ):

@@ -1,4 +1,5 @@
 """How the demo talks: rich output on a terminal (plain text when piped), one line per step."""
+
 from __future__ import annotations
 
 import shlex
@@ -24,7 +25,12 @@ def first_line(text: str, width: int = 110) -> str:
 def truth_found(crawls, replay: Replay) -> tuple[list[dict], list[dict]]:
     """The bundled substantive events, split into (found as substantive, missed)."""
     slug = {doc.id: doc.slug for doc in replay.documents}
-    found = {(c["document"], crawl.tick) for crawl in crawls for c in crawl.changes if c["significance"] == "substantive"}
+    found = {
+        (c["document"], crawl.tick)
+        for crawl in crawls
+        for c in crawl.changes
+        if c["significance"] == "substantive"
+    }
     events = replay.substantive()
     hit = [e for e in events if (slug[e["document"]], e["tick"]) in found]
     return hit, [e for e in events if e not in hit]
@@ -39,26 +45,35 @@ class Show:
     def start(self, replay: Replay, folder: Path) -> None:
         first, last = replay.ticks[0][:16].replace("T", " "), replay.ticks[-1][:16].replace("T", " ")
         titles = ", ".join(doc.title for doc in replay.documents)
-        self.console.print(Panel.fit(
-            f"[bold]policywatch demo[/]: {len(replay.documents)} real policy pages replayed over "
-            f"{len(replay.ticks)} real crawls ({first} to {last} UTC), offline.\n"
-            f"{escape(titles)}\n"
-            "[dim]Pages: Open Terms Archive (opentermsarchive.org), ODC-By 1.0. Served on 127.0.0.1 only.[/]",
-            border_style="cyan"))
+        self.console.print(
+            Panel.fit(
+                f"[bold]policywatch demo[/]: {len(replay.documents)} real policy pages replayed over "
+                f"{len(replay.ticks)} real crawls ({first} to {last} UTC), offline.\n"
+                f"{escape(titles)}\n"
+                "[dim]Pages: Open Terms Archive (opentermsarchive.org), ODC-By 1.0. Served on 127.0.0.1 only.[/]",
+                border_style="cyan",
+            )
+        )
         self.console.print(f"working folder: [bold]{folder}[/]")
 
     def step(self, text: str) -> None:
         self.console.print(f"[green]✓[/] {escape(text)}")
 
     def crawl(self, crawl, total: int) -> None:
-        fetched = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(crawl.fetched.items()))
+        fetched = ", ".join(
+            f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(crawl.fetched.items())
+        )
         versions = f"{crawl.versions} new version{'s' * (crawl.versions != 1)}"
-        self.console.print(f"[bold cyan]crawl {crawl.tick + 1}/{total}[/] [dim]{crawl.time[:16].replace('T', ' ')} UTC[/]"
-                           f"  {fetched or 'nothing fetched'}; {versions}")
+        self.console.print(
+            f"[bold cyan]crawl {crawl.tick + 1}/{total}[/] [dim]{crawl.time[:16].replace('T', ' ')} UTC[/]"
+            f"  {fetched or 'nothing fetched'}; {versions}"
+        )
         if crawl.first_versions:
             self.console.print(f"    [dim]first version of {', '.join(crawl.first_versions)}[/]")
         for document, reason in crawl.errors.items():
-            self.console.print(f"    [dim]{document}: {escape(first_line(reason, 80))} (no version recorded)[/]")
+            self.console.print(
+                f"    [dim]{document}: {escape(first_line(reason, 80))} (no version recorded)[/]"
+            )
         for change in crawl.changes:
             style = STYLE.get(change["significance"], "")
             self.console.print(f"    [{style}]{change['significance']}[/] change: {change['document']}")
@@ -69,33 +84,47 @@ class Show:
         for crawl, c in changes:
             style = STYLE.get(c["significance"], "")
             topics = ", ".join(c["topics"] or []) or "no topic"
-            self.console.print(f"  crawl {crawl.tick + 1}  [bold]{c['document']}[/]  [{style}]{c['significance']}[/]  [dim]{topics}[/]")
+            self.console.print(
+                f"  crawl {crawl.tick + 1}  [bold]{c['document']}[/]  [{style}]{c['significance']}[/]  [dim]{topics}[/]"
+            )
             self.console.print(f"           {escape(first_line(summary_body(c['summary']), 100))}")
         hit, missed = truth_found(crawls, replay)
         below = sum(1 for _, c in changes if c["significance"] != "substantive")
         self.console.print(
             f"\n[bold]Noise ignored:[/] over {len(crawls) - 1} re-crawls the pages' raw bytes changed {raw_churn(replay)} times "
             f"(tracking ids, build hashes, error pages); {len(changes)} change(s) recorded, {below} of them below "
-            "substantive (digest only, no alert).")
+            "substantive (digest only, no alert)."
+        )
         verdict = "[green]all found[/]" if not missed else f"[red]{len(missed)} missed[/]"
-        self.console.print(f"[bold]Check:[/] Open Terms Archive's labels for this window: {len(replay.substantive())} "
-                           f"substantive changes, {len(replay.noise())} noise events. Found {len(hit)} of "
-                           f"{len(replay.substantive())}: {verdict}.\n")
+        self.console.print(
+            f"[bold]Check:[/] Open Terms Archive's labels for this window: {len(replay.substantive())} "
+            f"substantive changes, {len(replay.noise())} noise events. Found {len(hit)} of "
+            f"{len(replay.substantive())}: {verdict}.\n"
+        )
 
     def finish(self, outcome, env: dict[str, str]) -> None:
         self.console.print(f"[bold]Emails written to the outbox:[/] {len(outcome.emails)}")
         for message in outcome.emails:
-            self.console.print(f"  [bold]{message['kind']}[/] to {message['to']}: {escape(message['subject'] or '')}")
+            self.console.print(
+                f"  [bold]{message['kind']}[/] to {message['to']}: {escape(message['subject'] or '')}"
+            )
             self.console.print(f"    [dim]{message['path']}[/]")
-        settings = " ".join(f"{name}={shlex.quote(env[name])}" for name in (f"{PREFIX}DATA_DIR", f"{PREFIX}DATABASE_URL"))
+        settings = " ".join(
+            f"{name}={shlex.quote(env[name])}" for name in (f"{PREFIX}DATA_DIR", f"{PREFIX}DATABASE_URL")
+        )
         program = program_name()
         first = shlex.quote(outcome.emails[0]["path"]) if outcome.emails else "<outbox>/*.eml"
-        self.console.print(Panel(
-            f"Read an email:  [bold]less {escape(first)}[/]\n"
-            f"Browse history: [bold]{program} demo --serve[/]  (runs the demo, then the web UI on http://127.0.0.1:8000)\n"
-            f"  or, on this run's data:\n  [bold]{escape(settings)} {program} web[/]\n"
-            f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); delete it when done.",
-            title="next", title_align="left", border_style="green"))
+        self.console.print(
+            Panel(
+                f"Read an email:  [bold]less {escape(first)}[/]\n"
+                f"Browse history: [bold]{program} demo --serve[/]  (runs the demo, then the web UI on http://127.0.0.1:8000)\n"
+                f"  or, on this run's data:\n  [bold]{escape(settings)} {program} web[/]\n"
+                f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); delete it when done.",
+                title="next",
+                title_align="left",
+                border_style="green",
+            )
+        )
 
 
 def program_name() -> str:
@@ -112,4 +141,8 @@ def summary_body(summary: str) -> str:
 
 def raw_churn(replay: Replay) -> int:
     """How often a replayed page's bytes changed from one crawl to the next."""
-    return sum(doc.blobs[tick] != doc.blobs[tick - 1] for doc in replay.documents for tick in range(1, len(replay.ticks)))
+    return sum(
+        doc.blobs[tick] != doc.blobs[tick - 1]
+        for doc in replay.documents
+        for tick in range(1, len(replay.ticks))
+    )

@@ -5,6 +5,7 @@ one; a child per run also frees its memory and isolates a crash. Children run in
 group: on timeout or shutdown the group gets SIGTERM (Scrapy then finishes the responses in flight
 and closes cleanly), and SIGKILL only after a grace period.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,12 @@ class CommandRunner:
         if self._stopping.is_set():
             return Outcome(args, -signal.SIGTERM, False, "not started: shutting down")
         process = subprocess.Popen(
-            [*self.program, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace", start_new_session=True,
+            [*self.program, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
         )
         with self._lock:
             self._running.add(process)
@@ -66,8 +71,13 @@ class CommandRunner:
                 self._running.discard(process)
         outcome = Outcome(args, process.returncode, timed_out, (output or "")[-4000:])
         level = logging.INFO if outcome.ok else logging.WARNING
-        log.log(level, "policywatch %s: exit %s%s", " ".join(args), process.returncode,
-                "" if outcome.ok else f"\n{outcome.output.strip()[-1500:]}")
+        log.log(
+            level,
+            "policywatch %s: exit %s%s",
+            " ".join(args),
+            process.returncode,
+            "" if outcome.ok else f"\n{outcome.output.strip()[-1500:]}",
+        )
         return outcome
 
     def stop_all(self) -> None:

@@ -1,4 +1,5 @@
 """Housekeeping: small repairs and pruning the scheduler runs every hour and on shutdown."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,8 +15,11 @@ def release_expired_claims(session: Session, now: datetime) -> int:
     return session.execute(
         update(Delivery)
         .where(Delivery.claimed_until.is_not(None), Delivery.claimed_until <= now)
-        .values(claimed_by=None, claimed_until=None,
-                status=case((Delivery.status == "sending", "pending"), else_=Delivery.status))
+        .values(
+            claimed_by=None,
+            claimed_until=None,
+            status=case((Delivery.status == "sending", "pending"), else_=Delivery.status),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -27,7 +31,10 @@ def release_claims_of(session: Session, holders: list[str]) -> int:
         return 0
     return session.execute(
         update(Delivery)
-        .where(Delivery.status == "sending", or_(*(Delivery.claimed_by.startswith(h, autoescape=True) for h in holders)))
+        .where(
+            Delivery.status == "sending",
+            or_(*(Delivery.claimed_by.startswith(h, autoescape=True) for h in holders)),
+        )
         .values(status="pending", claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount

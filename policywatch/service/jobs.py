@@ -1,5 +1,6 @@
 """The scheduler's jobs. Each is a plain function the persistent job store names by reference; the
 work itself runs as `policywatch` child processes (see ``commands``), housekeeping in process."""
+
 from __future__ import annotations
 
 import functools
@@ -57,10 +58,16 @@ def keep_house() -> None:
     with transaction(engine()) as session:
         released = housekeeping.release_expired_claims(session, now)
         closed = housekeeping.close_interrupted_runs(session, now, settings.crawl_run_timeout)
-        pruned = housekeeping.prune_fetch_events(session, now - timedelta(days=settings.fetch_event_retention_days))
+        pruned = housekeeping.prune_fetch_events(
+            session, now - timedelta(days=settings.fetch_event_retention_days)
+        )
         housekeeping.refresh_statistics(session)
-    log.info("housekeeping: %d claim(s) released, %d crawl run(s) closed, %d fetch event(s) pruned",
-             released, closed, pruned)
+    log.info(
+        "housekeeping: %d claim(s) released, %d crawl run(s) closed, %d fetch event(s) pruned",
+        released,
+        closed,
+        pruned,
+    )
 
 
 def due_sources():

@@ -1,4 +1,5 @@
 """Leadership: one active scheduler per database, held through a renewed lease with expiry."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ Job state lives in the database (table ``apscheduler_jobs``, created by APSchedu
 reloads each job's next run time instead of recomputing it, so nothing is lost or repeated, and a
 run missed during downtime runs once (``coalesce``) however late (``misfire_grace_time=None``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -48,15 +49,30 @@ class JobSpec:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """The service's jobs, as the settings schedule them (all times UTC)."""
-    utc = timezone.utc
+    utc = UTC
     return [
-        JobSpec("crawl", "policywatch.service.jobs:crawl_due",
-                IntervalTrigger(seconds=settings.crawl_check_seconds, timezone=utc), first_run_now=True),
-        JobSpec("alerts", "policywatch.service.jobs:send_alerts",
-                IntervalTrigger(minutes=settings.alerts_interval_minutes, timezone=utc)),
-        JobSpec("digest", "policywatch.service.jobs:send_digest", CronTrigger.from_crontab(settings.digest_cron, timezone=utc)),
-        JobSpec("housekeeping", "policywatch.service.jobs:keep_house", IntervalTrigger(hours=1, timezone=utc),
-                first_run_now=True),
+        JobSpec(
+            "crawl",
+            "policywatch.service.jobs:crawl_due",
+            IntervalTrigger(seconds=settings.crawl_check_seconds, timezone=utc),
+            first_run_now=True,
+        ),
+        JobSpec(
+            "alerts",
+            "policywatch.service.jobs:send_alerts",
+            IntervalTrigger(minutes=settings.alerts_interval_minutes, timezone=utc),
+        ),
+        JobSpec(
+            "digest",
+            "policywatch.service.jobs:send_digest",
+            CronTrigger.from_crontab(settings.digest_cron, timezone=utc),
+        ),
+        JobSpec(
+            "housekeeping",
+            "policywatch.service.jobs:keep_house",
+            IntervalTrigger(hours=1, timezone=utc),
+            first_run_now=True,
+        ),
     ]
 
 
@@ -77,7 +93,7 @@ def make_scheduler(engine: Engine) -> Scheduler:
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        timezone=timezone.utc,
+        timezone=UTC,
     )
 
 
@@ -126,8 +142,9 @@ class Service:
     """Leads or stands by: the scheduler runs only while this process holds the lease, renewed
     every third of its lifetime; losing it pauses the jobs and stops their children."""
 
-    def __init__(self, engine: Engine, settings: Settings, runner: CommandRunner,
-                 specs: list[JobSpec] | None = None):
+    def __init__(
+        self, engine: Engine, settings: Settings, runner: CommandRunner, specs: list[JobSpec] | None = None
+    ):
         self.settings = settings
         self.runner = runner
         self.leader = Leader(engine, timedelta(seconds=settings.leader_lease_seconds))
@@ -184,7 +201,9 @@ class Service:
             install_jobs(self.scheduler, self.specs)
             self.scheduler.resume()
         self.leading = True
-        jobs = ", ".join(f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in self.scheduler.get_jobs())
+        jobs = ", ".join(
+            f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}" for job in self.scheduler.get_jobs()
+        )
         log.info("leading the scheduler as %s; next runs: %s", self.leader.holder, jobs)
 
     def shutdown(self) -> None:

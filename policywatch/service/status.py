@@ -1,8 +1,9 @@
 """What `policywatch status` reports: crawl health per source, changes and deliveries waiting, and
 who leads the scheduler. Plain data, so the CLI can print it as tables or JSON."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
@@ -32,10 +33,16 @@ def source_health(session: Session, broken_after: int) -> list[dict]:
         select(Document.slug, Source).join(Source.document).order_by(Document.slug, Source.position)
     ).all()
     return [
-        {"document": slug, "url": source.url, "active": source.active,
-         "last_crawl": _iso(source.last_fetched_at), "next_crawl": _iso(source.next_fetch_at),
-         "failures": source.consecutive_failures,
-         "broken": source.consecutive_failures >= broken_after, "reason": source.last_error}
+        {
+            "document": slug,
+            "url": source.url,
+            "active": source.active,
+            "last_crawl": _iso(source.last_fetched_at),
+            "next_crawl": _iso(source.next_fetch_at),
+            "failures": source.consecutive_failures,
+            "broken": source.consecutive_failures >= broken_after,
+            "reason": source.last_error,
+        }
         for slug, source in rows
     ]
 
@@ -48,8 +55,10 @@ def changes_waiting(session: Session) -> list[dict]:
         .where(Change.alerts_processed_at.is_(None), Change.significance != "cosmetic")
         .order_by(Change.detected_at)
     ).all()
-    return [{"change": id_, "document": slug, "significance": significance, "detected_at": _iso(detected)}
-            for id_, slug, significance, detected in rows]
+    return [
+        {"change": id_, "document": slug, "significance": significance, "detected_at": _iso(detected)}
+        for id_, slug, significance, detected in rows
+    ]
 
 
 def delivery_counts(session: Session) -> dict[str, int]:
@@ -70,8 +79,12 @@ def scheduler_state(session: Session, now: datetime) -> dict:
     lease = session.get(Lease, LEASE)
     leader = None
     if lease is not None:
-        leader = {"holder": lease.holder, "since": _iso(lease.acquired_at), "expires": _iso(lease.expires_at),
-                  "alive": lease.expires_at > now}
+        leader = {
+            "holder": lease.holder,
+            "since": _iso(lease.acquired_at),
+            "expires": _iso(lease.expires_at),
+            "alive": lease.expires_at > now,
+        }
     return {"leader": leader, "jobs": _next_runs(session)}
 
 
@@ -79,7 +92,9 @@ def _next_runs(session: Session) -> dict[str, str | None]:
     if not inspect(session.connection()).has_table(JOB_TABLE):
         return {}
     rows = session.execute(text(f"SELECT id, next_run_time FROM {JOB_TABLE} ORDER BY id")).all()
-    return {job: _iso(datetime.fromtimestamp(at, timezone.utc)) if at is not None else None for job, at in rows}
+    return {
+        job: _iso(datetime.fromtimestamp(at, UTC)) if at is not None else None for job, at in rows
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:

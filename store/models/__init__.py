@@ -1,4 +1,5 @@
 """The policywatch data model (SQLAlchemy 2.x, typed)."""
+
 from store.models.audience import Delivery, Subscriber, Subscription
 from store.models.base import Base, utcnow
 from store.models.catalog import Document, Platform, Source
@@ -7,6 +8,19 @@ from store.models.history import Change, Version, VersionSnapshot
 from store.models.service import Lease
 
 __all__ = [
-    "Base", "utcnow", "Platform", "Document", "Source", "CrawlRun", "FetchEvent", "Snapshot",
-    "Version", "VersionSnapshot", "Change", "Subscriber", "Subscription", "Delivery", "Lease",
+    "Base",
+    "utcnow",
+    "Platform",
+    "Document",
+    "Source",
+    "CrawlRun",
+    "FetchEvent",
+    "Snapshot",
+    "Version",
+    "VersionSnapshot",
+    "Change",
+    "Subscriber",
+    "Subscription",
+    "Delivery",
+    "Lease",
 ]

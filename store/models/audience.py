@@ -1,4 +1,5 @@
 """Who is told: subscribers, their subscriptions, and the delivery outbox."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,8 +48,12 @@ class Subscription(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"), index=True)
-    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), default=None)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), default=None)
+    platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform.id", ondelete="CASCADE"), default=None
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), default=None
+    )
     topics: Mapped[list] = mapped_column(default=list)
     min_significance_alert: Mapped[str] = mapped_column(String(20), default="substantive")
     min_significance_digest: Mapped[str] = mapped_column(String(20), default="minor")

@@ -1,4 +1,5 @@
 """What is watched: platforms, their documents, and the sources each document is fetched from."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -49,7 +50,10 @@ class Source(Base):
     """One URL a document is fetched from, with its selectors, fetch options and health."""
 
     __tablename__ = "source"
-    __table_args__ = (UniqueConstraint("document_id", "position"), Index("ix_source_next_fetch", "active", "next_fetch_at"))
+    __table_args__ = (
+        UniqueConstraint("document_id", "position"),
+        Index("ix_source_next_fetch", "active", "next_fetch_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """What a crawl did: crawl runs, fetch events and the content-addressed snapshots."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -63,7 +64,9 @@ class FetchEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"), index=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL"), index=True
+    )
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     url: Mapped[str] = mapped_column(Text)
@@ -76,6 +79,8 @@ class FetchEvent(Base):
     bytes: Mapped[int] = mapped_column(default=0)
     #: SHA-256 of the body received; differs from the snapshot's when only volatile markup changed
     sha256: Mapped[str | None] = mapped_column(String(64), default=None)
-    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshot.id", ondelete="SET NULL"), default=None)
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshot.id", ondelete="SET NULL"), default=None
+    )
 
     snapshot: Mapped[Snapshot | None] = relationship()

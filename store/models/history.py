@@ -1,4 +1,5 @@
 """What was found: versions of a document (a tamper-evident chain) and the changes between them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,7 +36,9 @@ class Version(Base):
     text_sha256: Mapped[str] = mapped_column(String(64))
     chain_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"), default=None)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="SET NULL"), default=None
+    )
 
     parent: Mapped[Version | None] = relationship(remote_side=[id])
     snapshot_links: Mapped[list[VersionSnapshot]] = relationship(

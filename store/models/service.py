@@ -1,4 +1,5 @@
 """Running the service: the lease that makes one scheduler the leader per database."""
+
 from __future__ import annotations
 
 from datetime import datetime

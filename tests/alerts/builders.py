@@ -1,4 +1,5 @@
 """Builders of changes and subscribers for the alerts tests."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,8 +15,13 @@ from tests.factories import make_document
 _texts = itertools.count()
 
 
-def document(session: Session, platform: str = "openai", slug: str | None = None, title: str = "Usage Policies",
-             platform_name: str | None = None) -> Document:
+def document(
+    session: Session,
+    platform: str = "openai",
+    slug: str | None = None,
+    title: str = "Usage Policies",
+    platform_name: str | None = None,
+) -> Document:
     """A document of ``platform`` (created if missing) with a readable title."""
     made = make_document(session, slug=slug or f"{platform}-usage", platform_slug=platform)
     made.title = title
@@ -24,19 +30,42 @@ def document(session: Session, platform: str = "openai", slug: str | None = None
     return made
 
 
-def change(session: Session, of: Document, significance: str = "substantive", topics: tuple[str, ...] = (),
-           summary: str = "Weapons development is now prohibited.", detected_at: datetime | None = None,
-           flapping: bool = False) -> Change:
+def change(
+    session: Session,
+    of: Document,
+    significance: str = "substantive",
+    topics: tuple[str, ...] = (),
+    summary: str = "Weapons development is now prohibited.",
+    detected_at: datetime | None = None,
+    flapping: bool = False,
+) -> Change:
     """A change between two fresh versions of ``of``, with one modified section in its details."""
     before = latest_version(session, of.id) or record_version(session, of, f"text {next(_texts)}", [])
     after = record_version(session, of, f"text {next(_texts)}", [])
-    made = Change(document_id=of.id, from_version_id=before.id, to_version_id=after.id, significance=significance,
-                  topics=list(topics), summary=summary, reasons=["new prohibition"],
-                  details={"sections": [{"heading": "Prohibited uses", "path": "2", "status": "modified",
-                                         "added": ["Do not develop weapons."], "removed": ["Be nice."],
-                                         "changed": []}],
-                           "topics": [{"id": t, "label": t.title(), "regulations": ["EU AI Act"]} for t in topics],
-                           "regulations": ["EU AI Act"] if topics else [], "flapping": flapping})
+    made = Change(
+        document_id=of.id,
+        from_version_id=before.id,
+        to_version_id=after.id,
+        significance=significance,
+        topics=list(topics),
+        summary=summary,
+        reasons=["new prohibition"],
+        details={
+            "sections": [
+                {
+                    "heading": "Prohibited uses",
+                    "path": "2",
+                    "status": "modified",
+                    "added": ["Do not develop weapons."],
+                    "removed": ["Be nice."],
+                    "changed": [],
+                }
+            ],
+            "topics": [{"id": t, "label": t.title(), "regulations": ["EU AI Act"]} for t in topics],
+            "regulations": ["EU AI Act"] if topics else [],
+            "flapping": flapping,
+        },
+    )
     if detected_at is not None:
         made.detected_at = detected_at
     session.add(made)
@@ -44,7 +73,9 @@ def change(session: Session, of: Document, significance: str = "substantive", to
     return made
 
 
-def confirmed(session: Session, email: str, tier: str = "watcher", platform: str = "openai", **options) -> Subscriber:
+def confirmed(
+    session: Session, email: str, tier: str = "watcher", platform: str = "openai", **options
+) -> Subscriber:
     """A confirmed subscriber of ``platform`` (its confirmation email left unsent)."""
     subscribe(session, email, tier, platform, **options)
     return confirm_email(session, email)

@@ -1,4 +1,5 @@
 """Fixtures of the alerts tests: a migrated database and the fake SendGrid server."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,10 +24,15 @@ def db(migrated_url) -> Iterator[Engine]:
 def sendgrid(monkeypatch) -> Iterator[fake_sendgrid.FakeSendGrid]:
     """The fake SendGrid server, with the settings pointing the sendgrid backend at it."""
     server = fake_sendgrid.start()
-    for name, value in {"EMAIL_BACKEND": "sendgrid", "SENDGRID_API_KEY": fake_sendgrid.API_KEY,
-                        "SENDGRID_API_HOST": server.url, "EMAIL_RETRY_BASE": "0.01", "EMAIL_TIMEOUT": "10",
-                        "EMAIL_FROM": "policywatch <alerts@policywatch.test>",
-                        "BASE_URL": "https://policywatch.test"}.items():
+    for name, value in {
+        "EMAIL_BACKEND": "sendgrid",
+        "SENDGRID_API_KEY": fake_sendgrid.API_KEY,
+        "SENDGRID_API_HOST": server.url,
+        "EMAIL_RETRY_BASE": "0.01",
+        "EMAIL_TIMEOUT": "10",
+        "EMAIL_FROM": "policywatch <alerts@policywatch.test>",
+        "BASE_URL": "https://policywatch.test",
+    }.items():
         monkeypatch.setenv(f"POLICYWATCH_{name}", value)
     settings.get_settings.cache_clear()
     yield server.state

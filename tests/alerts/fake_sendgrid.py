@@ -8,6 +8,7 @@ away meanwhile (a killed sender) is dropped as "abandoned", as a real provider n
 Run it alone (for the benchmark) with ``python tests/alerts/fake_sendgrid.py PORT``; then
 ``GET /_stats`` returns {"requests", "accepted", "personalizations"}.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,9 +90,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server.state
-        self.reply(200, {"Content-Type": "application/json"}, json.dumps({
-            "requests": len(state.received), "accepted": state.accepted_count,
-            "personalizations": state.personalizations}).encode())
+        self.reply(
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps(
+                {
+                    "requests": len(state.received),
+                    "accepted": state.accepted_count,
+                    "personalizations": state.personalizations,
+                }
+            ).encode(),
+        )
 
     def do_POST(self) -> None:
         state = self.server.state

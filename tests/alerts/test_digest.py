@@ -1,8 +1,9 @@
 """The weekly digest, the .eml file backend and the alerts / digest commands."""
+
 from __future__ import annotations
 
 import email
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
@@ -15,13 +16,16 @@ from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from tests.alerts.builders import change, confirmed, document
 
-MONDAY = datetime(2026, 11, 9, 8, tzinfo=timezone.utc)  # in 2026-W46
+MONDAY = datetime(2026, 11, 9, 8, tzinfo=UTC)  # in 2026-W46
 
 
 def test_weeks_are_iso_weeks():
-    assert parse_week("2026-W46") == (datetime(2026, 11, 9, tzinfo=timezone.utc), datetime(2026, 11, 16, tzinfo=timezone.utc))
-    assert last_complete_week(datetime(2026, 11, 22, 12, tzinfo=timezone.utc)) == "2026-W46"
-    assert last_complete_week(datetime(2027, 1, 4, tzinfo=timezone.utc)) == "2026-W53"
+    assert parse_week("2026-W46") == (
+        datetime(2026, 11, 9, tzinfo=UTC),
+        datetime(2026, 11, 16, tzinfo=UTC),
+    )
+    assert last_complete_week(datetime(2026, 11, 22, 12, tzinfo=UTC)) == "2026-W46"
+    assert last_complete_week(datetime(2027, 1, 4, tzinfo=UTC)) == "2026-W53"
     for bad in ("2026-46", "2026-W54", "last week"):
         with pytest.raises(ValueError, match="week"):
             parse_week(bad)
@@ -36,7 +40,13 @@ def _digest(engine, week="2026-W46"):
 def test_digest_groups_by_platform_most_significant_first_and_sends_once(db, sendgrid):
     with transaction(db) as session:
         usage = document(session, "openai", platform_name="OpenAI")
-        aup = document(session, "anthropic", slug="anthropic-aup", title="Acceptable Use Policy", platform_name="Anthropic")
+        aup = document(
+            session,
+            "anthropic",
+            slug="anthropic-aup",
+            title="Acceptable Use Policy",
+            platform_name="Anthropic",
+        )
         confirmed(session, "free@example.com", tier="free", platform="openai")
         confirmed(session, "both@example.com", platform="openai")
         confirmed(session, "both@example.com", platform="anthropic")
@@ -44,13 +54,21 @@ def test_digest_groups_by_platform_most_significant_first_and_sends_once(db, sen
         change(session, aup, "substantive", summary="Anthropic bans X.", detected_at=MONDAY)
         change(session, usage, "substantive", summary="OpenAI bans Y.", detected_at=MONDAY)
         change(session, usage, "cosmetic", summary="Typo.", detected_at=MONDAY)  # below the digest default
-        change(session, usage, "substantive", summary="Next week.", detected_at=datetime(2026, 11, 16, tzinfo=timezone.utc))
+        change(
+            session,
+            usage,
+            "substantive",
+            summary="Next week.",
+            detected_at=datetime(2026, 11, 16, tzinfo=UTC),
+        )
 
     first = _digest(db)
     second = _digest(db)
 
     assert (first.sent, second.sent, second.requests) == (2, 0, 0)
-    by_recipient = {p["to"][0]["email"]: r.body for r in sendgrid.accepted for p in r.body["personalizations"]}
+    by_recipient = {
+        p["to"][0]["email"]: r.body for r in sendgrid.accepted for p in r.body["personalizations"]
+    }
     both = by_recipient["both@example.com"]
     assert both["subject"] == "[policywatch] Weekly digest 2026-W46: 3 changes on 2 platforms"
     assert both["categories"] == ["policywatch", "digest"]
@@ -60,7 +78,10 @@ def test_digest_groups_by_platform_most_significant_first_and_sends_once(db, sen
     assert text.index("== Anthropic (1) ==") < text.index("Anthropic bans X.")
     assert "Typo." not in text and "Next week." not in text
     assert "https://policywatch.test/changes/" in text
-    assert by_recipient["free@example.com"]["subject"] == "[policywatch] Weekly digest 2026-W46: 2 changes on 1 platform"
+    assert (
+        by_recipient["free@example.com"]["subject"]
+        == "[policywatch] Weekly digest 2026-W46: 2 changes on 1 platform"
+    )
 
 
 def test_a_week_with_nothing_to_report_sends_nothing(db, sendgrid):
@@ -107,4 +128,4 @@ def test_digest_command_defaults_to_the_last_complete_week_and_checks_its_option
     assert "is not an ISO week" in runner.invoke(cli, ["digest", "send", "--week", "46"]).output
     result = runner.invoke(cli, ["digest", "send"])
     assert result.exit_code == 0
-    assert f"digest {last_complete_week(datetime.now(timezone.utc))}: 0 subscriber(s)" in result.output
+    assert f"digest {last_complete_week(datetime.now(UTC))}: 0 subscriber(s)" in result.output

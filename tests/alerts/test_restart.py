@@ -1,4 +1,5 @@
 """A sender killed in the middle of a batch and restarted loses nothing and duplicates nothing."""
+
 from __future__ import annotations
 
 import os
@@ -17,13 +18,22 @@ RECIPIENTS = [f"reader{i}@example.com" for i in range(8)]
 
 def _sender() -> subprocess.Popen:
     """``policywatch alerts send`` in its own process, with this test's settings."""
-    return subprocess.Popen([sys.executable, "-m", "policywatch", "alerts", "send"], env=dict(os.environ),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "policywatch", "alerts", "send"],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypatch):
     # One recipient per request, one request at a time, and a one-second lease to outlive.
-    for name, value in {"EMAIL_BATCH_SIZE": "1", "EMAIL_CONCURRENCY": "1", "EMAIL_LEASE_SECONDS": "1"}.items():
+    for name, value in {
+        "EMAIL_BATCH_SIZE": "1",
+        "EMAIL_CONCURRENCY": "1",
+        "EMAIL_LEASE_SECONDS": "1",
+    }.items():
         monkeypatch.setenv(f"POLICYWATCH_{name}", value)
     with transaction(db) as session:
         usage = document(session)
@@ -44,8 +54,9 @@ def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypa
     assert [r.abandoned for r in sendgrid.received].count(True) == 1  # the request in flight at the kill
     assert sorted(sendgrid.recipients()) == sorted(RECIPIENTS)  # every reader exactly once
     with transaction(db) as session:
-        rows = session.execute(select(Delivery.status, Delivery.provider_message_id)
-                               .where(Delivery.kind == "alert")).all()
+        rows = session.execute(
+            select(Delivery.status, Delivery.provider_message_id).where(Delivery.kind == "alert")
+        ).all()
     assert {status for status, _ in rows} == {"sent"}
     assert sorted(message_id for _, message_id in rows) == sorted(r.message_id for r in sendgrid.accepted)
 

@@ -1,4 +1,5 @@
 """Same-day alerts through the real sendgrid client against the fake SendGrid server."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,7 +47,10 @@ def test_alert_payload_names_the_change_and_carries_a_working_unsubscribe_link(d
     assert "&lt;script&gt;" in html["value"] and "<script>" not in html["value"]
     assert "+ Do not develop weapons." in text["value"] and "<del" in html["value"]
     assert "https://policywatch.test/changes/" in text["value"]
-    assert sorted(p["to"][0]["email"] for p in body["personalizations"]) == ["ann@example.com", "bob@example.com"]
+    assert sorted(p["to"][0]["email"] for p in body["personalizations"]) == [
+        "ann@example.com",
+        "bob@example.com",
+    ]
     assert body["categories"] == ["policywatch", "alert"]
     for personalization in body["personalizations"]:
         header = personalization["headers"]["List-Unsubscribe"]
@@ -56,7 +60,9 @@ def test_alert_payload_names_the_change_and_carries_a_working_unsubscribe_link(d
         assert link in personalization["substitutions"].values()
         assert any(placeholder in html["value"] for placeholder in personalization["substitutions"])
         assert personalization["custom_args"]["delivery_ids"]
-    links = {p["to"][0]["email"]: p["headers"]["List-Unsubscribe"].strip("<>") for p in body["personalizations"]}
+    links = {
+        p["to"][0]["email"]: p["headers"]["List-Unsubscribe"].strip("<>") for p in body["personalizations"]
+    }
     with transaction(db) as session:
         assert unsubscribe(session, links["bob@example.com"].rsplit("/", 1)[1]).email == "bob@example.com"
     assert {(d.status, d.provider_message_id) for d in _deliveries(db)} == {("sent", request.message_id)}
@@ -74,8 +80,9 @@ def test_several_changes_go_out_as_one_email_per_subscriber(db, sendgrid):
     send_alerts(db)
 
     [request] = sendgrid.accepted
-    assert request.body["subject"] == ("[policywatch] 2 changes: OpenAI Usage Policies (substantive), "
-                                       "OpenAI Terms of Use (substantive)")
+    assert request.body["subject"] == (
+        "[policywatch] 2 changes: OpenAI Usage Policies (substantive), OpenAI Terms of Use (substantive)"
+    )
     assert [p["to"][0]["email"] for p in request.body["personalizations"]] == ["ann@example.com"]
     assert len(_deliveries(db)) == 2
     assert send_alerts(db).sent == 0  # nothing new: nothing sent again
@@ -97,10 +104,15 @@ def test_matching_respects_tier_document_topics_and_significance(db, sendgrid):
     send_alerts(db)
 
     assert sorted(sendgrid.recipients()) == ["doc@example.com", "minor@example.com", "privacy@example.com"]
-    subjects = {p["to"][0]["email"]: r.body["subject"] for r in sendgrid.accepted for p in r.body["personalizations"]}
+    subjects = {
+        p["to"][0]["email"]: r.body["subject"] for r in sendgrid.accepted for p in r.body["personalizations"]
+    }
     assert subjects["minor@example.com"].startswith("[policywatch] 2 changes:")
-    assert subjects["privacy@example.com"] == subjects["doc@example.com"] == (
-        "[policywatch] Openai Usage Policies: substantive change")
+    assert (
+        subjects["privacy@example.com"]
+        == subjects["doc@example.com"]
+        == ("[policywatch] Openai Usage Policies: substantive change")
+    )
 
 
 def test_rate_limit_is_retried_after_the_time_the_provider_asks(db, sendgrid, monkeypatch):
@@ -112,7 +124,9 @@ def test_rate_limit_is_retried_after_the_time_the_provider_asks(db, sendgrid, mo
 
     [delivery] = _deliveries(db)
     assert (first.sent, first.retried, delivery.status, delivery.attempts) == (0, 1, "pending", 1)
-    assert delivery.next_attempt_at > utcnow() + timedelta(seconds=590)  # 600 s asked, 5 s is the longest wait
+    assert delivery.next_attempt_at > utcnow() + timedelta(
+        seconds=590
+    )  # 600 s asked, 5 s is the longest wait
     assert "429" in delivery.last_error
 
 

@@ -1,4 +1,5 @@
 """Subscribers: address validation, tier limits, double opt-in and signed links."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,17 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from alerts import tokens
-from alerts.subscribers import (SubscriberError, confirm, find, mask_email, remove_subscription, subscribe,
-                                subscriber_for, unsubscribe, update_subscription)
+from alerts.subscribers import (
+    SubscriberError,
+    confirm,
+    find,
+    mask_email,
+    remove_subscription,
+    subscribe,
+    subscriber_for,
+    unsubscribe,
+    update_subscription,
+)
 from alerts.tokens import TokenError, make_token
 from policywatch.cli import cli
 from store.db import transaction
@@ -20,7 +30,9 @@ def test_addresses_are_validated_and_normalised(engine):
     with transaction(engine) as session:
         document(session)
         assert subscribe(session, "  Ann@Example.COM ", platform="openai").email == "ann@example.com"
-        assert subscribe(session, "ann@example.com", platform="openai").id == find(session, "ANN@example.com").id
+        assert (
+            subscribe(session, "ann@example.com", platform="openai").id == find(session, "ANN@example.com").id
+        )
         with pytest.raises(SubscriberError, match="invalid email address 'n\\*\\*\\*@'"):
             subscribe(session, "not-an-address@", platform="openai")
         with pytest.raises(SubscriberError, match="unknown platform 'nobody'"):
@@ -33,7 +45,9 @@ def test_tier_limits_are_enforced_with_a_clear_message(engine):
         for index in range(12):
             document(session, f"vendor{index}")
         subscribe(session, "free@example.com", "free", "vendor0")
-        with pytest.raises(SubscriberError, match="the free tier follows at most 1 platform; f\\*\\*\\*@example.com"):
+        with pytest.raises(
+            SubscriberError, match="the free tier follows at most 1 platform; f\\*\\*\\*@example.com"
+        ):
             subscribe(session, "free@example.com", platform="vendor1")
         with pytest.raises(SubscriberError, match="topic filters need the professional tier"):
             subscribe(session, "free@example.com", platform="vendor0", topics=["data_sharing"])
@@ -91,7 +105,9 @@ def test_tokens_cannot_be_forged_or_used_for_another_purpose_or_subscriber(engin
         with pytest.raises(TokenError, match="does not belong"):  # validly signed for ann's id, bob's address
             subscriber_for(session, "unsubscribe", make_token("unsubscribe", ann.id, bob.email))
         ann.email = "ann.new@example.com"
-        with pytest.raises(TokenError, match="does not belong"):  # the address changed since the link was sent
+        with pytest.raises(
+            TokenError, match="does not belong"
+        ):  # the address changed since the link was sent
             unsubscribe(session, token)
         assert bob.status == "confirmed"
 
@@ -150,7 +166,9 @@ def test_preferences_change_filters_and_remove_subscriptions(engine):
         subscribe(session, "ann@example.com", platform="anthropic")
         token = make_token("preferences", ann.id, ann.email)
         first, second = ann.subscriptions
-        updated = update_subscription(session, token, first.id, topics=["data_sharing"], min_significance_alert="minor")
+        updated = update_subscription(
+            session, token, first.id, topics=["data_sharing"], min_significance_alert="minor"
+        )
         assert (updated.topics, updated.min_significance_alert) == (["data_sharing"], "minor")
         with pytest.raises(SubscriberError, match="unknown significance 'huge'"):
             update_subscription(session, token, first.id, min_significance_digest="huge")
@@ -166,9 +184,23 @@ def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
     engine.dispose()
     runner = CliRunner()
 
-    added = runner.invoke(cli, ["subscribers", "add", "Ann@Example.com", "--tier", "watcher", "--platform", "openai",
-                                "--min-significance", "minor"])
-    refused = runner.invoke(cli, ["subscribers", "add", "ann@example.com", "--platform", "openai", "--topic", "data_sharing"])
+    added = runner.invoke(
+        cli,
+        [
+            "subscribers",
+            "add",
+            "Ann@Example.com",
+            "--tier",
+            "watcher",
+            "--platform",
+            "openai",
+            "--min-significance",
+            "minor",
+        ],
+    )
+    refused = runner.invoke(
+        cli, ["subscribers", "add", "ann@example.com", "--platform", "openai", "--topic", "data_sharing"]
+    )
     confirmed_ = runner.invoke(cli, ["subscribers", "confirm", "ann@example.com"])
     listed = runner.invoke(cli, ["subscribers", "list"])
     removed = runner.invoke(cli, ["subscribers", "remove", "ann@example.com"])

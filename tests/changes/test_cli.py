@@ -1,8 +1,9 @@
 """`policywatch changes list|show` on a migrated database."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -14,7 +15,7 @@ from tests.factories import make_document
 BEFORE = "# Terms\n\n## Fees\nYou pay monthly.\n\n## Links\nSee [help](https://x.test/?id=1).\n"
 SUBSTANTIVE = BEFORE.replace("monthly.", "monthly. Refunds are no longer available <b>at all</b>.")
 COSMETIC = SUBSTANTIVE.replace("?id=1", "?id=2")
-START = datetime(2026, 5, 1, tzinfo=timezone.utc)
+START = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 def _seed(url: str) -> None:
@@ -40,11 +41,17 @@ def test_list_json_filters_and_fields(migrated_url):
     assert first["detected_at"] == "2026-05-02T00:00:00Z"
     assert first["sections"][0]["heading"] == "Fees" and first["sections"][0]["status"] == "modified"
     assert first["sections"][0]["added"] == ["Refunds are no longer available <b>at all</b>."]
-    assert "pricing" in first["topics"] and first["summary"].startswith("Terms of Service: section 'Fees' modified")
+    assert "pricing" in first["topics"] and first["summary"].startswith(
+        "Terms of Service: section 'Fees' modified"
+    )
     assert first["to_version"] > first["from_version"]
-    alerts = json.loads(runner.invoke(cli, ["changes", "list", "--json", "--min-significance", "minor"]).output)
+    alerts = json.loads(
+        runner.invoke(cli, ["changes", "list", "--json", "--min-significance", "minor"]).output
+    )
     assert [c["id"] for c in alerts] == [first["id"]]
-    later = json.loads(runner.invoke(cli, ["changes", "list", "--json", "--since", "2026-05-02T12:00:00Z"]).output)
+    later = json.loads(
+        runner.invoke(cli, ["changes", "list", "--json", "--since", "2026-05-02T12:00:00Z"]).output
+    )
     assert [c["significance"] for c in later] == ["cosmetic"]
     assert json.loads(runner.invoke(cli, ["changes", "list", "--json", "--platform", "other"]).output) == []
     assert json.loads(runner.invoke(cli, ["changes", "list", "--json", "--document", "nope"]).output) == []

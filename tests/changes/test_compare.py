@@ -1,4 +1,5 @@
 """Sections and sentences: what a reader of a change sees."""
+
 from __future__ import annotations
 
 from changes.analysis import analyse
@@ -26,15 +27,25 @@ def _by_heading(old: str, new: str) -> dict:
 
 def test_outline_keeps_heading_paths_and_splits_sentences():
     sections = outline(POLICY)
-    assert [s.heading for s in sections] == ["Usage Policy", "Exceptions for government customers", "Fees", "Contact"]
+    assert [s.heading for s in sections] == [
+        "Usage Policy",
+        "Exceptions for government customers",
+        "Fees",
+        "Contact",
+    ]
     assert sections[2].path == ["Usage Policy", "Fees"]
     assert sections[2].sentences == ["You pay monthly.", "Late payments incur interest."]
-    assert split_sentences("Use it, e.g. for tests. Do not resell it.") == ["Use it, e.g. for tests.", "Do not resell it."]
+    assert split_sentences("Use it, e.g. for tests. Do not resell it.") == [
+        "Use it, e.g. for tests.",
+        "Do not resell it.",
+    ]
 
 
 def test_section_added_and_removed():
-    new = POLICY.replace("## Contact\nWrite to legal@example.com for questions about this policy.\n", "") \
+    new = (
+        POLICY.replace("## Contact\nWrite to legal@example.com for questions about this policy.\n", "")
         + "\n## Military use\nMilitary agencies may use the service for logistics.\n"
+    )
     changes = _by_heading(POLICY, new)
     assert changes["Military use"].status == "added"
     assert changes["Military use"].added == ["Military agencies may use the service for logistics."]
@@ -53,35 +64,51 @@ def test_renamed_section_is_modified_not_removed_and_added():
 def test_moved_section_is_moved():
     fees = "## Fees\nYou pay monthly. Late payments incur interest.\n\n"
     new = POLICY.replace(fees, "") + "\n" + fees
-    [change] = compare_sections(POLICY, new)       # Fees moved after Contact, or Contact before Fees
+    [change] = compare_sections(POLICY, new)  # Fees moved after Contact, or Contact before Fees
     assert change.heading in ("Fees", "Contact") and change.status == "moved"
     assert change.added == [] and change.removed == []
     assert analyse(POLICY, new).significance == "cosmetic"
 
 
 def test_sentences_added_removed_and_changed_with_word_diff():
-    new = POLICY.replace("Such use requires a separate agreement.",
-                         "Such use requires a signed agreement. Defence agencies are included.") \
-        .replace(" Late payments incur interest.", "")
+    new = POLICY.replace(
+        "Such use requires a separate agreement.",
+        "Such use requires a signed agreement. Defence agencies are included.",
+    ).replace(" Late payments incur interest.", "")
     changes = _by_heading(POLICY, new)
     government = changes["Exceptions for government customers"]
     assert government.changed[0]["before"] == "Such use requires a separate agreement."
-    assert government.changed[0]["diff"] == [["equal", "Such use requires a "], ["delete", "separate"],
-                                              ["insert", "signed"], ["equal", " agreement."]]
+    assert government.changed[0]["diff"] == [
+        ["equal", "Such use requires a "],
+        ["delete", "separate"],
+        ["insert", "signed"],
+        ["equal", " agreement."],
+    ]
     # a changed sentence is listed in added (new wording) and removed (old wording) too
-    assert set(government.added) == {"Such use requires a signed agreement.", "Defence agencies are included."}
+    assert set(government.added) == {
+        "Such use requires a signed agreement.",
+        "Defence agencies are included.",
+    }
     assert government.removed == ["Such use requires a separate agreement."]
     assert changes["Fees"].removed == ["Late payments incur interest."]
 
 
 def test_counts_and_summary():
-    new = POLICY.replace("Such use requires a separate agreement.",
-                         "Such use requires a separate agreement. Military agencies may use it for weapons research.")
+    new = POLICY.replace(
+        "Such use requires a separate agreement.",
+        "Such use requires a separate agreement. Military agencies may use it for weapons research.",
+    )
     analysis = analyse(POLICY, new, title="Usage Policy")
-    assert analysis.details["counts"] == {"words_added": 8, "words_removed": 0, "sentences_added": 1,
-                                          "sentences_removed": 0, "sections_touched": 1}
+    assert analysis.details["counts"] == {
+        "words_added": 8,
+        "words_removed": 0,
+        "sentences_added": 1,
+        "sentences_removed": 0,
+        "sections_touched": 1,
+    }
     assert analysis.summary.startswith(
-        "Usage Policy: section 'Exceptions for government customers' modified — 1 clause added; topics: government, military")
+        "Usage Policy: section 'Exceptions for government customers' modified — 1 clause added; topics: government, military"
+    )
     assert analysis.reasons[0] == "1 clause added in 'Exceptions for government customers'"
 
 

@@ -1,7 +1,8 @@
 """record_changes: one change per new version with a parent, idempotent, flapping by crawl runs."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from store.db import transaction
 from store.models import Change, CrawlRun
@@ -16,7 +17,7 @@ We may allow government agencies to use the service under a separate agreement.
 ## Fees
 You pay monthly.
 """
-START = datetime(2026, 5, 1, tzinfo=timezone.utc)
+START = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 def _versions(session, texts, runs: bool = True):
@@ -35,7 +36,9 @@ def _versions(session, texts, runs: bool = True):
 def test_records_one_change_per_new_version_and_is_idempotent(engine):
     from changes.record import record_changes
 
-    new = POLICY.replace("separate agreement.", "separate agreement. Military agencies may use it for defence.")
+    new = POLICY.replace(
+        "separate agreement.", "separate agreement. Military agencies may use it for defence."
+    )
     with transaction(engine) as session:
         _versions(session, [POLICY, new])
     with transaction(engine) as session:
@@ -65,9 +68,9 @@ def test_a_change_recorded_by_another_writer_is_skipped(engine, monkeypatch):
     with transaction(engine) as session:
         _versions(session, [POLICY, POLICY + "\nNew clause on refunds applies to all plans.\n"])
         pending_ids = [v.id for v in record.pending_versions(session)]
-    with transaction(engine) as other:                 # the other writer commits first
+    with transaction(engine) as other:  # the other writer commits first
         assert len(record.record_changes(other)) == 1
-    with transaction(engine) as session:               # this one still works from its earlier list
+    with transaction(engine) as session:  # this one still works from its earlier list
         monkeypatch.setattr(record, "pending_versions", lambda s: [s.get(Version, i) for i in pending_ids])
         assert record.record_changes(session) == []
     with transaction(engine) as session:
@@ -89,9 +92,9 @@ def test_banner_that_comes_back_is_flapping_but_a_revert_after_a_stable_period_i
         record_version(session, document, edited, [], created_at=later + timedelta(hours=12 * 20))
         changes = record_changes(session)
     significances = [c.significance for c in changes]
-    assert significances[:2] == ["substantive", "cosmetic"]   # a banner's first appearance looks like a clause
+    assert significances[:2] == ["substantive", "cosmetic"]  # a banner's first appearance looks like a clause
     assert significances[2] == "cosmetic" and changes[2].details["flapping"]
     assert any("flapping" in r for r in changes[2].reasons)
-    assert significances[3] == "substantive"                  # the edit itself
-    assert significances[4] == "cosmetic"                     # reverted within the window: flapping
-    assert significances[5] == "substantive"                  # back after a long stable period: real
+    assert significances[3] == "substantive"  # the edit itself
+    assert significances[4] == "cosmetic"  # reverted within the window: flapping
+    assert significances[5] == "substantive"  # back after a long stable period: real

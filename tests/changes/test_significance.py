@@ -1,4 +1,5 @@
 """Each significance rule: noise is cosmetic, dates and typos are minor, clauses are substantive."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,17 +29,23 @@ def _edit(*pairs: tuple[str, str]) -> str:
     return text
 
 
-@pytest.mark.parametrize("edited, reason", [
-    (_edit(("## Sharing\n", "## Sharing\n\n"), ("under contract.", "under  contract. ")), None),
-    (_edit(("never sell", "never   sell")), None),
-    (_edit(("utm=abc&did=1", "utm=xyz&did=2")), "link targets"),
-    (_edit(("Updated 5 days ago", "Updated 6 days ago")), "relative dates"),
-    (_edit(("We never sell", "we never sell")), "letter case"),
-    (_edit(("under contract.", "under contract;")), "punctuation"),
-    (_edit(("We never sell your personal data.", "We **never** sell your personal data.")), "markup"),
-    (_edit(("1. We share", "- We share"), ("2. We never", "- We never"), ("3. Law", "- Law")), "list numbering"),
-    (_edit(("September 15, 2025", "15 September 2025")), "date format"),
-])
+@pytest.mark.parametrize(
+    "edited, reason",
+    [
+        (_edit(("## Sharing\n", "## Sharing\n\n"), ("under contract.", "under  contract. ")), None),
+        (_edit(("never sell", "never   sell")), None),
+        (_edit(("utm=abc&did=1", "utm=xyz&did=2")), "link targets"),
+        (_edit(("Updated 5 days ago", "Updated 6 days ago")), "relative dates"),
+        (_edit(("We never sell", "we never sell")), "letter case"),
+        (_edit(("under contract.", "under contract;")), "punctuation"),
+        (_edit(("We never sell your personal data.", "We **never** sell your personal data.")), "markup"),
+        (
+            _edit(("1. We share", "- We share"), ("2. We never", "- We never"), ("3. Law", "- Law")),
+            "list numbering",
+        ),
+        (_edit(("September 15, 2025", "15 September 2025")), "date format"),
+    ],
+)
 def test_noise_is_cosmetic(edited, reason):
     analysis = analyse(BASE, edited)
     assert analysis.significance == "cosmetic"
@@ -60,17 +67,24 @@ def test_typo_fix_is_minor():
 
 
 def test_url_shown_as_text_changing_its_path_is_cosmetic():
-    before = _edit(("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/en/legal."))
-    after = _edit(("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/legal."))
+    before = _edit(
+        ("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/en/legal.")
+    )
+    after = _edit(
+        ("reviewed by our legal team.", "reviewed by our legal team, see https://example.com/legal.")
+    )
     analysis = analyse(before, after)
     assert analysis.significance == "cosmetic"
     assert analysis.reasons == ["only a URL shown as text changed in 1 sentence"]
 
 
-@pytest.mark.parametrize("edited", [
-    _edit(("## Retention\n", "## Retention\n*close*\n")),
-    _edit(("Updated 5 days ago\n", "Updated 5 days ago\n\nTable of contents\n\nService status:\n")),
-])
+@pytest.mark.parametrize(
+    "edited",
+    [
+        _edit(("## Retention\n", "## Retention\n*close*\n")),
+        _edit(("Updated 5 days ago\n", "Updated 5 days ago\n\nTable of contents\n\nService status:\n")),
+    ],
+)
 def test_page_chrome_labels_are_cosmetic(edited):
     analysis = analyse(BASE, edited)
     assert analysis.significance == "cosmetic"
@@ -78,8 +92,12 @@ def test_page_chrome_labels_are_cosmetic(edited):
 
 
 def test_a_page_rebuilt_with_its_title_and_date_as_plain_lines_is_cosmetic():
-    rebuilt = _edit(("# Privacy Policy\nLast updated: September 15, 2025\n",
-                     "Privacy Policy\n\nLast updated: September 15, 2025\n"))
+    rebuilt = _edit(
+        (
+            "# Privacy Policy\nLast updated: September 15, 2025\n",
+            "Privacy Policy\n\nLast updated: September 15, 2025\n",
+        )
+    )
     before = BASE.replace("Last updated: September 15, 2025", "## Last updated: September 15, 2025")
     for old in (BASE, before):
         analysis = analyse(old, rebuilt)
@@ -89,11 +107,13 @@ def test_a_page_rebuilt_with_its_title_and_date_as_plain_lines_is_cosmetic():
 def test_a_list_letter_losing_its_space_is_cosmetic():
     lettered = _edit(("3. Law", "(c) Law"))
     analysis = analyse(lettered, lettered.replace("(c) Law", "(c)Law"))
-    assert analysis.significance == "cosmetic" and analysis.reasons == ["only list numbering changed in 1 sentence"]
+    assert analysis.significance == "cosmetic" and analysis.reasons == [
+        "only list numbering changed in 1 sentence"
+    ]
 
 
 def test_a_list_number_alone_on_its_line_is_not_a_clause():
-    numbered = _edit(("## Retention\n", "## Retention\n- **1.\n"))   # bold running on to the next line
+    numbered = _edit(("## Retention\n", "## Retention\n- **1.\n"))  # bold running on to the next line
     assert analyse(numbered, numbered.replace("**1.", "**2.")).significance == "cosmetic"
 
 
@@ -103,33 +123,58 @@ def test_a_lost_space_is_cosmetic():
     assert analyse(before, after).significance == "cosmetic"
 
 
-@pytest.mark.parametrize("edited, reason", [
-    (_edit(("We keep chats", "We keep chats for 30 days, then delete them.\nWe keep chats")), "repeating text"),
-    (_edit(("reviewed by our legal team", "reviewed by the our legal team")), "'the' added or dropped"),
-    (_edit(("under contract.", "under contract; and/or")), "'and or' added or dropped"),
-    (_edit(("We keep chats for 30 days, then delete them.", "We keep chats for 30 days, delete them then.")),
-     "words reordered"),
-])
+@pytest.mark.parametrize(
+    "edited, reason",
+    [
+        (
+            _edit(("We keep chats", "We keep chats for 30 days, then delete them.\nWe keep chats")),
+            "repeating text",
+        ),
+        (_edit(("reviewed by our legal team", "reviewed by the our legal team")), "'the' added or dropped"),
+        (_edit(("under contract.", "under contract; and/or")), "'and or' added or dropped"),
+        (
+            _edit(
+                (
+                    "We keep chats for 30 days, then delete them.",
+                    "We keep chats for 30 days, delete them then.",
+                )
+            ),
+            "words reordered",
+        ),
+    ],
+)
 def test_chrome_repeats_and_small_word_edits_are_minor(edited, reason):
     analysis = analyse(BASE, edited)
     assert analysis.significance == "minor"
     assert any(reason in r for r in analysis.reasons), analysis.reasons
 
 
-@pytest.mark.parametrize("edited", [
-    _edit(("30 days", "90 days")),
-    _edit(("reviewed by our legal team", "not reviewed by our legal team")),      # one short word that matters                                               # a number changes
-    _edit(("We never sell", "We may sell")),                                     # one short word
-    _edit(("We never sell your personal data.", "We never sell your personal data. We may train models on your chats.")),
-    _edit(("3. Law enforcement requests are reviewed by our legal team.\n", "")),  # a clause removed
-    _edit(("## Retention", "## Retention and deletion"), ("then delete", "then anonymise")),
-])
+@pytest.mark.parametrize(
+    "edited",
+    [
+        _edit(("30 days", "90 days")),
+        _edit(
+            ("reviewed by our legal team", "not reviewed by our legal team")
+        ),  # one short word that matters                                               # a number changes
+        _edit(("We never sell", "We may sell")),  # one short word
+        _edit(
+            (
+                "We never sell your personal data.",
+                "We never sell your personal data. We may train models on your chats.",
+            )
+        ),
+        _edit(("3. Law enforcement requests are reviewed by our legal team.\n", "")),  # a clause removed
+        _edit(("## Retention", "## Retention and deletion"), ("then delete", "then anonymise")),
+    ],
+)
 def test_clauses_are_substantive(edited):
     assert analyse(BASE, edited).significance == "substantive"
 
 
 def test_an_error_page_is_not_a_change_of_the_policy():
-    policy = BASE + "".join(f"\n## Purpose {i}\nWe process account data for purpose {i} only.\n" for i in range(10))
+    policy = BASE + "".join(
+        f"\n## Purpose {i}\nWe process account data for purpose {i} only.\n" for i in range(10)
+    )
     analysis = analyse(policy, "# Page not found\nSorry, this page isn't available.\n")
     assert analysis.significance == "cosmetic"
     assert "error page" in analysis.reasons[0]
@@ -155,17 +200,23 @@ def test_a_real_edit_alongside_flapping_stays_substantive():
 
 
 def test_a_page_served_in_another_language_is_cosmetic():
-    english = ("These terms govern your use of the service. You must comply with the law and with our policies. "
-               "We may suspend your account if you break the rules. The service is provided as is. We are not "
-               "liable for damages to the extent allowed by law. You can contact us at any time. Your data is "
-               "processed as described in the privacy policy of the company and its affiliates.\n")
-    french = ("Ces conditions régissent votre utilisation du service. Vous devez respecter la loi et nos politiques. "
-              "Nous pouvons suspendre votre compte si vous enfreignez les règles. Le service est fourni tel quel. "
-              "Nous ne sommes pas responsables des dommages dans la mesure permise par la loi. Vous pouvez nous "
-              "contacter à tout moment. Vos données sont traitées comme décrit dans la politique de confidentialité "
-              "de la société et de ses affiliés.\n")
+    english = (
+        "These terms govern your use of the service. You must comply with the law and with our policies. "
+        "We may suspend your account if you break the rules. The service is provided as is. We are not "
+        "liable for damages to the extent allowed by law. You can contact us at any time. Your data is "
+        "processed as described in the privacy policy of the company and its affiliates.\n"
+    )
+    french = (
+        "Ces conditions régissent votre utilisation du service. Vous devez respecter la loi et nos politiques. "
+        "Nous pouvons suspendre votre compte si vous enfreignez les règles. Le service est fourni tel quel. "
+        "Nous ne sommes pas responsables des dommages dans la mesure permise par la loi. Vous pouvez nous "
+        "contacter à tout moment. Vos données sont traitées comme décrit dans la politique de confidentialité "
+        "de la société et de ses affiliés.\n"
+    )
     analysis = analyse(english, french)
     assert analysis.significance == "cosmetic" and "language" in analysis.reasons[0]
-    rewritten = english.replace("We may suspend your account if you break the rules.",
-                                "We may delete your account and all its data without notice.")
+    rewritten = english.replace(
+        "We may suspend your account if you break the rules.",
+        "We may delete your account and all its data without notice.",
+    )
     assert analyse(english, rewritten).significance == "substantive"

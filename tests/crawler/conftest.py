@@ -1,5 +1,6 @@
 """Crawl fixtures: a programmable HTTP server on 127.0.0.1, sources files, crawls in a subprocess
 (Twisted's reactor cannot restart within one process) and a look into the database."""
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,9 @@ class Site:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def html(self, path: str, main: str, *, nav: str = "Home", title: str = "Policy", head: str = "", **kwargs) -> None:
+    def html(
+        self, path: str, main: str, *, nav: str = "Home", title: str = "Policy", head: str = "", **kwargs
+    ) -> None:
         """Serve an HTML page whose <main> holds ``main``."""
         body = f"<html><head><title>{title}</title>{head}</head><body><nav>{nav}</nav><main>{main}</main></body></html>"
         self.pages[path] = Page(body.encode(), **kwargs)
@@ -141,12 +144,22 @@ def crawl(migrated_url, tmp_path):
     """Run ``policywatch crawl ARGS`` in a subprocess on the test database; extra env via ``env=``."""
 
     def run(*args: str, env: dict | None = None, background: bool = False):
-        environment = {**os.environ, "POLICYWATCH_DATABASE_URL": migrated_url, "POLICYWATCH_CRAWL_DELAY": "0",
-                       "POLICYWATCH_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT), **(env or {})}
+        environment = {
+            **os.environ,
+            "POLICYWATCH_DATABASE_URL": migrated_url,
+            "POLICYWATCH_CRAWL_DELAY": "0",
+            "POLICYWATCH_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONPATH": str(ROOT),
+            **(env or {}),
+        }
         command = [sys.executable, "-m", "policywatch", "crawl", *(args or ["--all"])]
         if background:
-            return subprocess.Popen(command, env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        result = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120)
+            return subprocess.Popen(
+                command, env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        result = subprocess.run(
+            command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         return result
 
@@ -161,16 +174,29 @@ class Db:
 
     def versions(self, slug: str) -> list[str]:
         with transaction(self.engine) as session:
-            return list(session.scalars(select(Version.text).join(Document).where(Document.slug == slug).order_by(Version.seq)))
+            return list(
+                session.scalars(
+                    select(Version.text).join(Document).where(Document.slug == slug).order_by(Version.seq)
+                )
+            )
 
     def events(self, slug: str, position: int = 0) -> list[FetchEvent]:
         with transaction(self.engine) as session:
-            return list(session.scalars(select(FetchEvent).join(Source).join(Document)
-                                        .where(Document.slug == slug, Source.position == position).order_by(FetchEvent.id)))
+            return list(
+                session.scalars(
+                    select(FetchEvent)
+                    .join(Source)
+                    .join(Document)
+                    .where(Document.slug == slug, Source.position == position)
+                    .order_by(FetchEvent.id)
+                )
+            )
 
     def source(self, slug: str, position: int = 0) -> Source:
         with transaction(self.engine) as session:
-            return session.scalars(select(Source).join(Document).where(Document.slug == slug, Source.position == position)).one()
+            return session.scalars(
+                select(Source).join(Document).where(Document.slug == slug, Source.position == position)
+            ).one()
 
 
 @pytest.fixture
@@ -182,11 +208,20 @@ def db(migrated_url):
 
 def sources_yaml(*documents: str) -> str:
     """A sources file of platform ``acme`` with the given document entries (YAML snippets)."""
-    body = "".join("\n".join("      " + line for line in doc.strip().splitlines()) + "\n" for doc in documents)
+    body = "".join(
+        "\n".join("      " + line for line in doc.strip().splitlines()) + "\n" for doc in documents
+    )
     return f"platforms:\n  - slug: acme\n    name: Acme\n    documents:\n{body}"
 
 
 def document(slug: str, url: str, *extra: str) -> str:
     """One document entry: ``- slug: …`` with ``url`` and extra lines (``select: [main]``…)."""
-    return "\n".join([f"- slug: {slug}", f"  title: {slug}", "  type: Terms of Service", f"  url: {url}",
-                      *(f"  {line}" for line in extra)])
+    return "\n".join(
+        [
+            f"- slug: {slug}",
+            f"  title: {slug}",
+            "  type: Terms of Service",
+            f"  url: {url}",
+            *(f"  {line}" for line in extra),
+        ]
+    )

@@ -1,5 +1,6 @@
 """Crawling declared sources: versions only on real text changes, every attempt recorded,
 failures never turned into versions. Pages come from a local server; crawls run in a subprocess."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,11 +8,16 @@ import pytest
 from tests.crawler.conftest import document, sources_yaml
 from tests.pdf import tiny_pdf
 
-POLICY = ("<h1>Usage Policy</h1><p>You may not use our services to develop weapons or to deceive people. "
-          "We review accounts that break these rules and may suspend them without notice.</p>"
-          "<ul><li>No spam</li><li>No fraud</li><li>No surveillance of individuals</li></ul>")
-LONG_POLICY = POLICY + "".join(f"<h2>Section {i}</h2><p>Rule {i}: customers must follow rule number {i} "
-                               f"in every region where the service is offered to them.</p>" for i in range(20))
+POLICY = (
+    "<h1>Usage Policy</h1><p>You may not use our services to develop weapons or to deceive people. "
+    "We review accounts that break these rules and may suspend them without notice.</p>"
+    "<ul><li>No spam</li><li>No fraud</li><li>No surveillance of individuals</li></ul>"
+)
+LONG_POLICY = POLICY + "".join(
+    f"<h2>Section {i}</h2><p>Rule {i}: customers must follow rule number {i} "
+    f"in every region where the service is offered to them.</p>"
+    for i in range(20)
+)
 
 
 def test_conditional_get_answers_not_modified_without_a_new_version(site, load, crawl, db):
@@ -45,8 +51,10 @@ def test_only_a_change_inside_the_selected_region_makes_a_version(site, load, cr
 
 
 def test_a_page_changed_in_volatile_markup_alone_is_not_stored_again(site, load, crawl, db):
-    volatile = ('<meta name="build-id" content="b{n}"><link rel="preload" href="/_next/b{n}/app.js">'
-                '<script nonce="n{n}">self.__state = {{"build": {n}}}</script><!-- rendered in {n} ms -->')
+    volatile = (
+        '<meta name="build-id" content="b{n}"><link rel="preload" href="/_next/b{n}/app.js">'
+        '<script nonce="n{n}">self.__state = {{"build": {n}}}</script><!-- rendered in {n} ms -->'
+    )
     site.html("/aup", POLICY, head=volatile.format(n=1))
     load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
     crawl()
@@ -54,7 +62,9 @@ def test_a_page_changed_in_volatile_markup_alone_is_not_stored_again(site, load,
     crawl()
     site.html("/aup", POLICY, head=volatile.format(n=3), nav="Home | Blog")  # visible, but outside the region
     crawl()
-    site.html("/aup", POLICY.replace("No spam", "No spam or scams"), head=volatile.format(n=4), nav="Home | Blog")
+    site.html(
+        "/aup", POLICY.replace("No spam", "No spam or scams"), head=volatile.format(n=4), nav="Home | Blog"
+    )
     crawl()
 
     events = db.events("acme-aup")
@@ -82,8 +92,12 @@ def test_retries_wait_as_retry_after_says_then_succeed(site, load, crawl, db):
     busy = Page(b"busy", 503, headers={"Retry-After": "1"})
     site.pages["/aup"] = [busy, Page(f"<html><body><main>{POLICY}</main></body></html>".encode())]
     site.pages["/always-busy"] = [Page(b"slow down", 429)]
-    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]"),
-                      document("acme-busy", f"{site.url}/always-busy")))
+    load(
+        sources_yaml(
+            document("acme-aup", f"{site.url}/aup", "select: [main]"),
+            document("acme-busy", f"{site.url}/always-busy"),
+        )
+    )
 
     crawl(env={"POLICYWATCH_CRAWL_RETRIES": "2"})
 
@@ -105,20 +119,24 @@ def test_failures_are_recorded_with_their_reason_and_never_make_versions(site, l
     from tests.crawler.conftest import Page
 
     site.pages["/robots.txt"] = Page(b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
-    load(sources_yaml(
-        document("acme-missing", f"{site.url}/gone"),
-        document("acme-challenge", f"{site.url}/challenge"),
-        document("acme-empty", f"{site.url}/aup", "select: ['#no-such-part']"),
-        document("acme-login", f"{site.url}/moved"),
-        document("acme-huge", f"{site.url}/huge"),
-        document("acme-robots", f"{site.url}/private/aup"),
-        document("acme-opted-out", f"{site.url}/private/open", "robots: false"),
-    ))
+    load(
+        sources_yaml(
+            document("acme-missing", f"{site.url}/gone"),
+            document("acme-challenge", f"{site.url}/challenge"),
+            document("acme-empty", f"{site.url}/aup", "select: ['#no-such-part']"),
+            document("acme-login", f"{site.url}/moved"),
+            document("acme-huge", f"{site.url}/huge"),
+            document("acme-robots", f"{site.url}/private/aup"),
+            document("acme-opted-out", f"{site.url}/private/open", "robots: false"),
+        )
+    )
 
     result = crawl(env={"POLICYWATCH_CRAWL_MAX_BYTES": "10000"})
 
-    reasons = {slug: db.events(slug)[-1].reason for slug in
-               ("acme-missing", "acme-challenge", "acme-empty", "acme-login", "acme-huge", "acme-robots")}
+    reasons = {
+        slug: db.events(slug)[-1].reason
+        for slug in ("acme-missing", "acme-challenge", "acme-empty", "acme-login", "acme-huge", "acme-robots")
+    }
     assert reasons["acme-missing"] == "HTTP 404"
     assert "challenge" in reasons["acme-challenge"].lower()
     assert "matched nothing" in reasons["acme-empty"] or "selector" in reasons["acme-empty"]
@@ -156,8 +174,11 @@ def test_a_page_that_lost_most_of_its_text_is_a_failure_not_a_version(site, load
 
 def test_a_combined_document_gets_a_version_only_when_all_its_sources_succeed(site, load, crawl, db):
     site.html("/privacy", POLICY.replace("Usage Policy", "Privacy Policy"))
-    site.html("/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>")
-    load(sources_yaml(f"""
+    site.html(
+        "/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>"
+    )
+    load(
+        sources_yaml(f"""
 - slug: acme-privacy
   title: Privacy
   type: Privacy Policy
@@ -166,13 +187,16 @@ def test_a_combined_document_gets_a_version_only_when_all_its_sources_succeed(si
       select: [main]
     - url: {site.url}/cookies
       select: [main]
-"""))
+""")
+    )
     crawl()
     site.html("/privacy", POLICY.replace("Usage Policy", "Privacy Policy").replace("No spam", "No data sale"))
     site.html("/cookies", "", status=500)
     crawl(env={"POLICYWATCH_CRAWL_RETRIES": "0"})
     assert len(db.versions("acme-privacy")) == 1
-    site.html("/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>")
+    site.html(
+        "/cookies", "<h1>Cookies</h1><p>We use cookies to keep you signed in and to measure traffic.</p>"
+    )
     crawl()
 
     first, second = db.versions("acme-privacy")
@@ -184,7 +208,9 @@ def test_a_combined_document_gets_a_version_only_when_all_its_sources_succeed(si
 def test_pdf_sources_become_text(site, load, crawl, db):
     from tests.crawler.conftest import Page
 
-    site.pages["/terms.pdf"] = Page(tiny_pdf("Customers must not resell the service."), content_type="application/pdf")
+    site.pages["/terms.pdf"] = Page(
+        tiny_pdf("Customers must not resell the service."), content_type="application/pdf"
+    )
     load(sources_yaml(document("acme-pdf", f"{site.url}/terms.pdf")))
     crawl()
 
@@ -192,7 +218,9 @@ def test_pdf_sources_become_text(site, load, crawl, db):
 
 
 def test_tracking_parameters_and_ignored_lines_do_not_make_versions(site, load, crawl, db):
-    page = POLICY + '<p>Updated: {date}. Read the <a href="https://acme.test/faq?utm_source={tag}">FAQ</a>.</p>'
+    page = (
+        POLICY + '<p>Updated: {date}. Read the <a href="https://acme.test/faq?utm_source={tag}">FAQ</a>.</p>'
+    )
     site.html("/aup", page.format(date="May 1", tag="a"))
     load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]", "ignore: ['^Updated: ']")))
     crawl()
@@ -207,9 +235,13 @@ def test_tracking_parameters_and_ignored_lines_do_not_make_versions(site, load, 
 def test_pages_serving_the_same_bytes_are_each_read_by_their_own_rules(site, load, crawl, db):
     site.html("/aup", POLICY)
     site.html("/mirror/aup", POLICY)  # the same bytes under another URL
-    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]"),
-                      document("acme-mirror", f"{site.url}/mirror/aup", "select: [main]"),
-                      document("acme-short", f"{site.url}/aup", "select: [main]", "remove: [ul]")))
+    load(
+        sources_yaml(
+            document("acme-aup", f"{site.url}/aup", "select: [main]"),
+            document("acme-mirror", f"{site.url}/mirror/aup", "select: [main]"),
+            document("acme-short", f"{site.url}/aup", "select: [main]", "remove: [ul]"),
+        )
+    )
     crawl()
     site.html("/mirror/aup", POLICY.replace("No spam", "No spam or scams"))
     crawl()
@@ -235,7 +267,11 @@ def test_two_crawls_at_once_record_each_version_once(site, load, crawl, db, cli)
 def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli):
     site.html("/aup", POLICY)
     site.html("/tos", POLICY)
-    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "schedule: 1h"), document("acme-tos", f"{site.url}/tos")))
+    load(
+        sources_yaml(
+            document("acme-aup", f"{site.url}/aup", "schedule: 1h"), document("acme-tos", f"{site.url}/tos")
+        )
+    )
     crawl("--source", "acme-aup")
     assert len(db.events("acme-aup")) == 1 and db.events("acme-tos") == []
     crawl("--due")
@@ -245,8 +281,10 @@ def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli)
     assert result.exit_code != 0 and "acme-nothing" in result.output
 
 
-@pytest.mark.skipif(__import__("importlib").util.find_spec("scrapy_playwright") is not None,
-                    reason="the browser extra is installed")
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("scrapy_playwright") is not None,
+    reason="the browser extra is installed",
+)
 def test_browser_sources_fail_clearly_without_the_browser_extra(site, load, crawl, db):
     site.html("/app", POLICY)
     load(sources_yaml(document("acme-app", f"{site.url}/app", "fetcher: browser")))
@@ -277,7 +315,11 @@ def test_a_host_never_gets_more_requests_at_once_than_allowed_and_the_first_come
     pages = [f"/terms-{n}" for n in range(12)]
     for path in pages:
         site.html(path, POLICY)
-    load(sources_yaml(*(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))))
+    load(
+        sources_yaml(
+            *(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))
+        )
+    )
 
     crawl(env={"POLICYWATCH_CRAWL_CONCURRENCY_PER_HOST": "4"})
 
@@ -293,7 +335,11 @@ def test_the_crawl_delay_spaces_requests_to_a_host(site, load, crawl, db):
     pages = [f"/terms-{n}" for n in range(4)]
     for path in pages:
         site.html(path, POLICY)
-    load(sources_yaml(*(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))))
+    load(
+        sources_yaml(
+            *(document(f"acme-{n}", site.url + path, "select: [main]") for n, path in enumerate(pages))
+        )
+    )
 
     crawl(env={"POLICYWATCH_CRAWL_DELAY": "0.4"})
 

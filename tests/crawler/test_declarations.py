@@ -1,5 +1,6 @@
 """Sources files: validated with errors a person can act on, loaded all-or-nothing and
 idempotently, deactivating what was left out, exported back to the same declarations."""
+
 from __future__ import annotations
 
 import json
@@ -38,16 +39,47 @@ def _error(tmp_path: Path, text: str) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize("entry, where, what", [
-    (document("acme-aup", "https://acme.test/aup", "schedule: soon"), "document acme-aup, schedule", "30m, 6h or 1d"),
-    (document("acme-aup", "ftp://acme.test/aup"), "document acme-aup, url", "pattern"),
-    (document("acme-aup", "https://acme.test/aup", "fetcher: curl"), "document acme-aup, fetcher", "'http' or 'browser'"),
-    (document("acme-aup", "https://acme.test/aup", "ignore: ['(unclosed']"), "document acme-aup, ignore", "not a valid regular expression"),
-    (document("acme-aup", "https://acme.test/aup", "select: [{startAfter: h1}]"), "document acme-aup, select", "endBefore/endAfter"),
-    (document("acme-aup", "https://acme.test/aup", "colour: red"), "document acme-aup, colour", "Extra inputs"),
-    ("- slug: acme-aup\n  title: AUP\n  type: Acceptable Use Policy", "document acme-aup", "a url or a list of sources"),
-    ("- slug: Acme AUP\n  title: AUP\n  type: Acceptable Use Policy\n  url: https://acme.test/aup", "document Acme AUP, slug", "pattern"),
-])
+@pytest.mark.parametrize(
+    "entry, where, what",
+    [
+        (
+            document("acme-aup", "https://acme.test/aup", "schedule: soon"),
+            "document acme-aup, schedule",
+            "30m, 6h or 1d",
+        ),
+        (document("acme-aup", "ftp://acme.test/aup"), "document acme-aup, url", "pattern"),
+        (
+            document("acme-aup", "https://acme.test/aup", "fetcher: curl"),
+            "document acme-aup, fetcher",
+            "'http' or 'browser'",
+        ),
+        (
+            document("acme-aup", "https://acme.test/aup", "ignore: ['(unclosed']"),
+            "document acme-aup, ignore",
+            "not a valid regular expression",
+        ),
+        (
+            document("acme-aup", "https://acme.test/aup", "select: [{startAfter: h1}]"),
+            "document acme-aup, select",
+            "endBefore/endAfter",
+        ),
+        (
+            document("acme-aup", "https://acme.test/aup", "colour: red"),
+            "document acme-aup, colour",
+            "Extra inputs",
+        ),
+        (
+            "- slug: acme-aup\n  title: AUP\n  type: Acceptable Use Policy",
+            "document acme-aup",
+            "a url or a list of sources",
+        ),
+        (
+            "- slug: Acme AUP\n  title: AUP\n  type: Acceptable Use Policy\n  url: https://acme.test/aup",
+            "document Acme AUP, slug",
+            "pattern",
+        ),
+    ],
+)
 def test_an_invalid_sources_file_names_file_document_and_field(tmp_path, entry, where, what):
     message = _error(tmp_path, sources_yaml(entry))
 
@@ -56,7 +88,9 @@ def test_an_invalid_sources_file_names_file_document_and_field(tmp_path, entry, 
 
 
 def test_duplicate_slugs_and_broken_yaml_are_refused(tmp_path):
-    twice = sources_yaml(document("acme-aup", "https://acme.test/a"), document("acme-aup", "https://acme.test/b"))
+    twice = sources_yaml(
+        document("acme-aup", "https://acme.test/a"), document("acme-aup", "https://acme.test/b")
+    )
     assert "document slug 'acme-aup' is declared twice" in _error(tmp_path, twice)
     assert "not valid YAML" in _error(tmp_path, "platforms: [")
 
@@ -70,15 +104,23 @@ def test_loading_is_idempotent_and_deactivates_what_was_left_out(load, migrated_
         privacy = session.scalars(select(Document).where(Document.slug == "acme-privacy")).one()
         record_version(session, privacy, "Privacy text", [])
         assert [(s.url, s.fetcher, s.robots) for s in privacy.sources] == [
-            ("https://acme.test/privacy", "http", True), ("https://acme.test/cookies", "browser", False)]
+            ("https://acme.test/privacy", "http", True),
+            ("https://acme.test/cookies", "browser", False),
+        ]
         assert privacy.schedule_seconds == 6 * 3600 and privacy.ignore == ["^Last updated"]
 
-    assert "0 created, 0 updated, 1 deactivated" in load(sources_yaml(document("acme-aup", "https://acme.test/aup", "select: [main]"))).output
+    assert (
+        "0 created, 0 updated, 1 deactivated"
+        in load(sources_yaml(document("acme-aup", "https://acme.test/aup", "select: [main]"))).output
+    )
 
     with transaction(engine) as session:
         privacy = session.scalars(select(Document).where(Document.slug == "acme-privacy")).one()
         assert not privacy.active
-        assert session.scalar(select(func.count()).select_from(Version).where(Version.document_id == privacy.id)) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(Version).where(Version.document_id == privacy.id))
+            == 1
+        )
     assert "0 created, 1 updated, 0 deactivated" in load(both).output
     with transaction(engine) as session:
         assert session.scalars(select(Document.active).where(Document.slug == "acme-privacy")).one()
@@ -100,7 +142,9 @@ def test_a_file_that_fails_validation_changes_nothing(load, cli, tmp_path, migra
 
 
 def test_export_round_trips_through_load(load, cli, tmp_path, migrated_url):
-    declared = sources_yaml(document("acme-aup", "https://acme.test/aup", "select: [main]", "remove: ['.ad']"), COMBINED)
+    declared = sources_yaml(
+        document("acme-aup", "https://acme.test/aup", "select: [main]", "remove: ['.ad']"), COMBINED
+    )
     load(declared)
     exported = tmp_path / "exported.yaml"
     cli("sources", "export", "--output", str(exported))
@@ -112,14 +156,35 @@ def test_export_round_trips_through_load(load, cli, tmp_path, migrated_url):
 
 def test_a_json_sources_file_loads(cli, tmp_path, migrated_url):
     path = tmp_path / "sources.json"
-    path.write_text(json.dumps({"platforms": [{"slug": "acme", "name": "Acme", "documents": [
-        {"slug": "acme-aup", "title": "AUP", "type": "Acceptable Use Policy", "url": "https://acme.test/aup",
-         "select": ["main", {"startBefore": "h1", "endAfter": "#last"}]}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "platforms": [
+                    {
+                        "slug": "acme",
+                        "name": "Acme",
+                        "documents": [
+                            {
+                                "slug": "acme-aup",
+                                "title": "AUP",
+                                "type": "Acceptable Use Policy",
+                                "url": "https://acme.test/aup",
+                                "select": ["main", {"startBefore": "h1", "endAfter": "#last"}],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
 
     assert "1 created" in cli("sources", "load", str(path)).output
     engine = make_engine(migrated_url)
     with transaction(engine) as session:
-        assert session.scalars(select(Source.select)).one() == ["main", {"startBefore": "h1", "endAfter": "#last"}]
+        assert session.scalars(select(Source.select)).one() == [
+            "main",
+            {"startBefore": "h1", "endAfter": "#last"},
+        ]
     engine.dispose()
 
 
@@ -128,8 +193,19 @@ def test_the_shipped_sources_file_is_valid_and_covers_the_main_vendors():
 
     slugs = {p.slug for p in declared.platforms}
     assert len(slugs) >= 10
-    assert {"anthropic", "openai", "google", "meta", "xai", "mistral", "microsoft", "amazon", "perplexity",
-            "deepseek", "cohere"} <= slugs
+    assert {
+        "anthropic",
+        "openai",
+        "google",
+        "meta",
+        "xai",
+        "mistral",
+        "microsoft",
+        "amazon",
+        "perplexity",
+        "deepseek",
+        "cohere",
+    } <= slugs
     anthropic = {d.title for p in declared.platforms if p.slug == "anthropic" for d in p.documents}
     assert any("government" in title.lower() for title in anthropic)
 
@@ -142,4 +218,5 @@ def test_sources_list_shows_each_source_before_any_crawl(load, cli):
     assert rows[0][:4] == ["document", "url", "last fetch", "status"]
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows[1:]] == [
         ("acme-privacy", "https://acme.test/privacy", "never", "new", "0"),
-        ("acme-privacy", "https://acme.test/cookies", "never", "new", "0")]
+        ("acme-privacy", "https://acme.test/cookies", "never", "new", "0"),
+    ]

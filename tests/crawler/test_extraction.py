@@ -1,4 +1,5 @@
 """select_region: what a user sees of a page, as Markdown, and when the digest moves."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,11 @@ URL = "https://example.test/policies/terms"
 
 
 def page(main: str, *, title: str = "Terms of Use", head: str = "", around: str = "") -> bytes:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{head}</head><body>"
-            f"<header><a href='/'>Example</a><nav><a href='/a'>Products</a></nav></header>"
-            f"<main>{main}</main>{around}<footer>© 2026 Example Inc. Cookie settings</footer></body></html>").encode()
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{head}</head><body>"
+        f"<header><a href='/'>Example</a><nav><a href='/a'>Products</a></nav></header>"
+        f"<main>{main}</main>{around}<footer>© 2026 Example Inc. Cookie settings</footer></body></html>"
+    ).encode()
 
 
 POLICY = """
@@ -36,7 +39,9 @@ def test_markdown_keeps_headings_nested_lists_tables_and_link_text():
     markdown = extract(page(POLICY)).markdown()
     assert markdown.startswith("# Terms of Use\n")
     assert "\n## 1. Who we are\n" in markdown and "\n### 1.1 Accounts\n" in markdown
-    assert "1. You must be 18.\n   - Or have consent.\n   - Or be supervised.\n2. One account each." in markdown
+    assert (
+        "1. You must be 18.\n   - Or have consent.\n   - Or be supervised.\n2. One account each." in markdown
+    )
     assert "| Data | Kept for |\n| --- | --- |\n| Logs | 30 days |\n| Chats | Until deleted |" in markdown
     assert "These terms apply to our services and to **every** user." in markdown
     assert "utm_source" not in markdown and "https://" not in markdown
@@ -44,7 +49,9 @@ def test_markdown_keeps_headings_nested_lists_tables_and_link_text():
 
 
 def test_remove_drops_declared_parts_and_select_joins_matches_in_order():
-    body = page("<div class='a'><p>First part.</p><p class='ad'>Try our app!</p></div><div class='b'><p>Second part.</p></div>")
+    body = page(
+        "<div class='a'><p>First part.</p><p class='ad'>Try our app!</p></div><div class='b'><p>Second part.</p></div>"
+    )
     markdown = extract(body, select=[".b", ".a"], remove=[".ad"]).markdown()
     assert markdown == "Second part.\n\nFirst part.\n"
 
@@ -55,8 +62,10 @@ def test_nested_matches_of_one_selector_are_not_repeated():
 
 
 def test_range_selectors_take_the_part_between_two_elements():
-    body = page("<p>Intro chrome.</p><h1 id='t'>Privacy</h1><section><p>We keep logs.</p><p id='end'>Last line.</p>"
-                "<p>Share buttons.</p></section><p>Footer note.</p>")
+    body = page(
+        "<p>Intro chrome.</p><h1 id='t'>Privacy</h1><section><p>We keep logs.</p><p id='end'>Last line.</p>"
+        "<p>Share buttons.</p></section><p>Footer note.</p>"
+    )
     before_after = extract(body, select=[{"startBefore": "#t", "endAfter": "#end"}]).markdown()
     assert before_after == "# Privacy\n\nWe keep logs.\n\nLast line.\n"
     after_before = extract(body, select=[{"startAfter": "#t", "endBefore": "#end"}]).markdown()
@@ -64,7 +73,9 @@ def test_range_selectors_take_the_part_between_two_elements():
 
 
 def test_range_in_remove_deletes_that_part():
-    body = page("<h1>Privacy</h1><p id='s'>Banner start.</p><p>Banner body.</p><p id='e'>Banner end.</p><p>We keep logs.</p>")
+    body = page(
+        "<h1>Privacy</h1><p id='s'>Banner start.</p><p>Banner body.</p><p id='e'>Banner end.</p><p>We keep logs.</p>"
+    )
     markdown = extract(body, remove=[{"startBefore": "#s", "endAfter": "#e"}]).markdown()
     assert markdown == "# Privacy\n\nWe keep logs.\n"
 
@@ -97,19 +108,27 @@ def test_unparseable_body_is_an_error():
 
 def test_automatic_extraction_takes_the_main_landmark_without_chrome():
     around = "<aside><p>Related articles</p></aside>"
-    markdown = extract(page(POLICY + "<nav><a href='#1'>On this page</a></nav>", around=around), select=[]).markdown()
+    markdown = extract(
+        page(POLICY + "<nav><a href='#1'>On this page</a></nav>", around=around), select=[]
+    ).markdown()
     assert markdown.startswith("# Terms of Use\n") and "Do not misuse the services." in markdown
-    assert "On this page" not in markdown and "Related articles" not in markdown and "Products" not in markdown
+    assert (
+        "On this page" not in markdown and "Related articles" not in markdown and "Products" not in markdown
+    )
 
 
 def test_automatic_extraction_without_landmarks_drops_header_footer_and_nav():
-    body = (b"<html><body><header>Example</header><nav>Menu</nav><div class='content'><h1>Privacy</h1>"
-            b"<p>We keep logs for 30 days.</p></div><footer>Imprint</footer></body></html>")
+    body = (
+        b"<html><body><header>Example</header><nav>Menu</nav><div class='content'><h1>Privacy</h1>"
+        b"<p>We keep logs for 30 days.</p></div><footer>Imprint</footer></body></html>"
+    )
     assert extract(body, select=[]).markdown() == "# Privacy\n\nWe keep logs for 30 days.\n"
 
 
 def test_text_is_normalised():
-    body = page("<p>We\u200b keep\u00a0\u00a0logs\u00ad   for  30\u2009days.\u200e</p><p></p><p>   </p><p>Then delete them.</p>")
+    body = page(
+        "<p>We\u200b keep\u00a0\u00a0logs\u00ad   for  30\u2009days.\u200e</p><p></p><p>   </p><p>Then delete them.</p>"
+    )
     assert extract(body).markdown() == "We keep logs for 30 days.\n\nThen delete them.\n"
 
 
@@ -118,17 +137,21 @@ def test_content_streamed_into_a_hidden_element_is_kept():
 
 
 def test_never_content_is_dropped():
-    body = page("<p>Visible.</p><script>track()</script><style>p{}</style><noscript>Enable JS</noscript>"
-                "<span class='sr-only'>(opens in a new tab)</span>"
-                "<select name='Locale Select'><option>English</option><option>Deutsch</option></select>"
-                "<div id='cookie-banner'>We use cookies. Accept</div><svg><text>icon</text></svg>")
+    body = page(
+        "<p>Visible.</p><script>track()</script><style>p{}</style><noscript>Enable JS</noscript>"
+        "<span class='sr-only'>(opens in a new tab)</span>"
+        "<select name='Locale Select'><option>English</option><option>Deutsch</option></select>"
+        "<div id='cookie-banner'>We use cookies. Accept</div><svg><text>icon</text></svg>"
+    )
     assert extract(body).markdown() == "Visible.\n"
 
 
 def test_digest_ignores_nonces_build_ids_attributes_and_link_targets():
     first = page(POLICY, head="<script nonce='n1'>window.__BUILD__='a1'</script>")
-    second = page(POLICY.replace("gclid=abc", "gclid=xyz").replace("<p>", "<p class='p-9f2' data-v='7'>"),
-                  head="<script nonce='n2'>window.__BUILD__='b2'</script>")
+    second = page(
+        POLICY.replace("gclid=abc", "gclid=xyz").replace("<p>", "<p class='p-9f2' data-v='7'>"),
+        head="<script nonce='n2'>window.__BUILD__='b2'</script>",
+    )
     assert extract(first).digest == extract(second).digest
 
 
@@ -153,8 +176,11 @@ def test_charset_from_the_content_type_is_honoured():
 
 
 def test_layout_tables_become_blocks_and_data_tables_stay_tables():
-    body = page("<table><tr><td><h2>Cookies</h2><p>We use cookies.</p>"
-                "<table><tr><th>Name</th><th>Lifespan</th></tr><tr><td>datr</td><td>400 days</td></tr></table>"
-                "</td></tr></table>")
-    assert extract(body).markdown() == ("## Cookies\n\nWe use cookies.\n\n"
-                                        "| Name | Lifespan |\n| --- | --- |\n| datr | 400 days |\n")
+    body = page(
+        "<table><tr><td><h2>Cookies</h2><p>We use cookies.</p>"
+        "<table><tr><th>Name</th><th>Lifespan</th></tr><tr><td>datr</td><td>400 days</td></tr></table>"
+        "</td></tr></table>"
+    )
+    assert extract(body).markdown() == (
+        "## Cookies\n\nWe use cookies.\n\n| Name | Lifespan |\n| --- | --- |\n| datr | 400 days |\n"
+    )

@@ -1,4 +1,5 @@
 """A page's fingerprint ignores what servers rewrite on every response, and nothing a reader sees."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,26 +30,35 @@ def fingerprint(body: bytes) -> str:
 
 
 def region(body: bytes) -> str:
-    return select_region(body, url="https://acme.test/aup", content_type="text/html", select=["main"], remove=[]).digest
+    return select_region(
+        body, url="https://acme.test/aup", content_type="text/html", select=["main"], remove=[]
+    ).digest
 
 
 def test_nonces_build_ids_tracking_parameters_and_comments_do_not_move_it():
     assert fingerprint(page()) == fingerprint(page(build="b2", nonce="n2"))
 
 
-@pytest.mark.parametrize("changed", [
-    page(clause="You may not use the service to build weapons or malware."),  # the policy
-    page(footer="Acme Inc., 1 Main Street"),  # visible text outside the region
-    page().replace(b'<main id="policy">', b'<main id="policy" class="wide">'),  # what a selector may see
-    page().replace(b"<ul>", b"<script></script><ul>"),  # an element more, even an empty one
-    page().replace(b"<title>Usage Policy</title>", b"<title>Just a moment...</title>"),  # a challenge's title
-])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        page(clause="You may not use the service to build weapons or malware."),  # the policy
+        page(footer="Acme Inc., 1 Main Street"),  # visible text outside the region
+        page().replace(b'<main id="policy">', b'<main id="policy" class="wide">'),  # what a selector may see
+        page().replace(b"<ul>", b"<script></script><ul>"),  # an element more, even an empty one
+        page().replace(
+            b"<title>Usage Policy</title>", b"<title>Just a moment...</title>"
+        ),  # a challenge's title
+    ],
+)
 def test_anything_else_moves_it(changed):
     assert fingerprint(changed) != fingerprint(page())
 
 
 def test_the_content_type_and_the_encoding_are_part_of_it():
-    assert page_fingerprint(page(), "text/html; charset=utf-8") != page_fingerprint(page(), "text/html; charset=cp1252")
+    assert page_fingerprint(page(), "text/html; charset=utf-8") != page_fingerprint(
+        page(), "text/html; charset=cp1252"
+    )
 
 
 def test_a_script_ends_where_the_tokenizer_ends_it_whatever_its_case():
@@ -74,12 +84,15 @@ def test_a_pdf_has_none():
     assert page_fingerprint(tiny_pdf("Terms"), "application/pdf") is None
 
 
-@pytest.mark.parametrize("select, remove, applies", [
-    (["main"], [".sr-only", 'select[name="Locale Select"]'], True),
-    ([], [], True),
-    (["script#__NEXT_DATA__"], [], False),
-    (["main"], ["div:contains('Cookie')"], False),
-    ([{"startAfter": "h1", "endBefore": "meta[itemprop=date]"}], [], False),
-])
+@pytest.mark.parametrize(
+    "select, remove, applies",
+    [
+        (["main"], [".sr-only", 'select[name="Locale Select"]'], True),
+        ([], [], True),
+        (["script#__NEXT_DATA__"], [], False),
+        (["main"], ["div:contains('Cookie')"], False),
+        ([{"startAfter": "h1", "endBefore": "meta[itemprop=date]"}], [], False),
+    ],
+)
 def test_it_stands_for_the_region_only_under_rules_that_cannot_see_volatile_markup(select, remove, applies):
     assert fingerprint_applies(select, remove) is applies

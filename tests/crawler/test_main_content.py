@@ -1,6 +1,7 @@
 """Automatic extraction: on pages built of plain divs, menus and hidden app-download panels beside
 the policy are not content, and a change to them is not a change of the policy; a page's own table
 of contents is part of the document, site menus are not."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,31 +9,42 @@ from pathlib import Path
 from changes.analysis import analyse
 from crawler.extraction import select_region
 
-HEADER = ("<div class='top'><div>Studio</div><div>Code</div><div>Research</div><div>API Platform</div>"
-          "<button>Try Studio</button></div>")
-FOOTER = ("<div class='foot'><div>Terms &amp; Policies</div><div>Terms of Service</div><div>Privacy Policy</div>"
-          "<div>Powered by Example Cloud</div><div>Example © 2026</div></div>")
-DOWNLOAD = ("<div id='get-app' style='display: none'><div>Download App</div>"
-            "<div>Designed for mobile devices, offering better experience</div>"
-            "<div>Press and hold to scan the QR code for download</div></div>")
-POLICY = ("<div class='title'><div>Privacy Policy</div><div>Last updated: May 19, 2026</div></div>"
-          "<div class='policy'><p>We collect your prompts and files to provide the service.</p>"
-          "<p>We may collect, use and disclose your personal data for the following purposes:</p>"
-          "<ul><li>Account Information</li><li>User Content</li><li>Log Data</li><li>Usage Data</li></ul>"
-          "<p>We keep chats for 30 days, then delete them.</p>"
-          "<div class='answer' style='display:none'><p>You can ask us to delete your data at any time.</p></div>"
-          "<p>You may withdraw your consent at any time.</p></div>")
+HEADER = (
+    "<div class='top'><div>Studio</div><div>Code</div><div>Research</div><div>API Platform</div>"
+    "<button>Try Studio</button></div>"
+)
+FOOTER = (
+    "<div class='foot'><div>Terms &amp; Policies</div><div>Terms of Service</div><div>Privacy Policy</div>"
+    "<div>Powered by Example Cloud</div><div>Example © 2026</div></div>"
+)
+DOWNLOAD = (
+    "<div id='get-app' style='display: none'><div>Download App</div>"
+    "<div>Designed for mobile devices, offering better experience</div>"
+    "<div>Press and hold to scan the QR code for download</div></div>"
+)
+POLICY = (
+    "<div class='title'><div>Privacy Policy</div><div>Last updated: May 19, 2026</div></div>"
+    "<div class='policy'><p>We collect your prompts and files to provide the service.</p>"
+    "<p>We may collect, use and disclose your personal data for the following purposes:</p>"
+    "<ul><li>Account Information</li><li>User Content</li><li>Log Data</li><li>Usage Data</li></ul>"
+    "<p>We keep chats for 30 days, then delete them.</p>"
+    "<div class='answer' style='display:none'><p>You can ask us to delete your data at any time.</p></div>"
+    "<p>You may withdraw your consent at any time.</p></div>"
+)
 TABLE_OF_CONTENTS = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "table-of-contents.html"
 
 
 def page(header: str = HEADER, policy: str = POLICY, footer: str = FOOTER, around: str = "") -> bytes:
-    return (f"<html><head><title>Privacy Policy</title></head><body><div id='root'>{header}"
-            f"<div class='content'><div>{policy}</div>{footer}</div></div>{around}</body></html>").encode()
+    return (
+        f"<html><head><title>Privacy Policy</title></head><body><div id='root'>{header}"
+        f"<div class='content'><div>{policy}</div>{footer}</div></div>{around}</body></html>"
+    ).encode()
 
 
 def auto(body: bytes) -> str:
-    return select_region(body, url="https://example.test/privacy", content_type="text/html", select=[],
-                         remove=[]).markdown()
+    return select_region(
+        body, url="https://example.test/privacy", content_type="text/html", select=[], remove=[]
+    ).markdown()
 
 
 def test_menus_and_a_hidden_download_panel_beside_the_policy_are_dropped():
@@ -50,8 +62,12 @@ def test_short_items_and_collapsed_answers_inside_the_policy_are_kept():
 
 def test_a_redesigned_menu_and_download_panel_are_not_a_change_but_a_clause_is():
     before = auto(page(around=DOWNLOAD))
-    redesigned = auto(page(header=HEADER.replace("Research", "Blog").replace("Code", "Code Assist"),
-                           footer=FOOTER.replace("Powered by Example Cloud", "Built on Example Cloud")))
+    redesigned = auto(
+        page(
+            header=HEADER.replace("Research", "Blog").replace("Code", "Code Assist"),
+            footer=FOOTER.replace("Powered by Example Cloud", "Built on Example Cloud"),
+        )
+    )
     assert analyse(before, redesigned).significance == "cosmetic"
     longer = auto(page(policy=POLICY.replace("30 days", "90 days"), around=DOWNLOAD))
     assert analyse(before, longer).significance == "substantive"
@@ -67,4 +83,5 @@ def test_the_page_own_table_of_contents_is_kept_once_and_site_menus_are_dropped(
         "## 2. Data use\n\nWe use your data to provide, secure and improve the service, to answer your "
         "requests and to meet our legal obligations.\n\n"
         "## 3. Your rights\n\nYou may ask us to access, correct or delete your data at any time, and to "
-        "stop using it to improve our models.\n")
+        "stop using it to improve our models.\n"
+    )

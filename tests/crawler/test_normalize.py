@@ -1,4 +1,5 @@
 """normalize_markdown: what is never content disappears, what is content stays exactly."""
+
 from __future__ import annotations
 
 from crawler.extraction import normalize_markdown
@@ -23,7 +24,7 @@ def test_empty_headings_and_list_items_are_dropped():
 
 
 def test_typographic_quotes_become_ascii():
-    assert normalize_markdown("OpenAI\u2019s \u201cServices\u201d") == "OpenAI's \"Services\"\n"
+    assert normalize_markdown("OpenAI\u2019s \u201cServices\u201d") == 'OpenAI\'s "Services"\n'
 
 
 def test_unicode_is_composed_with_nfc_not_nfkc():

@@ -1,5 +1,6 @@
 """Open Terms Archive declarations become platforms, documents and sources; what cannot carry
 over (JavaScript filters) is reported per document; the result exports as a sources file."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,9 +25,19 @@ def test_import_ota_folder_keeps_combine_ranges_and_scripts_and_warns_on_filters
         privacy = documents["llama-api-privacy-policy"]
         assert privacy.terms_type == "Privacy Policy" and privacy.platform.name == "Llama API"
         assert [(s.url, s.select, s.remove, s.fetcher) for s in privacy.sources] == [
-            ("https://llama.developer.meta.com/docs/trust/data-commitments",
-             [{"startBefore": "h1", "endAfter": "#end-of-content"}], ['[data-pagelet="LLMDCSideRail"]'], "browser"),
-            ("https://mbasic.facebook.com/privacy/policy/printable/", ["#root"], [".k", ".l", "img"], "browser")]
+            (
+                "https://llama.developer.meta.com/docs/trust/data-commitments",
+                [{"startBefore": "h1", "endAfter": "#end-of-content"}],
+                ['[data-pagelet="LLMDCSideRail"]'],
+                "browser",
+            ),
+            (
+                "https://mbasic.facebook.com/privacy/policy/printable/",
+                ["#root"],
+                [".k", ".l", "img"],
+                "browser",
+            ),
+        ]
         usage = documents["le-chat-acceptable-use-policy"]
         assert [(s.select, s.fetcher) for s in usage.sources] == [(["div"], "http")]
     engine.dispose()
@@ -34,15 +45,22 @@ def test_import_ota_folder_keeps_combine_ranges_and_scripts_and_warns_on_filters
     exported = tmp_path / "exported.yaml"
     cli("sources", "export", "-o", str(exported))
     declared = read_declarations(exported)
-    aup = next(d for p in declared.platforms for d in p.documents if d.slug == "llama-api-acceptable-use-policy")
+    aup = next(
+        d for p in declared.platforms for d in p.documents if d.slug == "llama-api-acceptable-use-policy"
+    )
     assert aup.sources[0].select == [{"startAfter": "h1", "endAfter": "#end-of-content"}]
 
 
 def test_importing_one_service_leaves_other_documents_active(cli, load, migrated_url):
-    load("platforms:\n  - slug: acme\n    name: Acme\n    documents:\n      - slug: acme-aup\n        title: AUP\n"
-         "        type: Acceptable Use Policy\n        url: https://acme.test/aup\n")
+    load(
+        "platforms:\n  - slug: acme\n    name: Acme\n    documents:\n      - slug: acme-aup\n        title: AUP\n"
+        "        type: Acceptable Use Policy\n        url: https://acme.test/aup\n"
+    )
 
-    assert "1 created, 0 updated, 0 deactivated" in cli("sources", "import-ota", str(OTA / "Le Chat.json")).output
+    assert (
+        "1 created, 0 updated, 0 deactivated"
+        in cli("sources", "import-ota", str(OTA / "Le Chat.json")).output
+    )
     engine = make_engine(migrated_url)
     with transaction(engine) as session:
         assert session.scalars(select(Document.active).where(Document.slug == "acme-aup")).one()

@@ -1,4 +1,5 @@
 """Job functions for scheduler tests: each run is recorded, so tests see what fired and how often."""
+
 from __future__ import annotations
 
 RUNS: list[str] = []

@@ -1,4 +1,5 @@
 """Child processes of the scheduler: a timeout stops them, gracefully first, by force if ignored."""
+
 from __future__ import annotations
 
 import signal
@@ -9,9 +10,11 @@ import time
 from policywatch.service.commands import CommandRunner
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('working', flush=True); time.sleep(60)"
-POLITE = ("import signal, sys, time\n"
-          "signal.signal(signal.SIGTERM, lambda *_: (print('stopping cleanly', flush=True), sys.exit(3)))\n"
-          "print('working', flush=True); time.sleep(60)")
+POLITE = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, lambda *_: (print('stopping cleanly', flush=True), sys.exit(3)))\n"
+    "print('working', flush=True); time.sleep(60)"
+)
 
 
 def runner(grace: float = 1.0) -> CommandRunner:

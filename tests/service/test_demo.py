@@ -1,4 +1,5 @@
 """`policywatch demo` end to end: real changes of the bundled replay found and alerted, noise not."""
+
 from __future__ import annotations
 
 import email
@@ -22,15 +23,28 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     env = {name: value for name, value in os.environ.items() if not name.startswith("POLICYWATCH_")}
     env["POLICYWATCH_DATABASE_URL"] = f"sqlite:///{root / 'configured.db'}"
-    result = subprocess.run([sys.executable, "-m", "policywatch", "demo", "--dir", str(root / "run")],
-                            env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "policywatch", "demo", "--dir", str(root / "run")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((root / "run" / "demo.json").read_text())
     engine = make_engine(f"sqlite:///{root / 'run' / 'data' / 'policywatch.db'}")
     with transaction(engine) as session:
-        changes = {c.id: (slug, c.significance) for c, slug in
-                   session.execute(select(Change, Document.slug).join(Document, Document.id == Change.document_id))}
-        alerted = set(session.scalars(select(Delivery.change_id).where(Delivery.kind == "alert", Delivery.status == "sent")))
+        changes = {
+            c.id: (slug, c.significance)
+            for c, slug in session.execute(
+                select(Change, Document.slug).join(Document, Document.id == Change.document_id)
+            )
+        }
+        alerted = set(
+            session.scalars(
+                select(Delivery.change_id).where(Delivery.kind == "alert", Delivery.status == "sent")
+            )
+        )
     engine.dispose()
     yield {"root": root, "output": result.stdout, "report": report, "changes": changes, "alerted": alerted}
 
@@ -48,7 +62,11 @@ def truth_keys(replay: Replay, substantive: bool) -> set[tuple[str, int]]:
 
 def test_every_bundled_real_change_is_found_as_substantive(demo):
     tick = crawl_of(demo["report"])
-    found = {(slug, tick[id_]) for id_, (slug, significance) in demo["changes"].items() if significance == "substantive"}
+    found = {
+        (slug, tick[id_])
+        for id_, (slug, significance) in demo["changes"].items()
+        if significance == "substantive"
+    }
     assert truth_keys(Replay(), substantive=True) <= found
 
 
@@ -60,8 +78,10 @@ def test_alerts_go_out_for_the_real_changes_and_for_no_noise(demo):
 
 
 def test_the_outbox_holds_one_alert_email_and_a_digest_for_the_demo_subscriber(demo):
-    messages = [email.message_from_bytes(open(m["path"], "rb").read(), policy=email.policy.default)
-                for m in demo["report"]["emails"]]
+    messages = [
+        email.message_from_bytes(open(m["path"], "rb").read(), policy=email.policy.default)
+        for m in demo["report"]["emails"]
+    ]
     kinds = sorted(m["X-Policywatch-Kind"] for m in messages)
     assert "alert" in kinds and "digest" in kinds
     alert = next(m for m in messages if m["X-Policywatch-Kind"] == "alert")

@@ -1,4 +1,5 @@
 """The demo's bundled replay of real policy pages and the loopback server that replays it."""
+
 from __future__ import annotations
 
 import urllib.error
@@ -28,7 +29,9 @@ def test_the_bundle_holds_real_changes_and_real_noise_with_attribution(replay):
     assert len(replay.documents) >= 3
     assert {e["document"] for e in replay.substantive()} >= {"chatgpt--commercial-terms"}
     assert {e["label"] for e in replay.noise()} >= {"link_only", "flip_flop"}
-    assert all(doc.blobs[tick] in replay.blobs for doc in replay.documents for tick in range(len(replay.ticks)))
+    assert all(
+        doc.blobs[tick] in replay.blobs for doc in replay.documents for tick in range(len(replay.ticks))
+    )
     assert "Open Terms Archive" in (DATA / "ATTRIBUTION.md").read_text()
     assert (DATA / "replay.tar.zst").stat().st_size < 1_000_000
 

@@ -1,5 +1,6 @@
 """The container setup: compose services wired as documented, every variable explained in .env.example.
 No Docker engine is needed: the files are parsed (and `docker compose config` runs when available)."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,15 @@ from policywatch.settings import PREFIX, Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-REQUIRED = ("DATABASE_URL", "EMAIL_BACKEND", "SENDGRID_API_KEY", "EMAIL_FROM", "SECRET_KEY", "BASE_URL", "OPERATOR_TOKEN")
+REQUIRED = (
+    "DATABASE_URL",
+    "EMAIL_BACKEND",
+    "SENDGRID_API_KEY",
+    "EMAIL_FROM",
+    "SECRET_KEY",
+    "BASE_URL",
+    "OPERATOR_TOKEN",
+)
 
 
 def example_variables() -> dict[str, str]:
@@ -39,7 +48,9 @@ def test_migrations_run_once_before_serve_and_web_start():
     for name in ("serve", "web"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert SERVICES["serve"]["command"] == ["serve"]
-    assert SERVICES["web"]["command"][0] == "web" and "/healthz" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert SERVICES["web"]["command"][0] == "web" and "/healthz" in " ".join(
+        SERVICES["web"]["healthcheck"]["test"]
+    )
 
 
 def test_a_stopping_scheduler_gets_more_time_than_it_gives_its_crawl():
@@ -68,13 +79,19 @@ def test_the_image_runs_as_a_non_root_user_and_holds_every_package():
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
     users = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert users and users[-1] not in ("root", "0")
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"][
+        "include"
+    ]
     copied = set(re.findall(r"^COPY (\w+) ", dockerfile, re.M))
     assert {package.rstrip("*") for package in packages} <= copied
 
 
-@pytest.mark.skipif(subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0
-                    if shutil.which("docker") else True, reason="the docker compose plugin is not installed")
+@pytest.mark.skipif(
+    subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0
+    if shutil.which("docker")
+    else True,
+    reason="the docker compose plugin is not installed",
+)
 def test_docker_compose_config_validates(tmp_path):
     for name in ("docker-compose.yml", "Dockerfile"):
         shutil.copy(ROOT / name, tmp_path / name)

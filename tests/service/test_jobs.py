@@ -1,18 +1,21 @@
 """Which sources the crawl job finds due, and how first crawls are spread over hosts."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from policywatch.service.jobs import SPREAD, count_due, host_phase, spread_first_crawls
 from store.db import transaction
 from tests.factories import make_document
 
-NOW = datetime(2026, 5, 18, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 18, 10, 0, tzinfo=UTC)
 
 
 def test_new_sources_get_a_first_crawl_within_the_spread_one_phase_per_host(engine):
     with transaction(engine) as session:
-        a = make_document(session, "a-terms", ("https://a.example/terms", "https://a.example/annex"), platform_slug="a")
+        a = make_document(
+            session, "a-terms", ("https://a.example/terms", "https://a.example/annex"), platform_slug="a"
+        )
         b = make_document(session, "b-terms", ("https://b.example/terms",), platform_slug="b")
         assert spread_first_crawls(session, NOW) == 3
         assert spread_first_crawls(session, NOW) == 0  # scheduled once, then the crawler owns it

@@ -1,14 +1,15 @@
 """The scheduler lease: one holder at a time, renewed by its holder, taken over only after expiry."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from policywatch.service.leader import LEASE, Leader
 from store.db import transaction
 from store.leases import acquire_lease, lease_holder, release_lease
 
-T0 = datetime(2026, 5, 18, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 18, 10, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
 
 
@@ -64,7 +65,7 @@ def test_racing_standbys_elect_exactly_one_leader(engine):
         thread.join()
     assert len(wins) == 1
     with transaction(engine) as session:
-        assert lease_holder(session, LEASE, datetime.now(timezone.utc)).holder == wins[0]
+        assert lease_holder(session, LEASE, datetime.now(UTC)).holder == wins[0]
 
 
 def test_a_standby_leads_once_the_leader_stops_renewing(engine):

@@ -1,9 +1,10 @@
 """The scheduler: jobs on their schedule, persisted in the database so a restart neither loses nor
 repeats a run, missed runs coalesced into one, alerts right after a crawl."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
@@ -12,8 +13,8 @@ from policywatch.service.scheduler import CrawlWatch, JobSpec, install_jobs, job
 from policywatch.settings import load_settings
 from tests.service import probe
 
-WEDNESDAY = datetime(2026, 5, 20, 10, 0, tzinfo=timezone.utc)
-HOURLY = [JobSpec("probe", "tests.service.probe:tick", IntervalTrigger(hours=1, timezone=timezone.utc))]
+WEDNESDAY = datetime(2026, 5, 20, 10, 0, tzinfo=UTC)
+HOURLY = [JobSpec("probe", "tests.service.probe:tick", IntervalTrigger(hours=1, timezone=UTC))]
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,9 @@ def fire_times(trigger, after: datetime, count: int) -> list[datetime]:
 def test_digest_fires_every_monday_at_eight_utc_by_default():
     digest = {spec.id: spec for spec in job_specs(load_settings())}["digest"]
     assert fire_times(digest.trigger, WEDNESDAY, 2) == [
-        datetime(2026, 5, 25, 8, 0, tzinfo=timezone.utc), datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)]
+        datetime(2026, 5, 25, 8, 0, tzinfo=UTC),
+        datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
+    ]
 
 
 def test_schedules_follow_the_settings(monkeypatch):
@@ -57,7 +60,9 @@ def test_schedules_follow_the_settings(monkeypatch):
     monkeypatch.setenv("POLICYWATCH_ALERTS_INTERVAL_MINUTES", "15")
     monkeypatch.setenv("POLICYWATCH_CRAWL_CHECK_SECONDS", "120")
     specs = {spec.id: spec for spec in job_specs(load_settings())}
-    assert fire_times(specs["digest"].trigger, WEDNESDAY, 1) == [datetime(2026, 5, 22, 6, 30, tzinfo=timezone.utc)]
+    assert fire_times(specs["digest"].trigger, WEDNESDAY, 1) == [
+        datetime(2026, 5, 22, 6, 30, tzinfo=UTC)
+    ]
     alerts = fire_times(specs["alerts"].trigger, WEDNESDAY, 3)
     assert [b - a for a, b in zip(alerts, alerts[1:])] == [timedelta(minutes=15)] * 2
     crawls = fire_times(specs["crawl"].trigger, WEDNESDAY, 2)
@@ -76,16 +81,16 @@ def test_a_restart_keeps_each_jobs_next_run_instead_of_rescheduling_it(engine):
 
 def test_a_changed_schedule_replaces_the_stored_job(engine):
     started(engine, HOURLY).shutdown()
-    daily = [JobSpec("probe", "tests.service.probe:tick", IntervalTrigger(days=1, timezone=timezone.utc))]
+    daily = [JobSpec("probe", "tests.service.probe:tick", IntervalTrigger(days=1, timezone=UTC))]
     scheduler = started(engine, daily)
     next_run = scheduler.get_job("probe").next_run_time
-    assert next_run - datetime.now(timezone.utc) > timedelta(hours=23)
+    assert next_run - datetime.now(UTC) > timedelta(hours=23)
     scheduler.shutdown()
 
 
 def test_runs_missed_during_downtime_run_once_and_a_restart_does_not_repeat_them(engine):
     scheduler = started(engine, HOURLY)
-    scheduler.modify_job("probe", next_run_time=datetime.now(timezone.utc) - timedelta(hours=10))
+    scheduler.modify_job("probe", next_run_time=datetime.now(UTC) - timedelta(hours=10))
     scheduler.shutdown()  # ten hourly runs were missed while it was down
 
     scheduler = started(engine, HOURLY)
@@ -101,13 +106,18 @@ def test_runs_missed_during_downtime_run_once_and_a_restart_does_not_repeat_them
     time.sleep(0.5)
     scheduler.shutdown()
     assert probe.RUNS == ["tick"]
-    assert after_restart > datetime.now(timezone.utc) + timedelta(minutes=50)
+    assert after_restart > datetime.now(UTC) + timedelta(minutes=50)
 
 
 def test_a_crawl_that_ran_brings_the_alerts_forward(engine):
     specs = [
-        JobSpec("crawl", "tests.service.probe:crawled", IntervalTrigger(hours=1, timezone=timezone.utc), first_run_now=True),
-        JobSpec("alerts", "tests.service.probe:alerted", IntervalTrigger(hours=1, timezone=timezone.utc)),
+        JobSpec(
+            "crawl",
+            "tests.service.probe:crawled",
+            IntervalTrigger(hours=1, timezone=UTC),
+            first_run_now=True,
+        ),
+        JobSpec("alerts", "tests.service.probe:alerted", IntervalTrigger(hours=1, timezone=UTC)),
     ]
     scheduler = started(engine, specs)
     watch = CrawlWatch(scheduler)
@@ -121,7 +131,9 @@ def test_a_crawl_that_ran_brings_the_alerts_forward(engine):
 
 
 def test_jobs_no_longer_specified_are_removed(engine):
-    started(engine, HOURLY + [JobSpec("old", "tests.service.probe:tick", IntervalTrigger(hours=2))]).shutdown()
+    started(
+        engine, HOURLY + [JobSpec("old", "tests.service.probe:tick", IntervalTrigger(hours=2))]
+    ).shutdown()
     scheduler = started(engine, HOURLY)
     assert [job.id for job in scheduler.get_jobs()] == ["probe"]
     scheduler.shutdown()

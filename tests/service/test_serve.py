@@ -1,5 +1,6 @@
 """`policywatch serve` as a process: one leader per database, standby takeover when the leader dies,
 and a clean stop on SIGTERM even in the middle of a crawl."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,13 @@ def wait_for(condition, seconds: float = 180.0) -> bool:
 def serve(**settings) -> subprocess.Popen:
     """`policywatch serve` in a child process; its log lines collect in ``process.lines``."""
     env = dict(os.environ) | {f"POLICYWATCH_{name.upper()}": str(value) for name, value in settings.items()}
-    process = subprocess.Popen([sys.executable, "-m", "policywatch", "serve"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policywatch", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     process.lines = []
     threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True).start()
     return process
@@ -69,7 +75,9 @@ def test_a_standby_takes_over_when_the_leader_dies_and_sigterm_releases_the_leas
     try:
         assert wait_for(lambda: leader_pid(engine) == first.pid)
         second = serve(leader_lease_seconds=9)
-        assert wait_for(lambda: any("standing by" in line and f":{first.pid}:" in line for line in second.lines))
+        assert wait_for(
+            lambda: any("standing by" in line and f":{first.pid}:" in line for line in second.lines)
+        )
         assert leader_pid(engine) == first.pid
         first.kill()  # dies without releasing: the standby waits for the lease to expire
         first.wait()
@@ -127,10 +135,15 @@ def load_due_document(engine, tmp_path, url: str, schedule: str | None = None) -
     """Load one document fetched from ``url`` through ``policywatch sources load`` and make it due now."""
     every = f"    schedule: {schedule}\n" if schedule else ""
     sources = tmp_path / "sources.yaml"
-    sources.write_text(f"platforms:\n- slug: acme\n  name: Acme\n  documents:\n  - slug: acme-terms\n"
-                       f"    title: Terms\n    type: Terms of Service\n{every}    url: {url}\n")
-    subprocess.run([sys.executable, "-m", "policywatch", "sources", "load", str(sources)], check=True,
-                   capture_output=True)
+    sources.write_text(
+        f"platforms:\n- slug: acme\n  name: Acme\n  documents:\n  - slug: acme-terms\n"
+        f"    title: Terms\n    type: Terms of Service\n{every}    url: {url}\n"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "policywatch", "sources", "load", str(sources)],
+        check=True,
+        capture_output=True,
+    )
     with transaction(engine) as session:
         session.execute(update(Source).values(next_fetch_at=utcnow() - timedelta(minutes=1)))
 
@@ -141,7 +154,9 @@ def test_sigterm_during_a_crawl_lets_it_finish_its_page_then_stops_cleanly(engin
     process = serve(crawl_check_seconds=1, shutdown_grace_seconds=30, crawl_timeout=120)
     try:
         assert pages.requested.wait(240), "the scheduler did not start a crawl"
-        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
         assert children, "the crawl does not run in a child process"
         process.send_signal(signal.SIGTERM)
         time.sleep(1)

@@ -1,4 +1,5 @@
 """`policywatch status` and the housekeeping job, on what an operator would see."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,11 @@ from sqlalchemy import select
 
 from policywatch.cli import cli
 from policywatch.service.housekeeping import (
-    close_interrupted_runs, prune_fetch_events, release_claims_of, release_expired_claims)
+    close_interrupted_runs,
+    prune_fetch_events,
+    release_claims_of,
+    release_expired_claims,
+)
 from store.db import make_engine, transaction
 from store.leases import acquire_lease
 from store.models import Change, CrawlRun, Delivery, FetchEvent, Subscriber, utcnow
@@ -29,15 +34,34 @@ def seed(engine):
         first = record_version(session, healthy, "We keep data 30 days.", [])
         second = record_version(session, healthy, "We keep data 90 days.", [])
         third = record_version(session, healthy, "We keep data 90 days!", [])
-        session.add_all([
-            Change(document_id=healthy.id, from_version_id=first.id, to_version_id=second.id, significance="substantive"),
-            Change(document_id=healthy.id, from_version_id=second.id, to_version_id=third.id, significance="cosmetic"),
-        ])
+        session.add_all(
+            [
+                Change(
+                    document_id=healthy.id,
+                    from_version_id=first.id,
+                    to_version_id=second.id,
+                    significance="substantive",
+                ),
+                Change(
+                    document_id=healthy.id,
+                    from_version_id=second.id,
+                    to_version_id=third.id,
+                    significance="cosmetic",
+                ),
+            ]
+        )
         subscriber = Subscriber(email="a@example.com", status="confirmed")
         session.add(subscriber)
         session.flush()
-        session.add(Delivery(subscriber_id=subscriber.id, kind="confirmation", status="failed", attempts=8,
-                             last_error="sendgrid: 401 invalid API key"))
+        session.add(
+            Delivery(
+                subscriber_id=subscriber.id,
+                kind="confirmation",
+                status="failed",
+                attempts=8,
+                last_error="sendgrid: 401 invalid API key",
+            )
+        )
         acquire_lease(session, "scheduler", "host-a:4242:abcdef", now, timedelta(seconds=30))
 
 
@@ -51,10 +75,15 @@ def test_status_reports_broken_sources_waiting_changes_failed_deliveries_and_the
     by_document = {s["document"]: s for s in status["sources"]}
     assert by_document["acme-terms"]["broken"] and "HTTP 503" in by_document["acme-terms"]["reason"]
     assert not by_document["acme-privacy"]["broken"] and by_document["acme-privacy"]["next_crawl"]
-    assert [(c["document"], c["significance"]) for c in status["changes_waiting"]] == [("acme-privacy", "substantive")]
+    assert [(c["document"], c["significance"]) for c in status["changes_waiting"]] == [
+        ("acme-privacy", "substantive")
+    ]
     assert status["deliveries"] == {"failed": 1}
     assert "401" in status["failed_deliveries"][0]["error"]
-    assert status["scheduler"]["leader"]["holder"] == "host-a:4242:abcdef" and status["scheduler"]["leader"]["alive"]
+    assert (
+        status["scheduler"]["leader"]["holder"] == "host-a:4242:abcdef"
+        and status["scheduler"]["leader"]["alive"]
+    )
 
     plain = CliRunner().invoke(cli, ["status"]).output
     assert "led by host-a:4242:abcdef" in plain and "broken: 1" in plain and "BROKEN" in plain
@@ -73,24 +102,50 @@ def test_housekeeping_frees_expired_claims_closes_killed_runs_and_prunes_old_fet
         subscriber = Subscriber(email="a@example.com", status="confirmed")
         session.add(subscriber)
         session.flush()
-        stale = Delivery(subscriber_id=subscriber.id, kind="confirmation", status="sending",
-                         claimed_by="host:1:dead", claimed_until=now - timedelta(minutes=1))
-        live = Delivery(subscriber_id=subscriber.id, kind="digest", digest_week="2026-W20", status="sending",
-                        claimed_by="host:2:live", claimed_until=now + timedelta(minutes=4))
+        stale = Delivery(
+            subscriber_id=subscriber.id,
+            kind="confirmation",
+            status="sending",
+            claimed_by="host:1:dead",
+            claimed_until=now - timedelta(minutes=1),
+        )
+        live = Delivery(
+            subscriber_id=subscriber.id,
+            kind="digest",
+            digest_week="2026-W20",
+            status="sending",
+            claimed_by="host:2:live",
+            claimed_until=now + timedelta(minutes=4),
+        )
         killed = CrawlRun(started_at=now - timedelta(hours=2), status="running")
         running = CrawlRun(started_at=now - timedelta(minutes=5), status="running")
         session.add_all([stale, live, killed, running])
         for days in (400, 300, 200):
-            session.add(FetchEvent(source_id=source.id, url=source.url, outcome="error", fetched_at=now - timedelta(days=days)))
-        session.add(FetchEvent(source_id=source.id, url=source.url, outcome="unchanged", fetched_at=now - timedelta(days=1)))
+            session.add(
+                FetchEvent(
+                    source_id=source.id,
+                    url=source.url,
+                    outcome="error",
+                    fetched_at=now - timedelta(days=days),
+                )
+            )
+        session.add(
+            FetchEvent(
+                source_id=source.id, url=source.url, outcome="unchanged", fetched_at=now - timedelta(days=1)
+            )
+        )
     with transaction(engine) as session:
         assert release_expired_claims(session, now) == 1
         assert close_interrupted_runs(session, now, run_timeout=1800) == 1
         assert prune_fetch_events(session, now - timedelta(days=180)) == 3
     with transaction(engine) as session:
-        assert [(d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))] == [
-            ("pending", None), ("sending", "host:2:live")]
-        assert [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == ["interrupted", "running"]
+        assert [
+            (d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ] == [("pending", None), ("sending", "host:2:live")]
+        assert [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == [
+            "interrupted",
+            "running",
+        ]
         assert [e.outcome for e in session.scalars(select(FetchEvent))] == ["unchanged"]
 
 
@@ -100,12 +155,25 @@ def test_claims_of_a_stopped_sender_are_freed_at_once_and_no_others(engine):
         subscriber = Subscriber(email="a@example.com", status="confirmed")
         session.add(subscriber)
         session.flush()
-        for week, holder in (("2026-W20", "host:41:aaaa"), ("2026-W21", "host:4142:bbbb"), ("2026-W22", "other:41:cccc")):
-            session.add(Delivery(subscriber_id=subscriber.id, kind="digest", digest_week=week, status="sending",
-                                 claimed_by=holder, claimed_until=now + timedelta(minutes=5)))
+        for week, holder in (
+            ("2026-W20", "host:41:aaaa"),
+            ("2026-W21", "host:4142:bbbb"),
+            ("2026-W22", "other:41:cccc"),
+        ):
+            session.add(
+                Delivery(
+                    subscriber_id=subscriber.id,
+                    kind="digest",
+                    digest_week=week,
+                    status="sending",
+                    claimed_by=holder,
+                    claimed_until=now + timedelta(minutes=5),
+                )
+            )
     with transaction(engine) as session:
         assert release_claims_of(session, ["host:41:"]) == 1
         assert release_claims_of(session, []) == 0
     with transaction(engine) as session:
-        assert [(d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))] == [
-            ("pending", None), ("sending", "host:4142:bbbb"), ("sending", "other:41:cccc")]
+        assert [
+            (d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ] == [("pending", None), ("sending", "host:4142:bbbb"), ("sending", "other:41:cccc")]

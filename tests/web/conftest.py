@@ -1,5 +1,6 @@
 """Web fixtures: one migrated database per module (SQLite, and PostgreSQL when configured) holding a
 small history the read-only tests share; tests that write get their own (``fresh_client``)."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,11 @@ def _site_engine(url: str):
 @pytest.fixture(scope="module", params=DATABASES)
 def site_engine(request, tmp_path_factory):
     """An engine on a migrated database holding the test history (see tests/web/site.py)."""
-    url = (f"sqlite:///{tmp_path_factory.mktemp('web') / 'site.db'}" if request.param == "sqlite"
-           else _fresh_pg_database())
+    url = (
+        f"sqlite:///{tmp_path_factory.mktemp('web') / 'site.db'}"
+        if request.param == "sqlite"
+        else _fresh_pg_database()
+    )
     engine = _site_engine(url)
     yield engine
     engine.dispose()

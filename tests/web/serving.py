@@ -1,5 +1,6 @@
 """Running ``policywatch web`` as a real process for the tests that need one: a free port, the
 command, and waiting until it answers."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,13 @@ def free_port() -> int:
 
 def start_web(port: int, *args: str, output: int = subprocess.PIPE) -> subprocess.Popen:
     """``policywatch web --port PORT ARGS`` with this process's environment."""
-    return subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port), *args],
-                            env=os.environ.copy(), stdout=output, stderr=output, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "policywatch", "web", "--port", str(port), *args],
+        env=os.environ.copy(),
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
 
 
 def wait_until_healthy(base: str) -> None:

@@ -1,4 +1,5 @@
 """The JSON API serves the same history, paged, and describes itself in OpenAPI."""
+
 from __future__ import annotations
 
 
@@ -20,7 +21,10 @@ def test_changes_filter_like_the_cli(client, site):
 
     assert ids(min_significance="substantive") == [site.globex_change, site.acme_changes[0]]  # newest first
     assert ids(platform="globex") == [site.globex_change]
-    assert ids(document="acme-terms", min_significance="minor") == [site.acme_changes[2], site.acme_changes[0]]
+    assert ids(document="acme-terms", min_significance="minor") == [
+        site.acme_changes[2],
+        site.acme_changes[0],
+    ]
     assert ids(since="2026-05-01") == [site.acme_changes[2], site.globex_change, site.acme_changes[1]]
     assert ids(since="2026-05-01", until="2026-05-31") == [site.globex_change, site.acme_changes[1]]
     assert ids(topic="government") == [site.acme_changes[0]]
@@ -32,7 +36,9 @@ def test_documents_versions_and_texts(client):
     assert [(d["slug"], d["versions"]) for d in documents] == [("acme-terms", 4)]
     versions = client.get("/api/documents/acme-terms/versions").json()
     assert [v["seq"] for v in versions["items"]] == [4, 3, 2, 1]
-    assert [v["seq"] for v in client.get("/api/documents/acme-terms/versions?cosmetic=false").json()["items"]] == [4, 2, 1]
+    assert [
+        v["seq"] for v in client.get("/api/documents/acme-terms/versions?cosmetic=false").json()["items"]
+    ] == [4, 2, 1]
     v2 = client.get("/api/documents/acme-terms/versions/2").json()
     assert v2["significance"] == "substantive" and "national security" in v2["text"]
     assert client.get("/api/documents/acme-terms/versions/7").status_code == 404
@@ -59,8 +65,14 @@ def test_change_detail_compare_and_topics(client, site):
 
 def test_openapi_describes_every_api_list(client):
     schema = client.get("/openapi.json").json()
-    for path in ("/api/platforms", "/api/documents", "/api/documents/{slug}/versions", "/api/changes", "/api/search",
-                 "/api/compare"):
+    for path in (
+        "/api/platforms",
+        "/api/documents",
+        "/api/documents/{slug}/versions",
+        "/api/changes",
+        "/api/search",
+        "/api/compare",
+    ):
         parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"limit", "offset"} <= parameters, path
     assert not any(path.startswith("/api/operator") for path in schema["paths"])  # no token configured

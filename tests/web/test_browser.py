@@ -1,5 +1,6 @@
 """A real browser (Debian's chromium through Playwright) against ``policywatch web`` on loopback:
 stored scripts and event handlers never run, the double opt-in works by clicking, pages render."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,12 +16,24 @@ from tests.web.site import build_site
 from tests.web.test_subscribe import emailed_links
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--no-first-run", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                                "(apt-get install chromium); no browser is downloaded")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install chromium); no browser is downloaded",
+    ),
+]
 
 
 @pytest.fixture
@@ -62,8 +75,12 @@ def browser_page():
 
 def test_stored_scripts_and_event_handlers_never_run(server, browser_page):
     page = browser_page
-    for path in ("/documents/acme-terms/diff?from=1&to=2", "/documents/acme-terms/diff?from=1&to=2&view=side",
-                 "/documents/acme-terms/versions/2", "/search?q=fragment"):
+    for path in (
+        "/documents/acme-terms/diff?from=1&to=2",
+        "/documents/acme-terms/diff?from=1&to=2&view=side",
+        "/documents/acme-terms/versions/2",
+        "/search?q=fragment",
+    ):
         page.goto(server + path)
         page.mouse.move(400, 400)
         for element in page.get_by_text("bold", exact=False).all()[:3]:

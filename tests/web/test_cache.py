@@ -1,4 +1,5 @@
 """Pages are answered from memory while the stored history is unchanged, and not for long after it grew."""
+
 from __future__ import annotations
 
 import time
@@ -30,7 +31,12 @@ def test_a_cached_page_shows_a_version_recorded_after_it(fresh_client, fresh_eng
     assert [fresh_client.get(path).text for path in pages] == before
     assert "v5" not in before[0] and "1 version" not in before[2]
     with transaction(fresh_engine) as session:
-        record_version(session, catalog.get_document(session, "acme-terms"), ACME_V4 + "\n\nDisputes go to arbitration.", [])
+        record_version(
+            session,
+            catalog.get_document(session, "acme-terms"),
+            ACME_V4 + "\n\nDisputes go to arbitration.",
+            [],
+        )
     time.sleep(0.2)
     after = fresh_client.get("/documents/acme-terms").text
     assert "v5" in after and "Disputes go to arbitration." in after
@@ -42,8 +48,16 @@ def test_a_cached_document_page_shows_the_latest_fetch(fresh_client, fresh_engin
     assert "HTTP 503" in fresh_client.get("/documents/acme-terms").text
     with transaction(fresh_engine) as session:
         source = catalog.get_document(session, "acme-terms", sources=True).sources[0]
-        session.add(FetchEvent(source_id=source.id, fetched_at=START + timedelta(days=200), url=source.url,
-                               http_status=404, outcome="error", reason="HTTP 404 from https://acme.test/terms"))
+        session.add(
+            FetchEvent(
+                source_id=source.id,
+                fetched_at=START + timedelta(days=200),
+                url=source.url,
+                http_status=404,
+                outcome="error",
+                reason="HTTP 404 from https://acme.test/terms",
+            )
+        )
     time.sleep(0.2)
     assert "HTTP 404" in fresh_client.get("/documents/acme-terms").text
 
@@ -58,7 +72,9 @@ def test_cached_pages_set_no_cookie_and_keep_their_headers(client):
 
 def test_the_least_recently_used_pages_go_past_the_byte_budget(client):
     documents = ["/documents/acme-terms", "/documents/globex-privacy"]
-    kept = page_cache(client).pages = MemoryPages(budget=sum(len(client.get(path).content) for path in documents))
+    kept = page_cache(client).pages = MemoryPages(
+        budget=sum(len(client.get(path).content) for path in documents)
+    )
     for path in ["/changes", *documents]:
         client.get(path)
     assert [path for path, _ in kept.pages] == documents
@@ -67,7 +83,10 @@ def test_the_least_recently_used_pages_go_past_the_byte_budget(client):
 
 def test_workers_sharing_a_folder_answer_each_others_pages(site_engine, tmp_path):
     settings = get_settings().model_copy(update={"web_cache_dir": tmp_path / "pages"})
-    with TestClient(create_app(site_engine, settings)) as first, TestClient(create_app(site_engine, settings)) as second:
+    with (
+        TestClient(create_app(site_engine, settings)) as first,
+        TestClient(create_app(site_engine, settings)) as second,
+    ):
         page = first.get("/documents/acme-terms").text
         rendered = []
 

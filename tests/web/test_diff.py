@@ -1,4 +1,5 @@
 """The word-level comparison behind the redline and side-by-side views."""
+
 from __future__ import annotations
 
 from web.diff import compare_texts, inline_segments
@@ -9,10 +10,16 @@ def rebuilt(comparison, leave_out: str) -> str:
 
 
 def test_words_not_lines_are_marked():
-    comparison = compare_texts("We keep data for 30 days.\nContact us.", "We keep data for 90 days.\nContact us.")
+    comparison = compare_texts(
+        "We keep data for 30 days.\nContact us.", "We keep data for 90 days.\nContact us."
+    )
     changed = [b for b in comparison.blocks if b.kind == "changed"]
     assert [(s.op, s.text) for s in changed[0].inline] == [
-        ("equal", "We keep data for "), ("delete", "30"), ("insert", "90"), ("equal", " days.")]
+        ("equal", "We keep data for "),
+        ("delete", "30"),
+        ("insert", "90"),
+        ("equal", " days."),
+    ]
     assert (comparison.added_words, comparison.removed_words) == (1, 1)
 
 
@@ -37,13 +44,20 @@ def test_a_rewritten_paragraph_shows_removed_then_added_whole():
     new = "Intro.\nAccounts of minors are closed within the week of the report.\nEnd."
     changed = [b for b in compare_texts(old, new).blocks if b.kind == "changed"]
     assert [(s.op, s.text) for s in changed[0].inline] == [
-        ("delete", "We may share the data with partners for marketing."), ("equal", "\n"),
-        ("insert", "Accounts of minors are closed within the week of the report.")]
+        ("delete", "We may share the data with partners for marketing."),
+        ("equal", "\n"),
+        ("insert", "Accounts of minors are closed within the week of the report."),
+    ]
 
 
 def test_lines_only_added_or_only_removed_rebuild_both_texts():
-    cases = [("A.\nB.", "A.\nB.\nC is new."), ("A.\nB.\nC goes.", "A.\nB."), ("A.\n\nB.", "A.\nB."),
-             ("B.", "New first line.\nB."), ("# T\n\nOne.\n\n# U\n\nTwo.", "# T\n\nOne.\n\n# New\n\nAdded.\n\n# U\n\nTwo.")]
+    cases = [
+        ("A.\nB.", "A.\nB.\nC is new."),
+        ("A.\nB.\nC goes.", "A.\nB."),
+        ("A.\n\nB.", "A.\nB."),
+        ("B.", "New first line.\nB."),
+        ("# T\n\nOne.\n\n# U\n\nTwo.", "# T\n\nOne.\n\n# New\n\nAdded.\n\n# U\n\nTwo."),
+    ]
     for old, new in cases:
         full = compare_texts(old, new, context=10**9)
         assert (rebuilt(full, "insert"), rebuilt(full, "delete")) == (old, new)

@@ -1,4 +1,5 @@
 """Atom feeds, downloads (text, change JSON, audit export that ``policywatch verify`` checks) and /healthz."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ def entries(client, path: str) -> list[str]:
 def test_feeds_per_scope_with_minimum_significance(client):
     assert len(entries(client, "/feeds/changes.atom")) == 3  # minor and up by default
     assert len(entries(client, "/feeds/changes.atom?min_significance=cosmetic")) == 4
-    assert all("substantive" in t for t in entries(client, "/feeds/changes.atom?min_significance=substantive"))
+    assert all(
+        "substantive" in t for t in entries(client, "/feeds/changes.atom?min_significance=substantive")
+    )
     assert entries(client, "/feeds/platforms/globex.atom") == ["[substantive] Globex Privacy Policy: v1 → v2"]
     assert len(entries(client, "/feeds/documents/acme-terms.atom")) == 2
     assert len(entries(client, "/feeds/topics/training_data.atom")) == 1
@@ -60,10 +63,16 @@ def test_healthz_reports_schema_and_scheduler_leader(fresh_engine, fresh_client)
     idle = fresh_client.get("/healthz").json()
     assert idle["status"] == "ok" and idle["scheduler"] is None
     with fresh_engine.begin() as connection:
-        connection.execute(text("INSERT INTO lease (name, holder, acquired_at, expires_at) VALUES "
-                                "('scheduler', 'host-a:123', '2026-01-01 00:00:00', '2999-01-01 00:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO lease (name, holder, acquired_at, expires_at) VALUES "
+                "('scheduler', 'host-a:123', '2026-01-01 00:00:00', '2999-01-01 00:00:00')"
+            )
+        )
     body = fresh_client.get("/healthz").json()
-    assert body["status"] == "ok" and body["scheduler"]["holder"] == "host-a:123" and body["scheduler"]["active"]
+    assert (
+        body["status"] == "ok" and body["scheduler"]["holder"] == "host-a:123" and body["scheduler"]["active"]
+    )
     assert body["schema"] == body["head"]
 
 

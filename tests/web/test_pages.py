@@ -1,4 +1,5 @@
 """The analyst pages show the history a user came for, and never render stored content as markup."""
+
 from __future__ import annotations
 
 import re
@@ -46,9 +47,17 @@ def test_document_page_shows_source_health_and_current_text(client):
 
 
 def test_stored_markup_is_escaped_everywhere(client, site):
-    pages = [client.get(path).text for path in (
-        "/documents/acme-terms", "/documents/acme-terms/versions/2", "/documents/acme-terms/diff?from=1&to=2",
-        "/documents/acme-terms/diff?from=1&to=2&view=side", f"/changes/{site.acme_changes[0]}", "/search?q=pwned")]
+    pages = [
+        client.get(path).text
+        for path in (
+            "/documents/acme-terms",
+            "/documents/acme-terms/versions/2",
+            "/documents/acme-terms/diff?from=1&to=2",
+            "/documents/acme-terms/diff?from=1&to=2&view=side",
+            f"/changes/{site.acme_changes[0]}",
+            "/search?q=pwned",
+        )
+    ]
     for page in pages:
         assert "<script>window.pwned" not in page
         assert 'onerror="window.pwned' not in page and "<img src=x" not in page
@@ -102,7 +111,18 @@ def test_document_page_links_the_raw_snapshot_of_the_latest_fetch(fresh_client, 
     with transaction(fresh_engine) as session:
         source = catalog.get_document(session, "acme-terms", sources=True).sources[0]
         snapshot = session.scalar(select(Snapshot).where(Snapshot.source_id == source.id))
-        session.add(FetchEvent(source_id=source.id, fetched_at=START + timedelta(days=300), url=source.url,
-                               http_status=200, outcome="unchanged", snapshot_id=snapshot.id))
+        session.add(
+            FetchEvent(
+                source_id=source.id,
+                fetched_at=START + timedelta(days=300),
+                url=source.url,
+                http_status=200,
+                outcome="unchanged",
+                snapshot_id=snapshot.id,
+            )
+        )
     page = fresh_client.get("/documents/acme-terms").text
-    assert f'<a href="/snapshots/{snapshot.sha256}" download>raw snapshot</a>' in page and "unchanged (HTTP 200)" in page
+    assert (
+        f'<a href="/snapshots/{snapshot.sha256}" download>raw snapshot</a>' in page
+        and "unchanged (HTTP 200)" in page
+    )

@@ -1,4 +1,5 @@
 """schemathesis drives every JSON API operation from the OpenAPI schema: no input makes the server fail."""
+
 from __future__ import annotations
 
 import schemathesis
@@ -15,8 +16,11 @@ def test_no_input_makes_the_api_fail(site_engine):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 9
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def no_server_error(case):
             case.call_and_validate(checks=[not_a_server_error])
 

@@ -1,4 +1,5 @@
 """Search finds every version's text, highlights matches safely and honours its filters."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,11 +42,24 @@ def test_phrases_and_paging(client):
 def test_snippets_escape_stored_markup(client):
     hit = client.get("/api/search?q=fragment").json()["items"][0]
     assert "<mark>fragment</mark>" in hit["snippet_html"]
-    assert "<script" not in hit["snippet_html"] and "<img" not in hit["snippet_html"] and "<b " not in hit["snippet_html"]
+    assert (
+        "<script" not in hit["snippet_html"]
+        and "<img" not in hit["snippet_html"]
+        and "<b " not in hit["snippet_html"]
+    )
 
 
 def test_query_syntax_never_errors(client):
-    for q in ['"unbalanced', "AND OR NOT", "*", "((", "government)", "-", "col:umn", "'; DROP TABLE version;--"]:
+    for q in [
+        '"unbalanced',
+        "AND OR NOT",
+        "*",
+        "((",
+        "government)",
+        "-",
+        "col:umn",
+        "'; DROP TABLE version;--",
+    ]:
         assert client.get("/api/search", params={"q": q}).status_code == 200
         assert client.get("/search", params={"q": q}).status_code == 200
 
@@ -58,7 +72,10 @@ def test_counting_stops_at_the_cap(client, monkeypatch):
 
 
 def test_words_deep_in_a_long_text_are_highlighted_where_they_occur(fresh_client, fresh_engine):
-    filler = "\n\n".join(f"Clause {i}: the provider may co-operate with e-mail partners at legal@acme.test." for i in range(300))
+    filler = "\n\n".join(
+        f"Clause {i}: the provider may co-operate with e-mail partners at legal@acme.test."
+        for i in range(300)
+    )
     body = f"{filler}\n\nBiometric identifiers are deleted after ninety days.\n\n{filler}"
     with transaction(fresh_engine) as session:
         record_version(session, catalog.get_document(session, "globex-privacy"), body, [])
@@ -69,18 +86,39 @@ def test_words_deep_in_a_long_text_are_highlighted_where_they_occur(fresh_client
 
 
 def test_filtered_search_pages_newest_first_across_documents(client):
-    everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search?q=government").json()["items"]]
-    paged = [hit for offset in (0, 1, 2) for hit in client.get(f"/api/search?q=government&platform=acme&limit=2&offset={offset * 2}").json()["items"]]
-    assert [(hit["document"], hit["seq"]) for hit in paged] == [item for item in everywhere if item[0] == "acme-terms"]
+    everywhere = [
+        (hit["document"], hit["seq"]) for hit in client.get("/api/search?q=government").json()["items"]
+    ]
+    paged = [
+        hit
+        for offset in (0, 1, 2)
+        for hit in client.get(f"/api/search?q=government&platform=acme&limit=2&offset={offset * 2}").json()[
+            "items"
+        ]
+    ]
+    assert [(hit["document"], hit["seq"]) for hit in paged] == [
+        item for item in everywhere if item[0] == "acme-terms"
+    ]
 
 
 def test_narrowed_searches_find_what_the_whole_history_holds_for_them(client):
-    for q in ("government", '"national security purposes"', "legal@acme.test", "opt out", "service -surveillance",
-              "-surveillance"):
-        everywhere = [(hit["document"], hit["seq"]) for hit in client.get("/api/search", params={"q": q}).json()["items"]]
+    for q in (
+        "government",
+        '"national security purposes"',
+        "legal@acme.test",
+        "opt out",
+        "service -surveillance",
+        "-surveillance",
+    ):
+        everywhere = [
+            (hit["document"], hit["seq"])
+            for hit in client.get("/api/search", params={"q": q}).json()["items"]
+        ]
         narrowed = client.get("/api/search", params={"q": q, "platform": "acme"}).json()
         assert everywhere, q
-        assert [(hit["document"], hit["seq"]) for hit in narrowed["items"]] == [item for item in everywhere if item[0] == "acme-terms"], q
+        assert [(hit["document"], hit["seq"]) for hit in narrowed["items"]] == [
+            item for item in everywhere if item[0] == "acme-terms"
+        ], q
         assert narrowed["total"] == len(narrowed["items"]), q
 
 
@@ -88,10 +126,13 @@ def test_narrowed_searches_find_what_the_whole_history_holds_for_them(client):
 def test_only_queries_the_index_can_answer_alone_are_narrowed_through_its_document_key():
     engine = make_engine(PG_URL)
     with Session(engine) as session:
+
         def keyed(q: str) -> bool:
             return "CAST" in str(PostgresIndex.in_document(session, q).compile(engine))
 
         assert keyed("government") and keyed("government -surveillance") and keyed("government or security")
         # a phrase's candidates are read either way; negated words alone, through the key, would scan every version per document
-        assert not any(keyed(q) for q in ('"national security"', "opt-out", "-surveillance", "the -surveillance"))
+        assert not any(
+            keyed(q) for q in ('"national security"', "opt-out", "-surveillance", "the -surveillance")
+        )
     engine.dispose()

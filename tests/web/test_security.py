@@ -1,4 +1,5 @@
 """Security: strict headers, raw snapshots only as sandboxed attachments, CSRF, rate limit, operator token."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,12 @@ def test_pages_carry_a_strict_content_security_policy(client):
 
 
 def test_urls_with_nul_characters_are_refused(client):
-    for path in ("/api/documents?platform=%00", "/search?q=a%00b", "/documents/a%00b", "/feeds/documents/%00.atom"):
+    for path in (
+        "/api/documents?platform=%00",
+        "/search?q=a%00b",
+        "/documents/a%00b",
+        "/feeds/documents/%00.atom",
+    ):
         assert client.get(path).status_code == 400, path
 
 
@@ -48,11 +54,16 @@ def test_forms_without_a_valid_csrf_token_are_refused(fresh_client):
 def test_subscribing_is_rate_limited_per_address(fresh_engine, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_SUBSCRIBE_RATE_LIMIT", "2")
     from policywatch.settings import get_settings
+
     get_settings.cache_clear()
     with TestClient(create_app(fresh_engine)) as browser:
         token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/subscribe").text).group(1)
-        codes = [browser.post("/subscribe", data={"email": f"user{i}@example.com", "platform": "acme",
-                                                 "csrf_token": token}).status_code for i in range(3)]
+        codes = [
+            browser.post(
+                "/subscribe", data={"email": f"user{i}@example.com", "platform": "acme", "csrf_token": token}
+            ).status_code
+            for i in range(3)
+        ]
     assert codes == [200, 200, 429]
 
 
@@ -65,6 +76,7 @@ def test_operator_routes_are_absent_without_a_token(client):
 def operator_client(fresh_engine, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_OPERATOR_TOKEN", TOKEN)
     from policywatch.settings import get_settings
+
     get_settings.cache_clear()
     with TestClient(create_app(fresh_engine)) as client:
         yield client
@@ -79,16 +91,34 @@ def test_operator_routes_need_the_bearer_token(operator_client):
 def test_operator_manages_subscribers_and_starts_crawls(operator_client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     token = re.search(r'name="csrf_token" value="([^"]+)"', operator_client.get("/subscribe").text).group(1)
-    operator_client.post("/subscribe", data={"email": "ops@example.com", "platform": "acme", "csrf_token": token})
+    operator_client.post(
+        "/subscribe", data={"email": "ops@example.com", "platform": "acme", "csrf_token": token}
+    )
     listed = operator_client.get("/api/operator/subscribers", headers=auth).json()
     assert [(s["email"], s["status"]) for s in listed] == [("ops@example.com", "pending")]
-    assert operator_client.post("/api/operator/subscribers/confirm?email=ops@example.com", headers=auth).status_code == 204
+    assert (
+        operator_client.post(
+            "/api/operator/subscribers/confirm?email=ops@example.com", headers=auth
+        ).status_code
+        == 204
+    )
     assert operator_client.get("/api/operator/subscribers", headers=auth).json()[0]["status"] == "confirmed"
-    assert operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code == 204
+    assert (
+        operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code
+        == 204
+    )
     assert operator_client.get("/api/operator/subscribers", headers=auth).json() == []
-    assert operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code == 404
+    assert (
+        operator_client.delete("/api/operator/subscribers?email=ops@example.com", headers=auth).status_code
+        == 404
+    )
     assert operator_client.post("/api/operator/crawl?document=nope", headers=auth).status_code == 404
     started = operator_client.post("/api/operator/crawl?document=acme-terms", headers=auth)
-    assert started.status_code == 202 and started.json()["command"] == ["policywatch", "crawl", "--source", "acme-terms"]
+    assert started.status_code == 202 and started.json()["command"] == [
+        "policywatch",
+        "crawl",
+        "--source",
+        "acme-terms",
+    ]
     for job in operator_client.app.state.jobs:
         job.wait(timeout=60)

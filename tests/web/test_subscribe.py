@@ -1,4 +1,5 @@
 """Double opt-in from the web: subscribe, read the emailed link, confirm, set preferences, unsubscribe."""
+
 from __future__ import annotations
 
 import email
@@ -10,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from policywatch.settings import get_settings
 from store.models import Subscriber
-
 
 LINK = re.compile(r"https?://[^/\s]+(/(confirm|unsubscribe|preferences)/[\w.\-]+)")
 
@@ -35,23 +35,41 @@ def status(engine, address: str) -> str:
 
 def test_subscribe_confirm_preferences_unsubscribe(fresh_client, fresh_engine):
     client = fresh_client
-    answer = client.post("/subscribe", data={"email": "analyst@example.com", "platform": "acme",
-                                             "min_significance": "minor", "csrf_token": form_token(client.get("/subscribe").text)})
+    answer = client.post(
+        "/subscribe",
+        data={
+            "email": "analyst@example.com",
+            "platform": "acme",
+            "min_significance": "minor",
+            "csrf_token": form_token(client.get("/subscribe").text),
+        },
+    )
     assert "Check your inbox" in answer.text and status(fresh_engine, "analyst@example.com") == "pending"
     links = emailed_links("analyst@example.com")
 
     confirm_page = client.get(links["confirm"])
-    assert "Confirm" in confirm_page.text and status(fresh_engine, "analyst@example.com") == "pending"  # GET changes nothing
-    assert "Subscription confirmed" in client.post(links["confirm"], data={"csrf_token": form_token(confirm_page.text)}).text
+    assert (
+        "Confirm" in confirm_page.text and status(fresh_engine, "analyst@example.com") == "pending"
+    )  # GET changes nothing
+    assert (
+        "Subscription confirmed"
+        in client.post(links["confirm"], data={"csrf_token": form_token(confirm_page.text)}).text
+    )
     assert status(fresh_engine, "analyst@example.com") == "confirmed"
 
     preferences = client.get(links["preferences"])
     subscription_id = re.search(r'name="subscription_id" value="(\d+)"', preferences.text).group(1)
-    saved = client.post(links["preferences"], data={"csrf_token": form_token(preferences.text), "action": "save",
-                                                    "subscription_id": subscription_id,
-                                                    "min_significance_alert": "substantive",
-                                                    "min_significance_digest": "cosmetic"})
-    assert "Saved." in saved.text and '<option selected>cosmetic</option>' in saved.text
+    saved = client.post(
+        links["preferences"],
+        data={
+            "csrf_token": form_token(preferences.text),
+            "action": "save",
+            "subscription_id": subscription_id,
+            "min_significance_alert": "substantive",
+            "min_significance_digest": "cosmetic",
+        },
+    )
+    assert "Saved." in saved.text and "<option selected>cosmetic</option>" in saved.text
 
     assert "Unsubscribe" in client.get(links["unsubscribe"]).text
     assert status(fresh_engine, "analyst@example.com") == "confirmed"
@@ -61,8 +79,14 @@ def test_subscribe_confirm_preferences_unsubscribe(fresh_client, fresh_engine):
 
 def test_one_click_unsubscribe_needs_no_cookie_but_the_rfc_8058_body(fresh_client, fresh_engine):
     client = fresh_client
-    client.post("/subscribe", data={"email": "mailer@example.com", "platform": "globex",
-                                    "csrf_token": form_token(client.get("/subscribe").text)})
+    client.post(
+        "/subscribe",
+        data={
+            "email": "mailer@example.com",
+            "platform": "globex",
+            "csrf_token": form_token(client.get("/subscribe").text),
+        },
+    )
     link = emailed_links("mailer@example.com")["unsubscribe"]
     client.cookies.clear()
     assert client.post(link).status_code == 400
@@ -72,8 +96,14 @@ def test_one_click_unsubscribe_needs_no_cookie_but_the_rfc_8058_body(fresh_clien
 
 def test_forged_or_wrong_purpose_links_are_refused(fresh_client):
     client = fresh_client
-    client.post("/subscribe", data={"email": "x@example.com", "platform": "acme",
-                                    "csrf_token": form_token(client.get("/subscribe").text)})
+    client.post(
+        "/subscribe",
+        data={
+            "email": "x@example.com",
+            "platform": "acme",
+            "csrf_token": form_token(client.get("/subscribe").text),
+        },
+    )
     links = emailed_links("x@example.com")
     confirm_token = links["confirm"].rsplit("/", 1)[1]
     assert client.get(f"/unsubscribe/{confirm_token}").status_code == 400
@@ -83,6 +113,16 @@ def test_forged_or_wrong_purpose_links_are_refused(fresh_client):
 
 def test_subscribe_errors_are_shown_and_escaped(fresh_client):
     client = fresh_client
-    answer = client.post("/subscribe", data={"email": "not-an-address<script>", "platform": "acme",
-                                             "csrf_token": form_token(client.get("/subscribe").text)})
-    assert answer.status_code == 400 and "invalid email address" in answer.text and "<script>" not in answer.text.split("<main>")[1]
+    answer = client.post(
+        "/subscribe",
+        data={
+            "email": "not-an-address<script>",
+            "platform": "acme",
+            "csrf_token": form_token(client.get("/subscribe").text),
+        },
+    )
+    assert (
+        answer.status_code == 400
+        and "invalid email address" in answer.text
+        and "<script>" not in answer.text.split("<main>")[1]
+    )

@@ -1,5 +1,6 @@
 """Analyst pages take turns in a worker: one renders at a time, in arrival order; other routes and
 slow readers never wait for a turn."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,8 +62,14 @@ def test_pages_render_one_at_a_time_in_arrival_order():
         await asyncio.gather(first, second, third)
         return inner.log
 
-    assert asyncio.run(scenario()) == ["start /documents/a", "end /documents/a", "start /documents/b",
-                                       "end /documents/b", "start /search", "end /search"]
+    assert asyncio.run(scenario()) == [
+        "start /documents/a",
+        "end /documents/a",
+        "start /documents/b",
+        "end /documents/b",
+        "start /search",
+        "end /search",
+    ]
 
 
 def test_other_routes_and_slow_readers_do_not_wait_for_a_turn():

@@ -1,5 +1,6 @@
 """``policywatch web --workers N``: worker processes sharing one port's connections evenly, refusing a port in use,
 stopping together."""
+
 from __future__ import annotations
 
 import gc
@@ -66,7 +67,9 @@ def connections_held(pid: int, port: int) -> int:
         if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # local port, ESTABLISHED
             inodes.add(fields[9])
     fds = Path(f"/proc/{pid}/fd")
-    return sum(1 for fd in fds.iterdir() if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes)
+    return sum(
+        1 for fd in fds.iterdir() if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
+    )
 
 
 def test_connections_are_dealt_to_the_workers_in_turn(supervisor):
@@ -75,7 +78,10 @@ def test_connections_are_dealt_to_the_workers_in_turn(supervisor):
         for client in clients:  # every connection is served, wherever it went
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
             assert client.recv(64).startswith(b"HTTP/1.1 200")
-        assert sorted(connections_held(worker, supervisor.port) for worker in children(supervisor.pid)) == [10, 10]
+        assert sorted(connections_held(worker, supervisor.port) for worker in children(supervisor.pid)) == [
+            10,
+            10,
+        ]
     finally:
         for client in clients:
             client.close()
@@ -89,19 +95,40 @@ def test_workers_stop_when_the_supervisor_is_killed(supervisor):
 
 
 def test_workers_that_cannot_start_stop_the_server_with_their_reason(migrated_url, monkeypatch):
-    monkeypatch.setenv("POLICYWATCH_DATA_DIR", "/proc/policywatch")  # the app's secret key cannot be kept there
+    monkeypatch.setenv(
+        "POLICYWATCH_DATA_DIR", "/proc/policywatch"
+    )  # the app's secret key cannot be kept there
     server = start_web(free_port(), "--workers", "2")
     _, err = server.communicate(timeout=60)
     assert server.returncode == 1
     assert "/proc/policywatch" in err and "exited while starting" in err
 
 
-@pytest.mark.skipif(not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare(1) and root for a PID namespace")
+@pytest.mark.skipif(
+    not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare(1) and root for a PID namespace"
+)
 def test_workers_serve_when_the_supervisor_is_pid_1_as_in_a_container(migrated_url):
     port = free_port()
-    process = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", sys.executable, "-m", "policywatch", "web",
-                                "--port", str(port), "--workers", "2"], env=os.environ.copy(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            sys.executable,
+            "-m",
+            "policywatch",
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}")
     finally:
@@ -115,5 +142,7 @@ def test_a_started_app_keeps_what_it_made_at_startup_out_of_full_collections(sit
     assert gc.get_freeze_count() == 0
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
-        assert gc.get_freeze_count() > 100_000  # modules, the app, its templates: a full pass would walk them all
+        assert (
+            gc.get_freeze_count() > 100_000
+        )  # modules, the app, its templates: a full pass would walk them all
     gc.unfreeze()
