@@ -30,7 +30,7 @@ import zstandard
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.record import record_changes  # noqa: E402
-from crawler.extraction import ExtractionError, select_region  # noqa: E402
+from crawler.extract.extraction import ExtractionError, select_region  # noqa: E402
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402

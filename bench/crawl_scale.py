@@ -60,7 +60,7 @@ class Pages:
 
 def _extracts(doc, body: bytes) -> bool:
     """Whether the page is a document under its declaration (some bundled pages are error pages)."""
-    from crawler.extraction import ExtractionError, select_region
+    from crawler.extract.extraction import ExtractionError, select_region
 
     try:
         select_region(body, url=doc.url, content_type=doc.content_type, select=doc.select, remove=doc.remove)

@@ -66,8 +66,8 @@ def main() -> None:
     os.environ["POLICYWATCH_DATABASE_URL"] = f"sqlite:///{work}/bench.db"
     os.environ["POLICYWATCH_DATA_DIR"] = work
 
-    from crawler.declarations import parse_declarations
-    from crawler.items import CrawlReport, FetchedPage
+    from crawler.fetch.items import CrawlReport, FetchedPage
+    from crawler.sources.declarations import parse_declarations
     from store import snapshots
     from store.catalog import load_declarations
     from store.crawl_plan import build_plan

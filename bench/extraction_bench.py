@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from extraction_corpus import DEFAULT_CORPUS, unpack  # noqa: E402
 from lxml import html  # noqa: E402
 
-from crawler.extraction import ExtractionError, select_region  # noqa: E402
+from crawler.extract.extraction import ExtractionError, select_region  # noqa: E402
 
 
 def best_cpu_ms(action, repeat: int) -> float:

@@ -35,7 +35,7 @@ import zstandard
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.extraction import ExtractionError, select_region  # noqa: E402
+from crawler.extract.extraction import ExtractionError, select_region  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "genai-dev"
 NOISE = ("link_only", "relative_date", "whitespace_punct", "flip_flop", "other_noise")
@@ -84,7 +84,7 @@ def candidates(body: bytes, reference: str | None) -> dict:
     import trafilatura
     from markdownify import markdownify
 
-    from crawler.normalize import normalize_markdown
+    from crawler.extract.normalize import normalize_markdown
 
     out = {}
     if body.startswith(b"%PDF"):

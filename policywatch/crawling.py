@@ -10,9 +10,9 @@ import time
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler.items import CrawlReport
-from crawler.scrapy_settings import scrapy_settings
-from crawler.spider import PolicySpider, browser_available
+from crawler.fetch.items import CrawlReport
+from crawler.fetch.scrapy_settings import scrapy_settings
+from crawler.fetch.spider import PolicySpider, browser_available
 from policywatch.settings import get_settings
 from store.crawl_plan import build_plan
 from store.db import make_engine, transaction

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crawler.declarations import DocumentDecl, SourcesFile, format_schedule, parse_schedule
+from crawler.sources.declarations import DocumentDecl, SourcesFile, format_schedule, parse_schedule
 from store.models import Document, Platform, Source
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from crawler.plan import CrawlPlan, SourceJob, inputs_digest
+from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from store.models import Document, Snapshot, Source, utcnow
 
 

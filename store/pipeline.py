@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 from twisted.internet import task
 
-from crawler.fingerprint import fingerprint_applies, page_fingerprint
-from crawler.items import CrawlReport, FetchedPage, SourceResult
-from crawler.plan import CrawlPlan, SourceJob, inputs_digest
-from crawler.region_memo import Extracted, RegionMemo
+from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
+from crawler.extract.region_memo import Extracted, RegionMemo
+from crawler.fetch.items import CrawlReport, FetchedPage, SourceResult
+from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import get_settings
 from store.db import Batch, make_engine
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
@@ -297,7 +297,7 @@ def _extract(
 
 def _extracted(job: SourceJob, page: FetchedPage):
     """What extraction makes of ``page`` under ``job``'s rules, and the region when there is one."""
-    from crawler.extraction import ExtractionError, select_region
+    from crawler.extract.extraction import ExtractionError, select_region
 
     try:
         region = select_region(
@@ -340,7 +340,7 @@ def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -
 
 @functools.cache
 def _default_schedule() -> int:
-    from crawler.declarations import parse_schedule
+    from crawler.sources.declarations import parse_schedule
 
     return parse_schedule(get_settings().default_schedule)
 
@@ -371,7 +371,7 @@ def assemble(session: Session, document_id: int, judged: list[Judged], run_id: i
 
 def document_text(document: Document, sources: list[Source]) -> str:
     """The document's text: its sources' Markdown in order, ignore patterns applied, normalized."""
-    from crawler.extraction import normalize_markdown
+    from crawler.extract.extraction import normalize_markdown
 
     if len(sources) == 1 and not document.ignore:
         return sources[0].text  # a source's text is normalised Markdown already

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from crawler.declarations import parse_declarations
-from crawler.items import CrawlReport, FetchedPage
+from crawler.fetch.items import CrawlReport, FetchedPage
+from crawler.sources.declarations import parse_declarations
 from store.catalog import load_declarations
 from store.crawl_plan import build_plan
 from store.db import make_engine, transaction

@@ -20,13 +20,14 @@ from lxml import etree, html
 from lxml.cssselect import CSSSelector, LxmlHTMLTranslator
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
-from crawler import blocked, ranges
-from crawler.digest import digest_region
-from crawler.layout import unwrap_layout_tables
-from crawler.main_content import main_content
-from crawler.normalize import normalize_markdown
-from crawler.pdf import is_pdf, pdf_text
-from crawler.visibility import prune
+from crawler.extract.hashing import digest_region
+from crawler.extract.layout import unwrap_layout_tables
+from crawler.extract.main_content import main_content
+from crawler.extract.normalize import normalize_markdown
+from crawler.extract.pdf import is_pdf, pdf_text
+from crawler.extract.visibility import prune
+from crawler.fetch import blocked
+from crawler.sources import ranges
 
 __all__ = ["ExtractionError", "Region", "normalize_markdown", "page_encoding", "select_region"]
 
@@ -88,7 +89,9 @@ def select_region(
 
 
 def _markdown(roots: list[html.HtmlElement]) -> str:
-    from crawler.markdown import to_markdown  # imported on the first conversion: most crawls convert nothing
+    from crawler.extract.markdown import (
+        to_markdown,
+    )  # imported on the first conversion: most crawls convert nothing
 
     return to_markdown(roots)
 

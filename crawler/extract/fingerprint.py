@@ -23,8 +23,8 @@ import hashlib
 import json
 import re
 
-from crawler.extraction import page_encoding
-from crawler.pdf import is_pdf
+from crawler.extract.extraction import page_encoding
+from crawler.extract.pdf import is_pdf
 
 #: Starts of volatile markup: a comment, or one of the tags (any case) with its name ended.
 _START = re.compile(rb"<(?:(!--)|(?i:(script|style|link|meta))[\s/>])")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lxml import etree, html
 from markdownify import ATX, MarkdownConverter
 
-from crawler.normalize import normalize_markdown
+from crawler.extract.normalize import normalize_markdown
 
 
 class PolicyConverter(MarkdownConverter):

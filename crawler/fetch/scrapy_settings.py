@@ -24,7 +24,7 @@ UNUSED_DOWNLOADER_MIDDLEWARES = (
     "redirect.MetaRefreshMiddleware",
 )
 UNUSED_SPIDER_MIDDLEWARES = ("urllength.UrlLengthMiddleware", "depth.DepthMiddleware")
-#: Requests in flight to a host when the crawl starts; one more per response (crawler.slow_start).
+#: Requests in flight to a host when the crawl starts; one more per response (crawler.fetch.slow_start).
 SLOWSTART_CONCURRENCY = 2
 #: Scrapy's own components that policywatch replaces with its own.
 REPLACED_DOWNLOADER_MIDDLEWARES = ("robotstxt.RobotsTxtMiddleware", "retry.RetryMiddleware")
@@ -46,15 +46,15 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         "RETRY_BACKOFF_BASE": 0.5,
         "RETRY_AFTER_MAX": 120.0,
         "CLOSESPIDER_TIMEOUT": settings.crawl_run_timeout,
-        "DOWNLOADER": "crawler.downloader.HostLimitedDownloader",
+        "DOWNLOADER": "crawler.fetch.downloader.HostLimitedDownloader",
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         # Each response gives exactly one item; Scrapy starts this many asyncio tasks per response
         # to process its items (the default, 100, was a fifth of a cycle's CPU in a profile).
         "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
-            "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
-            "crawler.middlewares.FetchTimerMiddleware": 150,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.fetch.middlewares.SharedRobotsTxtMiddleware": 100,
+            "crawler.fetch.middlewares.FetchTimerMiddleware": 150,
+            "crawler.fetch.middlewares.BackoffRetryMiddleware": 550,
         },
         "DOWNLOAD_HANDLERS": {"s3": None, "ftp": None},
         # Only what a crawl of declared pages uses; every module left out is start-up time saved.
@@ -64,12 +64,12 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
             "DOWNLOADER_MIDDLEWARES_BASE", UNUSED_DOWNLOADER_MIDDLEWARES + REPLACED_DOWNLOADER_MIDDLEWARES
         ),
         "EXTENSIONS_BASE": _without("EXTENSIONS_BASE", UNUSED_EXTENSIONS),
-        "EXTENSIONS": {"crawler.slow_start.SlowStart": 0},
+        "EXTENSIONS": {"crawler.fetch.slow_start.SlowStart": 0},
         "SLOWSTART_CONCURRENCY": SLOWSTART_CONCURRENCY,
         "SPIDER_MIDDLEWARES_BASE": _without("SPIDER_MIDDLEWARES_BASE", UNUSED_SPIDER_MIDDLEWARES),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
-        "LOG_FORMATTER": "crawler.logformatter.QuietLogFormatter",
+        "LOG_FORMATTER": "crawler.fetch.logformatter.QuietLogFormatter",
         "LOG_INSTALL_ROOT_HANDLER": True,
     }
     if browser:

@@ -14,8 +14,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.items import FetchedPage
-from crawler.plan import CrawlPlan, SourceJob
+from crawler.fetch.items import FetchedPage
+from crawler.sources.plan import CrawlPlan, SourceJob
 
 #: Statuses handed to the spider rather than dropped: 304 and every client or server error
 #: (3xx redirects stay with Scrapy's RedirectMiddleware, which follows them).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.declarations import DeclarationError, SourcesFile, parse_declarations
+from crawler.sources.declarations import DeclarationError, SourcesFile, parse_declarations
 
 PAGE_FIELDS = ("fetch", "select", "remove", "filters", "executeClientScripts")
 

@@ -1,6 +1,6 @@
 """page fingerprint on source, body hash on fetch event
 
-``source.page_fingerprint``: the fingerprint (``crawler.fingerprint``) of the last page whose region
+``source.page_fingerprint``: the fingerprint (``crawler.extract.fingerprint``) of the last page whose region
 was accepted; a page with the same fingerprint differs in volatile markup alone and is neither parsed
 nor stored again. ``fetch_event.sha256``: the hash of the body each fetch received, which is not
 the snapshot's when such a page pointed the event at the stored one.

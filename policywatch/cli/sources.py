@@ -19,7 +19,7 @@ def command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(file: Path) -> None:
     """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
-    from crawler.declarations import read_declarations
+    from crawler.sources.declarations import read_declarations
 
     declared = _read(read_declarations, file)
     click.echo(f"{file}: {_load(declared, deactivate_missing=True).line()}")
@@ -29,7 +29,7 @@ def load(file: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
-    from crawler.ota import read_ota
+    from crawler.sources.ota import read_ota
 
     imported = _read(read_ota, path)
     report = _load(imported.declarations, deactivate_missing=False)
@@ -40,7 +40,7 @@ def import_ota(path: Path) -> None:
 
 def _read(reader, path: Path):
     """What ``reader`` makes of ``path``, or one clear line saying what is wrong with it."""
-    from crawler.declarations import DeclarationError
+    from crawler.sources.declarations import DeclarationError
 
     try:
         return reader(path)
@@ -66,7 +66,7 @@ def _load(declared, deactivate_missing: bool):
 )
 def export(output: Path | None) -> None:
     """Write the active sources as a sources file (YAML)."""
-    from crawler.declarations import dump_yaml
+    from crawler.sources.declarations import dump_yaml
     from store.catalog import dump_declarations
     from store.db import transaction
 

@@ -125,7 +125,7 @@ class Demo:
         return make_engine(self.env[f"{PREFIX}DATABASE_URL"])
 
     def _declare(self, engine, server: ReplayServer) -> None:
-        from crawler.declarations import parse_declarations
+        from crawler.sources.declarations import parse_declarations
         from store.catalog import load_declarations
         from store.db import transaction
 

@@ -72,7 +72,7 @@ class Source(Base):
         ForeignKey("snapshot.id", use_alter=True, ondelete="SET NULL"), default=None
     )
     region_digest: Mapped[str | None] = mapped_column(String(64), default=None)
-    #: ``crawler.fingerprint.page_fingerprint`` of the last page whose region was accepted
+    #: ``crawler.extract.fingerprint.page_fingerprint`` of the last page whose region was accepted
     page_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     text: Mapped[str | None] = mapped_column(Text, default=None)
     last_fetched_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -54,7 +54,7 @@ class Snapshot(Base):
 
 class FetchEvent(Base):
     """One fetch attempt of a source, whatever its outcome, and the snapshot it read: a page whose
-    bytes differ from the last snapshot in volatile markup alone (``crawler.fingerprint``) is not
+    bytes differ from the last snapshot in volatile markup alone (``crawler.extract.fingerprint``) is not
     stored again and points at that snapshot."""
 
     __tablename__ = "fetch_event"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extraction import ExtractionError, select_region
+from crawler.extract.extraction import ExtractionError, select_region
 
 LONG_POLICY = "".join(
     f"<p>Section {n}. We process personal data only as described here.</p>" for n in range(80)

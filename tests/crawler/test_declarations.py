@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.declarations import DeclarationError, read_declarations
+from crawler.sources.declarations import DeclarationError, read_declarations
 from store.db import make_engine, transaction
 from store.models import Document, Source, Version
 from store.versions import record_version

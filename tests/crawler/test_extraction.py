@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extraction import ExtractionError, select_region
+from crawler.extract.extraction import ExtractionError, select_region
 
 URL = "https://example.test/policies/terms"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extraction import ExtractionError, select_region
+from crawler.extract.extraction import ExtractionError, select_region
 from tests.pdf import tiny_pdf
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"

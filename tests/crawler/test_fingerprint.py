@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extraction import select_region
-from crawler.fingerprint import fingerprint_applies, page_fingerprint
+from crawler.extract.extraction import select_region
+from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
 from tests.pdf import tiny_pdf
 
 PAGE = """<!DOCTYPE html><html><head><title>Usage Policy</title>

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from changes.analysis import analyse
-from crawler.extraction import select_region
+from crawler.extract.extraction import select_region
 
 HEADER = (
     "<div class='top'><div>Studio</div><div>Code</div><div>Research</div><div>API Platform</div>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.extraction import normalize_markdown
+from crawler.extract.extraction import normalize_markdown
 
 
 def test_invisible_characters_are_removed_and_odd_spaces_become_spaces():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from crawler.declarations import read_declarations
+from crawler.sources.declarations import read_declarations
 from store.db import make_engine, transaction
 from store.models import Document
 
