@@ -68,6 +68,7 @@ def main() -> None:
 
     from crawler.fetch.items import CrawlReport, FetchedPage
     from crawler.sources.declarations import parse_declarations
+    from policywatch.settings import load_settings
     from store import snapshots
     from store.catalog import load_declarations
     from store.crawl_plan import build_plan
@@ -106,8 +107,8 @@ def main() -> None:
     def pipeline():
         with transaction(engine) as session:
             plan = build_plan(session, list(range(1, args.pages + 1)))
-        item_pipeline = StorePipeline(None)
-        item_pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport()))
+        item_pipeline = StorePipeline(None, load_settings())
+        item_pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), engine=engine))
         return item_pipeline
 
     def page(i, status=200, content=body):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 
 from scrapy.crawler import CrawlerProcess
+from sqlalchemy.engine import Engine
 
 from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
-from policywatch.settings import get_settings
+from policywatch.settings import Settings
 from store.crawl_plan import build_plan
-from store.db import make_engine, transaction
+from store.db import transaction
 from store.models import CrawlRun, utcnow
 
 #: Crawled pages go to the store as they arrive.
@@ -32,10 +33,11 @@ SCRAPY_STATS = (
 )
 
 
-def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
-    """Fetch every active source of ``document_ids`` once and record what was found."""
-    settings = get_settings()
-    engine = make_engine(settings.database)
+def run_crawl(
+    settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
+) -> CrawlReport:
+    """Fetch every active source of ``document_ids`` once and record what was found through
+    ``engine``, which the caller owns."""
     started = time.monotonic()
     with transaction(engine) as session:
         plan = build_plan(session, document_ids)
@@ -47,7 +49,7 @@ def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
     process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
     if plan.jobs:
-        process.crawl(crawler, plan=plan, report=report)
+        process.crawl(crawler, plan=plan, report=report, engine=engine)
         process.start()
     report.seconds = time.monotonic() - started
     with transaction(engine) as session:
@@ -60,7 +62,6 @@ def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
             "seconds": round(report.seconds, 2),
             **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
         }
-    engine.dispose()
     return report
 
 

@@ -27,9 +27,10 @@ from twisted.internet import task
 from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
 from crawler.extract.region_memo import Extracted, RegionMemo
 from crawler.fetch.items import CrawlReport, FetchedPage, SourceResult
+from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
-from policywatch.settings import get_settings
-from store.db import Batch, make_engine
+from policywatch.settings import Settings
+from store.db import Batch
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
 from store.snapshots import Fetched, put_snapshot, sha256_hex
 from store.versions import VersionConflict, record_version
@@ -69,30 +70,35 @@ class Context:
     run_id: int | None
     broken_after: int
     regions: RegionMemo
+    default_schedule: int
     sources: dict[int, Source] = field(default_factory=dict)
 
 
 class StorePipeline:
     """Writes fetch events, snapshots, source state and versions as pages arrive."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, settings: Settings):
         self.crawler = crawler
-        self.settings = get_settings()
+        self.settings = settings
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(crawler, crawler.settings[SETTINGS_KEY])
 
     def open_spider(self, spider=None) -> None:
         spider = spider or self.crawler.spider
         self.plan: CrawlPlan = spider.plan
         self.report: CrawlReport = spider.report
-        self.engine = make_engine(self.settings.database)
-        self.batch = Batch(self.engine, BATCH_PAGES, BATCH_SECONDS)
+        self.batch = Batch(spider.engine, BATCH_PAGES, BATCH_SECONDS)
         self.committer = task.LoopingCall(self.batch.commit_if_due)
         self.committer.start(BATCH_SECONDS, now=False)
         self.arrived: dict[int, dict[int, Judged]] = {}
-        self.context = Context(self.report.run_id, self.settings.broken_after, RegionMemo())
+        self.context = Context(
+            self.report.run_id,
+            self.settings.broken_after,
+            RegionMemo(),
+            _seconds(self.settings.default_schedule),
+        )
         with self.batch.unit() as session:
             self.context.sources = planned_sources(session, list(self.plan.jobs))
 
@@ -104,7 +110,6 @@ class StorePipeline:
             self.process_item(FetchedPage(job.source_id, job.url, utcnow(), error=reason))
         self.committer.stop()
         self.batch.close()
-        self.engine.dispose()
 
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
         job = self.plan.jobs[item.source_id]
@@ -150,7 +155,11 @@ class StorePipeline:
         )
         judged = fetch.quick(source) if source is not None else None
         if judged is not None and not assembles(judged):
-            self.batch.later(fetch.event, Source, {"id": source.id, **fetch.settled(source, judged)})
+            self.batch.later(
+                fetch.event,
+                Source,
+                {"id": source.id, **fetch.settled(source, judged, self.context.default_schedule)},
+            )
             arrived[job.source_id] = judged
             return judged, None
         with self.batch.unit() as session:
@@ -158,7 +167,7 @@ class StorePipeline:
                 source = session.get(Source, job.source_id, options=[defer(Source.text)])
                 judged = fetch.quick(source)
             judged = judged or fetch.judge(session, source, self.context)
-            for name, value in fetch.settled(source, judged).items():
+            for name, value in fetch.settled(source, judged, self.context.default_schedule).items():
                 setattr(source, name, value)
             version = (
                 assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id)
@@ -263,10 +272,10 @@ class Fetch:
             source.page_fingerprint = self.fingerprint
         return judged
 
-    def settled(self, source: Source, judged: Judged) -> dict:
+    def settled(self, source: Source, judged: Judged, default_schedule: int) -> dict:
         """Write ``judged`` into the event; the source's health after it, to be written by the caller."""
         self.event.outcome, self.event.reason = judged.outcome, judged.reason
-        return _health(source, self.job, judged, self.page)
+        return _health(source, self.job, judged, self.page, default_schedule)
 
 
 def _extract(
@@ -319,13 +328,13 @@ def _shrank(before: str | None, after: str) -> str | None:
     return None
 
 
-def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -> dict:
+def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage, default_schedule: int) -> dict:
     """The source's health after ``judged``: when it was fetched and is due next, its failures and
     last error, and the validators for the next conditional request."""
     now = utcnow()
     health = {
         "last_fetched_at": now,
-        "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or _default_schedule()),
+        "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or default_schedule),
         "consecutive_failures": 0,
         "last_error": None,
         "etag": source.etag,
@@ -338,11 +347,10 @@ def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage) -
     return health
 
 
-@functools.cache
-def _default_schedule() -> int:
+def _seconds(schedule: str) -> int:
     from crawler.sources.declarations import parse_schedule
 
-    return parse_schedule(get_settings().default_schedule)
+    return parse_schedule(schedule)
 
 
 def assemble(session: Session, document_id: int, judged: list[Judged], run_id: int | None):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.sources.declarations import parse_declarations
+from policywatch.settings import load_settings
 from store.catalog import load_declarations
 from store.crawl_plan import build_plan
 from store.db import make_engine, transaction
@@ -24,9 +25,8 @@ def _crawl(url: str, pages: dict[int, bytes]) -> CrawlReport:
     engine = make_engine(url)
     with transaction(engine) as session:
         plan = build_plan(session, list(pages))
-    engine.dispose()
-    pipeline = store.pipeline.StorePipeline(None)
-    pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport()))
+    pipeline = store.pipeline.StorePipeline(None, load_settings())
+    pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), engine=engine))
     for source_id, body in pages.items():
         pipeline.process_item(
             FetchedPage(
@@ -39,6 +39,7 @@ def _crawl(url: str, pages: dict[int, bytes]) -> CrawlReport:
             )
         )
     pipeline.close_spider()
+    engine.dispose()
     return pipeline.report
 
 

@@ -28,11 +28,14 @@ UNUSED_SPIDER_MIDDLEWARES = ("urllength.UrlLengthMiddleware", "depth.DepthMiddle
 SLOWSTART_CONCURRENCY = 2
 #: Scrapy's own components that policywatch replaces with its own.
 REPLACED_DOWNLOADER_MIDDLEWARES = ("robotstxt.RobotsTxtMiddleware", "retry.RetryMiddleware")
+#: The Scrapy setting holding the policywatch settings, for components built by ``from_crawler``.
+SETTINGS_KEY = "POLICYWATCH_SETTINGS"
 
 
 def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
     """The Scrapy settings of one crawl; ``browser`` routes ``playwright`` requests to Chromium."""
     values = {
+        SETTINGS_KEY: settings,
         "USER_AGENT": settings.user_agent,
         "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS": settings.crawl_concurrency,

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from sqlalchemy.engine import Engine
 from twisted.python.failure import Failure
 
-from crawler.fetch.items import FetchedPage
+from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.sources.plan import CrawlPlan, SourceJob
 
 #: Statuses handed to the spider rather than dropped: 304 and every client or server error
@@ -42,9 +43,13 @@ class PolicySpider(scrapy.Spider):
 
     name = "policies"
 
-    def __init__(self, plan: CrawlPlan, **kwargs):
+    def __init__(self, plan: CrawlPlan, report: CrawlReport, engine: Engine, **kwargs):
+        """``plan`` is what to fetch; ``report`` collects what the item pipeline made of each page,
+        which it writes through ``engine`` (the caller's, one per crawl)."""
         super().__init__(**kwargs)
         self.plan = plan
+        self.report = report
+        self.engine = engine
 
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
         for job in self.plan.jobs.values():

@@ -31,8 +31,9 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     except UnknownDocument as exc:
         raise click.ClickException(str(exc)) from None
     from policywatch.crawling import run_crawl
+    from policywatch.settings import get_settings
 
-    report = run_crawl(ids)
+    report = run_crawl(get_settings(), engine, ids)
     changes = _record_changes(engine)
     engine.dispose()
     _print_report(report, changes)
