@@ -21,6 +21,7 @@ from sendgrid import SendGridAPIClient
 
 from alerts.compose import Batch, Recipient
 from policywatch.settings import Settings
+from policywatch.verdicts import retry_after_seconds
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 PERMANENT_STATUSES = {400, 401, 403, 404, 413}
@@ -161,15 +162,9 @@ def _classified(exc: HTTPError, url: str) -> DeliveryError:
     reason = f"sendgrid {url}: HTTP {exc.status_code} {body}"
     if exc.status_code in PERMANENT_STATUSES:
         return PermanentError(reason)
-    return TransientError(reason, _retry_after(exc.headers))
-
-
-def _retry_after(headers) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return TransientError(
+        reason, retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:

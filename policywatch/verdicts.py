@@ -6,7 +6,10 @@ Front ends compare these values, never the words of a reason.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 
@@ -85,3 +88,18 @@ class Failure:
 
     def __str__(self) -> str:
         return self.detail
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks to wait (seconds or an HTTP date, never negative), or None."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -18,18 +16,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks to wait (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+from policywatch.verdicts import retry_after_seconds
 
 
 class FetchTimerMiddleware:
