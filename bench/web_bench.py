@@ -133,8 +133,8 @@ def _catalog(cursor) -> None:
                 (doc, p, f"platform-{p:02d}-doc-{d:02d}", f"{terms} {d:02d}", terms, now, now),
             )
             cursor.execute(
-                'INSERT INTO source (id, document_id, position, url, "select", remove, fetcher, robots, options, active, '
-                "consecutive_failures) VALUES (%s, %s, 0, %s, '[]', '[]', 'http', true, '{}', true, 0)",
+                'INSERT INTO source (id, document_id, position, url, "select", remove, fetcher, robots, active, '
+                "consecutive_failures) VALUES (%s, %s, 0, %s, '[]', '[]', 'http', true, true, 0)",
                 (doc, doc, f"https://platform-{p:02d}.test/doc-{d:02d}"),
             )
 

@@ -30,6 +30,7 @@ from crawler.fetch.items import CrawlReport, FetchedPage, SourceResult
 from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import Settings
+from policywatch.verdicts import Failure, FailureKind
 from store.db import Batch
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
 from store.snapshots import Fetched, put_snapshot, sha256_hex
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 SHRINK_RATIO = 0.3
 #: ...when the last text had at least this many characters.
 SHRINK_MIN_CHARS = 500
-SHRANK = "text shrank"
 #: Pages written per transaction, and the longest a transaction stays open (it holds SQLite's write lock).
 BATCH_PAGES = 100
 BATCH_SECONDS = 1.0
@@ -51,15 +51,20 @@ LOAD_CHUNK = 500
 
 @dataclass
 class Judged:
-    """The outcome of one fetch: outcome word, reason when failed, whether a new text was extracted."""
+    """The outcome of one fetch: outcome word, the Failure when failed, whether a new text was extracted."""
 
     outcome: str
-    reason: str | None = None
+    failure: Failure | None = None
     new_text: bool = False
 
     @property
     def ok(self) -> bool:
         return self.outcome != "error"
+
+    @property
+    def reason(self) -> str | None:
+        """The failure's detail, as the crawl report and the fetch event show it."""
+        return self.failure.detail if self.failure else None
 
 
 @dataclass
@@ -103,7 +108,9 @@ class StorePipeline:
             self.context.sources = planned_sources(session, list(self.plan.jobs))
 
     def close_spider(self, spider=None) -> None:
-        reason = "crawl ended before this source was fetched (run timeout or shutdown)"
+        reason = Failure(
+            FailureKind.INTERNAL, "crawl ended before this source was fetched (run timeout or shutdown)"
+        )
         for job in [
             j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})
         ]:
@@ -124,7 +131,9 @@ class StorePipeline:
                 job.url,
                 item.fetched_at,
                 status=item.status,
-                error=f"internal error while recording: {type(exc).__name__}: {exc}",
+                error=Failure(
+                    FailureKind.INTERNAL, f"internal error while recording: {type(exc).__name__}: {exc}"
+                ),
             )
             judged, version = self.record(job, failed)
         if version is not None:
@@ -158,7 +167,7 @@ class StorePipeline:
             self.batch.later(
                 fetch.event,
                 Source,
-                {"id": source.id, **fetch.settled(source, judged, self.context.default_schedule)},
+                {"id": source.id, **fetch.settled(source, judged, self.context)},
             )
             arrived[job.source_id] = judged
             return judged, None
@@ -167,7 +176,7 @@ class StorePipeline:
                 source = session.get(Source, job.source_id, options=[defer(Source.text)])
                 judged = fetch.quick(source)
             judged = judged or fetch.judge(session, source, self.context)
-            for name, value in fetch.settled(source, judged, self.context.default_schedule).items():
+            for name, value in fetch.settled(source, judged, self.context).items():
                 setattr(source, name, value)
             version = (
                 assemble(session, job.document_id, [*arrived.values(), judged], self.report.run_id)
@@ -272,10 +281,11 @@ class Fetch:
             source.page_fingerprint = self.fingerprint
         return judged
 
-    def settled(self, source: Source, judged: Judged, default_schedule: int) -> dict:
+    def settled(self, source: Source, judged: Judged, context: Context) -> dict:
         """Write ``judged`` into the event; the source's health after it, to be written by the caller."""
         self.event.outcome, self.event.reason = judged.outcome, judged.reason
-        return _health(source, self.job, judged, self.page, default_schedule)
+        self.event.failure_kind = judged.failure.kind if judged.failure else None
+        return _health(source, self.job, judged, self.page, context)
 
 
 def _extract(
@@ -286,8 +296,8 @@ def _extract(
     if extracted is None:
         extracted, region = _extracted(job, page)
         context.regions.put(key, extracted)
-    if extracted.reason:
-        return Judged("error", extracted.reason)
+    if extracted.failure:
+        return Judged("error", extracted.failure)
     if extracted.digest == source.region_digest:
         source.last_snapshot_id = snapshot.id
         return Judged("unchanged")
@@ -296,9 +306,7 @@ def _extract(
         text = (region or _extracted(job, page)[1]).markdown()
         context.regions.put(key, Extracted(extracted.digest, text))
     shrank = _shrank(source.text, text)
-    if shrank and not (
-        source.consecutive_failures >= context.broken_after and (source.last_error or "").startswith(SHRANK)
-    ):
+    if shrank and not (source.broken and source.last_failure_kind == FailureKind.SHRANK):
         return Judged("error", shrank)
     source.text, source.region_digest, source.last_snapshot_id = text, extracted.digest, snapshot.id
     return Judged("changed", new_text=True)
@@ -317,31 +325,41 @@ def _extracted(job: SourceJob, page: FetchedPage):
             remove=job.remove,
         )
     except ExtractionError as exc:
-        return Extracted(reason=exc.reason), None
+        return Extracted(failure=exc.failure), None
     return Extracted(region.digest), region
 
 
-def _shrank(before: str | None, after: str) -> str | None:
-    """The reason when ``after`` lost most of ``before``'s text, else None."""
+def _shrank(before: str | None, after: str) -> Failure | None:
+    """The failure when ``after`` lost most of ``before``'s text, else None."""
     if before and len(before) >= SHRINK_MIN_CHARS and len(after) < SHRINK_RATIO * len(before):
-        return f"{SHRANK} from {len(before)} to {len(after)} characters (below {SHRINK_RATIO:.0%})"
+        detail = f"text shrank from {len(before)} to {len(after)} characters (below {SHRINK_RATIO:.0%})"
+        return Failure(FailureKind.SHRANK, detail)
     return None
 
 
-def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage, default_schedule: int) -> dict:
-    """The source's health after ``judged``: when it was fetched and is due next, its failures and
-    last error, and the validators for the next conditional request."""
+def _health(source: Source, job: SourceJob, judged: Judged, page: FetchedPage, context: Context) -> dict:
+    """The source's health after ``judged``: when it was fetched and is due next, its failures, last
+    error and since when it is broken, and the validators for the next conditional request."""
     now = utcnow()
     health = {
         "last_fetched_at": now,
-        "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or default_schedule),
+        "next_fetch_at": now + timedelta(seconds=job.schedule_seconds or context.default_schedule),
         "consecutive_failures": 0,
         "last_error": None,
+        "last_failure_kind": None,
+        "broken_since": None,
         "etag": source.etag,
         "last_modified": source.last_modified,
     }
     if not judged.ok:
-        health.update(consecutive_failures=source.consecutive_failures + 1, last_error=judged.reason)
+        failures = source.consecutive_failures + 1
+        broken = source.broken_since or (now if failures >= context.broken_after else None)
+        health.update(
+            consecutive_failures=failures,
+            last_error=judged.reason,
+            last_failure_kind=judged.failure.kind,
+            broken_since=broken,
+        )
     elif page.status != 304 and (page.etag or page.last_modified):
         health.update(etag=page.etag, last_modified=page.last_modified)
     return health

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from policywatch.settings import get_settings
 from store.models import Document, FetchEvent, Platform, Snapshot, Source, Version
 
 
@@ -137,8 +136,4 @@ def source_health(session: Session, document: Document) -> list[SourceHealth]:
     """Each source of ``document`` in order, with its latest fetch event (one query for all)."""
     ids = [source.id for source in document.sources]
     events = {event.source_id: event for event in session.execute(_LATEST_FETCHES, {"ids": ids})}
-    broken_after = get_settings().broken_after
-    return [
-        SourceHealth(source, events.get(source.id), source.consecutive_failures >= broken_after)
-        for source in document.sources
-    ]
+    return [SourceHealth(source, events.get(source.id), source.broken) for source in document.sources]

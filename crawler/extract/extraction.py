@@ -28,6 +28,7 @@ from crawler.extract.pdf import is_pdf, pdf_text
 from crawler.extract.visibility import prune
 from crawler.fetch import blocked
 from crawler.sources import ranges
+from policywatch.verdicts import Failure, FailureKind
 
 __all__ = ["ExtractionError", "Region", "normalize_markdown", "page_encoding", "select_region"]
 
@@ -35,11 +36,18 @@ Selector = str | dict
 
 
 class ExtractionError(Exception):
-    """The page holds no usable document; ``reason`` says why in a few words."""
+    """The page holds no usable document; ``failure`` says why (a bare reason is an empty selection)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, failure: Failure | str) -> None:
+        if isinstance(failure, str):
+            failure = Failure(FailureKind.EMPTY_SELECTION, failure)
+        super().__init__(failure.detail)
+        self.failure = failure
+
+    @property
+    def reason(self) -> str:
+        """Why, in a few words."""
+        return self.failure.detail
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def select_region(
             _remove(doc, selector)
         roots = _select(doc, select)
     except ExtractionError as exc:
-        raise ExtractionError(blocked.short_page_reason(doc, body) or exc.reason) from None
+        raise ExtractionError(blocked.short_page_reason(doc, body) or exc.failure) from None
     for root in roots:
         prune(root)
         unwrap_layout_tables(root)

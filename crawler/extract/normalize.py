@@ -33,18 +33,12 @@ _INNER_SPACES = re.compile(r"(?<=\S)[ \t]{2,}")
 _TRAILING_SPACES = re.compile(r"[ \t]+$", re.MULTILINE)
 _EMPTY_MARKER_LINE = re.compile(r"^[ \t]*(?:#{1,6}|[-*+]|\d+[.)])[ \t]*$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def clean_characters(text: str) -> str:
     """``text`` in NFC with invisible characters removed and every space separator made a space."""
     text = _LINE_BREAK.sub("\n", _SPACE.sub(" ", _INVISIBLE.sub("", text)))
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
-
-
-def collapse_whitespace(text: str) -> str:
-    """``text`` with invisible characters removed and every whitespace run made one space."""
-    return _WHITESPACE.sub(" ", clean_characters(text))
 
 
 def straighten_quotes(text: str) -> str:

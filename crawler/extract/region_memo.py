@@ -13,15 +13,17 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from policywatch.verdicts import Failure
+
 
 @dataclass(frozen=True)
 class Extracted:
     """What extraction made of some bytes: the region's digest and, once converted, its Markdown;
-    or the reason the page was refused."""
+    or why the page was refused."""
 
     digest: str | None = None
     text: str | None = None
-    reason: str | None = None
+    failure: Failure | None = None
 
 
 class RegionMemo:

@@ -12,6 +12,8 @@ import re
 
 from lxml import html
 
+from policywatch.verdicts import Failure, FailureKind
+
 #: A page with more visible characters than this is content, whatever phrases it contains.
 SHORT_PAGE = 3000
 
@@ -56,33 +58,40 @@ _ERRORS = [
     ),
 ]
 _TITLE_ONLY = [(r"^\s*(?:error\s*)?(?:40[34]|50[0234])\b", "error page (HTTP error status in the title)")]
-_PATTERNS = [(re.compile(p, re.IGNORECASE | re.DOTALL), reason) for p, reason in _CHALLENGES + _ERRORS]
-_TITLE_PATTERNS = _PATTERNS + [(re.compile(p, re.IGNORECASE), reason) for p, reason in _TITLE_ONLY]
+_PATTERNS = [
+    (re.compile(p, re.IGNORECASE | re.DOTALL), Failure(kind, reason))
+    for kinds, kind in ((_CHALLENGES, FailureKind.BOT_CHALLENGE), (_ERRORS, FailureKind.ERROR_PAGE))
+    for p, reason in kinds
+]
+_TITLE_PATTERNS = _PATTERNS + [
+    (re.compile(p, re.IGNORECASE), Failure(FailureKind.ERROR_PAGE, reason)) for p, reason in _TITLE_ONLY
+]
+_CAPTCHA = Failure(FailureKind.BOT_CHALLENGE, "captcha page")
 _CAPTCHA_WIDGETS = (b"g-recaptcha", b"h-captcha", b"cf-turnstile", b"challenge-form", b"cf-challenge")
 _VISIBLE_TEXT = (
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
 )
 
 
-def title_reason(doc: html.HtmlElement) -> str | None:
+def title_reason(doc: html.HtmlElement) -> Failure | None:
     """Why the page's title shows it is not the document, or None."""
     title = doc.findtext(".//title")
     return _match(_TITLE_PATTERNS, _plain(title)) if title else None
 
 
-def short_text_reason(text: str) -> str | None:
+def short_text_reason(text: str) -> Failure | None:
     """Why a short region's text shows it is an error or challenge message, or None (also for long text)."""
     return _match(_PATTERNS, _plain(text)) if len(text) <= SHORT_PAGE else None
 
 
-def short_page_reason(doc: html.HtmlElement, body: bytes) -> str | None:
+def short_page_reason(doc: html.HtmlElement, body: bytes) -> Failure | None:
     """Why a short page (its visible text, its raw ``body``) shows it is not the document, or None
     (also for long pages)."""
     text = _plain(" ".join(doc.xpath(_VISIBLE_TEXT)))
     if len(text) > SHORT_PAGE:
         return None
     if any(widget in body for widget in _CAPTCHA_WIDGETS):
-        return "captcha page"
+        return _CAPTCHA
     return _match(_PATTERNS, text)
 
 
@@ -90,5 +99,5 @@ def _plain(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").split())
 
 
-def _match(patterns: list[tuple[re.Pattern[str], str]], text: str) -> str | None:
+def _match(patterns: list[tuple[re.Pattern[str], Failure]], text: str) -> Failure | None:
     return next((reason for pattern, reason in patterns if pattern.search(text)), None)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from policywatch.verdicts import Failure
+
 
 @dataclass
 class FetchedPage:
     """One fetch attempt: the response of a source, or the reason there is none usable.
 
-    ``error`` is set when the fetch failed before extraction (network, HTTP status, login redirect,
+    ``error`` is the Failure when the fetch failed before extraction (network, HTTP status, login redirect,
     size cap, robots.txt, missing browser fetcher); ``status`` 304 means not modified.
     """
 
@@ -25,7 +27,7 @@ class FetchedPage:
     etag: str | None = None
     last_modified: str | None = None
     duration_ms: int = 0
-    error: str | None = None
+    error: Failure | None = None
 
 
 @dataclass

@@ -13,10 +13,11 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from sqlalchemy.engine import Engine
-from twisted.python.failure import Failure
+from twisted.python import failure as twisted
 
 from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.sources.plan import CrawlPlan, SourceJob
+from policywatch.verdicts import Failure, FailureKind
 
 #: Statuses handed to the spider rather than dropped: 304 and every client or server error
 #: (3xx redirects stay with Scrapy's RedirectMiddleware, which follows them).
@@ -27,9 +28,9 @@ LOGIN_PATH = re.compile(
     r"/(?:log-?in|sign-?in|signin|auth|sso|oauth2?|account/login|session/new)(?:/|$|\?|\.)", re.I
 )
 
-BROWSER_MISSING = (
-    "fetcher browser needs the optional [browser] extra (scrapy-playwright): "
-    "pip install 'policywatch[browser]'"
+BROWSER_MISSING = Failure(
+    FailureKind.INTERNAL,
+    "fetcher browser needs the optional [browser] extra (scrapy-playwright): pip install 'policywatch[browser]'",
 )
 
 
@@ -85,9 +86,9 @@ class PolicySpider(scrapy.Spider):
             redirects=list(response.meta.get("redirect_urls", [])),
         )
         if page.redirects and LOGIN_PATH.search(urlsplit(response.url).path + "?"):
-            page.error = f"redirected to a login page ({response.url})"
+            page.error = Failure(FailureKind.LOGIN_WALL, f"redirected to a login page ({response.url})")
         elif response.status >= 400:
-            page.error = f"HTTP {response.status}"
+            page.error = Failure(FailureKind.HTTP_STATUS, f"HTTP {response.status}", response.status)
         elif response.status != 304:
             page.body = response.body
             page.content_type = _header(response, b"Content-Type")
@@ -95,7 +96,7 @@ class PolicySpider(scrapy.Spider):
             page.last_modified = _header(response, b"Last-Modified")
         return page
 
-    def failed(self, failure: Failure) -> FetchedPage:
+    def failed(self, failure: twisted.Failure) -> FetchedPage:
         """The FetchedPage of a request that got no usable response, with the reason."""
         return self.page(failure.request, error=_reason(failure))
 
@@ -117,12 +118,15 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _reason(failure: Failure) -> str:
-    """A short reason for a failed request, as an operator reads it."""
+def _reason(failure: twisted.Failure) -> Failure:
+    """Why a request got no usable response, in words an operator reads."""
     error = failure.value
     if failure.check(IgnoreRequest) and "robots.txt" in str(error):
-        return "forbidden by robots.txt"
+        return Failure(FailureKind.ROBOTS, "forbidden by robots.txt")
     if "larger than download max size" in str(error):
-        return f"response larger than the size cap ({str(error).split('max size (')[1].split(')')[0]} bytes)"
+        cap = str(error).split("max size (")[1].split(")")[0]
+        return Failure(FailureKind.TOO_LARGE, f"response larger than the size cap ({cap} bytes)")
     text = str(error).strip() or type(error).__name__
-    return f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text
+    return Failure(
+        FailureKind.NETWORK, f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text
+    )

@@ -87,11 +87,9 @@ def list_(everything: bool) -> None:
     """Per source: document, URL, last fetch, status, failure reason and version count."""
     from sqlalchemy import func, select
 
-    from policywatch.settings import get_settings
     from store.db import transaction
     from store.models import Document, Source, Version
 
-    broken_after = get_settings().broken_after
     engine = open_engine()
     with transaction(engine) as session:
         counts = dict(
@@ -105,7 +103,7 @@ def list_(everything: bool) -> None:
                 document.slug,
                 source.url,
                 source.last_fetched_at.strftime("%Y-%m-%d %H:%M") if source.last_fetched_at else "never",
-                _status(source, document, broken_after),
+                _status(source, document),
                 str(source.consecutive_failures),
                 str(counts.get(document.id, 0)),
                 source.last_error or "",
@@ -116,10 +114,10 @@ def list_(everything: bool) -> None:
     _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
 
 
-def _status(source, document, broken_after: int) -> str:
+def _status(source, document) -> str:
     if not (source.active and document.active):
         return "inactive"
-    if source.consecutive_failures >= broken_after:
+    if source.broken:
         return "broken"
     if source.consecutive_failures:
         return "failing"

@@ -8,7 +8,6 @@ import sys
 import click
 
 from policywatch.cli.common import open_engine
-from policywatch.settings import get_settings
 
 
 @click.command("status")
@@ -22,7 +21,7 @@ def command(as_json: bool) -> None:
 
     engine = open_engine()
     with transaction(engine) as session:
-        status = service_status(session, utcnow(), get_settings().broken_after)
+        status = service_status(session, utcnow())
     engine.dispose()
     if as_json:
         click.echo(json.dumps(status, indent=2))

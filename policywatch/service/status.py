@@ -15,11 +15,11 @@ from store.models import Change, Delivery, Document, Lease, Source
 FAILED_SHOWN = 10
 
 
-def service_status(session: Session, now: datetime, broken_after: int) -> dict:
+def service_status(session: Session, now: datetime) -> dict:
     """The whole status as JSON-ready data."""
     return {
         "now": now.isoformat(),
-        "sources": source_health(session, broken_after),
+        "sources": source_health(session),
         "changes_waiting": changes_waiting(session),
         "deliveries": delivery_counts(session),
         "failed_deliveries": failed_deliveries(session),
@@ -27,7 +27,7 @@ def service_status(session: Session, now: datetime, broken_after: int) -> dict:
     }
 
 
-def source_health(session: Session, broken_after: int) -> list[dict]:
+def source_health(session: Session) -> list[dict]:
     """Every source with its last and next crawl, and why it is broken when it is."""
     rows = session.execute(
         select(Document.slug, Source).join(Source.document).order_by(Document.slug, Source.position)
@@ -40,7 +40,7 @@ def source_health(session: Session, broken_after: int) -> list[dict]:
             "last_crawl": _iso(source.last_fetched_at),
             "next_crawl": _iso(source.next_fetch_at),
             "failures": source.consecutive_failures,
-            "broken": source.consecutive_failures >= broken_after,
+            "broken": source.broken,
             "reason": source.last_error,
         }
         for slug, source in rows
@@ -92,9 +92,7 @@ def _next_runs(session: Session) -> dict[str, str | None]:
     if not inspect(session.connection()).has_table(JOB_TABLE):
         return {}
     rows = session.execute(text(f"SELECT id, next_run_time FROM {JOB_TABLE} ORDER BY id")).all()
-    return {
-        job: _iso(datetime.fromtimestamp(at, UTC)) if at is not None else None for job, at in rows
-    }
+    return {job: _iso(datetime.fromtimestamp(at, UTC)) if at is not None else None for job, at in rows}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, utcnow
@@ -47,7 +48,7 @@ class Document(Base):
 
 
 class Source(Base):
-    """One URL a document is fetched from, with its selectors, fetch options and health."""
+    """One URL a document is fetched from, with its selectors, fetcher and health."""
 
     __tablename__ = "source"
     __table_args__ = (
@@ -63,7 +64,6 @@ class Source(Base):
     remove: Mapped[list] = mapped_column(default=list)
     fetcher: Mapped[str] = mapped_column(String(20), default="http")
     robots: Mapped[bool] = mapped_column(default=True)
-    options: Mapped[dict] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(default=True)
 
     etag: Mapped[str | None] = mapped_column(Text, default=None)
@@ -79,5 +79,19 @@ class Source(Base):
     next_fetch_at: Mapped[datetime | None] = mapped_column(default=None)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: the ``policywatch.verdicts.FailureKind`` of ``last_error``
+    last_failure_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: when ``consecutive_failures`` reached the broken threshold; None once a fetch succeeds
+    broken_since: Mapped[datetime | None] = mapped_column(default=None)
 
     document: Mapped[Document] = relationship(back_populates="sources")
+
+    @hybrid_property
+    def broken(self) -> bool:
+        """Whether the source has failed often enough in a row to need someone's attention."""
+        return self.broken_since is not None
+
+    @broken.inplace.expression
+    @classmethod
+    def _broken_expression(cls):
+        return cls.broken_since.is_not(None)

@@ -75,6 +75,8 @@ class FetchEvent(Base):
     http_status: Mapped[int | None] = mapped_column(default=None)
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: the ``policywatch.verdicts.FailureKind`` of a failed fetch; its detail is ``reason``
+    failure_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     duration_ms: Mapped[int] = mapped_column(default=0)
     bytes: Mapped[int] = mapped_column(default=0)
     #: SHA-256 of the body received; differs from the snapshot's when only volatile markup changed

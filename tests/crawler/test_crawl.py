@@ -151,8 +151,8 @@ def test_failures_are_recorded_with_their_reason_and_never_make_versions(site, l
     assert len(db.versions("acme-opted-out")) == 1
     assert "6 error" in result.stdout
 
-    crawl(env={"POLICYWATCH_CRAWL_MAX_BYTES": "10000"})
-    listing = cli("sources", "list", env={"POLICYWATCH_BROKEN_AFTER": "2"}).output
+    crawl(env={"POLICYWATCH_CRAWL_MAX_BYTES": "10000", "POLICYWATCH_BROKEN_AFTER": "2"})
+    listing = cli("sources", "list").output
     rows = {line.split("\t")[0]: line.split("\t") for line in listing.splitlines()}
     assert rows["acme-missing"][3] == "broken" and rows["acme-missing"][6] == "HTTP 404"
     assert rows["acme-opted-out"][3] == "ok" and rows["acme-opted-out"][5] == "1"
@@ -163,11 +163,12 @@ def test_a_page_that_lost_most_of_its_text_is_a_failure_not_a_version(site, load
     load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
     crawl()
     site.html("/aup", POLICY)
-    crawl()
-    crawl(env={"POLICYWATCH_BROKEN_AFTER": "1"})  # a shortening that persists is accepted
+    crawl(env={"POLICYWATCH_BROKEN_AFTER": "1"})
+    crawl(env={"POLICYWATCH_BROKEN_AFTER": "1"})  # a shortening that persists is accepted once broken
 
     events = db.events("acme-aup")
-    assert events[1].outcome == "error" and events[1].reason.startswith("text shrank")
+    assert events[1].outcome == "error" and events[1].failure_kind == "shrank"
+    assert events[1].reason.startswith("text shrank")
     assert events[2].outcome == "changed"
     assert len(db.versions("acme-aup")) == 2
 

@@ -27,7 +27,7 @@ def seed(engine):
     now = utcnow()
     with transaction(engine) as session:
         broken = make_document(session, "acme-terms", ("https://acme.test/terms",))
-        broken.sources[0].consecutive_failures = 3
+        broken.sources[0].consecutive_failures, broken.sources[0].broken_since = 3, now
         broken.sources[0].last_error = "https://acme.test/terms: HTTP 503 after 3 retries"
         healthy = make_document(session, "acme-privacy", ("https://acme.test/privacy",))
         healthy.sources[0].last_fetched_at, healthy.sources[0].next_fetch_at = now, now + timedelta(hours=12)

@@ -127,7 +127,7 @@ def build_site(session: Session) -> Site:
             reason="HTTP 503 from https://acme.test/terms",
         )
     )
-    source.consecutive_failures = 5
+    source.consecutive_failures, source.broken_since = 5, datetime(2026, 5, 1, tzinfo=UTC)
     acme_changes = [
         change(
             session,
