@@ -66,7 +66,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, except that every request waiting for a host's robots.txt
     gets the parser: in Scrapy 2.19 the first waiter consumes the shared Deferred's result and the
-    others see None, so they are let through whatever robots.txt says."""
+    others see None, so they are let through whatever robots.txt says (``robot_parser`` awaits the
+    shared Deferred since scrapy/scrapy#6802). tests/crawler/test_crawl.py's robots.txt case fails
+    without it."""
 
     async def robot_parser(self, request: Request):
         pending = self._parsers.get(urlparse_cached(request).netloc)
