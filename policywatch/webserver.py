@@ -2,9 +2,9 @@
 deals the connections it accepts, one worker after the other, passing each socket over a Unix
 socket pair. A kept-alive connection stays with its worker, and a worker answers one analyst page
 at a time (``web.turns``), so uneven shares would make some clients wait for others: uvicorn's own
-workers share one socket, where the first one awake accepts a whole burst of connections, and
-sockets bound with ``SO_REUSEPORT`` are chosen by a hash of the client's address and port, which
-split 20 connections 5 / 15 between two workers.
+workers share one socket, where the first one awake accepts a whole burst of connections
+(Kludex/uvicorn-worker#34), and sockets bound with ``SO_REUSEPORT`` (encode/uvicorn#2472) are chosen
+by a hash of the client's address and port, which splits a handful of clients unevenly.
 
 The workers share their page cache through a folder (``POLICYWATCH_WEB_CACHE_DIR``, else a
 temporary one for the server's lifetime), so a page one worker rendered is a hit in the others.
@@ -204,9 +204,12 @@ class _DealtServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         config = self.config
 
-        def protocol() -> asyncio.Protocol:  # as uvicorn makes one per connection it accepts
-            return config.http_protocol_class(
-                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
+        # uvicorn has no public way to serve a connection accepted elsewhere (Kludex/uvicorn-worker#34),
+        # so the protocol is made as ``Server.startup`` makes it for each connection it accepts;
+        # tests/web/test_workers.py::test_connections_are_dealt_to_the_workers_in_turn fails without it.
+        def protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
             )
 
         self.outlet.setblocking(False)

@@ -40,8 +40,8 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         return engine
     # No server-side prepared statements: psycopg prepares a statement run five times, and forgets
     # every prepared one at each ROLLBACK (each web request's end, each failed page's savepoint),
-    # so they were prepared over and over; kept, they would get generic plans, which for a search
-    # (a plan that depends on the words) were slower by ten times.
+    # so they were prepared over and over; kept, they would get generic plans, which do badly for a
+    # search (its best plan depends on the words).
     return create_engine(
         url, pool_pre_ping=True, pool_size=pool_size, connect_args={"prepare_threshold": None}
     )

@@ -9,8 +9,8 @@ group's snapshot at ``skip_base(p)``: ``p`` with its lowest non-zero base-``FANO
 crawls older, so deltas stay small, and reading any snapshot decodes at most one delta per digit
 (4). Storing one reads the newest snapshot's chain in one statement, decodes at most four frames
 and compresses once; a delta larger than ``MAX_DELTA_SHARE`` of the keyframe (a redesigned page)
-starts a new group instead. Deltas all against the keyframe were measured half as large again on
-the replay corpus: pages drift away from their keyframe.
+starts a new group instead. Deltas all against the keyframe would grow: pages drift away from
+their keyframe.
 
 Older databases hold *reverse* deltas (each snapshot encoded against the next newer one, the newest
 whole). Reads follow ``base_id`` whatever its direction; a source's newest snapshot of that kind is
@@ -35,8 +35,8 @@ FANOUT = 4
 #: A delta larger than this share of its group's keyframe starts a new group.
 MAX_DELTA_SHARE = 0.25
 WHOLE = zstandard.ZstdCompressionParameters.from_level(6, window_log=24)
-# A large hash table finds the long matches against a whole-page dictionary; level 1 is as small as
-# level 3 with it on the replay corpus (22.4 MB against 22.5 MB) and a quarter faster.
+# A large hash table finds the long matches against a whole-page dictionary, so the fastest level
+# makes deltas as small as slower ones.
 DELTA = zstandard.ZstdCompressionParameters.from_level(1, window_log=24, hash_log=19)
 
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from policywatch.settings import PREFIX, Settings, load_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -19,6 +21,7 @@ def test_defaults_put_everything_in_the_data_folder(tmp_path, monkeypatch):
     assert settings.email_backend == "file"
 
 
+@pytest.mark.slow
 def test_a_bad_value_is_refused_with_one_line_naming_the_variable(tmp_path):
     env = {"POLICYWATCH_CRAWL_DELAY": "soon", "POLICYWATCH_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(

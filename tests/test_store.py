@@ -295,6 +295,7 @@ def test_a_later_update_waits_for_a_lock_and_then_lands(engine):
         assert session.scalars(select(func.count()).select_from(Platform)).one() == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not PG_URL,
     reason="server-side prepared statements are PostgreSQL's (POLICYWATCH_TEST_DATABASE_URL unset)",

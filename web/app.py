@@ -57,11 +57,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Run at most ``web_threads`` requests' handlers at once: 40 threads (the default) taking turns
-    on Python's lock cost more switching than the requests' own work, and each holds a connection.
-    Then move everything made so far (modules, app, templates: 110,000–136,000 objects in a
-    benchmark worker) out of the garbage collector's reach: its full passes walked them all, pausing
-    whatever request was being answered for 20–95 ms."""
+    """Run at most ``web_threads`` handlers at once, and freeze what startup made out of the garbage
+    collector's full passes, which would otherwise walk it all while a request waits."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.web_threads
     gc.collect()
     gc.freeze()

@@ -1,8 +1,8 @@
 """Read side of the catalog: platforms, documents and the health of their sources.
 
 The statements of the pages viewed most (a document, its sources' health) are built once, with
-bound parameters: building one per request and computing its cache key cost SQLAlchemy about half
-a millisecond of CPU, more than running it."""
+bound parameters: building one per request and computing its cache key costs SQLAlchemy more than
+running it."""
 
 from __future__ import annotations
 

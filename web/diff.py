@@ -1,12 +1,11 @@
 """Word-level comparison of any two version texts, as blocks the redline and side-by-side views render.
 
-Lines are aligned first (a longest common subsequence of lines, rapidfuzz's ``Indel.opcodes``:
-C++, a hundred times faster than ``difflib`` on a policy's lines), then the words of each changed
-run of lines (``difflib``, whose longest-block-first matching keeps a sentence's edits readable),
-so a long policy diffs in milliseconds. A run rewritten as a whole (less than ``REWRITTEN`` of the
-shorter side's words kept, in order) shows as removed then added: marking the few little words both
-happen to share would only cut it into fragments, and costs the most. Long unchanged runs fold into
-a gap that keeps ``CONTEXT`` lines on each side.
+Lines are aligned first (a longest common subsequence of lines, rapidfuzz's ``Indel.opcodes``,
+in C++), then the words of each changed run of lines (``difflib``, whose longest-block-first
+matching keeps a sentence's edits readable), so a long policy diffs quickly. A run rewritten as a
+whole (less than ``REWRITTEN`` of the shorter side's words kept, in order) shows as removed then
+added: marking the few little words both happen to share would only cut it into fragments, and
+costs the most. Long unchanged runs fold into a gap that keeps ``CONTEXT`` lines on each side.
 """
 
 from __future__ import annotations

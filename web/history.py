@@ -144,7 +144,7 @@ def get_change(session: Session, change_id: int):
 
 
 # The statements of the document and diff pages, built once with bound parameters: building one
-# per request and computing its cache key cost SQLAlchemy about half a millisecond of CPU.
+# per request and computing its cache key costs SQLAlchemy more than running it.
 _TIMELINE = (
     select(
         Version.id,

@@ -1,8 +1,8 @@
 """The rows of the long tables (a document's version timeline, change lists), built in Python.
 
-A row written in the template costs about 35 output pieces, each passed up through three generators
-(block, page, base layout) and escaped one by one: 1.4 ms for a page of 50. Here a row is one
-f-string with the same markup, every piece of stored text escaped.
+A row written in the template is dozens of output pieces, each passed up through three generators
+(block, page, base layout) and escaped one by one. Here a row is one f-string with the same markup,
+every piece of stored text escaped.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Scrapy's log formatter, without the two per-page DEBUG messages when the log level hides them.
 
 Scrapy builds a "Crawled (200) <GET …>" and a "Scraped from …" record for every page and lets the
-handler drop them at policywatch's level (WARNING): about 1% of a check cycle's CPU for nothing.
+handler drop them at policywatch's level (WARNING): work for nothing on every page.
 Every fetch is recorded as a fetch event in the database anyway.
 """
 

@@ -52,7 +52,7 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         "DOWNLOADER": "crawler.fetch.downloader.HostLimitedDownloader",
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         # Each response gives exactly one item; Scrapy starts this many asyncio tasks per response
-        # to process its items (the default, 100, was a fifth of a cycle's CPU in a profile).
+        # to process its items (the default, 100, is CPU spent on tasks that wait for nothing).
         "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.fetch.middlewares.SharedRobotsTxtMiddleware": 100,

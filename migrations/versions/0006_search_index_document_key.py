@@ -5,8 +5,7 @@ PostgreSQL: 0005's GIN index on ``(document_id, search_vector)`` becomes one on
 by that expression, which only this index can answer: the ``(document_id, seq)`` b-tree cannot. The
 planner then takes a document's matches from the index and sorts them (no search vector read), where
 before it walked each document's versions newest first through the b-tree, reading every walked
-version's vector from TOAST, for a word in a fifth of the versions 45–75 ms instead of 2–5 ms on the
-100,000-version benchmark history. An unnarrowed search uses the index for its words alone, as
+version's vector from TOAST. An unnarrowed search uses the index for its words alone, as
 before. SQLite's FTS5 table is unchanged. Like 0003's, the index is in no model.
 
 Revision ID: 0006

@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from store.db import transaction
 from store.models import Delivery
 from tests.alerts.builders import change, confirmed, document
+
+pytestmark = pytest.mark.slow  # senders run in child processes
 
 RECIPIENTS = [f"reader{i}@example.com" for i in range(8)]
 

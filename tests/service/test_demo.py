@@ -16,6 +16,8 @@ from policywatch.demo.bundle import Replay
 from store.db import make_engine, transaction
 from store.models import Change, Delivery, Document
 
+pytestmark = pytest.mark.slow  # the demo runs in a child process
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

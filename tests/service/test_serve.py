@@ -19,6 +19,8 @@ from store.db import make_engine, transaction
 from store.models import CrawlRun, Lease, Source, Version, utcnow
 from store.versions import verify_all
 
+pytestmark = pytest.mark.slow  # runs ``policywatch serve`` and its crawls in child processes
+
 
 def wait_for(condition, seconds: float = 180.0) -> bool:
     deadline = time.monotonic() + seconds

@@ -122,6 +122,7 @@ def test_narrowed_searches_find_what_the_whole_history_holds_for_them(client):
         assert narrowed["total"] == len(narrowed["items"]), q
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not PG_URL, reason="the document key is PostgreSQL's")
 def test_only_queries_the_index_can_answer_alone_are_narrowed_through_its_document_key():
     engine = make_engine(PG_URL)

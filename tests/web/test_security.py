@@ -88,6 +88,7 @@ def test_operator_routes_need_the_bearer_token(operator_client):
     assert operator_client.get("/api/operator/subscribers", headers=wrong).status_code == 401
 
 
+@pytest.mark.slow
 def test_operator_manages_subscribers_and_starts_crawls(operator_client):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     token = re.search(r'name="csrf_token" value="([^"]+)"', operator_client.get("/subscribe").text).group(1)

@@ -46,6 +46,7 @@ def gone(pids: list[int], seconds: float = 10) -> bool:
     return not any(Path(f"/proc/{pid}").exists() for pid in pids)
 
 
+@pytest.mark.slow
 def test_workers_serve_one_port_refuse_a_second_server_and_stop_together(supervisor):
     workers = children(supervisor.pid)
     assert len(workers) == 2
@@ -72,6 +73,7 @@ def connections_held(pid: int, port: int) -> int:
     )
 
 
+@pytest.mark.slow
 def test_connections_are_dealt_to_the_workers_in_turn(supervisor):
     clients = [socket.create_connection(("127.0.0.1", supervisor.port)) for _ in range(20)]
     try:
@@ -87,6 +89,7 @@ def test_connections_are_dealt_to_the_workers_in_turn(supervisor):
             client.close()
 
 
+@pytest.mark.slow
 def test_workers_stop_when_the_supervisor_is_killed(supervisor):
     workers = children(supervisor.pid)
     supervisor.kill()
@@ -94,6 +97,7 @@ def test_workers_stop_when_the_supervisor_is_killed(supervisor):
     assert gone(workers)
 
 
+@pytest.mark.slow
 def test_workers_that_cannot_start_stop_the_server_with_their_reason(migrated_url, monkeypatch):
     monkeypatch.setenv(
         "POLICYWATCH_DATA_DIR", "/proc/policywatch"
@@ -104,6 +108,7 @@ def test_workers_that_cannot_start_stop_the_server_with_their_reason(migrated_ur
     assert "/proc/policywatch" in err and "exited while starting" in err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not shutil.which("unshare") or os.geteuid() != 0, reason="needs unshare(1) and root for a PID namespace"
 )
