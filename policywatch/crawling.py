@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 
 from scrapy.crawler import CrawlerProcess
+from sqlalchemy import Engine
 
 from crawler.items import CrawlReport
 from crawler.scrapy_settings import scrapy_settings
 from crawler.spider import PolicySpider, browser_available
-from policywatch.settings import get_settings
+from policywatch.settings import Settings
 from store.crawl_plan import build_plan
-from store.db import make_engine, transaction
+from store.db import transaction
 from store.models import CrawlRun, utcnow
 
 #: Crawled pages go to the store as they arrive.
@@ -32,10 +33,10 @@ SCRAPY_STATS = (
 )
 
 
-def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
+def run_crawl(
+    settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
+) -> CrawlReport:
     """Fetch every active source of ``document_ids`` once and record what was found."""
-    settings = get_settings()
-    engine = make_engine(settings.database)
     started = time.monotonic()
     with transaction(engine) as session:
         plan = build_plan(session, document_ids)
@@ -60,7 +61,6 @@ def run_crawl(document_ids: list[int], trigger: str = "cli") -> CrawlReport:
             "seconds": round(report.seconds, 2),
             **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
         }
-    engine.dispose()
     return report
 
 

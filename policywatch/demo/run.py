@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from policywatch.demo.bundle import Replay
 from policywatch.demo.server import ReplayServer
+from policywatch.runtime import Runtime
 from policywatch.settings import PREFIX, get_settings
 
 SUBSCRIBER = "analyst@example.com"
@@ -100,7 +101,8 @@ class Demo:
         os.environ.update(self.env)
         get_settings.cache_clear()
         self.show.start(self.replay, self.folder)
-        engine = self._database()
+        runtime = self._database()
+        engine = runtime.engine
         try:
             with ReplayServer(self.replay) as server:
                 self._declare(engine, server)
@@ -109,20 +111,20 @@ class Demo:
                     server.tick = tick
                     self.outcome.crawls.append(self._crawl(engine, tick, moment))
             self.show.changes(self.outcome.crawls, self.replay)
-            self._send(engine)
+            self._send(runtime)
         finally:
-            engine.dispose()
+            runtime.close()
         self.outcome.save()
         self.show.finish(self.outcome, self.env)
         return self.outcome
 
-    def _database(self):
-        from store.db import make_engine
+    def _database(self) -> Runtime:
         from store.migrate import upgrade
 
-        upgrade(self.env[f"{PREFIX}DATABASE_URL"])
+        settings = get_settings()
+        upgrade(settings.database)
         self.show.step(f"database ready: SQLite in {self.folder / 'data'}")
-        return make_engine(self.env[f"{PREFIX}DATABASE_URL"])
+        return Runtime.from_settings(settings)
 
     def _declare(self, engine, server: ReplayServer) -> None:
         from crawler.declarations import parse_declarations
@@ -216,21 +218,18 @@ class Demo:
         self.show.crawl(crawl, len(self.replay.ticks))
         return crawl
 
-    def _send(self, engine) -> None:
-        from alerts.digest import queue_week
-        from alerts.outbox import queue_alerts
-        from alerts.sender import Sender
-        from store.db import transaction
+    def _send(self, runtime: Runtime) -> None:
+        from policywatch import usecases
         from store.models import utcnow
 
-        with transaction(engine) as session:
-            queue_alerts(session)
-        Sender(engine).run()
+        sent = usecases.send_alerts(runtime)
         year, week, _ = utcnow().isocalendar()
-        with transaction(engine) as session:
-            queue_week(session, f"{year}-W{week:02d}")  # this week: the demo's changes were found today
-        Sender(engine).run()
-        self.outcome.emails = outbox_emails(get_settings().outbox)
+        # this week: the demo's changes were found today
+        digest = usecases.send_digest(runtime, f"{year}-W{week:02d}")
+        for delivered in (sent.delivered, digest.delivered):
+            if delivered.error is not None:
+                raise DemoError(f"sending the emails failed: {delivered.error}")
+        self.outcome.emails = outbox_emails(runtime.settings.outbox)
 
 
 def outbox_emails(folder: Path) -> list[dict]:
