@@ -63,7 +63,7 @@ def serve(host: str, port: int, workers: int) -> int:
     if workers == 1 or not hasattr(socket, "send_fds"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=LOG_LEVEL)
         return 0
-    settings = get_settings()  # read once, in the serving process
+    settings = get_settings()
     with _cache_folder(settings) as folder:
         return _Supervisor(host, port, settings.model_copy(update={"web_cache_dir": folder})).run(workers)
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from alerts.tokens import Tokens
 from policywatch.settings import Settings
 from store.db import make_engine
 from web import api, downloads, feeds, health, operator, pages, subscribe
@@ -43,6 +44,7 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
+    app.state.tokens = Tokens.from_settings(settings)
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
     app.add_middleware(SecurityHeaders)
     kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()

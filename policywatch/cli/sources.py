@@ -76,13 +76,12 @@ def list_(everything: bool) -> None:
     """Per source: document, URL, last fetch, status, failure reason and version count."""
     from sqlalchemy import func, select
 
-    from policywatch.settings import get_settings
     from store.db import transaction
     from store.models import Document, Source, Version
 
-    broken_after = get_settings().broken_after
-    engine = open_engine()
-    with transaction(engine) as session:
+    runtime = open_runtime()
+    broken_after = runtime.settings.broken_after
+    with transaction(runtime.engine) as session:
         counts = dict(
             session.execute(select(Version.document_id, func.count()).group_by(Version.document_id)).all()
         )
@@ -101,7 +100,7 @@ def list_(everything: bool) -> None:
             )
             for source, document in session.execute(query)
         ]
-    engine.dispose()
+    runtime.close()
     _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
 
 

@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from policywatch.cli.common import open_engine
-from policywatch.settings import get_settings
+from policywatch.cli.common import open_runtime
 
 
 @click.command("status")
@@ -20,10 +19,8 @@ def command(as_json: bool) -> None:
     from store.db import transaction
     from store.models import utcnow
 
-    engine = open_engine()
-    with transaction(engine) as session:
-        status = service_status(session, utcnow(), get_settings().broken_after)
-    engine.dispose()
+    with open_runtime() as runtime, transaction(runtime.engine) as session:
+        status = service_status(session, utcnow(), runtime.settings.broken_after)
     if as_json:
         click.echo(json.dumps(status, indent=2))
     elif sys.stdout.isatty():

@@ -42,7 +42,7 @@ class DigestSent:
 def send_outbox(runtime: Runtime) -> Delivered:
     """Send every due outbox row (alerts, confirmations, digest retries) with the configured backend."""
     try:
-        return Delivered(Sender(runtime.engine, settings=runtime.settings).run())
+        return Delivered(Sender(runtime.engine, runtime.settings).run())
     except DeliveryError as exc:
         return Delivered(None, str(exc))
 
