@@ -15,7 +15,7 @@ from policywatch.cli.common import open_runtime
 def command(as_json: bool) -> None:
     """Show last and next crawl per source, broken sources, changes waiting to be alerted,
     deliveries pending or failed, and which scheduler leads."""
-    from policywatch.service.status import service_status
+    from policywatch.usecases.status import service_status
     from store.db import transaction
     from store.models import utcnow
 

@@ -105,7 +105,7 @@ class Demo:
         engine = runtime.engine
         try:
             with ReplayServer(self.replay) as server:
-                self._declare(engine, server)
+                self._declare(runtime, server)
                 self._subscribe(engine)
                 for tick, moment in enumerate(self.replay.ticks):
                     server.tick = tick
@@ -126,16 +126,14 @@ class Demo:
         self.show.step(f"database ready: SQLite in {self.folder / 'data'}")
         return Runtime.from_settings(settings)
 
-    def _declare(self, engine, server: ReplayServer) -> None:
+    def _declare(self, runtime: Runtime, server: ReplayServer) -> None:
         from crawler.declarations import parse_declarations
-        from store.catalog import load_declarations
-        from store.db import transaction
+        from policywatch.usecases.sources import load_declared
 
         path = self.folder / "sources.yaml"
         declaration = sources_declaration(self.replay, server)
         path.write_text(yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True))
-        with transaction(engine) as session:
-            load_declarations(session, parse_declarations(declaration, str(path)))
+        load_declared(runtime, parse_declarations(declaration, str(path)), deactivate_missing=True)
         platforms = len(declaration["platforms"])
         self.show.step(
             f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "

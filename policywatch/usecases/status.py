@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from policywatch.service.leader import LEASE
 from policywatch.service.scheduler import JOB_TABLE
+from policywatch.usecases.leader import LEASE
 from store.models import Change, Delivery, Document, Lease, Source
 
 FAILED_SHOWN = 10
@@ -92,9 +92,7 @@ def _next_runs(session: Session) -> dict[str, str | None]:
     if not inspect(session.connection()).has_table(JOB_TABLE):
         return {}
     rows = session.execute(text(f"SELECT id, next_run_time FROM {JOB_TABLE} ORDER BY id")).all()
-    return {
-        job: _iso(datetime.fromtimestamp(at, UTC)) if at is not None else None for job, at in rows
-    }
+    return {job: _iso(datetime.fromtimestamp(at, UTC)) if at is not None else None for job, at in rows}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -156,7 +156,7 @@ def test_a_service_runs_jobs_only_while_it_holds_the_lease(engine):
     from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
     from policywatch.service.commands import CommandRunner
-    from policywatch.service.leader import Leader
+    from policywatch.usecases.leader import Leader
     from policywatch.service.scheduler import Service
 
     service = Service(engine, load_settings(), CommandRunner(), specs=HOURLY)
