@@ -30,7 +30,7 @@ from alerts.subscribers import mask_email
 from alerts.tiers import ALERT_TIERS
 from alerts.tokens import Tokens
 from alerts.views import change_views
-from policywatch.settings import Settings, get_settings
+from policywatch.settings import Settings
 from store.db import transaction
 from store.models import Delivery, Subscriber, utcnow
 
@@ -72,13 +72,11 @@ class Claimed:
 class Sender:
     """Sends every due outbox row through one backend; ``run()`` until nothing is due soon."""
 
-    def __init__(
-        self, engine: Engine, backend: Backend | None = None, settings: Settings | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, settings: Settings, backend: Backend | None = None) -> None:
         self.engine = engine
-        self.settings = settings or get_settings()
-        self.backend = backend or backend_for(self.settings)
-        self.tokens = Tokens.from_settings()
+        self.settings = settings
+        self.backend = backend or backend_for(settings)
+        self.tokens = Tokens.from_settings(settings)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
 
     def run(self) -> Report:

@@ -92,18 +92,18 @@ def subscribe(
     return subscriber
 
 
-def confirm(session: Session, token: str) -> Subscriber:
+def confirm(session: Session, token: str, *, tokens: Tokens) -> Subscriber:
     """Confirm the subscriber a confirmation link names (idempotent); raises TokenError."""
-    subscriber = subscriber_for(session, "confirm", token)
+    subscriber = subscriber_for(session, "confirm", token, tokens=tokens)
     if subscriber.status == "unsubscribed":
         raise TokenError("this address has unsubscribed; subscribe again to get a new confirmation link")
     return _confirmed(subscriber)
 
 
-def unsubscribe(session: Session, token: str) -> Subscriber:
+def unsubscribe(session: Session, token: str, *, tokens: Tokens) -> Subscriber:
     """Unsubscribe the subscriber an unsubscribe link names (idempotent) and cancel its unsent
     emails; raises TokenError. Serves both the link and the RFC 8058 one-click POST."""
-    subscriber = subscriber_for(session, "unsubscribe", token)
+    subscriber = subscriber_for(session, "unsubscribe", token, tokens=tokens)
     if subscriber.status != "unsubscribed":
         subscriber.status, subscriber.unsubscribed_at = "unsubscribed", utcnow()
         session.execute(
@@ -115,10 +115,9 @@ def unsubscribe(session: Session, token: str) -> Subscriber:
     return subscriber
 
 
-def subscriber_for(session: Session, purpose: str, token: str) -> Subscriber:
+def subscriber_for(session: Session, purpose: str, token: str, *, tokens: Tokens) -> Subscriber:
     """The subscriber a valid ``purpose`` token was made for; TokenError if forged, expired, made
     for another purpose, or the subscriber's address has changed or been removed."""
-    tokens = Tokens.from_settings()
     subscriber_id, tag = tokens.read(purpose, token)
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None or tokens.email_tag(subscriber.email) != tag:
@@ -133,9 +132,11 @@ def update_subscription(
     topics: Iterable[str] | None = None,
     min_significance_alert: str | None = None,
     min_significance_digest: str | None = None,
+    *,
+    tokens: Tokens,
 ) -> Subscription:
     """Change one subscription's filters from a preferences link; raises TokenError, SubscriberError."""
-    subscriber = subscriber_for(session, "preferences", token)
+    subscriber = subscriber_for(session, "preferences", token, tokens=tokens)
     subscription = _own_subscription(subscriber, subscription_id)
     if topics is not None:
         subscription.topics = _topics(_tier(subscriber.tier), topics)
@@ -146,9 +147,9 @@ def update_subscription(
     return subscription
 
 
-def remove_subscription(session: Session, token: str, subscription_id: int) -> Subscriber:
+def remove_subscription(session: Session, token: str, subscription_id: int, *, tokens: Tokens) -> Subscriber:
     """Drop one subscription from a preferences link; raises TokenError, SubscriberError."""
-    subscriber = subscriber_for(session, "preferences", token)
+    subscriber = subscriber_for(session, "preferences", token, tokens=tokens)
     subscriber.subscriptions.remove(_own_subscription(subscriber, subscription_id))
     return subscriber
 

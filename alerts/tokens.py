@@ -14,7 +14,7 @@ import hmac
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-from policywatch.settings import get_settings
+from policywatch.settings import Settings
 
 DAY = 86_400
 # purpose -> (URL path under base_url, max age in seconds or None = never expires)
@@ -38,9 +38,8 @@ class Tokens:
         self.signers = {purpose: TimestampSigner(key, salt=f"policywatch.{purpose}") for purpose in PURPOSES}
 
     @classmethod
-    def from_settings(cls) -> Tokens:
-        """Tokens signed with the configured key, linking to the configured base URL."""
-        settings = get_settings()
+    def from_settings(cls, settings: Settings) -> Tokens:
+        """Tokens signed with the settings' key, linking to their base URL."""
         return cls(settings.signing_key(), settings.base_url)
 
     def email_tag(self, email: str) -> str:
@@ -71,13 +70,3 @@ def _known(purpose: str) -> str:
     if purpose not in PURPOSES:
         raise TokenError(f"unknown token purpose {purpose!r}; expected one of {', '.join(PURPOSES)}")
     return purpose
-
-
-def make_token(purpose: str, subscriber_id: int, email: str) -> str:
-    """A signed token for ``purpose`` bound to this subscriber id and address."""
-    return Tokens.from_settings().make(purpose, subscriber_id, email)
-
-
-def read_token(purpose: str, token: str) -> tuple[int, str]:
-    """The (subscriber id, email tag) of a valid token for ``purpose``; raises TokenError."""
-    return Tokens.from_settings().read(purpose, token)

@@ -99,7 +99,7 @@ def _run(count: int) -> dict:
     with transaction(engine) as session:
         queue_alerts(session)
     queued = time.perf_counter()
-    report = Sender(engine).run()
+    report = Sender(engine, settings).run()
     finished = time.perf_counter()
     cpu = time.process_time() - cpu
     with transaction(engine) as session:

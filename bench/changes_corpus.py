@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.record import record_changes  # noqa: E402
 from crawler.extract.extraction import ExtractionError, select_region  # noqa: E402
+from policywatch.settings import get_settings  # noqa: E402
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
@@ -131,7 +132,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
                 record_version(
                     session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at
                 )
-            for change in record_changes(session):
+            for change in record_changes(session, get_settings()):
                 slug = session.get(Document, change.document_id).slug
                 records.append((slug, tick, change))
                 if change.significance != "cosmetic":

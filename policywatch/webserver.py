@@ -36,12 +36,25 @@ import uvicorn
 
 from policywatch.settings import Settings, get_settings
 
-APP = "web.app:create_app"
+APP = "policywatch.webserver:app"
 STARTUP_SECONDS = 5.0
 LOG_LEVEL = "warning"
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger("policywatch.web")
+
+
+def app(settings: Settings | None = None):
+    """The web app of one serving process (uvicorn's factory): its runtime's engine, and the
+    operator actions as use cases on that runtime."""
+    from policywatch.runtime import Runtime
+    from policywatch.usecases.operator import OperatorActions
+    from store.db import make_engine
+    from web.app import create_app
+
+    settings = settings or get_settings()
+    runtime = Runtime(settings, make_engine(settings.database, pool_size=2 * settings.web_threads))
+    return create_app(settings, runtime.engine, operator_actions=OperatorActions(runtime))
 
 
 def serve(host: str, port: int, workers: int) -> int:
@@ -156,11 +169,7 @@ class _Supervisor:
                 _stop_with_parent(supervisor)
                 for inherited in (self.listener, inbox, *self.inboxes):
                     inherited.close()
-                from web.app import create_app
-
-                _DealtServer(
-                    uvicorn.Config(create_app(settings=self.settings), log_level=LOG_LEVEL), outlet
-                ).run()
+                _DealtServer(uvicorn.Config(app(self.settings), log_level=LOG_LEVEL), outlet).run()
                 code = 0
             except BaseException:
                 traceback.print_exc()  # os._exit below would swallow it

@@ -45,3 +45,83 @@ def test_no_layer_imports_one_above_it_or_the_composition_root(package):
             elif package == "alerts" and target == "web":
                 offences.append(f"{path.relative_to(ROOT)} imports {module}: alerts must not depend on web")
     assert offences == []
+
+
+FRONT_ENDS = ("policywatch.cli", "policywatch.service", "policywatch.demo", "web")
+#: A CLI command may start the front end it names (the scheduler, the demo); nothing else crosses.
+STARTS = {("policywatch.cli.serve", "policywatch.service"), ("policywatch.cli.demo", "policywatch.demo")}
+#: Calls that make a store function a write function: methods of a ``session`` that add, delete,
+#: flush or commit rows, and SQLAlchemy's insert, update and delete statements.
+SESSION_WRITES = {"add", "add_all", "delete", "merge", "flush", "commit"}
+STATEMENT_WRITES = {"insert", "update", "delete"}
+
+
+def module_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def front_end_of(module: str) -> str | None:
+    return next((f for f in FRONT_ENDS if module == f or module.startswith(f + ".")), None)
+
+
+def front_end_files() -> list[Path]:
+    return sorted(p for f in FRONT_ENDS for p in (ROOT / f.replace(".", "/")).rglob("*.py"))
+
+
+def imported_names(path: Path) -> set[tuple[str, str]]:
+    """(module, name) of every ``from module import name`` in ``path``, at any depth."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        for alias in node.names
+    }
+
+
+def store_write_functions() -> set[tuple[str, str]]:
+    """(module, function) of each top-level function in ``store`` whose body adds, deletes,
+    flushes or commits (``session.add(...)``, ``insert(...)``, ...)."""
+    found = set()
+    for path in sorted((ROOT / "store").rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            calls = [n.func for n in ast.walk(node) if isinstance(n, ast.Call)]
+            methods = {
+                c.attr
+                for c in calls
+                if isinstance(c, ast.Attribute) and isinstance(c.value, ast.Name) and "session" in c.value.id
+            }
+            functions = {c.id for c in calls if isinstance(c, ast.Name)}
+            if methods & SESSION_WRITES or functions & STATEMENT_WRITES:
+                found.add((module_of(path), node.name))
+    return found
+
+
+def test_the_store_write_functions_are_found():
+    writes = store_write_functions()
+    assert {("store.catalog", "load_declarations"), ("store.versions", "record_version")} <= writes
+    assert ("store.db", "make_engine") not in writes and ("store.db", "head_revision") not in writes
+
+
+def test_no_front_end_imports_another():
+    offences = []
+    for path in front_end_files():
+        module = module_of(path)
+        own = front_end_of(module)
+        for imported in imports_of(path):
+            other = front_end_of(imported)
+            if other not in (None, own) and (module, other) not in STARTS:
+                offences.append(f"{path.relative_to(ROOT)} imports {imported}, another front end")
+    assert offences == []
+
+
+def test_front_ends_write_to_the_store_only_through_use_cases():
+    writes = store_write_functions()
+    offences = [
+        f"{path.relative_to(ROOT)} imports {module}.{name}, a store write function: call a use case"
+        for path in front_end_files()
+        for module, name in sorted(imported_names(path) & writes)
+    ]
+    assert offences == []

@@ -1,6 +1,7 @@
 """The web application: analyst pages, JSON API, feeds, downloads, subscription links, operator actions.
 
-``create_app()`` builds it on the configured database, or on a given engine (tests, benchmarks).
+``create_app(settings)`` builds it on the settings' database, or on a given engine; the operator
+routes are mounted when an operator token is set and the composition root passes their actions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from policywatch.settings import Settings, get_settings
+from alerts.tokens import Tokens
+from policywatch.settings import Settings
 from store.db import make_engine
 from web import api, downloads, feeds, health, operator, pages, subscribe
 from web.cache import MemoryPages, PageCache, SharedPages
@@ -25,9 +27,10 @@ from web.turns import Turns
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
-    """The ASGI app serving ``engine`` (default: the configured database)."""
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings, engine: Engine | None = None, operator_actions: operator.Actions | None = None
+) -> FastAPI:
+    """The ASGI app serving ``engine`` (default: the settings' database)."""
     app = FastAPI(
         title="policywatch",
         version="0.1.0",
@@ -41,6 +44,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
+    app.state.tokens = Tokens.from_settings(settings)
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
     app.add_middleware(SecurityHeaders)
     kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()
@@ -50,7 +54,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     # pages first: a request walks the routers in order, and analyst pages are the ones under load
     for router in (pages.router, health.router, api.router, feeds.router, downloads.router, subscribe.router):
         app.include_router(router)
-    if settings.operator_token:
+    if settings.operator_token and operator_actions is not None:
+        app.state.operator = operator_actions
         app.include_router(operator.router)
     return app
 

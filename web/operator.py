@@ -1,14 +1,14 @@
 """Operator actions, mounted only when POLICYWATCH_OPERATOR_TOKEN is set and guarded by it (bearer).
 
-Loading sources and crawling run the ``policywatch`` commands themselves, so the web process never
-holds the crawler; a crawl runs in the background and its outcome shows on the document pages.
+Crawling and loading sources are injected by the composition root (``Actions``), so the web
+process never holds the crawler; a crawl runs in the background and its outcome shows on the
+document pages.
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
-import tempfile
+from typing import Protocol
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
@@ -20,8 +20,16 @@ from web.catalog import get_document
 from web.security import require_operator
 
 router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
-POLICYWATCH = [sys.executable, "-m", "policywatch"]
-LOAD_TIMEOUT = 120
+
+
+class Actions(Protocol):
+    """The use cases the operator routes call (``app.state.operator``)."""
+
+    def start_crawl(self, document: str) -> tuple[subprocess.Popen, list[str]]:
+        """Start a crawl of ``document`` in the background; the process and its command line."""
+
+    def load_sources(self, text: str) -> tuple[int, str]:
+        """Load a sources file's text; the exit status and output of the load."""
 
 
 class Started(BaseModel):
@@ -55,27 +63,19 @@ def crawl(
     with Session(request.app.state.engine) as session:
         if get_document(session, document) is None:
             raise HTTPException(404, f"no document {document!r}")
-    command = [*POLICYWATCH, "crawl", "--source", document]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    process, command = request.app.state.operator.start_crawl(document)
     request.app.state.jobs = [*getattr(request.app.state, "jobs", []), process]
-    return {"pid": process.pid, "command": ["policywatch", *command[len(POLICYWATCH) :]]}
+    return {"pid": process.pid, "command": command}
 
 
 @router.post("/sources", response_model=Finished)
-def load_sources(sources: str = Body(..., media_type="text/plain", description="A sources file (YAML).")):
-    """Run ``policywatch sources load`` on the posted sources file and return its output."""
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as handle:
-        handle.write(sources)
-        handle.flush()
-        done = subprocess.run(
-            [*POLICYWATCH, "sources", "load", handle.name],
-            capture_output=True,
-            text=True,
-            timeout=LOAD_TIMEOUT,
-        )
-    return {"returncode": done.returncode, "output": (done.stdout + done.stderr)[-20_000:]}
+def load_sources(
+    request: Request,
+    sources: str = Body(..., media_type="text/plain", description="A sources file (YAML)."),
+):
+    """Load the posted sources file as ``policywatch sources load`` does and return its output."""
+    returncode, output = request.app.state.operator.load_sources(sources)
+    return {"returncode": returncode, "output": output[-20_000:]}
 
 
 @router.get("/subscribers", response_model=list[SubscriberOut])

@@ -33,9 +33,9 @@ def check_csrf(request: Request, token: str | None) -> None:
     request.app.state.csrf.check(request, token)
 
 
-def send_due(engine) -> None:
+def send_due(engine, settings) -> None:
     """Send whatever the outbox holds that is due (the confirmation just queued among it)."""
-    Sender(engine).run()
+    Sender(engine, settings).run()
 
 
 def link_error(request: Request, exc: Exception):
@@ -98,7 +98,7 @@ def subscribe(
             significances=SIGNIFICANCES,
             error=str(exc),
         )
-    background.add_task(send_due, request.app.state.engine)
+    background.add_task(send_due, request.app.state.engine, request.app.state.settings)
     return page(
         request,
         "message.html",
@@ -112,7 +112,7 @@ def subscribe(
 def confirm_form(request: Request, token: str, session: Session = Depends(get_session)):
     """A button that confirms (a GET never changes anything, so link scanners cannot confirm)."""
     try:
-        subscriber = subscribers.subscriber_for(session, "confirm", token)
+        subscriber = subscribers.subscriber_for(session, "confirm", token, tokens=request.app.state.tokens)
     except TokenError as exc:
         return link_error(request, exc)
     return page(request, "confirm.html", token=token, email=subscribers.mask_email(subscriber.email))
@@ -124,7 +124,7 @@ def confirm(request: Request, token: str, csrf_token: str = Form("", alias=CSRF_
     check_csrf(request, csrf_token)
     try:
         with transaction(request.app.state.engine) as session:
-            subscriber = subscribers.confirm(session, token)
+            subscriber = subscribers.confirm(session, token, tokens=request.app.state.tokens)
             masked = subscribers.mask_email(subscriber.email)
     except TokenError as exc:
         return link_error(request, exc)
@@ -140,7 +140,9 @@ def confirm(request: Request, token: str, csrf_token: str = Form("", alias=CSRF_
 def unsubscribe_form(request: Request, token: str, session: Session = Depends(get_session)):
     """A button that unsubscribes (one click)."""
     try:
-        subscriber = subscribers.subscriber_for(session, "unsubscribe", token)
+        subscriber = subscribers.subscriber_for(
+            session, "unsubscribe", token, tokens=request.app.state.tokens
+        )
     except TokenError as exc:
         return link_error(request, exc)
     return page(
@@ -159,7 +161,7 @@ def unsubscribe(request: Request, token: str, one_click: str = Form("", alias="L
         raise HTTPException(400, "expected the form field List-Unsubscribe=One-Click")
     try:
         with transaction(request.app.state.engine) as session:
-            subscriber = subscribers.unsubscribe(session, token)
+            subscriber = subscribers.unsubscribe(session, token, tokens=request.app.state.tokens)
             masked = subscribers.mask_email(subscriber.email)
     except TokenError as exc:
         return link_error(request, exc)
@@ -170,7 +172,9 @@ def unsubscribe(request: Request, token: str, one_click: str = Form("", alias="L
 def preferences(request: Request, token: str, session: Session = Depends(get_session)):
     """The subscriber's subscriptions with their filters, each editable or removable."""
     try:
-        subscriber = subscribers.subscriber_for(session, "preferences", token)
+        subscriber = subscribers.subscriber_for(
+            session, "preferences", token, tokens=request.app.state.tokens
+        )
     except TokenError as exc:
         return link_error(request, exc)
     return page(
@@ -198,7 +202,9 @@ async def update_preferences(request: Request, token: str):
     try:
         with transaction(request.app.state.engine) as session:
             if form.get("action") == "remove":
-                subscribers.remove_subscription(session, token, subscription_id)
+                subscribers.remove_subscription(
+                    session, token, subscription_id, tokens=request.app.state.tokens
+                )
             else:
                 subscribers.update_subscription(
                     session,
@@ -207,6 +213,7 @@ async def update_preferences(request: Request, token: str):
                     topics=[str(t) for t in form.getlist("topics")],
                     min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
                     min_significance_digest=str(form.get("min_significance_digest") or "minor"),
+                    tokens=request.app.state.tokens,
                 )
     except TokenError as exc:
         return link_error(request, exc)

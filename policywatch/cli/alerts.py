@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_runtime
 
 
 @click.group("alerts")
@@ -16,31 +16,19 @@ def command() -> None:
 def send() -> None:
     """Queue alerts for changes not yet alerted, then send every due email (alerts, confirmations,
     digest retries)."""
-    from alerts.outbox import queue_alerts
-    from store.db import transaction
+    from policywatch import usecases
 
-    engine = open_engine()
-    try:
-        with transaction(engine) as session:
-            changes, queued = queue_alerts(session)
-        click.echo(f"{changes} new change(s), {queued} alert(s) queued")
-    finally:
-        engine.dispose()
-    send_outbox()
+    with open_runtime() as runtime:
+        sent = usecases.send_alerts(runtime)
+    click.echo(f"{sent.changes} new change(s), {sent.queued} alert(s) queued")
+    echo_delivered(sent.delivered)
 
 
-def send_outbox() -> None:
-    """Send every due outbox row with the configured backend and print what happened."""
-    from alerts.backends import DeliveryError
-    from alerts.sender import Sender
-
-    engine = open_engine()
-    try:
-        report = Sender(engine).run()
-    except DeliveryError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        engine.dispose()
+def echo_delivered(delivered) -> None:
+    """Print what sending the outbox did; exit 1 when an email failed or delivery stopped."""
+    if delivered.error is not None:
+        raise click.ClickException(delivered.error)
+    report = delivered.report
     click.echo(
         f"{report.sent} email(s) sent in {report.requests} request(s), {report.retried} to retry, "
         f"{report.failed} failed, {report.cancelled} cancelled"

@@ -1,21 +1,24 @@
-"""What every data command shares: the engine in force, refused with one line when unusable."""
+"""What every data command shares: the runtime (settings and engine) in force, refused with one
+line when its database is unusable."""
 
 from __future__ import annotations
 
 import click
 from sqlalchemy import Engine
 
+from policywatch.runtime import Runtime
 from policywatch.settings import get_settings
-from store.db import StoreError, check_schema, make_engine
+from store.db import StoreError
+
+
+def open_runtime(check: bool = True) -> Runtime:
+    """The runtime on the configured settings; with ``check``, refuse a schema that is behind."""
+    try:
+        return Runtime.from_settings(get_settings(), check=check)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def open_engine(check: bool = True) -> Engine:
     """The engine for the configured database; with ``check``, refuse a schema that is behind."""
-    engine = make_engine(get_settings().database)
-    if check:
-        try:
-            check_schema(engine)
-        except StoreError as exc:
-            engine.dispose()
-            raise click.ClickException(str(exc)) from None
-    return engine
+    return open_runtime(check).engine

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_runtime
 
 
 @click.command("crawl")
@@ -21,31 +21,17 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     Exits 0 when the crawl ran, even if some sources failed (the table shows why)."""
     if sum(map(bool, (everything, due, slugs))) > 1:
         raise click.UsageError("give one of --all, --due or --source")
-    from store.crawl_plan import UnknownDocument, document_ids
-    from store.db import transaction
+    from policywatch import usecases
+    from policywatch.usecases.crawl import selection
+    from store.crawl_plan import UnknownDocument
 
-    engine = open_engine()
-    try:
-        with transaction(engine) as session:
-            ids = document_ids(session, list(slugs), due=due)
-    except UnknownDocument as exc:
-        raise click.ClickException(str(exc)) from None
-    from policywatch.crawling import run_crawl
-    from policywatch.settings import get_settings
-
-    report = run_crawl(get_settings(), engine, ids)
-    changes = _record_changes(engine)
-    engine.dispose()
-    _print_report(report, changes)
-
-
-def _record_changes(engine) -> int:
-    """Compare each new version with its parent (changes layer); how many changes were recorded."""
-    from changes.record import record_changes
-    from store.db import transaction
-
-    with transaction(engine) as session:
-        return len(record_changes(session))
+    with open_runtime() as runtime:
+        try:
+            ids = selection(runtime, list(slugs), due=due)
+        except UnknownDocument as exc:
+            raise click.ClickException(str(exc)) from None
+        crawled = usecases.crawl(runtime, ids)
+    _print_report(crawled.report, crawled.changes)
 
 
 def _print_report(report, changes: int) -> None:

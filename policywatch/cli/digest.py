@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_runtime
 
 
 @click.group("digest")
@@ -17,21 +17,15 @@ def command() -> None:
 def send(week: str | None) -> None:
     """Send each confirmed subscriber one digest of the week's changes they follow; running it
     again for the same week sends nothing more."""
-    from alerts.digest import last_complete_week, parse_week, queue_week
-    from policywatch.cli.alerts import send_outbox
-    from store.db import transaction
-    from store.models import utcnow
+    from policywatch import usecases
+    from policywatch.cli.alerts import echo_delivered
+    from policywatch.usecases.alerts import digest_week
 
-    week = week or last_complete_week(utcnow())
     try:
-        parse_week(week)
+        week = digest_week(week)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
-    engine = open_engine()
-    try:
-        with transaction(engine) as session:
-            queued = queue_week(session, week)
-        click.echo(f"digest {week}: {queued} subscriber(s) with something to report")
-    finally:
-        engine.dispose()
-    send_outbox()
+    with open_runtime() as runtime:
+        sent = usecases.send_digest(runtime, week)
+    click.echo(f"digest {sent.week}: {sent.queued} subscriber(s) with something to report")
+    echo_delivered(sent.delivered)

@@ -8,8 +8,7 @@ import threading
 
 import click
 
-from policywatch.cli.common import open_engine
-from policywatch.settings import get_settings
+from policywatch.cli.common import open_runtime
 
 
 @click.command("serve")
@@ -28,11 +27,11 @@ def command() -> None:
     logging.getLogger("apscheduler.scheduler").setLevel(
         logging.ERROR
     )  # not "skipped: already running" each check
-    settings = get_settings()
-    engine = open_engine()
-    jobs.RUNNER.grace = settings.shutdown_grace_seconds
+    runtime = open_runtime()
+    jobs.use(runtime)
+    jobs.RUNNER.grace = runtime.settings.shutdown_grace_seconds
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    Service(engine, settings, jobs.RUNNER).run(stop)
-    engine.dispose()
+    Service(runtime.engine, runtime.settings, jobs.RUNNER).run(stop)
+    runtime.close()

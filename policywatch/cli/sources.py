@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_engine, open_runtime
 
 
 @click.group("sources")
@@ -19,21 +19,22 @@ def command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(file: Path) -> None:
     """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
-    from crawler.sources.declarations import read_declarations
+    from policywatch.usecases import load_sources
 
-    declared = _read(read_declarations, file)
-    click.echo(f"{file}: {_load(declared, deactivate_missing=True).line()}")
+    with open_runtime() as runtime:
+        report = _read(lambda path: load_sources(runtime, path), file)
+    click.echo(f"{file}: {report.line()}")
 
 
 @command.command("import-ota")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
-    from crawler.sources.ota import read_ota
+    from policywatch.usecases.sources import import_ota as load_ota
 
-    imported = _read(read_ota, path)
-    report = _load(imported.declarations, deactivate_missing=False)
-    for warning in imported.warnings:
+    with open_runtime() as runtime:
+        report, warnings = _read(lambda found: load_ota(runtime, found), path)
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{path}: {report.line()}")
 
@@ -46,18 +47,6 @@ def _read(reader, path: Path):
         return reader(path)
     except DeclarationError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _load(declared, deactivate_missing: bool):
-    """Load ``declared`` into the catalog in one transaction; the load report."""
-    from store.catalog import load_declarations
-    from store.db import transaction
-
-    engine = open_engine()
-    with transaction(engine) as session:
-        report = load_declarations(session, declared, deactivate_missing=deactivate_missing)
-    engine.dispose()
-    return report
 
 
 @command.command()
@@ -90,8 +79,8 @@ def list_(everything: bool) -> None:
     from store.db import transaction
     from store.models import Document, Source, Version
 
-    engine = open_engine()
-    with transaction(engine) as session:
+    runtime = open_runtime()
+    with transaction(runtime.engine) as session:
         counts = dict(
             session.execute(select(Version.document_id, func.count()).group_by(Version.document_id)).all()
         )
@@ -110,7 +99,7 @@ def list_(everything: bool) -> None:
             )
             for source, document in session.execute(query)
         ]
-    engine.dispose()
+    runtime.close()
     _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
 
 

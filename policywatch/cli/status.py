@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_runtime
 
 
 @click.command("status")
@@ -15,14 +15,12 @@ from policywatch.cli.common import open_engine
 def command(as_json: bool) -> None:
     """Show last and next crawl per source, broken sources, changes waiting to be alerted,
     deliveries pending or failed, and which scheduler leads."""
-    from policywatch.service.status import service_status
+    from policywatch.usecases.status import service_status
     from store.db import transaction
     from store.models import utcnow
 
-    engine = open_engine()
-    with transaction(engine) as session:
+    with open_runtime() as runtime, transaction(runtime.engine) as session:
         status = service_status(session, utcnow())
-    engine.dispose()
     if as_json:
         click.echo(json.dumps(status, indent=2))
     elif sys.stdout.isatty():

@@ -115,6 +115,10 @@ def _in_transaction(work):
 
 
 def _send_now() -> None:
-    from policywatch.cli.alerts import send_outbox
+    from policywatch import usecases
+    from policywatch.cli.alerts import echo_delivered
+    from policywatch.cli.common import open_runtime
 
-    send_outbox()
+    with open_runtime() as runtime:
+        delivered = usecases.send_outbox(runtime)
+    echo_delivered(delivered)

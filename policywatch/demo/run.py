@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from policywatch.demo.bundle import Replay
 from policywatch.demo.server import ReplayServer
+from policywatch.runtime import Runtime
 from policywatch.settings import PREFIX, get_settings
 
 SUBSCRIBER = "analyst@example.com"
@@ -100,40 +101,39 @@ class Demo:
         os.environ.update(self.env)
         get_settings.cache_clear()
         self.show.start(self.replay, self.folder)
-        engine = self._database()
+        runtime = self._database()
+        engine = runtime.engine
         try:
             with ReplayServer(self.replay) as server:
-                self._declare(engine, server)
+                self._declare(runtime, server)
                 self._subscribe(engine)
                 for tick, moment in enumerate(self.replay.ticks):
                     server.tick = tick
                     self.outcome.crawls.append(self._crawl(engine, tick, moment))
             self.show.changes(self.outcome.crawls, self.replay)
-            self._send(engine)
+            self._send(runtime)
         finally:
-            engine.dispose()
+            runtime.close()
         self.outcome.save()
         self.show.finish(self.outcome, self.env)
         return self.outcome
 
-    def _database(self):
-        from store.db import make_engine
+    def _database(self) -> Runtime:
         from store.migrate import upgrade
 
-        upgrade(self.env[f"{PREFIX}DATABASE_URL"])
+        settings = get_settings()
+        upgrade(settings.database)
         self.show.step(f"database ready: SQLite in {self.folder / 'data'}")
-        return make_engine(self.env[f"{PREFIX}DATABASE_URL"])
+        return Runtime.from_settings(settings)
 
-    def _declare(self, engine, server: ReplayServer) -> None:
+    def _declare(self, runtime: Runtime, server: ReplayServer) -> None:
         from crawler.sources.declarations import parse_declarations
-        from store.catalog import load_declarations
-        from store.db import transaction
+        from policywatch.usecases.sources import load_declared
 
         path = self.folder / "sources.yaml"
         declaration = sources_declaration(self.replay, server)
         path.write_text(yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True))
-        with transaction(engine) as session:
-            load_declarations(session, parse_declarations(declaration, str(path)))
+        load_declared(runtime, parse_declarations(declaration, str(path)), deactivate_missing=True)
         platforms = len(declaration["platforms"])
         self.show.step(
             f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "
@@ -216,21 +216,18 @@ class Demo:
         self.show.crawl(crawl, len(self.replay.ticks))
         return crawl
 
-    def _send(self, engine) -> None:
-        from alerts.digest import queue_week
-        from alerts.outbox import queue_alerts
-        from alerts.sender import Sender
-        from store.db import transaction
+    def _send(self, runtime: Runtime) -> None:
+        from policywatch import usecases
         from store.models import utcnow
 
-        with transaction(engine) as session:
-            queue_alerts(session)
-        Sender(engine).run()
+        sent = usecases.send_alerts(runtime)
         year, week, _ = utcnow().isocalendar()
-        with transaction(engine) as session:
-            queue_week(session, f"{year}-W{week:02d}")  # this week: the demo's changes were found today
-        Sender(engine).run()
-        self.outcome.emails = outbox_emails(get_settings().outbox)
+        # this week: the demo's changes were found today
+        digest = usecases.send_digest(runtime, f"{year}-W{week:02d}")
+        for delivered in (sent.delivered, digest.delivered):
+            if delivered.error is not None:
+                raise DemoError(f"sending the emails failed: {delivered.error}")
+        self.outcome.emails = outbox_emails(runtime.settings.outbox)
 
 
 def outbox_emails(folder: Path) -> list[dict]:

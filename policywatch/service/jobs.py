@@ -1,61 +1,89 @@
-"""The scheduler's jobs. Each is a plain function the persistent job store names by reference; the
-work itself runs as `policywatch` child processes (see ``commands``), housekeeping in process."""
+"""The scheduler's jobs. Each is a plain function the persistent job store names by reference, run
+on the process's runtime (``use``). The crawl runs as a `policywatch crawl` child process (see
+``commands``: Twisted's reactor cannot restart); alerts, digest and housekeeping run in process."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import urllib.parse
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from policywatch import usecases
+from policywatch.runtime import Runtime
 from policywatch.service import housekeeping
 from policywatch.service.commands import CommandRunner
-from policywatch.settings import get_settings
-from store.db import make_engine, transaction
+from store.db import transaction
 from store.models import Document, Source, utcnow
 
 log = logging.getLogger("policywatch.service")
 SPREAD = timedelta(minutes=10)  # first crawls of newly loaded sources are spread over this window
 RUNNER = CommandRunner()
+_runtime: list[Runtime] = []
 
 
-@functools.cache
-def engine() -> Engine:
-    """The engine of the configured database, one per process."""
-    return make_engine(get_settings().database)
+def use(runtime: Runtime) -> None:
+    """Run the jobs of this process on ``runtime`` (the serve command's)."""
+    _runtime[:] = [runtime]
+
+
+def runtime() -> Runtime:
+    """The runtime the jobs run on; RuntimeError before ``use``."""
+    if not _runtime:
+        raise RuntimeError("the scheduler's jobs have no runtime: call jobs.use(runtime) first")
+    return _runtime[0]
 
 
 def crawl_due() -> bool:
     """Crawl the sources that are due, in a child process; whether a crawl ran."""
-    now = utcnow()
-    with transaction(engine()) as session:
+    now, settings = utcnow(), runtime().settings
+    with transaction(runtime().engine) as session:
         spread_first_crawls(session, now)
         due = count_due(session, now)
     if not due:
         return False
     log.info("crawling %d due source(s)", due)
-    RUNNER.run("crawl", "--due", timeout=get_settings().crawl_run_timeout)
+    RUNNER.run("crawl", "--due", timeout=settings.crawl_run_timeout)
     return True
 
 
 def send_alerts() -> None:
     """Send the same-day alerts of new changes."""
-    RUNNER.run("alerts", "send", timeout=get_settings().crawl_run_timeout)
+    _log_delivery("alerts", usecases.send_alerts(runtime()))
 
 
 def send_digest() -> None:
     """Send the weekly digest."""
-    RUNNER.run("digest", "send", timeout=get_settings().crawl_run_timeout)
+    _log_delivery("digest", usecases.send_digest(runtime()))
+
+
+def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> None:
+    """Log what a sending job queued and delivered, as its command would print it."""
+    delivered = sent.delivered
+    if delivered.error is not None:
+        log.warning("%s: delivery stopped: %s", job, delivered.error)
+        return
+    report = delivered.report
+    log.info(
+        "%s: %d queued, %d email(s) sent, %d to retry, %d failed, %d cancelled",
+        job,
+        sent.queued,
+        report.sent,
+        report.retried,
+        report.failed,
+        report.cancelled,
+    )
+    for error in dict.fromkeys(report.errors):
+        log.warning("%s: %s", job, error)
 
 
 def keep_house() -> None:
     """Free expired delivery claims, close killed crawl runs, prune old fetch events, refresh statistics."""
-    settings, now = get_settings(), utcnow()
-    with transaction(engine()) as session:
+    settings, now = runtime().settings, utcnow()
+    with transaction(runtime().engine) as session:
         released = housekeeping.release_expired_claims(session, now)
         closed = housekeeping.close_interrupted_runs(session, now, settings.crawl_run_timeout)
         pruned = housekeeping.prune_fetch_events(

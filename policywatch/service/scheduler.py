@@ -28,8 +28,8 @@ from sqlalchemy import Engine
 
 from policywatch.service.commands import CommandRunner
 from policywatch.service.housekeeping import release_claims_of, release_expired_claims
-from policywatch.service.leader import Leader
 from policywatch.settings import Settings
+from policywatch.usecases.leader import Leader
 from store.db import transaction
 from store.models import utcnow
 

@@ -7,7 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from alerts.sender import Report
 from alerts.subscribers import confirm_email, subscribe
+from policywatch import usecases
+from policywatch.runtime import Runtime
+from policywatch.settings import get_settings
 from store.models import Change, Document, Subscriber
 from store.versions import latest_version, record_version
 from tests.factories import make_document
@@ -81,12 +85,15 @@ def confirmed(
     return confirm_email(session, email)
 
 
-def send_alerts(engine):
-    """What ``policywatch alerts send`` does: queue alerts for new changes, then send the outbox."""
-    from alerts.outbox import queue_alerts
-    from alerts.sender import Sender
-    from store.db import transaction
+def send_alerts(engine) -> Report:
+    """Send alerts through the use case every front end calls; the outbox run's report."""
+    sent = usecases.send_alerts(Runtime(get_settings(), engine))
+    assert sent.delivered.error is None, sent.delivered.error
+    return sent.delivered.report
 
-    with transaction(engine) as session:
-        queue_alerts(session)
-    return Sender(engine).run()
+
+def send_digest(engine, week: str = "2026-W46") -> Report:
+    """Send ``week``'s digest through the use case every front end calls; the outbox run's report."""
+    sent = usecases.send_digest(Runtime(get_settings(), engine), week)
+    assert sent.delivered.error is None, sent.delivered.error
+    return sent.delivered.report

@@ -9,12 +9,11 @@ from email import policy
 import pytest
 from click.testing import CliRunner
 
-from alerts.digest import last_complete_week, parse_week, queue_week
-from alerts.sender import Sender
+from alerts.digest import last_complete_week, parse_week
 from policywatch.cli import cli
 from policywatch.settings import get_settings
 from store.db import make_engine, transaction
-from tests.alerts.builders import change, confirmed, document
+from tests.alerts.builders import change, confirmed, document, send_digest
 
 MONDAY = datetime(2026, 11, 9, 8, tzinfo=UTC)  # in 2026-W46
 
@@ -32,9 +31,7 @@ def test_weeks_are_iso_weeks():
 
 
 def _digest(engine, week="2026-W46"):
-    with transaction(engine) as session:
-        queue_week(session, week)
-    return Sender(engine).run()
+    return send_digest(engine, week)
 
 
 def test_digest_groups_by_platform_most_significant_first_and_sends_once(db, sendgrid):

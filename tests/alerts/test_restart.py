@@ -10,6 +10,7 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import Delivery
 from tests.alerts.builders import change, confirmed, document
@@ -81,7 +82,7 @@ def test_two_senders_at_once_never_send_the_same_row(db, sendgrid, monkeypatch):
         queue_alerts(session)
 
     with ThreadPoolExecutor(2) as pool:
-        reports = list(pool.map(lambda _: Sender(db).run(), range(2)))
+        reports = list(pool.map(lambda _: Sender(db, get_settings()).run(), range(2)))
 
     assert sorted(sendgrid.recipients()) == sorted(readers)
     assert sum(report.sent for report in reports) == len(readers)

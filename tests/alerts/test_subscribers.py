@@ -19,11 +19,17 @@ from alerts.subscribers import (
     unsubscribe,
     update_subscription,
 )
-from alerts.tokens import TokenError, make_token
+from alerts.tokens import TokenError, Tokens
 from policywatch.cli import cli
+from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import Delivery
 from tests.alerts.builders import change, confirmed, document, send_alerts
+
+
+def link_tokens() -> Tokens:
+    """The link tokens of the settings in force."""
+    return Tokens.from_settings(get_settings())
 
 
 def test_addresses_are_validated_and_normalised(engine):
@@ -78,7 +84,7 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(db, sendgrid):
     assert confirm_link.startswith("https://policywatch.test/confirm/")
 
     with transaction(db) as session:
-        assert confirm(session, confirm_link.rsplit("/", 1)[1]).status == "confirmed"
+        assert confirm(session, confirm_link.rsplit("/", 1)[1], tokens=link_tokens()).status == "confirmed"
         change(session, usage)
     send_alerts(db)
 
@@ -93,22 +99,32 @@ def test_tokens_cannot_be_forged_or_used_for_another_purpose_or_subscriber(engin
         document(session)
         ann = confirmed(session, "ann@example.com")
         bob = confirmed(session, "bob@example.com")
-        token = make_token("unsubscribe", ann.id, ann.email)
+        token = link_tokens().make("unsubscribe", ann.id, ann.email)
 
         with pytest.raises(TokenError, match="invalid"):
-            subscriber_for(session, "unsubscribe", token[:-2] + ("AA" if token[-2:] != "AA" else "BB"))
+            subscriber_for(
+                session,
+                "unsubscribe",
+                token[:-2] + ("AA" if token[-2:] != "AA" else "BB"),
+                tokens=link_tokens(),
+            )
         with pytest.raises(TokenError, match="invalid"):
-            subscriber_for(session, "preferences", token)
+            subscriber_for(session, "preferences", token, tokens=link_tokens())
         with pytest.raises(TokenError, match="invalid"):  # same payload, signed with another key
             forged = TimestampSigner("guessed", salt="policywatch.unsubscribe").sign(f"{bob.id}.{'0' * 16}")
-            subscriber_for(session, "unsubscribe", forged.decode())
+            subscriber_for(session, "unsubscribe", forged.decode(), tokens=link_tokens())
         with pytest.raises(TokenError, match="does not belong"):  # validly signed for ann's id, bob's address
-            subscriber_for(session, "unsubscribe", make_token("unsubscribe", ann.id, bob.email))
+            subscriber_for(
+                session,
+                "unsubscribe",
+                link_tokens().make("unsubscribe", ann.id, bob.email),
+                tokens=link_tokens(),
+            )
         ann.email = "ann.new@example.com"
         with pytest.raises(
             TokenError, match="does not belong"
         ):  # the address changed since the link was sent
-            unsubscribe(session, token)
+            unsubscribe(session, token, tokens=link_tokens())
         assert bob.status == "confirmed"
 
 
@@ -116,10 +132,10 @@ def test_confirmation_links_expire(engine, monkeypatch):
     with transaction(engine) as session:
         document(session)
         ann = subscribe(session, "ann@example.com", platform="openai")
-        token = make_token("confirm", ann.id, ann.email)
+        token = link_tokens().make("confirm", ann.id, ann.email)
         monkeypatch.setitem(tokens.PURPOSES, "confirm", ("confirm", -1))
         with pytest.raises(TokenError, match="expired"):
-            confirm(session, token)
+            confirm(session, token, tokens=link_tokens())
 
 
 def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
@@ -128,11 +144,13 @@ def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
     with transaction(db) as session:
         usage = document(session)
         ann = confirmed(session, "ann@example.com")  # confirmed by the operator: its confirmation is moot
-        token = make_token("unsubscribe", ann.id, ann.email)
+        token = link_tokens().make("unsubscribe", ann.id, ann.email)
         change(session, usage)
         queue_alerts(session)
-        assert unsubscribe(session, token).status == "unsubscribed"
-        assert unsubscribe(session, token).status == "unsubscribed"  # one-click may be sent twice
+        assert unsubscribe(session, token, tokens=link_tokens()).status == "unsubscribed"
+        assert (
+            unsubscribe(session, token, tokens=link_tokens()).status == "unsubscribed"
+        )  # one-click may be sent twice
         change(session, usage)
 
     report = send_alerts(db)
@@ -164,15 +182,24 @@ def test_preferences_change_filters_and_remove_subscriptions(engine):
         document(session, "anthropic", slug="anthropic-aup")
         ann = confirmed(session, "ann@example.com", tier="professional")
         subscribe(session, "ann@example.com", platform="anthropic")
-        token = make_token("preferences", ann.id, ann.email)
+        token = link_tokens().make("preferences", ann.id, ann.email)
         first, second = ann.subscriptions
         updated = update_subscription(
-            session, token, first.id, topics=["data_sharing"], min_significance_alert="minor"
+            session,
+            token,
+            first.id,
+            topics=["data_sharing"],
+            min_significance_alert="minor",
+            tokens=link_tokens(),
         )
         assert (updated.topics, updated.min_significance_alert) == (["data_sharing"], "minor")
         with pytest.raises(SubscriberError, match="unknown significance 'huge'"):
-            update_subscription(session, token, first.id, min_significance_digest="huge")
-        assert [s.id for s in remove_subscription(session, token, second.id).subscriptions] == [first.id]
+            update_subscription(
+                session, token, first.id, min_significance_digest="huge", tokens=link_tokens()
+            )
+        assert [
+            s.id for s in remove_subscription(session, token, second.id, tokens=link_tokens()).subscriptions
+        ] == [first.id]
 
 
 def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):

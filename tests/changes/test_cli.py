@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from policywatch.cli import cli
+from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.versions import record_version
 from tests.factories import make_document
@@ -27,7 +28,7 @@ def _seed(url: str) -> None:
         make_document(session, slug="other-terms", platform_slug="other")
         for i, text in enumerate([BEFORE, SUBSTANTIVE, COSMETIC]):
             record_version(session, document, text, [], created_at=START + timedelta(days=i))
-        record_changes(session)
+        record_changes(session, get_settings())
     engine.dispose()
 
 

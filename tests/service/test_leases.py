@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from policywatch.service.leader import LEASE, Leader
+from policywatch.usecases.leader import LEASE, Leader
 from store.db import transaction
 from store.leases import acquire_lease, lease_holder, release_lease
 

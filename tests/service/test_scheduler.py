@@ -156,8 +156,8 @@ def test_a_service_runs_jobs_only_while_it_holds_the_lease(engine):
     from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
     from policywatch.service.commands import CommandRunner
-    from policywatch.service.leader import Leader
     from policywatch.service.scheduler import Service
+    from policywatch.usecases.leader import Leader
 
     service = Service(engine, load_settings(), CommandRunner(), specs=HOURLY)
     service._follow(service.leader.hold())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.migrate import upgrade
 from tests.conftest import DATABASES, _fresh_pg_database
@@ -42,7 +43,7 @@ def site(site_engine):
 @pytest.fixture
 def client(site_engine) -> TestClient:
     """A test client of the app on the shared test history (tests using it must not write)."""
-    with TestClient(create_app(site_engine)) as client:
+    with TestClient(create_app(get_settings(), site_engine)) as client:
         yield client
 
 
@@ -57,5 +58,5 @@ def fresh_engine(migrated_url):
 @pytest.fixture
 def fresh_client(fresh_engine) -> TestClient:
     """A test client on a database of this test's own (for tests that write)."""
-    with TestClient(create_app(fresh_engine)) as client:
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
         yield client

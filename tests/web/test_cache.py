@@ -84,8 +84,8 @@ def test_the_least_recently_used_pages_go_past_the_byte_budget(client):
 def test_workers_sharing_a_folder_answer_each_others_pages(site_engine, tmp_path):
     settings = get_settings().model_copy(update={"web_cache_dir": tmp_path / "pages"})
     with (
-        TestClient(create_app(site_engine, settings)) as first,
-        TestClient(create_app(site_engine, settings)) as second,
+        TestClient(create_app(settings, site_engine)) as first,
+        TestClient(create_app(settings, site_engine)) as second,
     ):
         page = first.get("/documents/acme-terms").text
         rendered = []

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from policywatch.cli import cli
+from policywatch.settings import get_settings
 from store.migrate import downgrade
 from web.app import create_app
 
@@ -81,7 +82,7 @@ def test_healthz_fails_on_a_schema_behind(migrated_url):
 
     downgrade(migrated_url, "base")
     engine = make_engine(migrated_url)
-    with TestClient(create_app(engine)) as client:
+    with TestClient(create_app(get_settings(), engine)) as client:
         response = client.get("/healthz")
     engine.dispose()
     assert response.status_code == 503 and "policywatch db upgrade" in response.json()["reason"]

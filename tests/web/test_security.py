@@ -7,6 +7,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from policywatch.runtime import Runtime
+from policywatch.settings import get_settings
+from policywatch.usecases.operator import OperatorActions
 from web.app import create_app
 
 TOKEN = "operator-secret-token"
@@ -53,10 +56,9 @@ def test_forms_without_a_valid_csrf_token_are_refused(fresh_client):
 
 def test_subscribing_is_rate_limited_per_address(fresh_engine, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_SUBSCRIBE_RATE_LIMIT", "2")
-    from policywatch.settings import get_settings
 
     get_settings.cache_clear()
-    with TestClient(create_app(fresh_engine)) as browser:
+    with TestClient(create_app(get_settings(), fresh_engine)) as browser:
         token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/subscribe").text).group(1)
         codes = [
             browser.post(
@@ -75,10 +77,11 @@ def test_operator_routes_are_absent_without_a_token(client):
 @pytest.fixture
 def operator_client(fresh_engine, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_OPERATOR_TOKEN", TOKEN)
-    from policywatch.settings import get_settings
 
     get_settings.cache_clear()
-    with TestClient(create_app(fresh_engine)) as client:
+    settings = get_settings()
+    actions = OperatorActions(Runtime(settings, fresh_engine))
+    with TestClient(create_app(settings, fresh_engine, operator_actions=actions)) as client:
         yield client
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from policywatch.settings import get_settings
 from tests.web.serving import free_port, start_web, wait_until_healthy
 from web.app import create_app
 
@@ -143,7 +144,7 @@ def test_workers_serve_when_the_supervisor_is_pid_1_as_in_a_container(migrated_u
 
 def test_a_started_app_keeps_what_it_made_at_startup_out_of_full_collections(site_engine):
     gc.unfreeze()
-    app = create_app(site_engine)
+    app = create_app(get_settings(), site_engine)
     assert gc.get_freeze_count() == 0
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200

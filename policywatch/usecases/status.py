@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from policywatch.service.leader import LEASE
 from policywatch.service.scheduler import JOB_TABLE
+from policywatch.usecases.leader import LEASE
 from store.models import Change, Delivery, Document, Lease, Source
 
 FAILED_SHOWN = 10

@@ -1,0 +1,40 @@
+"""Crawl: fetch the chosen documents' sources once, then record the changes of the new versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from changes.record import record_changes
+from policywatch.runtime import Runtime
+from store.crawl_plan import document_ids as select_documents
+from store.db import transaction
+
+if TYPE_CHECKING:
+    from crawler.fetch.items import CrawlReport
+
+
+@dataclass
+class Crawled:
+    """One crawl's report and how many changes it recorded."""
+
+    report: CrawlReport
+    changes: int
+
+
+def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int]:
+    """The ids of the documents ``slugs`` name (all active ones when empty; only due ones with
+    ``due``); UnknownDocument for a slug no document has."""
+    with transaction(runtime.engine) as session:
+        return select_documents(session, slugs, due=due)
+
+
+def crawl(runtime: Runtime, document_ids: list[int], trigger: str = "cli") -> Crawled:
+    """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
+    reactor cannot restart) and record the changes of the versions found."""
+    from policywatch.crawling import run_crawl
+
+    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger)
+    with transaction(runtime.engine) as session:
+        changes = len(record_changes(session, runtime.settings))
+    return Crawled(report, changes)

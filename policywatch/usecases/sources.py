@@ -1,0 +1,29 @@
+"""Loading sources: a declarations file into the catalog, in one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crawler.sources.declarations import read_declarations
+from crawler.sources.ota import read_ota
+from policywatch.runtime import Runtime
+from store.catalog import load_declarations
+from store.db import transaction
+
+
+def load_declared(runtime: Runtime, declared, deactivate_missing: bool):
+    """Load ``declared`` into the catalog in one transaction; the load report."""
+    with transaction(runtime.engine) as session:
+        return load_declarations(session, declared, deactivate_missing=deactivate_missing)
+
+
+def load_sources(runtime: Runtime, path: Path):
+    """Load a sources file (YAML or JSON); documents it leaves out are deactivated. The load report;
+    DeclarationError when the file is invalid."""
+    return load_declared(runtime, read_declarations(path), deactivate_missing=True)
+
+
+def import_ota(runtime: Runtime, path: Path):
+    """Import Open Terms Archive declarations (a file or a folder); (load report, warnings)."""
+    imported = read_ota(path)
+    return load_declared(runtime, imported.declarations, deactivate_missing=False), imported.warnings
