@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 from alerts.tiers import TIERS, Tier
 from alerts.tokens import TokenError, Tokens
 from changes.taxonomy import load_taxonomy
+from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
-from store.models.history import SIGNIFICANCES
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,10 @@ def _tier(name: str) -> Tier:
 
 
 def _significance(name: str) -> str:
-    if name not in SIGNIFICANCES:
-        raise SubscriberError(f"unknown significance {name!r}; expected one of {', '.join(SIGNIFICANCES)}")
+    if name not in Significance.values():
+        raise SubscriberError(
+            f"unknown significance {name!r}; expected one of {', '.join(Significance.values())}"
+        )
     return name
 
 
