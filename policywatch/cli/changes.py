@@ -39,7 +39,7 @@ def list_changes(
     platform: str | None, document: str | None, since: str | None, min_significance: str, as_json: bool
 ) -> None:
     """List changes, oldest first."""
-    from changes.render import as_record
+    from changes.export import as_record
     from store.db import transaction
     from store.models import Change, Document, Platform
 
@@ -98,7 +98,7 @@ def _table(records: list[dict]) -> None:
 )
 def show_change(change_id: int, fmt: str) -> None:
     """Show one change with its redline."""
-    from changes.render import render
+    from changes.export import render
     from store.db import transaction
     from store.models import Change, Document
 
