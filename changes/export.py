@@ -1,4 +1,4 @@
-"""A change as text, Markdown, HTML (a redline) or JSON, for the CLI, emails and the web UI.
+"""A change exported as text, Markdown, HTML (a redline) or JSON, for `policywatch changes`.
 
 Every function takes a Change and the names of its platform and document; nothing is read from
 the database. Page content is untrusted: the HTML escapes every piece of it.
@@ -10,8 +10,6 @@ import json
 from html import escape
 
 from store.models import Change
-
-FORMATS = ("text", "markdown", "html", "json")
 
 
 def as_record(change: Change, platform: str, document: str) -> dict:
