@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts.tiers import TIERS, Tier
 from alerts.tokens import TokenError, Tokens
-from changes.taxonomy import load_taxonomy
+from changes.taxonomy import taxonomy_for
+from policywatch.settings import get_settings
 from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
 
@@ -206,7 +207,7 @@ def _topics(rules: Tier, topics: Iterable[str]) -> list[str]:
     chosen = sorted({topic.strip() for topic in topics if topic.strip()})
     if chosen and not rules.topic_filters:
         raise SubscriberError(f"topic filters need the professional tier (this subscriber is {rules.name})")
-    taxonomy = load_taxonomy()
+    taxonomy = taxonomy_for(get_settings())
     unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
     if unknown:
         raise SubscriberError(

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from changes.analysis import analyse
 from changes.significance import degenerate
-from policywatch.settings import get_settings
+from changes.taxonomy import taxonomy_for
+from policywatch.settings import Settings
 from store.models import Change, CrawlRun, Document, Version
 
 
@@ -26,20 +27,19 @@ def pending_versions(session: Session) -> list[Version]:
     )
 
 
-def window_start(session: Session, moment: datetime) -> datetime | None:
-    """Start of the oldest crawl run inside the flapping window ending at ``moment`` (None: all are inside)."""
+def window_start(session: Session, moment: datetime, window: int) -> datetime | None:
+    """Start of the oldest of the last ``window`` crawl runs up to ``moment`` (None: all are inside)."""
     return session.scalar(
         select(CrawlRun.started_at)
         .where(CrawlRun.started_at <= moment)
         .order_by(CrawlRun.started_at.desc())
-        .offset(get_settings().flapping_window)
+        .offset(window)
         .limit(1)
     )
 
 
-def earlier_versions(session: Session, version: Version) -> list[Version]:
-    """The versions before ``version``'s parent that flapping looks back at, oldest first (bounded)."""
-    depth = get_settings().flapping_versions
+def earlier_versions(session: Session, version: Version, depth: int) -> list[Version]:
+    """The (at most ``depth``) versions before ``version``'s parent that flapping looks back at, oldest first."""
     return list(
         session.scalars(
             select(Version)
@@ -53,9 +53,9 @@ def earlier_versions(session: Session, version: Version) -> list[Version]:
     )
 
 
-def recent_texts(session: Session, version: Version, earlier: list[Version]) -> list[str]:
+def recent_texts(session: Session, version: Version, earlier: list[Version], window: int) -> list[str]:
     """Texts of ``earlier`` versions whose state ended inside the flapping window, oldest first."""
-    start = window_start(session, version.created_at)
+    start = window_start(session, version.created_at, window)
     ends = [v.created_at for v in earlier[1:]] + [version.parent.created_at]
     return [v.text for v, ended in zip(earlier, ends) if start is None or ended >= start]
 
@@ -68,13 +68,14 @@ def baseline(version: Version, earlier: list[Version]) -> Version:
     return next((v for v in reversed(earlier) if not degenerate(version.text, v.text)), parent)
 
 
-def change_for(session: Session, version: Version) -> Change:
-    """The Change of ``version`` against its parent (not yet added to the session)."""
+def change_for(session: Session, version: Version, settings: Settings) -> Change:
+    """The Change of ``version`` against its parent (not yet added to the session); ``settings``
+    bound the flapping look-back and name the taxonomy."""
     document = session.get(Document, version.document_id)
-    earlier = earlier_versions(session, version)
+    earlier = earlier_versions(session, version, settings.flapping_versions)
     base = baseline(version, earlier)
-    recent = recent_texts(session, version, earlier)
-    analysis = analyse(base.text, version.text, recent, title=document.title)
+    recent = recent_texts(session, version, earlier, settings.flapping_window)
+    analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
     if base is not version.parent:
         analysis.reasons.append(
             f"compared with version {base.seq}, before an error page or failed extraction"
@@ -92,7 +93,7 @@ def change_for(session: Session, version: Version) -> Change:
     )
 
 
-def record_changes(session: Session) -> list[Change]:
+def record_changes(session: Session, settings: Settings) -> list[Change]:
     """Create the Change of every version that has a parent and none yet; the new changes.
 
     Idempotent, and safe when two processes run it: a change another writer recorded first (the
@@ -100,7 +101,7 @@ def record_changes(session: Session) -> list[Change]:
     """
     created = []
     for version in pending_versions(session):
-        change = change_for(session, version)
+        change = change_for(session, version, settings)
         try:
             with session.begin_nested():
                 session.add(change)

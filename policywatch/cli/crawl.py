@@ -41,10 +41,11 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
 def _record_changes(engine) -> int:
     """Compare each new version with its parent (changes layer); how many changes were recorded."""
     from changes.record import record_changes
+    from policywatch.settings import get_settings
     from store.db import transaction
 
     with transaction(engine) as session:
-        return len(record_changes(session))
+        return len(record_changes(session, get_settings()))
 
 
 def _print_report(report, changes: int) -> None:
