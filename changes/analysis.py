@@ -34,10 +34,9 @@ def counts(sections: list[SectionChange]) -> dict:
     """Words and sentences added and removed, and sections touched."""
     words_added = words_removed = 0
     for section in sections:
-        reworded_after = {c["after"] for c in section.changed}
-        reworded_before = {c["before"] for c in section.changed}
-        words_added += sum(len(s.split()) for s in section.added if s not in reworded_after)
-        words_removed += sum(len(s.split()) for s in section.removed if s not in reworded_before)
+        added, removed = section.unpaired
+        words_added += sum(len(s.split()) for s in added)
+        words_removed += sum(len(s.split()) for s in removed)
         for change in section.changed:
             words_added += sum(len(text.split()) for op, text in change["diff"] if op == "insert")
             words_removed += sum(len(text.split()) for op, text in change["diff"] if op == "delete")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from changes.compare import unpaired
 from store.models import Change
 
 
@@ -54,13 +55,7 @@ def _section_title(section: dict) -> str:
 
 
 def _plain_only(section: dict) -> tuple[list[str], list[str]]:
-    """Added and removed sentences that are not one side of a reworded pair."""
-    after = {c["after"] for c in section.get("changed", [])}
-    before = {c["before"] for c in section.get("changed", [])}
-    return (
-        [s for s in section.get("added", []) if s not in after],
-        [s for s in section.get("removed", []) if s not in before],
-    )
+    return unpaired(section.get("added", []), section.get("removed", []), section.get("changed", []))
 
 
 def render_text(change: Change, platform: str, document: str) -> str:
