@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from alerts.views import by_platform, by_significance, subject_line
+from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
 ENVIRONMENT = Environment(
@@ -117,7 +118,7 @@ def digest_email(week: str, views: list[dict]) -> Email:
     groups = by_platform(views)
     counts = {
         name: sum(1 for view in views if view["significance"] == name)
-        for name in ("substantive", "minor", "cosmetic")
+        for name in reversed(Significance.values())
     }
     subject = (
         f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"

@@ -17,7 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from alerts.tiers import ALERT_TIERS, at_least
+from alerts.tiers import ALERT_TIERS
+from policywatch.verdicts import Significance
 from store.models import Change, Delivery, Document, Subscriber, Subscription, utcnow
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class Interest:
         return (
             self.platform_id == platform_id
             and self.document_id in (None, change.document_id)
-            and at_least(change.significance, minimum)
+            and Significance(change.significance).at_least(minimum)
             and (not self.topics or bool(set(self.topics) & set(change.topics or ())))
         )
 

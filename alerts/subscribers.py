@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts.tiers import TIERS, Tier
 from alerts.tokens import TokenError, Tokens
-from changes.taxonomy import load_taxonomy
+from changes.taxonomy import taxonomy_for
+from policywatch.settings import get_settings
+from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
-from store.models.history import SIGNIFICANCES
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +197,10 @@ def _tier(name: str) -> Tier:
 
 
 def _significance(name: str) -> str:
-    if name not in SIGNIFICANCES:
-        raise SubscriberError(f"unknown significance {name!r}; expected one of {', '.join(SIGNIFICANCES)}")
+    if name not in Significance.values():
+        raise SubscriberError(
+            f"unknown significance {name!r}; expected one of {', '.join(Significance.values())}"
+        )
     return name
 
 
@@ -205,7 +208,7 @@ def _topics(rules: Tier, topics: Iterable[str]) -> list[str]:
     chosen = sorted({topic.strip() for topic in topics if topic.strip()})
     if chosen and not rules.topic_filters:
         raise SubscriberError(f"topic filters need the professional tier (this subscriber is {rules.name})")
-    taxonomy = load_taxonomy()
+    taxonomy = taxonomy_for(get_settings())
     unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
     if unknown:
         raise SubscriberError(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.models.history import SIGNIFICANCES
-
 
 @dataclass(frozen=True)
 class Tier:
@@ -23,9 +21,3 @@ TIERS: dict[str, Tier] = {
     "professional": Tier("professional", None, same_day_alerts=True, topic_filters=True),
 }
 ALERT_TIERS = tuple(name for name, tier in TIERS.items() if tier.same_day_alerts)
-RANK = {name: rank for rank, name in enumerate(SIGNIFICANCES)}
-
-
-def at_least(significance: str, minimum: str) -> bool:
-    """Whether a change of ``significance`` reaches ``minimum`` (cosmetic < minor < substantive)."""
-    return RANK.get(significance, -1) >= RANK[minimum]

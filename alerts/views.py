@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.tiers import RANK
+from policywatch.verdicts import Significance
 from store.models import Change, Document, Platform
 
 MAX_SECTIONS = 8
@@ -59,7 +59,7 @@ def change_view(change: Change, document: Document, platform: Platform, base_url
 
 def by_significance(views: Iterable[dict]) -> list[dict]:
     """Views most significant first, then oldest first."""
-    return sorted(views, key=lambda view: (-RANK.get(view["significance"], -1), view["id"]))
+    return sorted(views, key=lambda view: (-Significance(view["significance"]).rank, view["id"]))
 
 
 def by_platform(views: Iterable[dict]) -> list[tuple[str, list[dict]]]:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.record import record_changes  # noqa: E402
 from crawler.extract.extraction import ExtractionError, select_region  # noqa: E402
-from policywatch.settings import get_settings  # noqa: E402
+from policywatch.settings import load_settings  # noqa: E402
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
@@ -111,7 +111,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
                 platform=platform, slug=doc["id"], title=doc["terms_type"], terms_type=doc["terms_type"]
             )
             session.add(documents[doc["id"]])
-    alerts, records = [], []
+    alerts, records, settings = [], [], load_settings()
     served: dict[str, str] = {}
     for tick, moment in enumerate(manifest["ticks"]):
         at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
@@ -132,7 +132,7 @@ def replay(corpus: Path, mode: str, verbose: bool) -> dict:
                 record_version(
                     session, document, texts[(doc["id"], blob)], [], crawl_run_id=run.id, created_at=at
                 )
-            for change in record_changes(session, get_settings()):
+            for change in record_changes(session, settings):
                 slug = session.get(Document, change.document_id).slug
                 records.append((slug, tick, change))
                 if change.significance != "cosmetic":

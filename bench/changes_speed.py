@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from changes.analysis import analyse  # noqa: E402
 from changes.meaning import key, meaning, text_keys  # noqa: E402
-from policywatch.settings import get_settings  # noqa: E402
+from policywatch.settings import load_settings  # noqa: E402
 from store.db import make_engine, transaction  # noqa: E402
 from store.models import Base, CrawlRun, Document, Platform  # noqa: E402
 from store.versions import record_version  # noqa: E402
@@ -115,11 +115,11 @@ def bench_history(versions: int = 1000, words: int = 3000) -> None:
     with transaction(engine) as session:
         from changes import record
 
-        pending = record.pending_versions(session)
+        pending, settings = record.pending_versions(session), load_settings()
         for block in range(0, len(pending), 100):
             start = time.perf_counter()
             for version in pending[block : block + 100]:
-                session.add(record.change_for(session, version, get_settings()))
+                session.add(record.change_for(session, version, settings))
             session.flush()
             blocks.append(time.perf_counter() - start)
     print(

@@ -16,7 +16,7 @@ from changes.significance import (
     word_count,
 )
 from changes.summary import summarise
-from changes.taxonomy import load_taxonomy
+from changes.taxonomy import Taxonomy, load_taxonomy
 
 
 @dataclass
@@ -34,10 +34,9 @@ def counts(sections: list[SectionChange]) -> dict:
     """Words and sentences added and removed, and sections touched."""
     words_added = words_removed = 0
     for section in sections:
-        reworded_after = {c["after"] for c in section.changed}
-        reworded_before = {c["before"] for c in section.changed}
-        words_added += sum(len(s.split()) for s in section.added if s not in reworded_after)
-        words_removed += sum(len(s.split()) for s in section.removed if s not in reworded_before)
+        added, removed = section.unpaired
+        words_added += sum(len(s.split()) for s in added)
+        words_removed += sum(len(s.split()) for s in removed)
         for change in section.changed:
             words_added += sum(len(text.split()) for op, text in change["diff"] if op == "insert")
             words_removed += sum(len(text.split()) for op, text in change["diff"] if op == "delete")
@@ -58,9 +57,15 @@ def switched(sections: list[SectionChange], parent: str) -> bool:
     return switched_language(removed, "\n".join(s for section in sections for s in section.added))
 
 
-def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Document") -> Analysis:
+def analyse(
+    parent: str,
+    text: str,
+    recent: Sequence[str] = (),
+    title: str = "Document",
+    taxonomy: Taxonomy | None = None,
+) -> Analysis:
     """Compare ``text`` with its ``parent``; ``recent`` are the versions before the parent within the
-    flapping window, oldest first."""
+    flapping window, oldest first; topics come from ``taxonomy`` (the bundled one if None)."""
     recent = [r for r in recent if not degenerate(parent, r)]
     sections = compare_sections(parent, text)
     diff = differences(sections)
@@ -81,7 +86,7 @@ def analyse(parent: str, text: str, recent: Sequence[str] = (), title: str = "Do
         flapping = bool(explained.reasons)
         significance, graded = grade(explained.left, sections, parent, text)
         reasons = graded + explained.reasons + reasons
-    taxonomy = load_taxonomy()
+    taxonomy = taxonomy or load_taxonomy()
     topics = taxonomy.topics_in(_topic_text(sections)) if significance != "cosmetic" else []
     topic_ids = [t.id for t in topics]
     regulations = sorted({r for t in topics for r in t.regulations})

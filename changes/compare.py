@@ -49,6 +49,18 @@ class SectionChange:
             "changed": self.changed,
         }
 
+    @property
+    def unpaired(self) -> tuple[list[str], list[str]]:
+        """The added and the removed sentences that are not one side of a reworded pair."""
+        return unpaired(self.added, self.removed, self.changed)
+
+
+def unpaired(added: list[str], removed: list[str], changed: list[dict]) -> tuple[list[str], list[str]]:
+    """``added`` and ``removed`` without the sentences that are one side of a ``changed`` pair (a changed
+    sentence is listed in both, see the module docstring)."""
+    after, before = {c["after"] for c in changed}, {c["before"] for c in changed}
+    return [s for s in added if s not in after], [s for s in removed if s not in before]
+
 
 def word_diff(before: str, after: str) -> list[list[str]]:
     """[op, text] runs turning ``before`` into ``after`` word by word; op is equal, insert or delete."""

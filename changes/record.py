@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from changes.analysis import analyse
 from changes.significance import degenerate
+from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.models import Change, CrawlRun, Document, Version
 
@@ -27,7 +28,7 @@ def pending_versions(session: Session) -> list[Version]:
 
 
 def window_start(session: Session, moment: datetime, window: int) -> datetime | None:
-    """Start of the oldest crawl run inside the flapping window ending at ``moment`` (None: all are inside)."""
+    """Start of the oldest of the last ``window`` crawl runs up to ``moment`` (None: all are inside)."""
     return session.scalar(
         select(CrawlRun.started_at)
         .where(CrawlRun.started_at <= moment)
@@ -38,7 +39,7 @@ def window_start(session: Session, moment: datetime, window: int) -> datetime | 
 
 
 def earlier_versions(session: Session, version: Version, depth: int) -> list[Version]:
-    """The versions before ``version``'s parent that flapping looks back at, oldest first (bounded)."""
+    """The (at most ``depth``) versions before ``version``'s parent that flapping looks back at, oldest first."""
     return list(
         session.scalars(
             select(Version)
@@ -68,12 +69,13 @@ def baseline(version: Version, earlier: list[Version]) -> Version:
 
 
 def change_for(session: Session, version: Version, settings: Settings) -> Change:
-    """The Change of ``version`` against its parent (not yet added to the session)."""
+    """The Change of ``version`` against its parent (not yet added to the session); ``settings``
+    bound the flapping look-back and name the taxonomy."""
     document = session.get(Document, version.document_id)
     earlier = earlier_versions(session, version, settings.flapping_versions)
     base = baseline(version, earlier)
     recent = recent_texts(session, version, earlier, settings.flapping_window)
-    analysis = analyse(base.text, version.text, recent, title=document.title)
+    analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
     if base is not version.parent:
         analysis.reasons.append(
             f"compared with version {base.seq}, before an error page or failed extraction"

@@ -53,10 +53,9 @@ def differences(sections: list[SectionChange]) -> Differences:
     """The added, removed and changed sentences (raw text) of ``sections``, moved sentences cancelled."""
     diff = Differences()
     for section in sections:
-        changed_after = {c["after"] for c in section.changed}
-        changed_before = {c["before"] for c in section.changed}
-        diff.added += [s for s in section.added if s not in changed_after]
-        diff.removed += [s for s in section.removed if s not in changed_before]
+        added, removed = section.unpaired
+        diff.added += added
+        diff.removed += removed
         diff.changed += [(c["before"], c["after"]) for c in section.changed]
     gone, came = Counter(key(s) for s in diff.removed), Counter(key(s) for s in diff.added)
     both = gone & came

@@ -1,6 +1,6 @@
 """The topics a change can touch, from the bundled taxonomy.yaml and an operator's file.
 
-``POLICYWATCH_TAXONOMY_FILE`` names a YAML file of the same shape; its topics are added, and a
+The operator's file (``POLICYWATCH_TAXONOMY_FILE``) has the same shape; its topics are added, and a
 topic with an existing id replaces the bundled one.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from policywatch.settings import get_settings
+from policywatch.settings import Settings
 
 
 class TaxonomyError(Exception):
@@ -86,7 +86,8 @@ def _read(path: Path) -> list[Topic]:
 
 
 @lru_cache(maxsize=8)
-def _load(extra: Path | None) -> Taxonomy:
+def load_taxonomy(extra: Path | None = None) -> Taxonomy:
+    """The bundled topics, extended or overridden by those of the operator's file ``extra``."""
     bundled = resources.files("changes").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
     topics = {t.id: t for t in _topics("changes/taxonomy.yaml", yaml.safe_load(bundled))}
     for topic in _read(extra) if extra else []:
@@ -94,6 +95,6 @@ def _load(extra: Path | None) -> Taxonomy:
     return Taxonomy(tuple(topics.values()))
 
 
-def load_taxonomy() -> Taxonomy:
-    """The taxonomy in force: bundled topics, extended or overridden by POLICYWATCH_TAXONOMY_FILE."""
-    return _load(get_settings().taxonomy_file)
+def taxonomy_for(settings: Settings) -> Taxonomy:
+    """The taxonomy in force under ``settings`` (its ``taxonomy_file``, if any)."""
+    return load_taxonomy(settings.taxonomy_file)

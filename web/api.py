@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from policywatch.verdicts import Significance
 from web import catalog, history
 from web.compare import compare_topic
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
@@ -18,7 +19,6 @@ from web.topics import topic_index
 
 router = APIRouter(prefix="/api", tags=["api"])
 Item = TypeVar("Item")
-Significance = Literal["cosmetic", "minor", "substantive"]
 
 
 class Page(BaseModel, Generic[Item]):

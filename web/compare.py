@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from changes.outline import split_sentences
 from changes.taxonomy import Topic
 from store.models import Change, Document, Platform, Version
 from web.history import has_topic
 
-SENTENCES = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[A-Z0-9])")
 MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)")
 
 
@@ -105,7 +105,7 @@ def matching_sentences(text: str, topic: Topic) -> list[tuple[str, str]]:
         if line.lstrip().startswith("#"):
             heading = line.strip().lstrip("#").strip()
             continue
-        for sentence in SENTENCES.split(MARKUP.sub("", line).strip()):
+        for sentence in split_sentences(MARKUP.sub("", line).strip()):
             if sentence and topic.found_in(sentence):
                 found.append((heading, sentence))
     return found

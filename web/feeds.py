@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
+from policywatch.verdicts import Significance
 from web import catalog, history
 from web.deps import get_session
 from web.topics import topic_index
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/feeds", include_in_schema=False)
 ENTRIES = 50
 MinSignificance = Query(
     "minor",
-    pattern="^(cosmetic|minor|substantive)$",
+    pattern=Significance.pattern(),
     description="Leave out changes below this significance (default: minor).",
 )
 

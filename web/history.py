@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from policywatch.verdicts import Significance
 from store.models import Change, Document, FetchEvent, Platform, Snapshot, Version, VersionSnapshot
-from store.models.history import SIGNIFICANCES
 
 FROM, TO = aliased(Version), aliased(Version)
 Remember = Callable[[tuple, Callable[[], Any]], Any]
@@ -30,7 +30,7 @@ def count_now(key: tuple, count: Callable[[], Any]) -> Any:
 
 def at_least(significance: str | None) -> list[str]:
     """The significances at or above ``significance`` (all of them for None)."""
-    return list(SIGNIFICANCES[SIGNIFICANCES.index(significance) :] if significance else SIGNIFICANCES)
+    return list(Significance.at_or_above(significance or Significance.COSMETIC))
 
 
 def has_topic(column, topic: str) -> ColumnElement[bool]:
@@ -224,7 +224,7 @@ def significance_by_month(session: Session, where: ChangeFilter) -> dict[str, di
     ).all()
     months: dict[str, dict[str, int]] = {}
     for label, significance, count in rows:
-        months.setdefault(label, dict.fromkeys(SIGNIFICANCES, 0))[significance] = count
+        months.setdefault(label, dict.fromkeys(Significance.values(), 0))[significance] = count
     return dict(sorted(months.items()))
 
 
@@ -243,7 +243,9 @@ def change_counts(session: Session, group, where: ChangeFilter = ChangeFilter())
     ).all()
     counts: dict = {}
     for key, significance, count, latest in rows:
-        entry = counts.setdefault(key, {"counts": dict.fromkeys(SIGNIFICANCES, 0), "last_change_at": None})
+        entry = counts.setdefault(
+            key, {"counts": dict.fromkeys(Significance.values(), 0), "last_change_at": None}
+        )
         entry["counts"][significance] = count
         entry["last_change_at"] = max(filter(None, [entry["last_change_at"], latest]))
     return counts

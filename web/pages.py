@@ -7,8 +7,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
+from policywatch.verdicts import Significance
 from store.models import Document, Platform
-from store.models.history import SIGNIFICANCES
 from web import catalog, history
 from web.cache import remembered
 from web.compare import compare_topic
@@ -150,7 +150,7 @@ def changes_page(
     platform: str | None = None,
     document: str | None = None,
     topic: str | None = None,
-    min_significance: str | None = Query(None, pattern="^(cosmetic|minor|substantive)$"),
+    min_significance: str | None = Query(None, pattern=Significance.pattern()),
     since: date | None = None,
     until: date | None = None,
     session: Session = Depends(get_session),
@@ -173,7 +173,7 @@ def changes_page(
         total=total,
         paged=paged,
         where=where,
-        significances=SIGNIFICANCES,
+        significances=Significance.values(),
         topics=topic_index(),
     )
 

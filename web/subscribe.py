@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from alerts import subscribers
 from alerts.sender import Sender
 from alerts.tokens import TokenError
+from policywatch.verdicts import Significance
 from store.db import transaction
 from store.models import Document, Platform
-from store.models.history import SIGNIFICANCES
 from web import catalog
 from web.deps import get_session
 from web.render import page
@@ -58,7 +58,7 @@ def subscribe_form(
         platforms=platforms,
         platform=platform,
         document=document,
-        significances=SIGNIFICANCES,
+        significances=Significance.values(),
         error=None,
     )
 
@@ -70,7 +70,7 @@ def subscribe(
     email: str = Form(..., max_length=320),
     platform: str = Form("", max_length=80, pattern=SLUG),
     document: str = Form("", max_length=120, pattern=SLUG),
-    min_significance: str = Form("substantive", pattern="^(cosmetic|minor|substantive)$"),
+    min_significance: str = Form("substantive", pattern=Significance.pattern()),
     csrf_token: str = Form("", alias=CSRF_FIELD),
 ):
     """Record a pending subscription, queue its confirmation email and send it after answering."""
@@ -95,7 +95,7 @@ def subscribe(
             platforms=platforms,
             platform=platform,
             document=document,
-            significances=SIGNIFICANCES,
+            significances=Significance.values(),
             error=str(exc),
         )
     background.add_task(send_due, request.app.state.engine, request.app.state.settings)
@@ -183,7 +183,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         token=token,
         subscriber=subscriber,
         email=subscribers.mask_email(subscriber.email),
-        significances=SIGNIFICANCES,
+        significances=Significance.values(),
         topics=topic_index(),
         names=_target_names(session, subscriber),
         saved=request.query_params.get("saved"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.models.history import SIGNIFICANCES
+from policywatch.verdicts import Significance
 
 HEIGHT, GAP, WIDTH, LABEL = 80, 4, 720, 56  # LABEL: room one month label needs
 
@@ -42,7 +42,7 @@ def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
     bars = []
     for i, month in enumerate(labels):
         counts, y, segments = months.get(month, {}), float(HEIGHT), []
-        for significance in SIGNIFICANCES:
+        for significance in Significance.values():
             count = counts.get(significance, 0)
             if count:
                 height = max(HEIGHT * count / peak, 1.0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from changes.taxonomy import Topic, load_taxonomy
+from changes.taxonomy import Topic, taxonomy_for
+from policywatch.settings import get_settings
 
 
 def topic_index() -> dict[str, Topic]:
     """Every topic in force, by id, in taxonomy order."""
-    return {topic.id: topic for topic in load_taxonomy().topics}
+    return {topic.id: topic for topic in taxonomy_for(get_settings()).topics}

@@ -9,8 +9,7 @@ import click
 from sqlalchemy import select
 
 from policywatch.cli.common import open_engine
-
-SIGNIFICANCES = ("cosmetic", "minor", "substantive")
+from policywatch.verdicts import Significance
 
 
 def _since(value: str | None) -> datetime | None:
@@ -32,13 +31,15 @@ def command() -> None:
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--document", help="Only this document (slug).")
 @click.option("--since", help="Only changes detected at or after this ISO 8601 time (UTC unless given).")
-@click.option("--min-significance", type=click.Choice(SIGNIFICANCES), default="cosmetic", show_default=True)
+@click.option(
+    "--min-significance", type=click.Choice(Significance.values()), default="cosmetic", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 def list_changes(
     platform: str | None, document: str | None, since: str | None, min_significance: str, as_json: bool
 ) -> None:
     """List changes, oldest first."""
-    from changes.render import as_record
+    from changes.export import as_record
     from store.db import transaction
     from store.models import Change, Document, Platform
 
@@ -47,7 +48,7 @@ def list_changes(
         select(Change, Platform.slug, Document.slug)
         .join(Document, Document.id == Change.document_id)
         .join(Platform, Platform.id == Document.platform_id)
-        .where(Change.significance.in_(SIGNIFICANCES[SIGNIFICANCES.index(min_significance) :]))
+        .where(Change.significance.in_(Significance.at_or_above(min_significance)))
         .order_by(Change.detected_at, Change.id)
     )
     if platform:
@@ -97,7 +98,7 @@ def _table(records: list[dict]) -> None:
 )
 def show_change(change_id: int, fmt: str) -> None:
     """Show one change with its redline."""
-    from changes.render import render
+    from changes.export import render
     from store.db import transaction
     from store.models import Change, Document
 

@@ -6,7 +6,7 @@ import click
 
 from alerts.tiers import TIERS
 from policywatch.cli.common import open_engine
-from store.models.history import SIGNIFICANCES
+from policywatch.verdicts import Significance
 
 
 @click.group("subscribers")
@@ -23,7 +23,9 @@ def command() -> None:
     "--topic", "topics", multiple=True, help="Only changes touching this topic (professional; repeatable)."
 )
 @click.option(
-    "--min-significance", type=click.Choice(SIGNIFICANCES), help="Least significant change to be told about."
+    "--min-significance",
+    type=click.Choice(Significance.values()),
+    help="Least significant change to be told about.",
 )
 def add(
     email: str,

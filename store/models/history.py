@@ -7,9 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from policywatch.verdicts import Significance
 from store.models.base import Base, utcnow
-
-SIGNIFICANCES = ("cosmetic", "minor", "substantive")
 
 
 class Version(Base):
@@ -62,7 +61,7 @@ class Change(Base):
 
     __tablename__ = "change"
     __table_args__ = (
-        CheckConstraint(f"significance IN {SIGNIFICANCES}", name="significance"),
+        CheckConstraint(f"significance IN {Significance.values()}", name="significance"),
         Index("ix_change_document_detected", "document_id", "detected_at"),
         Index("ix_change_pending_alerts", "alerts_processed_at"),
     )

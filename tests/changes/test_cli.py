@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from policywatch.cli import cli
-from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.versions import record_version
 from tests.factories import make_document
@@ -21,6 +20,7 @@ START = datetime(2026, 5, 1, tzinfo=UTC)
 
 def _seed(url: str) -> None:
     from changes.record import record_changes
+    from policywatch.settings import load_settings
 
     engine = make_engine(url)
     with transaction(engine) as session:
@@ -28,7 +28,7 @@ def _seed(url: str) -> None:
         make_document(session, slug="other-terms", platform_slug="other")
         for i, text in enumerate([BEFORE, SUBSTANTIVE, COSMETIC]):
             record_version(session, document, text, [], created_at=START + timedelta(days=i))
-        record_changes(session, get_settings())
+        record_changes(session, load_settings())
     engine.dispose()
 
 

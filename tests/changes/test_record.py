@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from policywatch.settings import get_settings
+from policywatch.settings import load_settings
 from store.db import transaction
 from store.models import Change, CrawlRun
 from store.versions import record_version
@@ -43,9 +43,9 @@ def test_records_one_change_per_new_version_and_is_idempotent(engine):
     with transaction(engine) as session:
         _versions(session, [POLICY, new])
     with transaction(engine) as session:
-        first = record_changes(session, get_settings())
+        first = record_changes(session, load_settings())
     with transaction(engine) as session:
-        again = record_changes(session, get_settings())
+        again = record_changes(session, load_settings())
         stored = session.query(Change).all()
     assert len(first) == 1 and again == [] and len(stored) == 1
     change = stored[0]
@@ -59,7 +59,7 @@ def test_first_version_is_not_a_change(engine):
 
     with transaction(engine) as session:
         _versions(session, [POLICY])
-        assert record_changes(session, get_settings()) == []
+        assert record_changes(session, load_settings()) == []
 
 
 def test_a_change_recorded_by_another_writer_is_skipped(engine, monkeypatch):
@@ -70,10 +70,10 @@ def test_a_change_recorded_by_another_writer_is_skipped(engine, monkeypatch):
         _versions(session, [POLICY, POLICY + "\nNew clause on refunds applies to all plans.\n"])
         pending_ids = [v.id for v in record.pending_versions(session)]
     with transaction(engine) as other:  # the other writer commits first
-        assert len(record.record_changes(other, get_settings())) == 1
+        assert len(record.record_changes(other, load_settings())) == 1
     with transaction(engine) as session:  # this one still works from its earlier list
         monkeypatch.setattr(record, "pending_versions", lambda s: [s.get(Version, i) for i in pending_ids])
-        assert record.record_changes(session, get_settings()) == []
+        assert record.record_changes(session, load_settings()) == []
     with transaction(engine) as session:
         assert session.query(Change).count() == 1
 
@@ -91,7 +91,7 @@ def test_banner_that_comes_back_is_flapping_but_a_revert_after_a_stable_period_i
         later = START + timedelta(hours=12 * len(texts))
         session.add_all(CrawlRun(started_at=later + timedelta(hours=12 * i)) for i in range(20))
         record_version(session, document, edited, [], created_at=later + timedelta(hours=12 * 20))
-        changes = record_changes(session, get_settings())
+        changes = record_changes(session, load_settings())
     significances = [c.significance for c in changes]
     assert significances[:2] == ["substantive", "cosmetic"]  # a banner's first appearance looks like a clause
     assert significances[2] == "cosmetic" and changes[2].details["flapping"]

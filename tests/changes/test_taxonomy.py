@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from changes.analysis import analyse
-from changes.taxonomy import TaxonomyError, load_taxonomy
+from changes.taxonomy import TaxonomyError, load_taxonomy, taxonomy_for
+from policywatch.settings import load_settings
 
 BASE = "# Terms\n\n## Use\nYou may use the service for personal projects.\n"
 
 
-def _topics_of(sentence: str) -> dict:
-    analysis = analyse(BASE, BASE + sentence + "\n")
+def _topics_of(sentence: str, taxonomy=None) -> dict:
+    analysis = analyse(BASE, BASE + sentence + "\n", taxonomy=taxonomy)
     return {
         "topics": analysis.topics,
         "regulations": analysis.details["regulations"],
@@ -83,21 +84,17 @@ def test_operator_file_adds_and_overrides_topics(tmp_path, monkeypatch):
         "  - id: children\n    label: Kids\n    patterns: ['\\bkids\\b']\n    regulations: [KOSA]\n"
     )
     monkeypatch.setenv("POLICYWATCH_TAXONOMY_FILE", str(extra))
-    from policywatch import settings
-
-    settings.get_settings.cache_clear()
-    found = _topics_of("Designing pathogens for kids is prohibited.")
+    taxonomy = taxonomy_for(load_settings())
+    found = _topics_of("Designing pathogens for kids is prohibited.", taxonomy)
     assert {"biosecurity", "children", "prohibited_uses"} <= set(found["topics"])
     assert {"BWC", "KOSA"} <= set(found["regulations"]) and "COPPA" not in found["regulations"]
-    assert "children" not in _topics_of("Users under 13 need parental consent.")["topics"]
+    assert "children" not in _topics_of("Users under 13 need parental consent.", taxonomy)["topics"]
+    assert "biosecurity" not in _topics_of("Designing pathogens is prohibited.")["topics"]  # bundled only
 
 
 def test_invalid_operator_file_names_the_file(tmp_path, monkeypatch):
     extra = tmp_path / "broken.yaml"
     extra.write_text("topics:\n  - label: no id\n")
     monkeypatch.setenv("POLICYWATCH_TAXONOMY_FILE", str(extra))
-    from policywatch import settings
-
-    settings.get_settings.cache_clear()
     with pytest.raises(TaxonomyError, match="broken.yaml"):
-        load_taxonomy()
+        taxonomy_for(load_settings())

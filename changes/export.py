@@ -1,4 +1,4 @@
-"""A change as text, Markdown, HTML (a redline) or JSON, for the CLI, emails and the web UI.
+"""A change exported as text, Markdown, HTML (a redline) or JSON, for `policywatch changes`.
 
 Every function takes a Change and the names of its platform and document; nothing is read from
 the database. Page content is untrusted: the HTML escapes every piece of it.
@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from html import escape
 
+from changes.compare import unpaired
 from store.models import Change
-
-FORMATS = ("text", "markdown", "html", "json")
 
 
 def as_record(change: Change, platform: str, document: str) -> dict:
@@ -56,13 +55,7 @@ def _section_title(section: dict) -> str:
 
 
 def _plain_only(section: dict) -> tuple[list[str], list[str]]:
-    """Added and removed sentences that are not one side of a reworded pair."""
-    after = {c["after"] for c in section.get("changed", [])}
-    before = {c["before"] for c in section.get("changed", [])}
-    return (
-        [s for s in section.get("added", []) if s not in after],
-        [s for s in section.get("removed", []) if s not in before],
-    )
+    return unpaired(section.get("added", []), section.get("removed", []), section.get("changed", []))
 
 
 def render_text(change: Change, platform: str, document: str) -> str:
