@@ -2,13 +2,13 @@
 
     .venv/bin/python bench/crawl_unchanged.py [--pages 200] [--page PATH] [--rounds N]
 
-Feeds FetchedPage items straight to the StorePipeline (no network, no Scrapy), on a fresh SQLite
-database, and prints the CPU time per page of: a 304, the same bytes as last time, new bytes that
-differ in volatile markup alone (a new nonce in a ``<meta>``: same fingerprint, nothing parsed or
-stored), and new bytes with a visible change outside the selected region (parsed, stored, region
-unchanged), split into snapshot storage and the rest. ``--rounds N`` repeats each new-bytes crawl N
-times with new nonces (snapshots stored further into their group: deltas against older bases,
-decoded through more deltas) and prints their means. Figures go to bench/README.md.
+Feeds FetchedPage items straight to the FetchPipeline and its FetchRecorder (no network, no
+Scrapy), on a fresh SQLite database, and prints the CPU time per page of: a 304, the same bytes as
+last time, new bytes that differ in volatile markup alone (a new nonce in a ``<meta>``: same
+fingerprint, nothing parsed or stored), and new bytes with a visible change outside the selected
+region (parsed, stored, region unchanged), split into snapshot storage and the rest. ``--rounds N``
+repeats each new-bytes crawl N times with new nonces (snapshots stored further into their group:
+deltas against older bases, decoded through more deltas) and prints their means. Figures go to bench/README.md.
 """
 
 from __future__ import annotations
@@ -67,15 +67,16 @@ def main() -> None:
     os.environ["POLICYWATCH_DATA_DIR"] = work
 
     from crawler.fetch.items import CrawlReport, FetchedPage
+    from crawler.fetch.pipeline import FetchPipeline
     from crawler.sources.declarations import parse_declarations
     from policywatch.settings import load_settings
     from store import snapshots
     from store.catalog import load_declarations
     from store.crawl_plan import build_plan
     from store.db import make_engine, transaction
+    from store.fetches import FetchRecorder
     from store.migrate import upgrade
     from store.models import utcnow
-    from store.pipeline import StorePipeline
 
     upgrade(os.environ["POLICYWATCH_DATABASE_URL"])
     engine = make_engine(os.environ["POLICYWATCH_DATABASE_URL"])
@@ -107,8 +108,10 @@ def main() -> None:
     def pipeline():
         with transaction(engine) as session:
             plan = build_plan(session, list(range(1, args.pages + 1)))
-        item_pipeline = StorePipeline(None, load_settings())
-        item_pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), engine=engine))
+        settings = load_settings()
+        item_pipeline = FetchPipeline(None, settings)
+        recorder = FetchRecorder(engine, settings.broken_after, None)
+        item_pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), recorder=recorder))
         return item_pipeline
 
     def page(i, status=200, content=body):
@@ -138,9 +141,9 @@ def main() -> None:
         finally:
             snapshot_cpu[0] += time.process_time() - start
 
-    import store.pipeline as pipelines_module
+    import store.fetches
 
-    pipelines_module.put_snapshot = timed_put
+    store.fetches.put_snapshot = timed_put
 
     def nonce(round_):
         return lambda i: page(

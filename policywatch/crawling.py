@@ -17,10 +17,11 @@ from crawler.fetch.spider import PolicySpider, browser_available
 from policywatch.settings import Settings
 from store.crawl_plan import build_plan
 from store.db import transaction
+from store.fetches import FetchRecorder
 from store.models import CrawlRun, utcnow
 
 #: Crawled pages go to the store as they arrive.
-PIPELINES = {"store.pipeline.StorePipeline": 300}
+PIPELINES = {"crawler.fetch.pipeline.FetchPipeline": 300}
 #: Scrapy stats copied into the crawl run's stats.
 SCRAPY_STATS = (
     "downloader/request_count",
@@ -49,7 +50,8 @@ def run_crawl(
     process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
     if plan.jobs:
-        process.crawl(crawler, plan=plan, report=report, engine=engine)
+        recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
+        process.crawl(crawler, plan=plan, report=report, recorder=recorder)
         process.start()
     report.seconds = time.monotonic() - started
     with transaction(engine) as session:

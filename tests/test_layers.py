@@ -47,6 +47,25 @@ def test_no_layer_imports_one_above_it_or_the_composition_root(package):
     assert offences == []
 
 
+#: The crawler modules each store module may import: the data the crawler hands over
+#: (``crawler.fetch.items``), and, still, the declarations the catalog loads and the plan it builds.
+STORE_READS_OF_CRAWLER = {
+    "store.fetches": {"crawler.fetch.items"},
+    "store.catalog": {"crawler.sources.declarations"},
+    "store.crawl_plan": {"crawler.sources.plan"},
+}
+
+
+def test_the_store_imports_of_the_crawler_only_the_data_it_persists():
+    offences = [
+        f"{path.relative_to(ROOT)} imports {module}: the store persists what the crawler hands it"
+        for path in sorted((ROOT / "store").rglob("*.py"))
+        for module in sorted(imports_of(path))
+        if layer_of(module) == "crawler" and module not in STORE_READS_OF_CRAWLER.get(module_of(path), set())
+    ]
+    assert offences == []
+
+
 FRONT_ENDS = ("policywatch.cli", "policywatch.service", "policywatch.demo", "web")
 #: A CLI command may start the front end it names (the scheduler, the demo); nothing else crosses.
 STARTS = {("policywatch.cli.serve", "policywatch.service"), ("policywatch.cli.demo", "policywatch.demo")}

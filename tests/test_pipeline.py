@@ -1,5 +1,5 @@
-"""The store pipeline, fed pages directly: a page that cannot be recorded becomes a failure of its
-own source, and the crawl's other pages are recorded as usual."""
+"""The crawl pipeline and the store's fetch recorder, fed pages directly: a page that cannot be
+recorded becomes a failure of its own source, and the crawl's other pages are recorded as usual."""
 
 from __future__ import annotations
 
@@ -8,25 +8,27 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from crawler.fetch.items import CrawlReport, FetchedPage
+from crawler.fetch.pipeline import FetchPipeline
 from crawler.sources.declarations import parse_declarations
 from policywatch.settings import load_settings
 from store.catalog import load_declarations
 from store.crawl_plan import build_plan
 from store.db import make_engine, transaction
+from store.fetches import FetchRecorder
 from store.models import FetchEvent, Source, utcnow
 
 PAGE = b"<html><head><title>Terms</title></head><body><main><p>%s</p></main></body></html>"
 
 
 def _crawl(url: str, pages: dict[int, bytes]) -> CrawlReport:
-    """One crawl of the sources ``pages`` answers, through the store pipeline."""
-    import store.pipeline
-
+    """One crawl of the sources ``pages`` answers, through the crawl pipeline into the store."""
     engine = make_engine(url)
     with transaction(engine) as session:
         plan = build_plan(session, list(pages))
-    pipeline = store.pipeline.StorePipeline(None, load_settings())
-    pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), engine=engine))
+    settings = load_settings()
+    pipeline = FetchPipeline(None, settings)
+    recorder = FetchRecorder(engine, settings.broken_after, None)
+    pipeline.open_spider(SimpleNamespace(plan=plan, report=CrawlReport(), recorder=recorder))
     for source_id, body in pages.items():
         pipeline.process_item(
             FetchedPage(
@@ -44,7 +46,7 @@ def _crawl(url: str, pages: dict[int, bytes]) -> CrawlReport:
 
 
 def test_a_page_that_cannot_be_recorded_fails_alone_and_is_tried_again_next_crawl(migrated_url, monkeypatch):
-    import store.pipeline
+    import store.fetches
 
     engine = make_engine(migrated_url)
     with transaction(engine) as session:
@@ -73,16 +75,16 @@ def test_a_page_that_cannot_be_recorded_fails_alone_and_is_tried_again_next_craw
             ),
         )
     first = _crawl(migrated_url, {1: PAGE % b"First terms.", 2: PAGE % b"Second terms."})
-    real_put = store.pipeline.put_snapshot
+    real_put = store.fetches.put_snapshot
 
     def broken_put(session, source_id, fetched):
         if source_id == 1:
             raise OSError("disk full")
         return real_put(session, source_id, fetched)
 
-    monkeypatch.setattr(store.pipeline, "put_snapshot", broken_put)
+    monkeypatch.setattr(store.fetches, "put_snapshot", broken_put)
     second = _crawl(migrated_url, {1: PAGE % b"First terms, amended.", 2: PAGE % b"Second terms, amended."})
-    monkeypatch.setattr(store.pipeline, "put_snapshot", real_put)
+    monkeypatch.setattr(store.fetches, "put_snapshot", real_put)
     third = _crawl(migrated_url, {1: PAGE % b"First terms, amended.", 2: PAGE % b"Second terms, amended."})
 
     assert [r.outcome for r in first.results] == ["changed", "changed"]

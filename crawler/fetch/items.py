@@ -1,4 +1,5 @@
-"""What the spider hands the pipeline: one fetch attempt of one source, whatever happened."""
+"""What the spider hands the pipeline (one fetch attempt of one source, whatever happened), and what
+the pipeline hands the store (that attempt judged)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,42 @@ class FetchedPage:
     last_modified: str | None = None
     duration_ms: int = 0
     error: Failure | None = None
+
+
+@dataclass
+class FetchResult:
+    """One fetch as the crawler judged it, for the store to record: the page, its outcome and, when
+    the page was parsed, what was accepted from it. The store adds no judgement of its own."""
+
+    #: the source's declared URL, which the fetch event records
+    url: str
+    page: FetchedPage
+    outcome: str
+    failure: Failure | None = None
+    #: the body's content address; None for a failed fetch or a 304
+    sha256: str | None = None
+    #: the body was parsed: the store keeps it as a snapshot, and the event points at that snapshot
+    parsed: bool = False
+    #: the ``page_fingerprint`` of a parsed page whose region was accepted
+    fingerprint: str | None = None
+    #: the region's new Markdown and digest, when its text changed
+    text: str | None = None
+    region_digest: str | None = None
+    #: seconds until the source is due again
+    schedule_seconds: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != "error"
+
+    @property
+    def reason(self) -> str | None:
+        """The failure's detail, as the crawl report and the fetch event show it."""
+        return self.failure.detail if self.failure else None
+
+    @property
+    def new_text(self) -> bool:
+        return self.text is not None
 
 
 @dataclass

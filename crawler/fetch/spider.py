@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from sqlalchemy.engine import Engine
 from twisted.python import failure as twisted
 
 from crawler.fetch.items import CrawlReport, FetchedPage
@@ -44,13 +43,13 @@ class PolicySpider(scrapy.Spider):
 
     name = "policies"
 
-    def __init__(self, plan: CrawlPlan, report: CrawlReport, engine: Engine, **kwargs):
+    def __init__(self, plan: CrawlPlan, report: CrawlReport, recorder, **kwargs):
         """``plan`` is what to fetch; ``report`` collects what the item pipeline made of each page,
-        which it writes through ``engine`` (the caller's, one per crawl)."""
+        which it hands to ``recorder`` (the store's ``FetchRecorder``, one per crawl)."""
         super().__init__(**kwargs)
         self.plan = plan
         self.report = report
-        self.engine = engine
+        self.recorder = recorder
 
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
         for job in self.plan.jobs.values():
