@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy.settings import default_settings
 
 from policywatch.settings import Settings
+from policywatch.verdicts import TRANSIENT_STATUSES
 
 BROWSER = "/usr/bin/chromium"
 UNUSED_EXTENSIONS = (
@@ -28,6 +29,8 @@ UNUSED_SPIDER_MIDDLEWARES = ("urllength.UrlLengthMiddleware", "depth.DepthMiddle
 SLOWSTART_CONCURRENCY = 2
 #: Scrapy's own components that policywatch replaces with its own.
 REPLACED_DOWNLOADER_MIDDLEWARES = ("robotstxt.RobotsTxtMiddleware", "retry.RetryMiddleware")
+#: Statuses that say a request timed out (408; Cloudflare's 522 and 524), retried like the transient ones.
+TIMEOUT_STATUSES = frozenset({408, 522, 524})
 #: The Scrapy setting holding the policywatch settings, for components built by ``from_crawler``.
 SETTINGS_KEY = "POLICYWATCH_SETTINGS"
 
@@ -45,7 +48,7 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         "DOWNLOAD_MAXSIZE": settings.crawl_max_bytes,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_TIMES": settings.crawl_retries,
-        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_HTTP_CODES": sorted(TRANSIENT_STATUSES | TIMEOUT_STATUSES),
         "RETRY_BACKOFF_BASE": 0.5,
         "RETRY_AFTER_MAX": 120.0,
         "CLOSESPIDER_TIMEOUT": settings.crawl_run_timeout,
