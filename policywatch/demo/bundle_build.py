@@ -18,6 +18,8 @@ from pathlib import Path
 
 import zstandard
 
+from policywatch.demo.bundle import member_bytes
+
 HERE = Path(__file__).parent / "replay"
 # corpus id -> (platform slug, platform name, document slug, title) as the demo declares them
 DOCUMENTS = {
@@ -128,7 +130,7 @@ def read_corpus_blobs(path: Path, wanted: set[str]) -> dict[str, bytes]:
             for member in archive:
                 sha = member.name.rsplit("/", 1)[-1]
                 if sha in wanted:
-                    found[sha] = archive.extractfile(member).read()
+                    found[sha] = member_bytes(archive, member, path)
     return found
 
 
