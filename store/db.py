@@ -227,5 +227,6 @@ def check_schema(engine: Engine) -> None:
     if current != head:
         where = f"at revision {current}" if current else "empty"
         raise StoreError(
-            f"database schema is behind (it is {where}, this policywatch needs {head}): run `policywatch db upgrade`"
+            f"database schema is behind (it is {where}, this policywatch needs {head}): "
+            "run `policywatch db upgrade`"
         )

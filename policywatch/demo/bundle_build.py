@@ -145,9 +145,8 @@ def main() -> None:
     (HERE / "replay.tar.zst").write_bytes(pack_blobs(manifest, blobs))
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
-    print(
-        f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events -> {HERE}"
-    )
+    counts = f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events"
+    print(f"{counts} -> {HERE}")
 
 
 if __name__ == "__main__":
