@@ -212,12 +212,12 @@ def score(truth: dict, alerts: list, records: list, verbose: bool, mode: str) ->
     missed = sorted(substantive - set(matched), key=lambda k: k[1])
     for doc, tick in missed:
         rec = next((r for d, t, r in records if d == doc and t in (tick, tick + 1)), None)
-        print(
-            f"MISSED {doc} @{tick}: {rec.significance + ' ' + '; '.join(rec.reasons) if rec else 'no version'}"
-        )
+        found = f"{rec.significance} {'; '.join(rec.reasons)}" if rec else "no version"
+        print(f"MISSED {doc} @{tick}: {found}")
     for doc, tick, label, tags, result in false:
         print(
-            f"FALSE  {doc} @{tick} truth={label} {sorted(tags)} -> {result.significance}: {'; '.join(result.reasons)[:300]}"
+            f"FALSE  {doc} @{tick} truth={label} {sorted(tags)} -> "
+            f"{result.significance}: {'; '.join(result.reasons)[:300]}"
         )
         if verbose:
             for sec in result.details["sections"][:6]:

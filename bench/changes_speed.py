@@ -80,9 +80,10 @@ def bench_compare(runs: int = 30) -> None:
         analysis = analyse(old, new, title="Policy")
         timings.append((time.perf_counter() - start) * 1000)
     print(
-        f"30,000 words ({len(old.split())} tokens), {analysis.details['counts']['sentences_added']} sentences "
-        f"edited: median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, max {max(timings):.1f} ms "
-        f"over {runs} runs ({analysis.significance})"
+        f"30,000 words ({len(old.split())} tokens), "
+        f"{analysis.details['counts']['sentences_added']} sentences edited: "
+        f"median {statistics.median(timings):.1f} ms, min {min(timings):.1f} ms, "
+        f"max {max(timings):.1f} ms over {runs} runs ({analysis.significance})"
     )
 
 

@@ -82,7 +82,7 @@ def serve(pages: Pages) -> ThreadingHTTPServer:
                 self.end_headers()
                 return
             body = pages.body(int(self.path.rsplit("/", 1)[1]))
-            tag = '"%s"' % hashlib.sha1(body).hexdigest()
+            tag = f'"{hashlib.sha1(body).hexdigest()}"'
             if self.headers.get("If-None-Match") == tag:
                 self.send_response(304)
                 self.send_header("ETag", tag)
@@ -158,8 +158,9 @@ def measure(count: int) -> None:
         pages.nonce, pages.notice = nonce, notice
         wall, cpu, rss = run(env, "crawl", "--all")
         print(
-            f"{count:>6} pages  {name:<9} {count / wall:7.1f} pages/s  {cpu / count * 1000:6.1f} ms CPU/page  "
-            f"peak RSS {rss / 1024:6.0f} MB  ({wall:.1f} s, {_outcomes(work / 'scale.db')})",
+            f"{count:>6} pages  {name:<9} {count / wall:7.1f} pages/s  "
+            f"{cpu / count * 1000:6.1f} ms CPU/page  peak RSS {rss / 1024:6.0f} MB  "
+            f"({wall:.1f} s, {_outcomes(work / 'scale.db')})",
             flush=True,
         )
     server.shutdown()

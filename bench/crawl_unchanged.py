@@ -186,8 +186,8 @@ def main() -> None:
         per_page = total / args.pages * 1000
         store_part = snapshot_cpu[0] / args.pages * 1000
         print(
-            f"{name:28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, rest {per_page - store_part:5.2f} ms)"
-            f"  outcomes {sorted(outcomes)}"
+            f"{name:28s} {per_page:6.2f} ms CPU/page (snapshot storage {store_part:5.2f} ms, "
+            f"rest {per_page - store_part:5.2f} ms)  outcomes {sorted(outcomes)}"
         )
         new_bytes.setdefault(name.split(" (")[0], []).append((per_page, store_part))
     for name, measured in new_bytes.items():

@@ -81,8 +81,8 @@ def main() -> None:
         if row:
             rows.append(row)
             print(
-                f"{row['id'][:60]:60} {row['kb']:7.0f} KB  parse {row['parse']:6.1f}  digest {row['digest']:6.1f}  "
-                f"markdown {row['markdown']:6.1f} ms",
+                f"{row['id'][:60]:60} {row['kb']:7.0f} KB  parse {row['parse']:6.1f}  "
+                f"digest {row['digest']:6.1f}  markdown {row['markdown']:6.1f} ms",
                 flush=True,
             )
     html_rows = [r for r in rows if r["parse"]]

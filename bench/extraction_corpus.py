@@ -12,7 +12,8 @@ the corpus truth:
   trafilatura and readability-lxml (``--candidates``; readability-lxml is imported if installed,
   or from ``--extra-path``).
 
-    .venv/bin/python bench/extraction_corpus.py [../shared/corpus/genai-dev] [--cache DIR] [--jobs 2] [--candidates]
+    .venv/bin/python bench/extraction_corpus.py [../shared/corpus/genai-dev] \\
+        [--cache DIR] [--jobs 2] [--candidates]
 
 Skips (exit 0) when the corpus is absent. Results are cached in ``--out`` (JSON) and summarised.
 """
@@ -123,7 +124,8 @@ def lines(markdown: str) -> collections.Counter:
 
 
 def score(candidate: str | None, reference: str | None) -> dict:
-    """Share of the reference's characters found in the candidate (recall), and of the candidate's not in the reference (chrome)."""
+    """Share of the reference's characters found in the candidate (recall), and of the candidate's not
+    in the reference (chrome)."""
     if candidate is None or reference is None:
         return {}
     got, want = lines(candidate), lines(reference)
@@ -222,7 +224,8 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
             changed_total = sum(n for (label, c), n in tally.items() if c)
             print(
                 f"{key:7} changes {changed_total:4} of {blob_changes} blob changes | "
-                f"on no-event ticks {tally[('none', True)]:3}/{tally[('none', True)] + tally[('none', False)]} | "
+                f"on no-event ticks {tally[('none', True)]:3}/"
+                f"{tally[('none', True)] + tally[('none', False)]} | "
                 + " ".join(
                     f"{label} {tally[(label, True)]}/{tally[(label, True)] + tally[(label, False)]}"
                     for label in ("substantive", *NOISE)
@@ -267,7 +270,8 @@ def summarise(results: list[dict], manifest: dict, truth: dict) -> None:
                 per_doc[result["id"]].setdefault(name, []).append(outcome["recall"])
         if recalls:
             print(
-                f"{name:12} recall {sum(recalls) / len(recalls):.3f}  chrome {sum(chromes) / len(chromes):.3f}  "
+                f"{name:12} recall {sum(recalls) / len(recalls):.3f}  "
+                f"chrome {sum(chromes) / len(chromes):.3f}  "
                 f"recall<0.9 on {sum(r < 0.9 for r in recalls)}/{len(recalls)} snapshots, failures {failures}"
             )
     for doc_id, scores in sorted(per_doc.items()):

@@ -94,9 +94,8 @@ def measure_reads(engine) -> None:
     with transaction(engine) as session:
         rows = session.execute(select(Snapshot.id, Snapshot.base_id, Snapshot.size)).all()
         links, sizes = {row.id: row.base_id for row in rows}, {row.id: row.size for row in rows}
-        print(
-            f"{len(rows)} snapshots, {session.scalar(select(func.sum(func.length(Snapshot.data)))) / 1e6:.2f} MB of data"
-        )
+        stored = session.scalar(select(func.sum(func.length(Snapshot.data))))
+        print(f"{len(rows)} snapshots, {stored / 1e6:.2f} MB of data")
         sample = random.Random(0).sample(sorted(links), min(200, len(links)))
         t0 = time.perf_counter()
         for snapshot_id in sample:

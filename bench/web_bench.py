@@ -61,7 +61,7 @@ TOPICS = [
     "children",
     "arbitration",
 ]
-SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu".split()
+SYLLABLES = [consonant + vowel for consonant in "bdklmnrst" for vowel in "aeiou"]
 SIGNIFICANCE = ["cosmetic"] * 6 + ["minor"] * 3 + ["substantive"]
 START = datetime(2016, 1, 1, tzinfo=UTC)
 
@@ -94,8 +94,10 @@ def build(url: str) -> None:
     rng = random.Random(7)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as connection:
-        search_indexes = connection.execute(  # as the migrations define them: dropped for the load, then built again
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'version' AND indexdef LIKE '% USING gin %'"
+        # as the migrations define them: dropped for the load, then built again
+        search_indexes = connection.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'version' AND indexdef LIKE '% USING gin %'"
         ).fetchall()
         for name, _ in search_indexes:
             connection.execute(f'DROP INDEX "{name}"')
@@ -128,13 +130,14 @@ def _catalog(cursor) -> None:
                 "Data Processing Agreement",
             ][d % 4]
             cursor.execute(
-                "INSERT INTO document (id, platform_id, slug, title, terms_type, active, ignore, created_at, updated_at) "
+                "INSERT INTO document "
+                "(id, platform_id, slug, title, terms_type, active, ignore, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, %s, true, '[]', %s, %s)",
                 (doc, p, f"platform-{p:02d}-doc-{d:02d}", f"{terms} {d:02d}", terms, now, now),
             )
             cursor.execute(
-                'INSERT INTO source (id, document_id, position, url, "select", remove, fetcher, robots, active, '
-                "consecutive_failures) VALUES (%s, %s, 0, %s, '[]', '[]', 'http', true, true, 0)",
+                'INSERT INTO source (id, document_id, position, url, "select", remove, fetcher, robots, '
+                "active, consecutive_failures) VALUES (%s, %s, 0, %s, '[]', '[]', 'http', true, true, 0)",
                 (doc, doc, f"https://platform-{p:02d}.test/doc-{d:02d}"),
             )
 
@@ -143,7 +146,8 @@ def _history(cursor, rng: random.Random) -> None:
     versions, changes = io.StringIO(), io.StringIO()
     version_id = change_id = 0
     for doc in range(1, PLATFORMS * DOCUMENTS_PER_PLATFORM + 1):
-        slug = f"platform-{(doc - 1) // DOCUMENTS_PER_PLATFORM + 1:02d}-doc-{(doc - 1) % DOCUMENTS_PER_PLATFORM:02d}"
+        platform, position = divmod(doc - 1, DOCUMENTS_PER_PLATFORM)
+        slug = f"platform-{platform + 1:02d}-doc-{position:02d}"
         paragraphs = [f"# Section {i + 1}\n\n{paragraph(rng)}" for i in range(PARAGRAPHS)]
         parent_hash, parent_id, moment = None, None, START + timedelta(hours=rng.randrange(0, 200))
         for seq in range(1, VERSIONS_PER_DOCUMENT + 1):
@@ -347,9 +351,8 @@ def main() -> None:
         admin.dispose()
         started = time.perf_counter()
         build(args.database_url)
-        print(
-            f"built {PLATFORMS * DOCUMENTS_PER_PLATFORM * VERSIONS_PER_DOCUMENT} versions in {time.perf_counter() - started:.0f} s"
-        )
+        versions = PLATFORMS * DOCUMENTS_PER_PLATFORM * VERSIONS_PER_DOCUMENT
+        print(f"built {versions} versions in {time.perf_counter() - started:.0f} s")
     else:
         upgrade(args.database_url)  # a history kept from an older schema gets the newer revisions
     port = free_port()
@@ -369,7 +372,8 @@ def main() -> None:
         gc.freeze()  # the load generator's own full collections would count as the server's latency
         rng = random.Random(11)
         print(
-            f"{args.clients} concurrent clients x {args.requests} requests per page, {args.workers} workers, loopback"
+            f"{args.clients} concurrent clients x {args.requests} requests per page, "
+            f"{args.workers} workers, loopback"
         )
         print(
             f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7} "

@@ -55,7 +55,7 @@ def run_crawl(
         process.start()
     report.seconds = time.monotonic() - started
     with transaction(engine) as session:
-        run = session.get(CrawlRun, report.run_id)
+        run = session.get_one(CrawlRun, report.run_id)
         stats = crawler.stats.get_stats() if crawler.stats else {}
         run.finished_at, run.status = utcnow(), "finished"
         run.stats = {

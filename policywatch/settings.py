@@ -69,7 +69,10 @@ class Settings(BaseSettings):
         4,
         ge=1,
         le=64,
-        description="API, feed, download and form requests one web worker process works on at once (analyst pages take turns, one at a time).",
+        description=(
+            "API, feed, download and form requests one web worker process works on at once "
+            "(analyst pages take turns, one at a time)."
+        ),
     )
     web_cache_dir: Path | None = Field(
         None,

@@ -8,9 +8,9 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect, text, update
+from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event, inspect, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,6 +67,12 @@ def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def affected_rows(session: Session, statement: UpdateBase) -> int:
+    """How many rows an UPDATE or DELETE without RETURNING changed."""
+    # Session.execute returns a CursorResult for these statements; its signature promises only a Result.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine`` that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -91,7 +97,8 @@ class Batch:
 
     def __init__(self, engine: Engine, size: int, seconds: float) -> None:
         self.session, self.size, self.seconds = session_factory(engine)(), size, seconds
-        self.units, self.started = 0, None
+        self.units = 0
+        self.started: float | None = None
         self.inserts: list = []
         self.updates: list[tuple[type, dict]] = []
 
@@ -220,5 +227,6 @@ def check_schema(engine: Engine) -> None:
     if current != head:
         where = f"at revision {current}" if current else "empty"
         raise StoreError(
-            f"database schema is behind (it is {where}, this policywatch needs {head}): run `policywatch db upgrade`"
+            f"database schema is behind (it is {where}, this policywatch needs {head}): "
+            "run `policywatch db upgrade`"
         )

@@ -12,13 +12,15 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.db import affected_rows
 from store.models import Lease
 
 
 def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take or renew lease ``name`` for ``holder`` until ``now + ttl``; False while another holder's
     lease has not expired."""
-    taken = session.execute(
+    taken = affected_rows(
+        session,
         update(Lease)
         .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
         .values(
@@ -26,8 +28,8 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: 
             expires_at=now + ttl,
             acquired_at=case((Lease.holder == holder, Lease.acquired_at), else_=now),
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if taken:
         return True
     if session.get(Lease, name) is not None:
@@ -42,7 +44,7 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: 
 
 def release_lease(session: Session, name: str, holder: str) -> bool:
     """Give lease ``name`` up if ``holder`` holds it; whether it did."""
-    return bool(session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder)).rowcount)
+    return bool(affected_rows(session, delete(Lease).where(Lease.name == name, Lease.holder == holder)))
 
 
 def lease_holder(session: Session, name: str, now: datetime) -> Lease | None:

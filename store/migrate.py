@@ -21,7 +21,7 @@ READ_SIDE = (
 
 def read_side(name: str | None) -> bool:
     """Whether ``name`` is one of the read side's search objects, which no model describes."""
-    return bool(name) and (name.startswith("version_fts") or name in READ_SIDE)
+    return name is not None and (name.startswith("version_fts") or name in READ_SIDE)
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -20,6 +20,7 @@ the base of the next one when its depth fits the pattern, else the next one star
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,7 +146,7 @@ _LATEST_CHAIN = _chain_statement(
 _CHAIN = _chain_statement(Snapshot.id == bindparam("snapshot_id"))
 
 
-def _decode(chain: list[Row | Snapshot]) -> bytes:
+def _decode(chain: Sequence[Row | Snapshot]) -> bytes:
     """The bytes of ``chain[0]``, given the snapshots it decodes from in order: each frame's bytes are
     the next one's dictionary, a chain zstandard decodes in C."""
     return zstandard.ZstdDecompressor().decompress_content_dict_chain([link.data for link in reversed(chain)])

@@ -49,7 +49,9 @@ def test_search_index_follows_version_rows(database_url):
         version = record_version(session, document, "Government customers may use the service.", [])
     query = {
         "sqlite": "SELECT rowid FROM version_fts WHERE version_fts MATCH 'government'",
-        "postgresql": "SELECT id FROM version WHERE search_vector @@ plainto_tsquery('english', 'government')",
+        "postgresql": (
+            "SELECT id FROM version WHERE search_vector @@ plainto_tsquery('english', 'government')"
+        ),
     }
     with engine.connect() as connection:
         found = connection.execute(text(query[engine.dialect.name])).scalars().all()

@@ -115,7 +115,8 @@ def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
 
 
 def page_encoding(body: bytes, content_type: str | None) -> str:
-    """The body's encoding: byte order mark, then HTTP header, then ``<meta>``, else UTF-8 (as browsers guess today)."""
+    """The body's encoding: byte order mark, then HTTP header, then ``<meta>``, else UTF-8 (as browsers
+    guess today)."""
     bom, _ = read_bom(body)
     encoding = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body) or "utf-8"
     return resolve_encoding(encoding) or "utf-8"

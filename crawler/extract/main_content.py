@@ -90,7 +90,8 @@ def _table_of_contents(element: html.HtmlElement) -> bool:
 
 
 def _fragment(href: str, page: str) -> str | None:
-    """The anchor a link leads to on ``page`` itself (``#terms``, or the page's URL with a fragment), else None."""
+    """The anchor a link leads to on ``page`` itself (``#terms``, or the page's URL with a fragment),
+    else None."""
     target, fragment = urldefrag(urljoin(page, href.strip()))
     return unquote(fragment) if fragment and target == urldefrag(page)[0] else None
 

@@ -50,7 +50,8 @@ def _check_selector(value: Any) -> Any:
         starts, ends = (keys & group for group in RANGE_KEYS)
         if len(starts) != 1 or len(ends) != 1 or keys - starts - ends:
             raise ValueError(
-                f"a range selector needs one of startBefore/startAfter and one of endBefore/endAfter, got {sorted(keys)}"
+                "a range selector needs one of startBefore/startAfter and one of endBefore/endAfter, "
+                f"got {sorted(keys)}"
             )
         if not all(isinstance(v, str) and v.strip() for v in value.values()):
             raise ValueError("range selector values must be CSS selectors")

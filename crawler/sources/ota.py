@@ -94,7 +94,7 @@ def _pages(declaration: dict) -> list[dict]:
 
 
 def _filter_names(filters: Any) -> list[str]:
-    names = []
+    names: list[Any] = []
     for item in filters or []:
         names.extend(item if isinstance(item, dict) else [item])
     return [str(name) for name in names]

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lxml import html
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 Point = list[int]
 Query = Callable[[str], list[html.HtmlElement]]
@@ -21,7 +25,7 @@ class RangeError(ValueError):
     """A range selector is malformed or one of its boundaries matches nothing."""
 
 
-def is_range(selector: object) -> bool:
+def is_range(selector: object) -> TypeIs[dict]:
     """Whether ``selector`` is a range selector (a mapping) rather than a CSS string."""
     return isinstance(selector, dict)
 

@@ -3,8 +3,9 @@
 SQLite: an FTS5 table with external content (the ``version`` table) kept in step by triggers.
 PostgreSQL: a GIN index on ``to_tsvector('english', text)``. Neither is part of the models;
 ``ix_change_detected_at`` lets the newest-first change list stop after one page instead of sorting
-every change. ``migrations/env.py`` keeps these read-side indexes out of autogenerate diffs. A later SQLite batch rebuild of the
-``version`` table drops the triggers, so such a revision must recreate them.
+every change. ``migrations/env.py`` keeps these read-side indexes out of autogenerate diffs. A later
+SQLite batch rebuild of the ``version`` table drops the triggers, so such a revision must recreate
+them.
 
 Revision ID: 0002
 Revises: 0001

@@ -4,7 +4,8 @@ PostgreSQL: the GIN index on ``version.search_vector`` becomes a GIN index on ``
 search_vector)`` (with the ``btree_gin`` extension, trusted since PostgreSQL 13, so a database
 owner may create it). A search narrowed to some documents then finds each document's matches in
 the index instead of reading every candidate's stored vector from TOAST, and an unnarrowed one
-uses the same index for its words alone. SQLite's FTS5 table is unchanged. Like 0003's, the index is in no model.
+uses the same index for its words alone. SQLite's FTS5 table is unchanged. Like 0003's, the index
+is in no model.
 
 Revision ID: 0005
 Revises: 0004

@@ -108,7 +108,7 @@ def show_change(change_id: int, fmt: str) -> None:
         if change is None:
             engine.dispose()
             raise click.ClickException(f"no change with id {change_id}")
-        document = session.get(Document, change.document_id)
+        document = session.get_one(Document, change.document_id)
         output = render(change, fmt, document.platform.slug, document.slug)
     engine.dispose()
     click.echo(output, nl=False)

@@ -64,7 +64,8 @@ def _print_plain(status: dict) -> None:
     for s in status["sources"]:
         state = f"BROKEN ({s['failures']} failures): {s['reason']}" if s["broken"] else "ok"
         click.echo(
-            f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}\tnext {s['next_crawl'] or 'now'}\t{state}"
+            f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}"
+            f"\tnext {s['next_crawl'] or 'now'}\t{state}"
         )
     for c in status["changes_waiting"]:
         click.echo(f"waiting: change {c['change']} {c['document']} {c['significance']} {c['detected_at']}")

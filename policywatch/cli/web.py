@@ -17,7 +17,9 @@ from policywatch.cli.common import open_engine
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit).",
+    help=(
+        "Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit)."
+    ),
 )
 def command(host: str, port: int, workers: int) -> None:
     """Serve the web UI and JSON API (refuses a database schema that is behind)."""

@@ -15,6 +15,14 @@ import zstandard
 DATA = Path(__file__).parent / "replay"
 
 
+def member_bytes(archive: tarfile.TarFile, member: tarfile.TarInfo, origin: Path) -> bytes:
+    """The content of a regular file in ``archive`` (read from ``origin``); links and folders have none."""
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise ValueError(f"{origin}: {member.name} is not a regular file")
+    return handle.read()
+
+
 @dataclass(frozen=True)
 class ReplayDocument:
     """One policy page of the replay: its declaration and the blob it serves at each tick."""
@@ -54,7 +62,11 @@ class Replay:
         """Every page of the bundle by SHA-256."""
         raw = zstandard.ZstdDecompressor().decompress(self._archive.read_bytes())
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as archive:
-            return {member.name: archive.extractfile(member).read() for member in archive if member.isfile()}
+            return {
+                member.name: member_bytes(archive, member, self._archive)
+                for member in archive
+                if member.isfile()
+            }
 
     def page(self, document: ReplayDocument, tick: int) -> tuple[str, bytes] | None:
         """(SHA-256, bytes) the document serves at ``tick``, or None when it does not exist yet."""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import zstandard
 
+from policywatch.demo.bundle import member_bytes
+
 HERE = Path(__file__).parent / "replay"
 # corpus id -> (platform slug, platform name, document slug, title) as the demo declares them
 DOCUMENTS = {
@@ -128,7 +130,7 @@ def read_corpus_blobs(path: Path, wanted: set[str]) -> dict[str, bytes]:
             for member in archive:
                 sha = member.name.rsplit("/", 1)[-1]
                 if sha in wanted:
-                    found[sha] = archive.extractfile(member).read()
+                    found[sha] = member_bytes(archive, member, path)
     return found
 
 
@@ -143,9 +145,8 @@ def main() -> None:
     (HERE / "replay.tar.zst").write_bytes(pack_blobs(manifest, blobs))
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (HERE / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
-    print(
-        f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events -> {HERE}"
-    )
+    counts = f"{len(manifest['documents'])} documents, {len(wanted)} blobs, {len(truth['events'])} events"
+    print(f"{counts} -> {HERE}")
 
 
 if __name__ == "__main__":

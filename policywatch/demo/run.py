@@ -179,17 +179,18 @@ class Demo:
                     .group_by(FetchEvent.outcome)
                 ).all()
             )
-            crawl.errors = dict(
-                session.execute(
+            crawl.errors = {
+                slug: reason or "no reason recorded"
+                for slug, reason in session.execute(
                     select(Document.slug, FetchEvent.reason)
                     .join(Source, Source.id == FetchEvent.source_id)
                     .join(Document, Document.id == Source.document_id)
                     .where(FetchEvent.crawl_run_id == run_id, FetchEvent.outcome == "error")
-                ).all()
-            )
-            crawl.versions = session.scalar(
+                )
+            }
+            crawl.versions = session.execute(
                 select(func.count()).select_from(Version).where(Version.crawl_run_id == run_id)
-            )
+            ).scalar_one()
             crawl.first_versions = list(
                 session.scalars(
                     select(Document.slug)

@@ -43,7 +43,7 @@ class ReplayServer:
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
         document = self._by_path.get(path)
         page = self.replay.page(document, self.tick) if document else None
-        if page is None:
+        if document is None or page is None:
             return 404, {"Content-Type": "text/plain"}, b"not found\n"
         sha, body = page
         modified = self._first_tick_serving(document, sha)

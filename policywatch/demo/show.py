@@ -50,7 +50,8 @@ class Show:
                 f"[bold]policywatch demo[/]: {len(replay.documents)} real policy pages replayed over "
                 f"{len(replay.ticks)} real crawls ({first} to {last} UTC), offline.\n"
                 f"{escape(titles)}\n"
-                "[dim]Pages: Open Terms Archive (opentermsarchive.org), ODC-By 1.0. Served on 127.0.0.1 only.[/]",
+                "[dim]Pages: Open Terms Archive (opentermsarchive.org), ODC-By 1.0. "
+                "Served on 127.0.0.1 only.[/]",
                 border_style="cyan",
             )
         )
@@ -85,15 +86,16 @@ class Show:
             style = STYLE.get(c["significance"], "")
             topics = ", ".join(c["topics"] or []) or "no topic"
             self.console.print(
-                f"  crawl {crawl.tick + 1}  [bold]{c['document']}[/]  [{style}]{c['significance']}[/]  [dim]{topics}[/]"
+                f"  crawl {crawl.tick + 1}  [bold]{c['document']}[/]  "
+                f"[{style}]{c['significance']}[/]  [dim]{topics}[/]"
             )
             self.console.print(f"           {escape(first_line(summary_body(c['summary']), 100))}")
         hit, missed = truth_found(crawls, replay)
         below = sum(1 for _, c in changes if c["significance"] != "substantive")
         self.console.print(
-            f"\n[bold]Noise ignored:[/] over {len(crawls) - 1} re-crawls the pages' raw bytes changed {raw_churn(replay)} times "
-            f"(tracking ids, build hashes, error pages); {len(changes)} change(s) recorded, {below} of them below "
-            "substantive (digest only, no alert)."
+            f"\n[bold]Noise ignored:[/] over {len(crawls) - 1} re-crawls the pages' raw bytes changed "
+            f"{raw_churn(replay)} times (tracking ids, build hashes, error pages); "
+            f"{len(changes)} change(s) recorded, {below} of them below substantive (digest only, no alert)."
         )
         verdict = "[green]all found[/]" if not missed else f"[red]{len(missed)} missed[/]"
         self.console.print(
@@ -119,7 +121,8 @@ class Show:
                 f"Read an email:  [bold]less {escape(first)}[/]\n"
                 f"Browse history: [bold]{program} demo --serve[/]  (runs the demo, then the web UI on http://127.0.0.1:8000)\n"
                 f"  or, on this run's data:\n  [bold]{escape(settings)} {program} web[/]\n"
-                f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); delete it when done.",
+                f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); "
+                "delete it when done.",
                 title="next",
                 title_align="left",
                 border_style="green",

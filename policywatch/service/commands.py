@@ -34,7 +34,8 @@ class Outcome:
 
 
 class CommandRunner:
-    """Starts ``policywatch <args>`` children (``program`` names the command) and can stop every running one."""
+    """Starts ``policywatch <args>`` children (``program`` names the command) and can stop every
+    running one."""
 
     def __init__(self, grace: float = 25.0, program: tuple[str, ...] = (sys.executable, "-m", "policywatch")):
         self.grace = grace

@@ -62,11 +62,10 @@ def send_digest() -> None:
 
 def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> None:
     """Log what a sending job queued and delivered, as its command would print it."""
-    delivered = sent.delivered
-    if delivered.error is not None:
-        log.warning("%s: delivery stopped: %s", job, delivered.error)
+    report = sent.delivered.report
+    if report is None:
+        log.warning("%s: delivery stopped: %s", job, sent.delivered.error)
         return
-    report = delivered.report
     log.info(
         "%s: %d queued, %d email(s) sent, %d to retry, %d failed, %d cancelled",
         job,

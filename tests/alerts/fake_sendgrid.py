@@ -1,7 +1,8 @@
 """A fake SendGrid v3 Mail Send server on 127.0.0.1 for tests and the fan-out benchmark.
 
-It checks the bearer key and SendGrid's personalization limits, records every request, and answers from a script of responses (default
-202 with an X-Message-Id): ``answer(429, retry_after=1)``, ``answer(500)``, ``answer(400)``.
+It checks the bearer key and SendGrid's personalization limits, records every request, and answers
+from a script of responses (default 202 with an X-Message-Id): ``answer(429, retry_after=1)``,
+``answer(500)``, ``answer(400)``.
 ``hold()`` makes it keep requests waiting until ``release()``; a held request whose client went
 away meanwhile (a killed sender) is dropped as "abandoned", as a real provider never accepted it.
 

@@ -51,7 +51,10 @@ class Site:
         self, path: str, main: str, *, nav: str = "Home", title: str = "Policy", head: str = "", **kwargs
     ) -> None:
         """Serve an HTML page whose <main> holds ``main``."""
-        body = f"<html><head><title>{title}</title>{head}</head><body><nav>{nav}</nav><main>{main}</main></body></html>"
+        body = (
+            f"<html><head><title>{title}</title>{head}</head>"
+            f"<body><nav>{nav}</nav><main>{main}</main></body></html>"
+        )
         self.pages[path] = Page(body.encode(), **kwargs)
 
     def hits(self, path: str) -> list[tuple[float, dict]]:

@@ -30,8 +30,8 @@ def extract(body: str, select=("main",)):
             "Cloudflare 'Just a moment...'",
         ),
         (
-            "<html><head><title>Attention Required! | Cloudflare</title></head><body><h1>Sorry, you have been blocked</h1>"
-            "</body></html>",
+            "<html><head><title>Attention Required! | Cloudflare</title></head>"
+            "<body><h1>Sorry, you have been blocked</h1></body></html>",
             "Attention Required",
         ),
         (
@@ -39,12 +39,13 @@ def extract(body: str, select=("main",)):
             "Enable JavaScript and cookies to continue",
         ),
         (
-            "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to "
-            "access this server. Reference #18.2c</p></body></html>",
+            "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1>"
+            "<p>You don't have permission to access this server. Reference #18.2c</p></body></html>",
             "Access denied",
         ),
         (
-            "<html><body><main><div class='g-recaptcha' data-sitekey='x'></div><p>Please verify.</p></main></body></html>",
+            "<html><body><main><div class='g-recaptcha' data-sitekey='x'></div>"
+            "<p>Please verify.</p></main></body></html>",
             "captcha",
         ),
     ],
@@ -59,17 +60,20 @@ def test_challenge_and_interstitial_pages_are_refused(body, reason):
     ("body", "reason"),
     [
         (
-            "<html><head><title>Llama API</title></head><body><div>Service status: Available</div><div>"
-            "<h2>This page isn\u2019t available</h2><p>An unexpected error has occurred.</p></div></body></html>",
+            "<html><head><title>Llama API</title></head><body><div>Service status: Available</div>"
+            "<div><h2>This page isn\u2019t available</h2><p>An unexpected error has occurred.</p></div>"
+            "</body></html>",
             "This page isn't available",
         ),
         (
-            "<html><head><title>Terms</title></head><body><div id='__next'><h2>Application error: a client-side exception "
-            "has occurred (see the browser console for more information).</h2></div></body></html>",
+            "<html><head><title>Terms</title></head><body><div id='__next'>"
+            "<h2>Application error: a client-side exception has occurred "
+            "(see the browser console for more information).</h2></div></body></html>",
             "Next.js",
         ),
         (
-            "<html><head><title>Page not found | Example</title></head><body><main><h1>Oops</h1></main></body></html>",
+            "<html><head><title>Page not found | Example</title></head>"
+            "<body><main><h1>Oops</h1></main></body></html>",
             "Page not found",
         ),
         (
@@ -93,7 +97,8 @@ def test_a_selector_miss_on_an_error_page_names_the_error_page():
 def test_a_long_policy_that_quotes_error_phrases_is_content():
     body = (
         f"<html><head><title>Law enforcement policy</title></head><body><main>{LONG_POLICY}"
-        "<p>If you see Access denied or Page not found, complete the captcha and retry.</p></main></body></html>"
+        "<p>If you see Access denied or Page not found, complete the captcha and retry.</p>"
+        "</main></body></html>"
     )
     assert "Access denied or Page not found" in extract(body).markdown()
 

@@ -24,7 +24,8 @@ POLICY = """
 <p>These terms apply to <a href="https://example.test/services?utm_source=x&amp;gclid=abc">our services</a>
 and to <strong>every</strong> user.</p>
 <h3>1.1 Accounts</h3>
-<ol><li>You must be 18.<ul><li>Or have consent.</li><li>Or be supervised.</li></ul></li><li>One account each.</li></ol>
+<ol><li>You must be 18.<ul><li>Or have consent.</li><li>Or be supervised.</li></ul></li>
+<li>One account each.</li></ol>
 <table><thead><tr><th>Data</th><th>Kept for</th></tr></thead>
 <tbody><tr><td>Logs</td><td>30 days</td></tr><tr><td>Chats</td><td>Until deleted</td></tr></tbody></table>
 <h2>2. Acceptable use</h2><p>Do not misuse the services.</p>
@@ -50,7 +51,8 @@ def test_markdown_keeps_headings_nested_lists_tables_and_link_text():
 
 def test_remove_drops_declared_parts_and_select_joins_matches_in_order():
     body = page(
-        "<div class='a'><p>First part.</p><p class='ad'>Try our app!</p></div><div class='b'><p>Second part.</p></div>"
+        "<div class='a'><p>First part.</p><p class='ad'>Try our app!</p></div>"
+        "<div class='b'><p>Second part.</p></div>"
     )
     markdown = extract(body, select=[".b", ".a"], remove=[".ad"]).markdown()
     assert markdown == "Second part.\n\nFirst part.\n"
@@ -74,7 +76,8 @@ def test_range_selectors_take_the_part_between_two_elements():
 
 def test_range_in_remove_deletes_that_part():
     body = page(
-        "<h1>Privacy</h1><p id='s'>Banner start.</p><p>Banner body.</p><p id='e'>Banner end.</p><p>We keep logs.</p>"
+        "<h1>Privacy</h1><p id='s'>Banner start.</p><p>Banner body.</p><p id='e'>Banner end.</p>"
+        "<p>We keep logs.</p>"
     )
     markdown = extract(body, remove=[{"startBefore": "#s", "endAfter": "#e"}]).markdown()
     assert markdown == "# Privacy\n\nWe keep logs.\n"
@@ -127,7 +130,8 @@ def test_automatic_extraction_without_landmarks_drops_header_footer_and_nav():
 
 def test_text_is_normalised():
     body = page(
-        "<p>We\u200b keep\u00a0\u00a0logs\u00ad   for  30\u2009days.\u200e</p><p></p><p>   </p><p>Then delete them.</p>"
+        "<p>We\u200b keep\u00a0\u00a0logs\u00ad   for  30\u2009days.\u200e</p>"
+        "<p></p><p>   </p><p>Then delete them.</p>"
     )
     assert extract(body).markdown() == "We keep logs for 30 days.\n\nThen delete them.\n"
 

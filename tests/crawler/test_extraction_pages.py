@@ -1,4 +1,5 @@
-"""select_region on real policy pages (Open Terms Archive, ODC-By 1.0; see tests/fixtures/pages/ATTRIBUTION.md)."""
+"""select_region on real policy pages (Open Terms Archive, ODC-By 1.0; see
+tests/fixtures/pages/ATTRIBUTION.md)."""
 
 from __future__ import annotations
 

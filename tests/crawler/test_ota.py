@@ -53,7 +53,8 @@ def test_import_ota_folder_keeps_combine_ranges_and_scripts_and_warns_on_filters
 
 def test_importing_one_service_leaves_other_documents_active(cli, load, migrated_url):
     load(
-        "platforms:\n  - slug: acme\n    name: Acme\n    documents:\n      - slug: acme-aup\n        title: AUP\n"
+        "platforms:\n  - slug: acme\n    name: Acme\n    documents:\n"
+        "      - slug: acme-aup\n        title: AUP\n"
         "        type: Acceptable Use Policy\n        url: https://acme.test/aup\n"
     )
 

@@ -9,7 +9,10 @@ import time
 
 from policywatch.service.commands import CommandRunner
 
-STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('working', flush=True); time.sleep(60)"
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('working', flush=True); time.sleep(60)"
+)
 POLITE = (
     "import signal, sys, time\n"
     "signal.signal(signal.SIGTERM, lambda *_: (print('stopping cleanly', flush=True), sys.exit(3)))\n"

@@ -60,9 +60,7 @@ def test_schedules_follow_the_settings(monkeypatch):
     monkeypatch.setenv("POLICYWATCH_ALERTS_INTERVAL_MINUTES", "15")
     monkeypatch.setenv("POLICYWATCH_CRAWL_CHECK_SECONDS", "120")
     specs = {spec.id: spec for spec in job_specs(load_settings())}
-    assert fire_times(specs["digest"].trigger, WEDNESDAY, 1) == [
-        datetime(2026, 5, 22, 6, 30, tzinfo=UTC)
-    ]
+    assert fire_times(specs["digest"].trigger, WEDNESDAY, 1) == [datetime(2026, 5, 22, 6, 30, tzinfo=UTC)]
     alerts = fire_times(specs["alerts"].trigger, WEDNESDAY, 3)
     assert [b - a for a, b in zip(alerts, alerts[1:])] == [timedelta(minutes=15)] * 2
     crawls = fire_times(specs["crawl"].trigger, WEDNESDAY, 2)

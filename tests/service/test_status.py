@@ -23,7 +23,8 @@ from tests.factories import make_document
 
 
 def seed(engine):
-    """A broken source, a healthy one, a change waiting for alerts, a cosmetic one, a failed delivery, a leader."""
+    """A broken source, a healthy one, a change waiting for alerts, a cosmetic one, a failed delivery,
+    a leader."""
     now = utcnow()
     with transaction(engine) as session:
         broken = make_document(session, "acme-terms", ("https://acme.test/terms",))

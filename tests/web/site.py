@@ -13,7 +13,10 @@ from store.versions import record_version
 from tests.factories import make_document
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-HOSTILE = '<script>window.pwned = 1; alert("xss")</script> <img src=x onerror="window.pwned = 2"> <b onmouseover="window.pwned = 3">bold</b>'
+HOSTILE = (
+    '<script>window.pwned = 1; alert("xss")</script> <img src=x onerror="window.pwned = 2"> '
+    '<b onmouseover="window.pwned = 3">bold</b>'
+)
 
 ACME_V1 = """# Acceptable use
 
@@ -147,7 +150,10 @@ def build_site(session: Session) -> Site:
                     "changed": [
                         {
                             "before": "Government agencies may not use the service for surveillance.",
-                            "after": "Government agencies may use the service for lawful national security purposes.",
+                            "after": (
+                                "Government agencies may use the service for "
+                                "lawful national security purposes."
+                            ),
                             "diff": [
                                 ["equal", "Government agencies may "],
                                 ["delete", "not "],

@@ -132,7 +132,8 @@ def test_only_queries_the_index_can_answer_alone_are_narrowed_through_its_docume
             return "CAST" in str(PostgresIndex.in_document(session, q).compile(engine))
 
         assert keyed("government") and keyed("government -surveillance") and keyed("government or security")
-        # a phrase's candidates are read either way; negated words alone, through the key, would scan every version per document
+        # a phrase's candidates are read either way; negated words alone, through the key, would scan
+        # every version per document
         assert not any(
             keyed(q) for q in ('"national security"', "opt-out", "-surveillance", "the -surveillance")
         )

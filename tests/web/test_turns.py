@@ -26,7 +26,8 @@ class Recorder:
 
 
 def request(app, path: str, sent: list | None = None, reader: asyncio.Event | None = None):
-    """``app``'s answer to GET ``path``, its messages put in ``sent``; a slow reader until ``reader`` is set."""
+    """``app``'s answer to GET ``path``, its messages put in ``sent``; a slow reader until ``reader``
+    is set."""
     scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
     sent = [] if sent is None else sent
 

@@ -1,5 +1,5 @@
-"""``policywatch web --workers N``: worker processes sharing one port's connections evenly, refusing a port in use,
-stopping together."""
+"""``policywatch web --workers N``: worker processes sharing one port's connections evenly, refusing
+a port in use, stopping together."""
 
 from __future__ import annotations
 
