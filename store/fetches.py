@@ -131,7 +131,7 @@ class FetchUnit:
 
     def state(self, source_id: int) -> SourceState:
         """The source's state as this savepoint sees it (after a failed savepoint, as it left it)."""
-        return SourceState(self.session.get(Source, source_id, options=[defer(Source.text)]))
+        return SourceState(self.session.get_one(Source, source_id, options=[defer(Source.text)]))
 
     def record(self, result: FetchResult, state: SourceState) -> None:
         """Store a parsed page's snapshot, write what was accepted from it into the source, and the
@@ -163,7 +163,7 @@ class FetchUnit:
 
     def document(self, document_id: int) -> DocumentInputs:
         """The inputs of the document's next version, as recorded so far in this savepoint."""
-        document = self.session.get(Document, document_id)
+        document = self.session.get_one(Document, document_id)
         sources = [s for s in document.sources if s.active]
         return DocumentInputs(
             [s.text for s in sources],
@@ -175,10 +175,12 @@ class FetchUnit:
     def record_version(self, document_id: int, inputs_digest: str, text: str) -> int | None:
         """The number of the document's new version with ``text``, made of its active sources' last
         snapshots; None when it repeats the latest version or another writer recorded one first."""
-        document = self.session.get(Document, document_id)
+        document = self.session.get_one(Document, document_id)
         document.inputs_digest = inputs_digest
         snapshots = [
-            (s.id, self.session.get(Snapshot, s.last_snapshot_id)) for s in document.sources if s.active
+            (s.id, self.session.get_one(Snapshot, s.last_snapshot_id))
+            for s in document.sources
+            if s.active and s.last_snapshot_id is not None
         ]
         try:
             version = record_version(
@@ -236,7 +238,7 @@ def _health(source: Source, result: FetchResult, broken_after: int) -> dict:
         health.update(
             consecutive_failures=failures,
             last_error=result.reason,
-            last_failure_kind=result.failure.kind,
+            last_failure_kind=result.failure.kind if result.failure else None,
             broken_since=broken,
         )
     elif page.status != 304 and (page.etag or page.last_modified):

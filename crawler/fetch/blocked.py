@@ -42,11 +42,13 @@ _ERRORS = [
     ),
     (
         r"this page isn't available|diese seite ist (?:momentan|derzeit) nicht verf\u00fcgbar|"
-        r"cette page n'est pas disponible|esta p\u00e1gina no est\u00e1 disponible|questa pagina non \u00e8 disponibile",
+        r"cette page n'est pas disponible|esta p\u00e1gina no est\u00e1 disponible|"
+        r"questa pagina non \u00e8 disponibile",
         "error page ('This page isn't available')",
     ),
     (
-        r"\bpage not found\b|seite nicht gefunden|page introuvable|p\u00e1gina no encontrada|pagina non trovata|"
+        r"\bpage not found\b|seite nicht gefunden|page introuvable|p\u00e1gina no encontrada|"
+        r"pagina non trovata|"
         r"\b404\b.{0,20}\bnot found\b|\bnot found\b.{0,20}\b404\b|page (?:you requested )?"
         r"(?:could not|couldn't|cannot|can't) be found",
         "error page ('Page not found')",

@@ -1,6 +1,6 @@
-"""Downloader middlewares: the start time of a fetch; retries of 5xx, 429 and timeouts with exponential backoff that honours
-Retry-After, in place of Scrapy's RetryMiddleware (which retries at once); robots.txt that holds
-for every request waiting on it."""
+"""Downloader middlewares: the start time of a fetch; retries of 5xx, 429 and timeouts with
+exponential backoff that honours Retry-After, in place of Scrapy's RetryMiddleware (which retries
+at once); robots.txt that holds for every request waiting on it."""
 
 from __future__ import annotations
 
@@ -36,7 +36,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 0.5)
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
 
-    async def process_response(self, request: Request, response: Response, spider=None) -> Request | Response:
+    # Scrapy runs coroutine middleware methods; RetryMiddleware's annotations declare the plain form
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider=None
+    ) -> Request | Response:
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         wait = retry_after_seconds(_text(response.headers.get(b"Retry-After")))
@@ -48,7 +51,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         await asyncio.sleep(self.delay(request, wait))
         return retry
 
-    async def process_exception(self, request: Request, exception: Exception, spider=None) -> Request | None:
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception, spider=None
+    ) -> Request | None:
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
         retry = self._retry(request, exception)

@@ -11,6 +11,7 @@ the configured concurrency: full speed after a handful of responses, and never a
 from __future__ import annotations
 
 from scrapy import Request, signals
+from scrapy.core.downloader import Slot
 from scrapy.exceptions import NotConfigured
 
 
@@ -21,7 +22,7 @@ class SlowStart:
         self.crawler, self.initial = crawler, initial
         #: slot key -> (the slot, the concurrency it ramps up to, or None once it got there); the
         #: slot object tells a slot Scrapy recreated after collecting an idle one
-        self.slots: dict[str, tuple[object, int | None]] = {}
+        self.slots: dict[str, tuple[Slot, int | None]] = {}
         crawler.signals.connect(self.request_reached_downloader, signal=signals.request_reached_downloader)
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
 

@@ -29,7 +29,8 @@ LOGIN_PATH = re.compile(
 
 BROWSER_MISSING = Failure(
     FailureKind.INTERNAL,
-    "fetcher browser needs the optional [browser] extra (scrapy-playwright): pip install 'policywatch[browser]'",
+    "fetcher browser needs the optional [browser] extra (scrapy-playwright): "
+    "pip install 'policywatch[browser]'",
 )
 
 
@@ -78,8 +79,10 @@ class PolicySpider(scrapy.Spider):
 
     def parse(self, response: Response) -> FetchedPage:
         """The FetchedPage of a response; HTTP errors and login redirects carry their reason."""
+        request = response.request
+        assert request is not None, "a callback's response carries its request"
         page = self.page(
-            response.request,
+            request,
             final_url=response.url,
             status=response.status,
             redirects=list(response.meta.get("redirect_urls", [])),
@@ -97,7 +100,8 @@ class PolicySpider(scrapy.Spider):
 
     def failed(self, failure: twisted.Failure) -> FetchedPage:
         """The FetchedPage of a request that got no usable response, with the reason."""
-        return self.page(failure.request, error=_reason(failure))
+        # Scrapy sets ``request`` on the failures it hands to errbacks
+        return self.page(failure.request, error=_reason(failure))  # type: ignore[attr-defined]
 
     def page(self, request: scrapy.Request, **fields) -> FetchedPage:
         """A FetchedPage for ``request``, timed from its first attempt (0 when never sent)."""
