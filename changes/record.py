@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +66,7 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
     bound the flapping look-back and name the taxonomy."""
     document = session.get(Document, version.document_id)
     earlier = earlier_versions(session, version, settings.flapping_versions)
-    base = baseline(version.text, version.parent, earlier)
+    base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)
     analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
     if base is not version.parent:

@@ -51,13 +51,20 @@ def grade(context: Context) -> Verdict:
     found: dict[Significance, list[str]] = {significance: [] for significance in Significance}
     for entry in GRADING:
         if isinstance(entry, tuple):
-            _reworded(context, [REGISTRY[name]() for name in entry], found)
+            _reworded(context, [_pair_rule(name) for name in entry], found)
         else:
             rule = REGISTRY[entry]()
             found[rule.significance] += rule.apply(context)
     ranked = sorted(Significance, key=lambda significance: significance.rank, reverse=True)
     significance = next((s for s in ranked if found[s]), Significance.COSMETIC)
     return Verdict(significance, [r for s in ranked for r in found[s]] + set_aside_reasons, context.flapping)
+
+
+def _pair_rule(name: str) -> PairRule:
+    rule = REGISTRY[name]()
+    if not isinstance(rule, PairRule):
+        raise TypeError(f"noise rule {name!r} is listed with the pair rules but is not a PairRule")
+    return rule
 
 
 def _reworded(context: Context, rules: list[PairRule], found: dict[Significance, list[str]]) -> None:
