@@ -6,24 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from changes.compare import SectionChange, compare_sections
-from changes.flapping import explain
-from changes.significance import (
-    cosmetic_reasons,
-    degenerate,
-    differences,
-    grade,
-    switched_language,
-    word_count,
-)
+from changes.rules import Context, grade
 from changes.summary import summarise
 from changes.taxonomy import Taxonomy, load_taxonomy
+from policywatch.verdicts import Significance
 
 
 @dataclass
 class Analysis:
     """What a Change row stores."""
 
-    significance: str
+    significance: Significance
     reasons: list[str]
     topics: list[str]
     summary: str
@@ -49,14 +42,6 @@ def counts(sections: list[SectionChange]) -> dict:
     }
 
 
-def switched(sections: list[SectionChange], parent: str) -> bool:
-    """Whether most of the parent was rewritten, in another language."""
-    removed = "\n".join(s for section in sections for s in section.removed)
-    if 2 * word_count(removed) < word_count(parent):
-        return False
-    return switched_language(removed, "\n".join(s for section in sections for s in section.added))
-
-
 def analyse(
     parent: str,
     text: str,
@@ -66,28 +51,11 @@ def analyse(
 ) -> Analysis:
     """Compare ``text`` with its ``parent``; ``recent`` are the versions before the parent within the
     flapping window, oldest first; topics come from ``taxonomy`` (the bundled one if None)."""
-    recent = [r for r in recent if not degenerate(parent, r)]
     sections = compare_sections(parent, text)
-    diff = differences(sections)
-    reasons = cosmetic_reasons(sections, diff.moved)
-    flapping = False
-    if degenerate(parent, text):
-        significance = "cosmetic"
-        reasons.insert(
-            0,
-            f"text shrank from {word_count(parent)} to {word_count(text)} words: "
-            "an error page or a failed extraction",
-        )
-    elif switched(sections, parent):
-        significance = "cosmetic"
-        reasons.insert(0, "the page switched language (its small function words are not those of the parent)")
-    else:
-        explained = explain(diff, text, recent)
-        flapping = bool(explained.reasons)
-        significance, graded = grade(explained.left, sections, parent, text)
-        reasons = graded + explained.reasons + reasons
+    verdict = grade(Context(parent, text, sections, recent))
+    significance, reasons = verdict.significance, verdict.reasons
     taxonomy = taxonomy or load_taxonomy()
-    topics = taxonomy.topics_in(_topic_text(sections)) if significance != "cosmetic" else []
+    topics = taxonomy.topics_in(_topic_text(sections)) if significance.at_least(Significance.MINOR) else []
     topic_ids = [t.id for t in topics]
     regulations = sorted({r for t in topics for r in t.regulations})
     details = {
@@ -95,7 +63,7 @@ def analyse(
         "counts": counts(sections),
         "topics": [t.as_dict() for t in topics],
         "regulations": regulations,
-        "flapping": flapping,
+        "flapping": verdict.flapping,
     }
     return Analysis(
         significance,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from changes.analysis import analyse
-from changes.significance import degenerate
+from changes.rules.whole import baseline, compared_with
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.models import Change, CrawlRun, Document, Version
@@ -39,7 +40,7 @@ def window_start(session: Session, moment: datetime, window: int) -> datetime | 
 
 
 def earlier_versions(session: Session, version: Version, depth: int) -> list[Version]:
-    """The (at most ``depth``) versions before ``version``'s parent that flapping looks back at, oldest first."""
+    """The (at most ``depth``) versions before ``version``'s parent that flapping looks at, oldest first."""
     return list(
         session.scalars(
             select(Version)
@@ -60,26 +61,16 @@ def recent_texts(session: Session, version: Version, earlier: list[Version], win
     return [v.text for v, ended in zip(earlier, ends) if start is None or ended >= start]
 
 
-def baseline(version: Version, earlier: list[Version]) -> Version:
-    """The version to compare with: the parent, or the last one before it when the parent is an error page."""
-    parent = version.parent
-    if not degenerate(version.text, parent.text):
-        return parent
-    return next((v for v in reversed(earlier) if not degenerate(version.text, v.text)), parent)
-
-
 def change_for(session: Session, version: Version, settings: Settings) -> Change:
     """The Change of ``version`` against its parent (not yet added to the session); ``settings``
     bound the flapping look-back and name the taxonomy."""
     document = session.get(Document, version.document_id)
     earlier = earlier_versions(session, version, settings.flapping_versions)
-    base = baseline(version, earlier)
+    base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)
     analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
     if base is not version.parent:
-        analysis.reasons.append(
-            f"compared with version {base.seq}, before an error page or failed extraction"
-        )
+        analysis.reasons.append(compared_with(base))
     return Change(
         document_id=version.document_id,
         from_version_id=version.parent_id,

@@ -99,3 +99,18 @@ def test_banner_that_comes_back_is_flapping_but_a_revert_after_a_stable_period_i
     assert significances[3] == "substantive"  # the edit itself
     assert significances[4] == "cosmetic"  # reverted within the window: flapping
     assert significances[5] == "substantive"  # back after a long stable period: real
+
+
+def test_a_version_after_an_error_page_is_compared_with_the_version_before_it(engine):
+    from changes.record import record_changes
+
+    policy = POLICY + "".join(
+        f"\n## Purpose {i}\nWe process account data for purpose {i} only.\n" for i in range(6)
+    )
+    with transaction(engine) as session:
+        _versions(session, [policy, "# Page not found\nSorry, this page isn't available.\n", policy])
+        changes = record_changes(session, load_settings())
+    assert [c.significance for c in changes] == ["cosmetic", "cosmetic"]
+    assert "error page" in changes[0].reasons[0]
+    assert changes[1].reasons[-1] == "compared with version 1, before an error page or failed extraction"
+    assert "compared with" not in changes[1].summary  # the summary says what changed, not against what
