@@ -164,27 +164,22 @@ def compare_sections(old_text: str, new_text: str) -> list[SectionChange]:
     moved = _moved(pairs)
     changes: list[tuple[float, SectionChange]] = []
     for i, j in pairs:
-        if j is None:
+        if i is not None and j is None:
             section = old[i]
-            change = SectionChange(
+            removed = SectionChange(
                 section.heading, section.path, "removed", removed=[s for s in section.sentences if key(s)]
             )
-            changes.append((len(new) + i, change))
-            continue
-        if i is None:
+            changes.append((len(new) + i, removed))
+        elif i is None and j is not None:
             section = new[j]
-            changes.append(
-                (
-                    j,
-                    SectionChange(
-                        section.heading, section.path, "added", added=[s for s in section.sentences if key(s)]
-                    ),
-                )
+            added = SectionChange(
+                section.heading, section.path, "added", added=[s for s in section.sentences if key(s)]
             )
-            continue
-        change = _section_change(old[i], new[j], (i, j) in moved)
-        if change:
-            changes.append((j, change))
+            changes.append((j, added))
+        elif i is not None and j is not None:
+            change = _section_change(old[i], new[j], (i, j) in moved)
+            if change:
+                changes.append((j, change))
     return [c for _, c in sorted(changes, key=lambda item: item[0])]
 
 
@@ -223,7 +218,7 @@ def _moved(pairs: list[tuple[int | None, int | None]]) -> set[tuple[int, int]]:
     """Paired sections that left the common order (not on the longest increasing run of new indexes)."""
     matched = [(i, j) for i, j in pairs if i is not None and j is not None]
     keep = SequenceMatcher(None, [j for _, j in matched], sorted(j for _, j in matched), autojunk=False)
-    in_order = set()
+    in_order: set[tuple[int | None, int | None]] = set()
     for block in keep.get_matching_blocks():
         in_order.update(matched[block.a + k] for k in range(block.size))
     return {p for p in matched if p not in in_order}

@@ -42,7 +42,8 @@ def render_json(change: Change, platform: str, document: str) -> str:
 def _header(change: Change, platform: str, document: str) -> list[str]:
     return [
         f"Change {change.id}: {platform} / {document} — {change.significance}",
-        f"detected {change.detected_at:%Y-%m-%d %H:%M} UTC, version {change.from_version_id} → {change.to_version_id}",
+        f"detected {change.detected_at:%Y-%m-%d %H:%M} UTC, "
+        f"version {change.from_version_id} → {change.to_version_id}",
         change.summary,
     ]
 
@@ -59,7 +60,8 @@ def _plain_only(section: dict) -> tuple[list[str], list[str]]:
 
 
 def render_text(change: Change, platform: str, document: str) -> str:
-    """Plain text: header, summary, reasons, then per section the removed (-), added (+) and reworded (~) clauses."""
+    """Plain text: header, summary, reasons, then per section the removed (-), added (+) and
+    reworded (~) clauses."""
     lines = _header(change, platform, document)
     lines += ["", "Why: " + "; ".join(change.reasons or [])]
     if change.details.get("regulations"):
@@ -117,7 +119,8 @@ def render_markdown(change: Change, platform: str, document: str) -> str:
 
 
 def render_html(change: Change, platform: str, document: str) -> str:
-    """An HTML fragment: the redline of the change, removed text in <del>, added text in <ins>, all escaped."""
+    """An HTML fragment: the redline of the change, removed text in <del>, added text in <ins>, all
+    escaped."""
     header = _header(change, platform, document)
     parts = [
         f'<article class="change change-{escape(change.significance)}">',

@@ -57,14 +57,16 @@ def earlier_versions(session: Session, version: Version, depth: int) -> list[Ver
 def recent_texts(session: Session, version: Version, earlier: list[Version], window: int) -> list[str]:
     """Texts of ``earlier`` versions whose state ended inside the flapping window, oldest first."""
     start = window_start(session, version.created_at, window)
-    ends = [v.created_at for v in earlier[1:]] + [version.parent.created_at]
+    parent = version.parent
+    assert parent is not None, "a pending version has a parent"
+    ends = [v.created_at for v in earlier[1:]] + [parent.created_at]
     return [v.text for v, ended in zip(earlier, ends) if start is None or ended >= start]
 
 
 def change_for(session: Session, version: Version, settings: Settings) -> Change:
     """The Change of ``version`` against its parent (not yet added to the session); ``settings``
     bound the flapping look-back and name the taxonomy."""
-    document = session.get(Document, version.document_id)
+    document = session.get_one(Document, version.document_id)
     earlier = earlier_versions(session, version, settings.flapping_versions)
     base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)

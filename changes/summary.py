@@ -34,7 +34,8 @@ def section_phrase(section: SectionChange) -> str:
 def summarise(
     title: str, significance: str, sections: list[SectionChange], reasons: list[str], topic_ids: list[str]
 ) -> str:
-    """E.g. "Usage Policy: section 'Exceptions' modified — 2 clauses added, 1 removed; topics: government."."""
+    """E.g. "Usage Policy: section 'Exceptions' modified — 2 clauses added, 1 removed; topics:
+    government."."""
     if significance == "cosmetic":
         why = "; ".join(reasons) if reasons else "no wording change"
         return f"{title}: cosmetic change only — {why}."

@@ -107,7 +107,8 @@ def test_counts_and_summary():
         "sections_touched": 1,
     }
     assert analysis.summary.startswith(
-        "Usage Policy: section 'Exceptions for government customers' modified — 1 clause added; topics: government, military"
+        "Usage Policy: section 'Exceptions for government customers' modified — 1 clause added; "
+        "topics: government, military"
     )
     assert analysis.reasons[0] == "1 clause added in 'Exceptions for government customers'"
 

@@ -80,7 +80,8 @@ def test_operator_file_adds_and_overrides_topics(tmp_path, monkeypatch):
     extra = tmp_path / "topics.yaml"
     extra.write_text(
         "topics:\n"
-        "  - id: biosecurity\n    label: Biosecurity\n    patterns: ['\\bpathogens?\\b']\n    regulations: [BWC]\n"
+        "  - id: biosecurity\n    label: Biosecurity\n"
+        "    patterns: ['\\bpathogens?\\b']\n    regulations: [BWC]\n"
         "  - id: children\n    label: Kids\n    patterns: ['\\bkids\\b']\n    regulations: [KOSA]\n"
     )
     monkeypatch.setenv("POLICYWATCH_TAXONOMY_FILE", str(extra))
