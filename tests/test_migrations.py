@@ -19,9 +19,9 @@ from store.db import (
 )
 from store.migrate import downgrade, read_side, upgrade
 from store.models import Base
+from store.queries.search import SearchQuery, search_versions
 from store.versions import record_version
 from tests.factories import make_document
-from web.search import SearchQuery, search_versions
 
 
 def test_models_and_migrations_agree(database_url):

@@ -15,14 +15,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from alerts.tokens import Tokens
+from alerts.audience.tokens import Tokens
 from policywatch.settings import Settings
 from store.db import make_engine
-from web import api, downloads, feeds, health, operator, pages, subscribe
-from web.cache import MemoryPages, PageCache, SharedPages
-from web.render import templates
-from web.security import Csrf, RateLimit, SecurityHeaders
-from web.turns import Turns
+from web.middleware.cache import MemoryPages, PageCache, SharedPages
+from web.middleware.security import Csrf, RateLimit, SecurityHeaders
+from web.middleware.turns import Turns
+from web.rendering.templating import templates
+from web.routes import api, downloads, feeds, health, operator, pages, subscribe
 
 STATIC = Path(__file__).parent / "static"
 

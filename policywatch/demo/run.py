@@ -141,7 +141,7 @@ class Demo:
         )
 
     def _subscribe(self, engine) -> None:
-        from alerts.subscribers import confirm_email, subscribe
+        from alerts.audience.subscribers import confirm_email, subscribe
         from store.db import transaction
 
         with transaction(engine) as session:

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, s
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
-from web.history import Remember, count_now, has_topic
+from store.queries.changes import Remember, count_now, has_topic
 
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.history import Remember, count_now, generation
+from store.queries.changes import Remember, count_now, generation
 
 CACHED = re.compile(
     r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)"

@@ -1,4 +1,4 @@
-"""Subscription pages: thin wrappers over ``alerts.subscribers`` (double opt-in, signed links).
+"""Subscription pages: thin wrappers over ``alerts.audience.subscribers`` (double opt-in, signed links).
 
 The subscribe form is rate-limited per client address and CSRF-protected; its answer never says
 whether an address was already known. Confirmation and preference forms carry CSRF tokens too. The
@@ -12,16 +12,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Re
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from alerts import subscribers
-from alerts.sender import Sender
-from alerts.tokens import TokenError
+from alerts.audience import subscribers
+from alerts.audience.tokens import TokenError
+from alerts.delivery.sender import Sender
 from policywatch.verdicts import Significance
 from store.db import transaction
 from store.models import Document, Platform
-from web import catalog
+from store.queries import documents as document_queries
 from web.deps import get_session
-from web.render import page
-from web.security import CSRF_FIELD
+from web.middleware.security import CSRF_FIELD
+from web.rendering.templating import page
 from web.topics import topic_index
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +51,7 @@ def subscribe_form(
     session: Session = Depends(get_session),
 ):
     """The subscribe form (double opt-in)."""
-    platforms, _ = catalog.list_platforms(session, 500, 0)
+    platforms, _ = document_queries.list_platforms(session, 500, 0)
     return page(
         request,
         "subscribe.html",
@@ -87,7 +87,7 @@ def subscribe(
             )
     except subscribers.SubscriberError as exc:
         with Session(request.app.state.engine) as session:
-            platforms, _ = catalog.list_platforms(session, 500, 0)
+            platforms, _ = document_queries.list_platforms(session, 500, 0)
         return page(
             request,
             "subscribe.html",

@@ -13,8 +13,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from alerts.tiers import TIERS, Tier
-from alerts.tokens import TokenError, Tokens
+from alerts.audience.tiers import TIERS, Tier
+from alerts.audience.tokens import TokenError, Tokens
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import get_settings
 from policywatch.verdicts import Significance

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from alerts.views import by_platform, by_significance, subject_line
+from alerts.content.template_data import by_platform, by_significance, subject_line
 from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
 ENVIRONMENT = Environment(
-    loader=PackageLoader("alerts", "templates"),
+    loader=PackageLoader("alerts.content", "templates"),
     undefined=StrictUndefined,
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,

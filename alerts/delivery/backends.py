@@ -19,7 +19,7 @@ from urllib.error import URLError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from alerts.compose import Batch, Recipient
+from alerts.content.compose import Batch, Recipient
 from policywatch.settings import Settings
 from policywatch.verdicts import retry_after_seconds
 

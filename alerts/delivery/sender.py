@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.backends import Backend, PermanentError, TransientError, backend_for
-from alerts.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
-from alerts.subscribers import mask_email
-from alerts.tiers import ALERT_TIERS
-from alerts.tokens import Tokens
-from alerts.views import change_views
+from alerts.audience.subscribers import mask_email
+from alerts.audience.tiers import ALERT_TIERS
+from alerts.audience.tokens import Tokens
+from alerts.content.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
+from alerts.content.template_data import change_views
+from alerts.delivery.backends import Backend, PermanentError, TransientError, backend_for
 from policywatch.settings import Settings
 from store.db import transaction
 from store.models import Delivery, Subscriber, utcnow
