@@ -1,9 +1,10 @@
 """Full-text search over every version's text: SQLite FTS5 or PostgreSQL full-text search.
 
-The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 0003. A search runs in two steps: one page of matching version ids
-(newest recorded first, filtered; the count stops at COUNT_CAP), then highlighted snippets for that
-page only, so the cost of highlighting does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
-``highlight`` escapes everything else before turning the marks into ``<mark>``.
+The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 0003. A search
+runs in two steps: one page of matching version ids (newest recorded first, filtered; the count
+stops at COUNT_CAP), then snippets for that page only, so the cost of highlighting does not grow
+with the number of matches. Snippets come back with START/STOP marks around matches, for the
+front end to highlight.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, select, text, true
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,6 @@ from store.queries.changes import Remember, count_now, has_topic
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
-_MARKS = re.compile(f"([{START}{STOP}])")
 
 
 @dataclass(frozen=True)
@@ -187,10 +186,10 @@ INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 def search_versions(
     session: Session, query: SearchQuery, limit: int, offset: int, remember: Remember = count_now
-) -> tuple[list, int, dict[int, Markup]]:
+) -> tuple[list, int, dict[int, str]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
-    COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does, unless the page is the
-    last one), and a highlighted snippet per id."""
+    COUNT_CAP, counted through ``remember`` as ``changes.list_changes`` does, unless the page is the
+    last one), and a snippet per id with START/STOP marks around its matches."""
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
@@ -228,8 +227,7 @@ def search_versions(
                 )
             ),
         )
-    marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
-    return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
+    return rows, total, index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
 
 
 def _matching(index, query: SearchQuery, enough: int, in_document: ColumnElement[bool] | None) -> Select:
@@ -285,22 +283,3 @@ def _version_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     if query.until:
         found.append(Version.created_at < query.until)
     return found
-
-
-def highlight(snippet: str) -> Markup:
-    """A marked snippet as safe HTML: the text escaped, the marks turned into balanced ``<mark>`` tags."""
-    out, open_ = [], False
-    for part in _MARKS.split(escape(snippet)):  # escaping leaves the marks alone
-        if part == START:
-            if not open_:
-                out.append("<mark>")
-            open_ = True
-        elif part == STOP:
-            if open_:
-                out.append("</mark>")
-            open_ = False
-        else:
-            out.append(part)
-    if open_:
-        out.append("</mark>")
-    return Markup("".join(out))

@@ -16,6 +16,7 @@ from store.queries.search import SearchQuery, search_versions
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts, inline_segments
+from web.rendering.snippets import highlighted
 from web.topics import topic_index
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -322,7 +323,8 @@ def search(
         since=day_start(since),
         until=day_end(until),
     )
-    rows, total, snippets = search_versions(session, query, paging_.limit, paging_.offset)
+    rows, total, marked = search_versions(session, query, paging_.limit, paging_.offset)
+    snippets = highlighted(marked)
     return paged(
         [
             {

@@ -12,10 +12,12 @@ from store.models import Document, Platform
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
+from store.queries.source_health import document_source_health
 from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
 from web.middleware.cache import remembered
 from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts
+from web.rendering.snippets import highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import timeline_chart
 from web.topics import topic_index
@@ -99,7 +101,7 @@ def document_page(
         paged=paged,
         cosmetic=cosmetic,
         hidden=hidden,
-        sources=document_queries.source_health(session, document),
+        sources=document_source_health(session, document),
         current=change_queries.version_at(session, document.id, None),
         topics=topic_index(),
     )
@@ -228,7 +230,7 @@ def search_page(
         until=day_end(until),
     )
     remember = remembered(request)
-    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remember)
+    rows, total, marked = search_versions(session, query, paged.limit, paged.offset, remember)
     platforms, _ = remember(("platforms",), lambda: document_queries.list_platforms(session, 500, 0))
     return page(
         request,
@@ -236,7 +238,7 @@ def search_page(
         search=query,
         rows=rows,
         total=total,
-        snippets=snippets,
+        snippets=highlighted(marked),
         paged=paged,
         cap=COUNT_CAP,
         platforms=platforms,
