@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from alerts.audience.tokens import Tokens
+from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.db import make_engine
 from web.middleware.cache import MemoryPages, PageCache, SharedPages
@@ -42,6 +43,7 @@ def create_app(
     app.state.settings = settings
     # a request holds a connection from its first query until its session closes, just after its thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
+    app.state.taxonomy = taxonomy_for(settings)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
     app.state.tokens = Tokens.from_settings(settings)

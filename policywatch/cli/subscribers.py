@@ -37,9 +37,14 @@ def add(
 ) -> None:
     """Subscribe EMAIL (or add a subscription to it); a new address gets a confirmation email."""
     from alerts.audience.subscribers import mask_email, subscribe
+    from changes.taxonomy import taxonomy_for
+    from policywatch.settings import get_settings
 
+    taxonomy = taxonomy_for(get_settings())
     subscriber = _in_transaction(
-        lambda session: subscribe(session, email, tier, platform, document, topics, min_significance)
+        lambda session: subscribe(
+            session, email, tier, platform, document, topics, min_significance, taxonomy=taxonomy
+        )
     )
     click.echo(f"{mask_email(subscriber.email)}: {subscriber.tier}, {subscriber.status}")
     if subscriber.status == "pending":

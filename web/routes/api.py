@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -13,11 +13,21 @@ from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries.search import SearchQuery, search_versions
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
+from web.deps import (
+    MAX_ID,
+    Paging,
+    RowId,
+    Seq,
+    day_end,
+    day_start,
+    get_session,
+    paging,
+    search_paging,
+    topic_index,
+)
 from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts, inline_segments
 from web.rendering.snippets import highlighted
-from web.topics import topic_index
 
 router = APIRouter(prefix="/api", tags=["api"])
 Item = TypeVar("Item")
@@ -345,17 +355,20 @@ def search(
 
 
 @router.get("/topics", response_model=list[TopicOut])
-def topics():
+def topics(request: Request):
     """The topics changes are tagged with and the compare page offers."""
     return [
-        {"id": t.id, "label": t.label, "regulations": list(t.regulations)} for t in topic_index().values()
+        {"id": t.id, "label": t.label, "regulations": list(t.regulations)}
+        for t in topic_index(request).values()
     ]
 
 
 @router.get("/compare", response_model=Page[CompareOut])
-def compare(topic: str, session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+def compare(
+    request: Request, topic: str, session: Session = Depends(get_session), paging_: Paging = Depends(paging)
+):
     """Per platform, the current clauses that touch ``topic`` and when each last changed."""
-    found = topic_index().get(topic)
+    found = topic_index(request).get(topic)
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
     platforms = compare_topic(session, found)

@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
-from web.deps import get_session
-from web.topics import topic_index
+from web.deps import get_session, topic_index
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 ENTRIES = 50
@@ -31,7 +30,7 @@ def atom(request: Request, session: Session, title: str, where: change_queries.C
             "changes": rows,
             "base": request.app.state.settings.base_url,
             "self_url": str(request.url),
-            "topics": topic_index(),
+            "topics": topic_index(request),
         },
         media_type="application/atom+xml",
     )
@@ -92,7 +91,7 @@ def topic_changes(
     min_significance: str = MinSignificance,
     session: Session = Depends(get_session),
 ):
-    found = topic_index().get(topic)
+    found = topic_index(request).get(topic)
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
     return atom(

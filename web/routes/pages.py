@@ -13,14 +13,24 @@ from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
 from store.queries.source_health import document_source_health
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
+from web.deps import (
+    MAX_ID,
+    Paging,
+    RowId,
+    Seq,
+    day_end,
+    day_start,
+    get_session,
+    paging,
+    search_paging,
+    topic_index,
+)
 from web.middleware.cache import remembered
 from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts
 from web.rendering.snippets import highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import timeline_chart
-from web.topics import topic_index
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +113,7 @@ def document_page(
         hidden=hidden,
         sources=document_source_health(session, document),
         current=change_queries.version_at(session, document.id, None),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
@@ -150,7 +160,7 @@ def diff_page(
         view=view,
         change=change,
         comparison=compare_texts(old.text, new.text),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
@@ -184,7 +194,7 @@ def changes_page(
         paged=paged,
         where=where,
         significances=Significance.values(),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
@@ -203,7 +213,7 @@ def change_page(request: Request, change_id: RowId, session: Session = Depends(g
         "change.html",
         change=change,
         details=change.details or {},
-        topics=topic_index(),
+        topics=topic_index(request),
         comparison=compare_texts(old.text, new.text),
     )
 
@@ -243,14 +253,14 @@ def search_page(
         cap=COUNT_CAP,
         platforms=platforms,
         terms_types=remember(("terms types",), lambda: document_queries.terms_types(session)),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
 @router.get("/compare")
 def compare_page(request: Request, topic: str | None = None, session: Session = Depends(get_session)):
     """Pick a topic; see per platform the current clauses that match it and when each last changed."""
-    topics = topic_index()
+    topics = topic_index(request)
     if topic and topic not in topics:
         raise HTTPException(404, f"no topic {topic!r}")
     return page(

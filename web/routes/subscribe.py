@@ -19,10 +19,9 @@ from policywatch.verdicts import Significance
 from store.db import transaction
 from store.models import Document, Platform
 from store.queries import documents as document_queries
-from web.deps import get_session
+from web.deps import get_session, topic_index
 from web.middleware.security import CSRF_FIELD
 from web.rendering.templating import page
-from web.topics import topic_index
 
 router = APIRouter(include_in_schema=False)
 SLUG = r"^[\w.\-]*$"
@@ -84,6 +83,7 @@ def subscribe(
                 platform=platform or None,
                 document=document or None,
                 min_significance=min_significance,
+                taxonomy=request.app.state.taxonomy,
             )
     except subscribers.SubscriberError as exc:
         with Session(request.app.state.engine) as session:
@@ -184,7 +184,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         subscriber=subscriber,
         email=subscribers.mask_email(subscriber.email),
         significances=Significance.values(),
-        topics=topic_index(),
+        topics=topic_index(request),
         names=_target_names(session, subscriber),
         saved=request.query_params.get("saved"),
     )
@@ -214,6 +214,7 @@ async def update_preferences(request: Request, token: str):
                     min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
                     min_significance_digest=str(form.get("min_significance_digest") or "minor"),
                     tokens=request.app.state.tokens,
+                    taxonomy=request.app.state.taxonomy,
                 )
     except TokenError as exc:
         return link_error(request, exc)
