@@ -1,7 +1,7 @@
 """Emails from templates: one rendering per distinct content, personal links filled in per recipient.
 
 An email's body is rendered once with placeholders where each recipient's own links go (confirm,
-unsubscribe, preferences); a ``Batch`` pairs that body with up to ``email_batch_size`` recipients
+unsubscribe, preferences); an ``EmailBatch`` pairs that body with up to ``email_batch_size`` recipients
 and their link values. Backends fill the placeholders: the file backend itself, SendGrid through
 personalization substitutions, so one request carries a thousand personal emails.
 """
@@ -70,7 +70,7 @@ class Email:
 
 
 @dataclass
-class Batch:
+class EmailBatch:
     """One email content and the recipients it goes to in one provider request."""
 
     email: Email

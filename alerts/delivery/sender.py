@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from alerts.audience.subscribers import mask_email
 from alerts.audience.tiers import ALERT_TIERS
 from alerts.audience.tokens import Tokens
-from alerts.content.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
+from alerts.content.compose import Email, EmailBatch, Recipient, alert_email, confirmation_email, digest_email
 from alerts.content.template_data import change_views
 from alerts.delivery.backends import Backend, PermanentError, TransientError, backend_for
 from policywatch.settings import Settings
@@ -159,7 +159,7 @@ class Sender:
                 if error:
                     report.errors.append(error)
 
-    def send(self, batch: Batch, attempts: dict[int, int]) -> tuple[str, int, str | None]:
+    def send(self, batch: EmailBatch, attempts: dict[int, int]) -> tuple[str, int, str | None]:
         """Deliver one batch and commit its outcome; returns (report field, emails, error)."""
         ids = batch.delivery_ids
         try:
@@ -181,7 +181,7 @@ class Sender:
         return "sent", len(batch.recipients), None
 
     def retry_later(
-        self, batch: Batch, attempts: dict[int, int], error: TransientError
+        self, batch: EmailBatch, attempts: dict[int, int], error: TransientError
     ) -> tuple[str, int, str]:
         """Put a batch's rows back with exponential backoff, or fail those out of attempts."""
         by_attempts: dict[int, list[int]] = defaultdict(list)
@@ -219,7 +219,7 @@ class Sender:
                 execution_options={"synchronize_session": False},
             )
 
-    def batches(self, rows: list[Claimed]) -> list[Batch]:
+    def batches(self, rows: list[Claimed]) -> list[EmailBatch]:
         """One email per subscriber and kind, grouped into batches of identical content."""
         messages: dict[tuple, list[Claimed]] = defaultdict(list)
         for row in rows:
@@ -234,7 +234,7 @@ class Sender:
             email = self.email(key, views)
             for start in range(0, len(messages_alike), self.settings.email_batch_size):
                 chunk = messages_alike[start : start + self.settings.email_batch_size]
-                batches.append(Batch(email, [self.recipient(message) for message in chunk]))
+                batches.append(EmailBatch(email, [self.recipient(message) for message in chunk]))
         return batches
 
     def email(self, key: tuple, views: dict[int, dict]) -> Email:
