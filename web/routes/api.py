@@ -25,9 +25,9 @@ from web.deps import (
     search_paging,
     topic_index,
 )
-from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts, inline_segments
 from web.rendering.snippets import highlighted
+from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(prefix="/api", tags=["api"])
 Item = TypeVar("Item")

@@ -26,11 +26,11 @@ from web.deps import (
     topic_index,
 )
 from web.middleware.cache import remembered
-from web.rendering.compare import compare_topic
 from web.rendering.diff import compare_texts
 from web.rendering.snippets import highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import timeline_chart
+from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(include_in_schema=False)
 
