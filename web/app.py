@@ -41,7 +41,8 @@ def create_app(
         description="Policy versions, changes, search and comparison across platforms.",
     )
     app.state.settings = settings
-    # a request holds a connection from its first query until its session closes, just after its thread is released
+    # a request holds a connection from its first query until its session closes, just after its
+    # thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.taxonomy = taxonomy_for(settings)
     app.state.templates = templates()

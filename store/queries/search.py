@@ -109,7 +109,10 @@ class PostgresIndex:
 
     @staticmethod
     def _headlines(session: Session, q: str, texts: dict[int, str]) -> dict[int, str]:
-        options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=' … '"
+        options = (
+            f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, "
+            "FragmentDelimiter=' … '"
+        )
         rows = session.execute(
             text(
                 "SELECT id, ts_headline('english', body, websearch_to_tsquery('english', :q), :options) "
@@ -120,11 +123,13 @@ class PostgresIndex:
         return dict(rows)
 
 
-# The part of a query the search index can look up: "T" when none (only negated words), empty without lexemes.
+# The part of a query the search index can look up: "T" when none (only negated words), empty
+# without lexemes.
 _INDEXABLE = text("SELECT querytree(websearch_to_tsquery('english', :q))")
 # The texts of a page of hits, and the query's lexemes as PostgreSQL stems them.
 _TEXTS = text(
-    "SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)"
+    "SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes "
+    "FROM version WHERE id = ANY(:ids)"
 )
 PLACES_PER_LEXEME = 2
 EXCERPT_WORDS = (10, 30)  # words kept before and after each place
