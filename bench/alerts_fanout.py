@@ -69,8 +69,8 @@ def _configure(folder: Path, port: int, database_url: str | None) -> None:
 def _run(count: int) -> dict:
     from sqlalchemy import func, insert, select
 
-    from alerts.outbox import queue_alerts
-    from alerts.sender import Sender
+    from alerts.delivery.outbox import queue_alerts
+    from alerts.delivery.sender import Sender
     from policywatch.settings import get_settings
     from store.db import make_engine, transaction
     from store.migrate import upgrade

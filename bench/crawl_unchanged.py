@@ -71,12 +71,12 @@ def main() -> None:
     from crawler.sources.declarations import parse_declarations
     from policywatch.settings import load_settings
     from store import snapshots
-    from store.catalog import load_declarations
     from store.crawl_plan import build_plan
     from store.db import make_engine, transaction
     from store.fetches import FetchRecorder
     from store.migrate import upgrade
     from store.models import utcnow
+    from store.sources_file import load_declarations
 
     upgrade(os.environ["POLICYWATCH_DATABASE_URL"])
     engine = make_engine(os.environ["POLICYWATCH_DATABASE_URL"])

@@ -1,7 +1,7 @@
 """Serving the web app with uvicorn: in this process, or in worker processes to which a supervisor
 deals the connections it accepts, one worker after the other, passing each socket over a Unix
 socket pair. A kept-alive connection stays with its worker, and a worker answers one analyst page
-at a time (``web.turns``), so uneven shares would make some clients wait for others: uvicorn's own
+at a time (``web.middleware.turns``), so uneven shares would make some clients wait for others: uvicorn's own
 workers share one socket, where the first one awake accepts a whole burst of connections
 (Kludex/uvicorn-worker#34), and sockets bound with ``SO_REUSEPORT`` (encode/uvicorn#2472) are chosen
 by a hash of the client's address and port, which splits a handful of clients unevenly.

@@ -120,7 +120,7 @@ def store_write_functions() -> set[tuple[str, str]]:
 
 def test_the_store_write_functions_are_found():
     writes = store_write_functions()
-    assert {("store.catalog", "load_declarations"), ("store.versions", "record_version")} <= writes
+    assert {("store.sources_file", "load_declarations"), ("store.versions", "record_version")} <= writes
     assert ("store.db", "make_engine") not in writes and ("store.db", "head_revision") not in writes
 
 

@@ -11,11 +11,11 @@ from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.fetch.pipeline import FetchPipeline
 from crawler.sources.declarations import parse_declarations
 from policywatch.settings import load_settings
-from store.catalog import load_declarations
 from store.crawl_plan import build_plan
 from store.db import make_engine, transaction
 from store.fetches import FetchRecorder
 from store.models import FetchEvent, Source, utcnow
+from store.sources_file import load_declarations
 
 PAGE = b"<html><head><title>Terms</title></head><body><main><p>%s</p></main></body></html>"
 

@@ -15,14 +15,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from alerts.tokens import Tokens
+from alerts.audience.tokens import Tokens
+from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.db import make_engine
-from web import api, downloads, feeds, health, operator, pages, subscribe
-from web.cache import MemoryPages, PageCache, SharedPages
-from web.render import templates
-from web.security import Csrf, RateLimit, SecurityHeaders
-from web.turns import Turns
+from web.middleware.cache import MemoryPages, PageCache, SharedPages
+from web.middleware.security import Csrf, RateLimit, SecurityHeaders
+from web.middleware.turns import Turns
+from web.rendering.templating import templates
+from web.routes import api, downloads, feeds, health, operator, pages, subscribe
 
 STATIC = Path(__file__).parent / "static"
 
@@ -40,8 +41,10 @@ def create_app(
         description="Policy versions, changes, search and comparison across platforms.",
     )
     app.state.settings = settings
-    # a request holds a connection from its first query until its session closes, just after its thread is released
+    # a request holds a connection from its first query until its session closes, just after its
+    # thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
+    app.state.taxonomy = taxonomy_for(settings)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
     app.state.tokens = Tokens.from_settings(settings)

@@ -1,4 +1,4 @@
-"""Request dependencies shared by the routers: a database session and paging parameters."""
+"""Request dependencies shared by the routers: a database session, paging parameters and the topics."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 from sqlalchemy.orm import Session
+
+from changes.taxonomy import Topic
 
 MAX_LIMIT = 200
 MAX_ID = 2**31 - 1  # row ids and positions are 32-bit integers in PostgreSQL
@@ -22,6 +24,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     one thread hand-off per request instead of three."""
     with Session(request.app.state.engine) as session:
         yield session
+
+
+def topic_index(request: Request) -> dict[str, Topic]:
+    """Every topic of the app's taxonomy, by id, in taxonomy order."""
+    return {topic.id: topic for topic in request.app.state.taxonomy.topics}
 
 
 @dataclass(frozen=True)

@@ -42,21 +42,18 @@ def list_changes(
     from changes.export import as_record
     from store.db import transaction
     from store.models import Change, Document, Platform
+    from store.queries.changes import ChangeFilter
 
-    moment = _since(since)
+    where = ChangeFilter(
+        platform=platform, document=document, since=_since(since), min_significance=min_significance
+    )
     query = (
         select(Change, Platform.slug, Document.slug)
         .join(Document, Document.id == Change.document_id)
         .join(Platform, Platform.id == Document.platform_id)
-        .where(Change.significance.in_(Significance.at_or_above(min_significance)))
+        .where(*where.conditions())
         .order_by(Change.detected_at, Change.id)
     )
-    if platform:
-        query = query.where(Platform.slug == platform)
-    if document:
-        query = query.where(Document.slug == document)
-    if moment:
-        query = query.where(Change.detected_at >= moment)
     engine = open_engine()
     with transaction(engine) as session:
         records = [as_record(change, p, d) for change, p, d in session.execute(query)]

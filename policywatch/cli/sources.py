@@ -57,8 +57,8 @@ def _read(reader, path: Path):
 def export(output: Path | None) -> None:
     """Write the active sources as a sources file (YAML)."""
     from crawler.sources.declarations import dump_yaml
-    from store.catalog import dump_declarations
     from store.db import transaction
+    from store.sources_file import dump_declarations
 
     engine = open_engine()
     with transaction(engine) as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from alerts.tiers import TIERS
+from alerts.audience.tiers import TIERS
 from policywatch.cli.common import open_engine
 from policywatch.verdicts import Significance
 
@@ -36,10 +36,15 @@ def add(
     min_significance: str | None,
 ) -> None:
     """Subscribe EMAIL (or add a subscription to it); a new address gets a confirmation email."""
-    from alerts.subscribers import mask_email, subscribe
+    from alerts.audience.subscribers import mask_email, subscribe
+    from changes.taxonomy import taxonomy_for
+    from policywatch.settings import get_settings
 
+    taxonomy = taxonomy_for(get_settings())
     subscriber = _in_transaction(
-        lambda session: subscribe(session, email, tier, platform, document, topics, min_significance)
+        lambda session: subscribe(
+            session, email, tier, platform, document, topics, min_significance, taxonomy=taxonomy
+        )
     )
     click.echo(f"{mask_email(subscriber.email)}: {subscriber.tier}, {subscriber.status}")
     if subscriber.status == "pending":
@@ -50,7 +55,7 @@ def add(
 @click.option("--full", is_flag=True, help="Show whole addresses instead of masked ones.")
 def list_(full: bool) -> None:
     """List subscribers and their subscriptions (addresses masked unless --full)."""
-    from alerts.subscribers import all_subscribers, mask_email
+    from alerts.audience.subscribers import all_subscribers, mask_email
     from store.models import Document, Platform
 
     def rows(session):
@@ -85,8 +90,8 @@ def list_(full: bool) -> None:
 @click.argument("email")
 def remove(email: str) -> None:
     """Delete EMAIL with its subscriptions and outbox rows."""
-    from alerts.subscribers import mask_email
-    from alerts.subscribers import remove as remove_subscriber
+    from alerts.audience.subscribers import mask_email
+    from alerts.audience.subscribers import remove as remove_subscriber
 
     _in_transaction(lambda session: remove_subscriber(session, email))
     click.echo(f"{mask_email(email)} removed")
@@ -96,14 +101,14 @@ def remove(email: str) -> None:
 @click.argument("email")
 def confirm(email: str) -> None:
     """Confirm EMAIL without its link (operator override)."""
-    from alerts.subscribers import confirm_email, mask_email
+    from alerts.audience.subscribers import confirm_email, mask_email
 
     _in_transaction(lambda session: confirm_email(session, email))
     click.echo(f"{mask_email(email)} confirmed")
 
 
 def _in_transaction(work):
-    from alerts.subscribers import SubscriberError
+    from alerts.audience.subscribers import SubscriberError
     from store.db import transaction
 
     engine = open_engine()

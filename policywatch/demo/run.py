@@ -106,7 +106,7 @@ class Demo:
         try:
             with ReplayServer(self.replay) as server:
                 self._declare(runtime, server)
-                self._subscribe(engine)
+                self._subscribe(runtime)
                 for tick, moment in enumerate(self.replay.ticks):
                     server.tick = tick
                     self.outcome.crawls.append(self._crawl(engine, tick, moment))
@@ -140,13 +140,15 @@ class Demo:
             f"served from {server.base_url}"
         )
 
-    def _subscribe(self, engine) -> None:
-        from alerts.subscribers import confirm_email, subscribe
+    def _subscribe(self, runtime: Runtime) -> None:
+        from alerts.audience.subscribers import confirm_email, subscribe
+        from changes.taxonomy import taxonomy_for
         from store.db import transaction
 
-        with transaction(engine) as session:
+        taxonomy = taxonomy_for(runtime.settings)
+        with transaction(runtime.engine) as session:
             for platform in dict.fromkeys(doc.platform for doc in self.replay.documents):
-                subscribe(session, SUBSCRIBER, tier="watcher", platform=platform)
+                subscribe(session, SUBSCRIBER, tier="watcher", platform=platform, taxonomy=taxonomy)
             confirm_email(session, SUBSCRIBER)
         self.show.step(
             f"{SUBSCRIBER} subscribed to every platform (watcher tier: same-day alerts) and confirmed"

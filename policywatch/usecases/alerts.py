@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.backends import DeliveryError
-from alerts.digest import last_complete_week, parse_week, queue_week
-from alerts.outbox import queue_alerts
-from alerts.sender import Report, Sender
+from alerts.content.weekly_digest import last_complete_week, parse_week, queue_week
+from alerts.delivery.backends import DeliveryError
+from alerts.delivery.outbox import queue_alerts
+from alerts.delivery.sender import Report, Sender
 from policywatch.runtime import Runtime
 from store.db import transaction
 from store.models import utcnow

@@ -7,8 +7,8 @@ from pathlib import Path
 from crawler.sources.declarations import read_declarations
 from crawler.sources.ota import read_ota
 from policywatch.runtime import Runtime
-from store.catalog import load_declarations
 from store.db import transaction
+from store.sources_file import load_declarations
 
 
 def load_declared(runtime: Runtime, declared, deactivate_missing: bool):

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from policywatch.service.scheduler import JOB_TABLE
 from policywatch.usecases.leader import LEASE
-from store.models import Change, Delivery, Document, Lease, Source
+from store.models import Change, Delivery, Document, Lease
+from store.queries.source_health import every_source_health
 
 FAILED_SHOWN = 10
 
@@ -19,32 +20,12 @@ def service_status(session: Session, now: datetime) -> dict:
     """The whole status as JSON-ready data."""
     return {
         "now": now.isoformat(),
-        "sources": source_health(session),
+        "sources": every_source_health(session),
         "changes_waiting": changes_waiting(session),
         "deliveries": delivery_counts(session),
         "failed_deliveries": failed_deliveries(session),
         "scheduler": scheduler_state(session, now),
     }
-
-
-def source_health(session: Session) -> list[dict]:
-    """Every source with its last and next crawl, and why it is broken when it is."""
-    rows = session.execute(
-        select(Document.slug, Source).join(Source.document).order_by(Document.slug, Source.position)
-    ).all()
-    return [
-        {
-            "document": slug,
-            "url": source.url,
-            "active": source.active,
-            "last_crawl": _iso(source.last_fetched_at),
-            "next_crawl": _iso(source.next_fetch_at),
-            "failures": source.consecutive_failures,
-            "broken": source.broken,
-            "reason": source.last_error,
-        }
-        for slug, source in rows
-    ]
 
 
 def changes_waiting(session: Session) -> list[dict]:

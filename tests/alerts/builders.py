@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerts.sender import Report
-from alerts.subscribers import confirm_email, subscribe
+from alerts.audience.subscribers import confirm_email, subscribe
+from alerts.delivery.sender import Report
 from policywatch import usecases
 from policywatch.runtime import Runtime
 from policywatch.settings import get_settings

@@ -9,7 +9,7 @@ from email import policy
 import pytest
 from click.testing import CliRunner
 
-from alerts.digest import last_complete_week, parse_week
+from alerts.content.weekly_digest import last_complete_week, parse_week
 from policywatch.cli import cli
 from policywatch.settings import get_settings
 from store.db import make_engine, transaction

@@ -68,8 +68,8 @@ def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypa
 def test_two_senders_at_once_never_send_the_same_row(db, sendgrid, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from alerts.outbox import queue_alerts
-    from alerts.sender import Sender
+    from alerts.delivery.outbox import queue_alerts
+    from alerts.delivery.sender import Sender
 
     monkeypatch.setenv("POLICYWATCH_EMAIL_BATCH_SIZE", "3")
     monkeypatch.setenv("POLICYWATCH_EMAIL_CONCURRENCY", "1")

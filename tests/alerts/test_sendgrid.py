@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from alerts.subscribers import unsubscribe
-from alerts.tokens import Tokens
+from alerts.audience.subscribers import unsubscribe
+from alerts.audience.tokens import Tokens
 from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import Delivery, utcnow

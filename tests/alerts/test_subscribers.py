@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
-from alerts import tokens
-from alerts.subscribers import (
+from alerts.audience import tokens
+from alerts.audience.subscribers import (
     SubscriberError,
     confirm,
     find,
@@ -19,7 +19,7 @@ from alerts.subscribers import (
     unsubscribe,
     update_subscription,
 )
-from alerts.tokens import TokenError, Tokens
+from alerts.audience.tokens import TokenError, Tokens
 from policywatch.cli import cli
 from policywatch.settings import get_settings
 from store.db import transaction
@@ -139,7 +139,7 @@ def test_confirmation_links_expire(engine, monkeypatch):
 
 
 def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
-    from alerts.outbox import queue_alerts
+    from alerts.delivery.outbox import queue_alerts
 
     with transaction(db) as session:
         usage = document(session)
@@ -162,7 +162,7 @@ def test_unsubscribing_cancels_unsent_emails_and_stops_alerts(db, sendgrid):
 
 
 def test_a_queued_alert_is_not_sent_after_a_downgrade_to_free(db, sendgrid):
-    from alerts.outbox import queue_alerts
+    from alerts.delivery.outbox import queue_alerts
 
     with transaction(db) as session:
         usage = document(session)
@@ -243,7 +243,7 @@ def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
 
 
 def test_a_document_is_named_with_its_platform_once():
-    from alerts.views import document_title
+    from alerts.content.template_data import document_title
 
     assert document_title("OpenAI", "OpenAI Services Agreement") == "OpenAI Services Agreement"
     assert document_title("OpenAI", "Usage Policies") == "OpenAI Usage Policies"

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import FetchEvent
+from store.queries import documents as document_queries
 from store.versions import record_version
 from tests.web.site import ACME_V4, START
-from web import catalog
 from web.app import create_app
-from web.cache import MemoryPages, PageCache
+from web.middleware.cache import MemoryPages, PageCache
 
 
 def page_cache(client) -> PageCache:
@@ -33,7 +33,7 @@ def test_a_cached_page_shows_a_version_recorded_after_it(fresh_client, fresh_eng
     with transaction(fresh_engine) as session:
         record_version(
             session,
-            catalog.get_document(session, "acme-terms"),
+            document_queries.get_document(session, "acme-terms"),
             ACME_V4 + "\n\nDisputes go to arbitration.",
             [],
         )
@@ -47,7 +47,7 @@ def test_a_cached_document_page_shows_the_latest_fetch(fresh_client, fresh_engin
     page_cache(fresh_client).fresh_for = 0.2
     assert "HTTP 503" in fresh_client.get("/documents/acme-terms").text
     with transaction(fresh_engine) as session:
-        source = catalog.get_document(session, "acme-terms", sources=True).sources[0]
+        source = document_queries.get_document(session, "acme-terms", sources=True).sources[0]
         session.add(
             FetchEvent(
                 source_id=source.id,

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from store.db import transaction
 from store.models import FetchEvent, Snapshot
+from store.queries import documents as document_queries
 from tests.web.site import START
 from tests.web.test_cache import page_cache
-from web import catalog
 
 
 def test_home_lists_platforms_with_counts_and_a_timeline(client):
@@ -109,7 +109,7 @@ def test_document_page_links_the_raw_snapshot_of_the_latest_fetch(fresh_client, 
     page_cache(fresh_client).fresh_for = 0  # the history's generation read on every request
     assert "raw snapshot" not in fresh_client.get("/documents/acme-terms").text  # the latest fetch failed
     with transaction(fresh_engine) as session:
-        source = catalog.get_document(session, "acme-terms", sources=True).sources[0]
+        source = document_queries.get_document(session, "acme-terms", sources=True).sources[0]
         snapshot = session.scalar(select(Snapshot).where(Snapshot.source_id == source.id))
         session.add(
             FetchEvent(

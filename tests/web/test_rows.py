@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from jinja2 import Environment
 
-from web.rows import change_rows, version_rows
+from web.rendering.rows import change_rows, version_rows
 
 MOMENT = datetime(2026, 5, 1, 10, 30, tzinfo=UTC)
 

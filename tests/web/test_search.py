@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from store.db import make_engine, transaction
+from store.queries import documents as document_queries
+from store.queries.search import PostgresIndex
 from store.versions import record_version
 from tests.conftest import PG_URL
-from web import catalog
-from web.search import PostgresIndex
 
 
 def test_search_finds_versions_and_highlights_matches(client):
@@ -65,8 +65,8 @@ def test_query_syntax_never_errors(client):
 
 
 def test_counting_stops_at_the_cap(client, monkeypatch):
-    monkeypatch.setattr("web.search.COUNT_CAP", 3)
-    monkeypatch.setattr("web.pages.COUNT_CAP", 3)
+    monkeypatch.setattr("store.queries.search.COUNT_CAP", 3)
+    monkeypatch.setattr("web.routes.pages.COUNT_CAP", 3)
     assert client.get("/api/search?q=government").json()["total"] == 3
     assert "More than 3 versions match" in client.get("/search?q=government").text
 
@@ -78,7 +78,7 @@ def test_words_deep_in_a_long_text_are_highlighted_where_they_occur(fresh_client
     )
     body = f"{filler}\n\nBiometric identifiers are deleted after ninety days.\n\n{filler}"
     with transaction(fresh_engine) as session:
-        record_version(session, catalog.get_document(session, "globex-privacy"), body, [])
+        record_version(session, document_queries.get_document(session, "globex-privacy"), body, [])
     hit = fresh_client.get("/api/search?q=biometric").json()["items"][0]
     assert "<mark>Biometric</mark> identifiers" in hit["snippet_html"]
     both = fresh_client.get("/api/search", params={"q": "biometric ninety"}).json()["items"][0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from web.turns import Turns
+from web.middleware.turns import Turns
 
 
 class Recorder:

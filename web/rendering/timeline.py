@@ -32,7 +32,8 @@ class Chart:
 
 
 def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
-    """A chart of ``months`` ("YYYY-MM" -> counts by significance), with empty months filled in; None if empty."""
+    """A chart of ``months`` ("YYYY-MM" -> counts by significance), with empty months filled in;
+    None if empty."""
     if not months:
         return None
     labels = _month_range(min(months), max(months))

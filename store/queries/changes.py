@@ -7,20 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, Text, and_, bindparam, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from policywatch.verdicts import Significance
-from store.models import Change, Document, FetchEvent, Platform, Snapshot, Version, VersionSnapshot
+from store.models import Change, Document, Platform, Snapshot, Version, VersionSnapshot
 
 FROM, TO = aliased(Version), aliased(Version)
 Remember = Callable[[tuple, Callable[[], Any]], Any]
-GENERATION = select(
-    *(
-        select(func.max(column)).scalar_subquery()
-        for column in (Version.id, Change.id, FetchEvent.id, Document.updated_at)
-    )
-)
 
 
 def count_now(key: tuple, count: Callable[[], Any]) -> Any:
@@ -275,10 +269,3 @@ def version_snapshots(session: Session, version_id: int) -> list:
         .where(VersionSnapshot.version_id == version_id)
         .order_by(VersionSnapshot.position)
     ).all()
-
-
-def generation(engine: Engine) -> tuple:
-    """What the stored history looks like, in one cheap query: the newest version, change and fetch
-    event ids and the latest catalog edit of a document. Any of them moves when a page's content may."""
-    with engine.connect() as connection:
-        return tuple(connection.execute(GENERATION).one())

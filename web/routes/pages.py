@@ -9,25 +9,43 @@ from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
 from store.models import Document, Platform
-from web import catalog, history
-from web.cache import remembered
-from web.compare import compare_topic
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
-from web.diff import compare_texts
-from web.render import page
-from web.search import COUNT_CAP, SearchQuery, search_versions
-from web.timeline import timeline_chart
-from web.topics import topic_index
+from store.queries import changes as change_queries
+from store.queries import documents as document_queries
+from store.queries.search import COUNT_CAP, SearchQuery, search_versions
+from store.queries.source_health import document_source_health
+from web.deps import (
+    MAX_ID,
+    Paging,
+    RowId,
+    Seq,
+    day_end,
+    day_start,
+    get_session,
+    paging,
+    search_paging,
+    topic_index,
+)
+from web.middleware.cache import remembered
+from web.rendering.diff import compare_texts
+from web.rendering.snippets import highlighted
+from web.rendering.templating import page
+from web.rendering.timeline import timeline_chart
+from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(include_in_schema=False)
 
 
 def document_or_404(
-    session: Session, slug: str, sources: bool = False, remember: history.Remember = history.count_now
+    session: Session,
+    slug: str,
+    sources: bool = False,
+    remember: change_queries.Remember = change_queries.count_now,
 ) -> Document:
     """The document ``slug`` with its platform (and its sources if asked), or a 404 naming it;
     through ``remember``, the one an earlier page loaded while the history is unchanged."""
-    document = remember(("document", slug, sources), lambda: catalog.get_document(session, slug, sources))
+    document = remember(
+        ("document", slug, sources), lambda: document_queries.get_document(session, slug, sources)
+    )
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
     return document
@@ -36,35 +54,37 @@ def document_or_404(
 @router.get("/")
 def home(request: Request, session: Session = Depends(get_session)):
     """Every platform with its counts and timeline, and the latest changes."""
-    platforms, _ = catalog.list_platforms(session, 500, 0)
-    counts = history.change_counts(session, Platform.slug)
-    recent, _ = history.list_changes(session, history.ChangeFilter(min_significance="minor"), 15, 0)
+    platforms, _ = document_queries.list_platforms(session, 500, 0)
+    counts = change_queries.change_counts(session, Platform.slug)
+    recent, _ = change_queries.list_changes(
+        session, change_queries.ChangeFilter(min_significance="minor"), 15, 0
+    )
     return page(
         request,
         "home.html",
         platforms=platforms,
         counts=counts,
         recent=recent,
-        chart=timeline_chart(history.significance_by_month(session, history.ChangeFilter())),
+        chart=timeline_chart(change_queries.significance_by_month(session, change_queries.ChangeFilter())),
     )
 
 
 @router.get("/platforms/{slug}")
 def platform_page(request: Request, slug: str, session: Session = Depends(get_session)):
     """One platform: its documents with last change and counts, and its governance timeline."""
-    platform = catalog.get_platform(session, slug)
+    platform = document_queries.get_platform(session, slug)
     if platform is None:
         raise HTTPException(404, f"no platform {slug!r}")
-    documents, _ = catalog.list_documents(session, 1000, 0, platform=slug)
-    where = history.ChangeFilter(platform=slug)
+    documents, _ = document_queries.list_documents(session, 1000, 0, platform=slug)
+    where = change_queries.ChangeFilter(platform=slug)
     return page(
         request,
         "platform.html",
         platform=platform,
         documents=documents,
-        counts=history.change_counts(session, Document.slug, where),
-        latest=history.latest_changes(session, [d.id for d in documents]),
-        chart=timeline_chart(history.significance_by_month(session, where)),
+        counts=change_queries.change_counts(session, Document.slug, where),
+        latest=change_queries.latest_changes(session, [d.id for d in documents]),
+        chart=timeline_chart(change_queries.significance_by_month(session, where)),
     )
 
 
@@ -79,7 +99,7 @@ def document_page(
     """One document: sources and their health, version timeline, current text, links to any diff."""
     remember = remembered(request)
     document = document_or_404(session, slug, True, remember)
-    versions, total, hidden = history.document_versions(
+    versions, total, hidden = change_queries.document_versions(
         session, document.id, cosmetic, paged.limit, paged.offset, remember
     )
     return page(
@@ -91,9 +111,9 @@ def document_page(
         paged=paged,
         cosmetic=cosmetic,
         hidden=hidden,
-        sources=catalog.source_health(session, document),
-        current=history.version_at(session, document.id, None),
-        topics=topic_index(),
+        sources=document_source_health(session, document),
+        current=change_queries.version_at(session, document.id, None),
+        topics=topic_index(request),
     )
 
 
@@ -101,7 +121,7 @@ def document_page(
 def version_page(request: Request, slug: str, seq: Seq, session: Session = Depends(get_session)):
     """One version's text, with its chain hash, snapshots and the change that introduced it."""
     document = document_or_404(session, slug, True, remembered(request))
-    version = history.version_at(session, document.id, seq)
+    version = change_queries.version_at(session, document.id, seq)
     if version is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
     return page(
@@ -109,9 +129,9 @@ def version_page(request: Request, slug: str, seq: Seq, session: Session = Depen
         "version.html",
         document=document,
         version=version,
-        change=history.change_of_version(session, version.id),
-        snapshots=history.version_snapshots(session, version.id),
-        latest=history.version_at(session, document.id, None),
+        change=change_queries.change_of_version(session, version.id),
+        snapshots=change_queries.version_snapshots(session, version.id),
+        latest=change_queries.version_at(session, document.id, None),
     )
 
 
@@ -126,11 +146,11 @@ def diff_page(
 ):
     """The word-level diff between any two versions, with the recorded change beside it when adjacent."""
     document = document_or_404(session, slug, True, remembered(request))
-    found = history.versions_at(session, document.id, [from_seq, to_seq])
+    found = change_queries.versions_at(session, document.id, [from_seq, to_seq])
     old, new = found.get(from_seq), found.get(to_seq)
     if old is None or new is None:
         raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
-    change = history.change_of_version(session, new.id) if new.seq == old.seq + 1 else None
+    change = change_queries.change_of_version(session, new.id) if new.seq == old.seq + 1 else None
     return page(
         request,
         "diff.html",
@@ -140,7 +160,7 @@ def diff_page(
         view=view,
         change=change,
         comparison=compare_texts(old.text, new.text),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
@@ -157,7 +177,7 @@ def changes_page(
     paged: Paging = Depends(paging),
 ):
     """Every change, newest first, filtered like ``policywatch changes list``."""
-    where = history.ChangeFilter(
+    where = change_queries.ChangeFilter(
         platform=platform,
         document=document,
         topic=topic,
@@ -165,7 +185,7 @@ def changes_page(
         until=day_end(until),
         min_significance=min_significance,
     )
-    rows, total = history.list_changes(session, where, paged.limit, paged.offset, remembered(request))
+    rows, total = change_queries.list_changes(session, where, paged.limit, paged.offset, remembered(request))
     return page(
         request,
         "changes.html",
@@ -174,25 +194,26 @@ def changes_page(
         paged=paged,
         where=where,
         significances=Significance.values(),
-        topics=topic_index(),
+        topics=topic_index(request),
     )
 
 
 @router.get("/changes/{change_id}")
 def change_page(request: Request, change_id: RowId, session: Session = Depends(get_session)):
     """One change, as alerts link to it: summary, topics, regulations, sections and the redline."""
-    change = history.get_change(session, change_id)
+    change = change_queries.get_change(session, change_id)
     if change is None:
         raise HTTPException(404, f"no change {change_id}")
     old, new = (
-        history.version_at(session, change.document_id, seq) for seq in (change.from_seq, change.to_seq)
+        change_queries.version_at(session, change.document_id, seq)
+        for seq in (change.from_seq, change.to_seq)
     )
     return page(
         request,
         "change.html",
         change=change,
         details=change.details or {},
-        topics=topic_index(),
+        topics=topic_index(request),
         comparison=compare_texts(old.text, new.text),
     )
 
@@ -219,27 +240,27 @@ def search_page(
         until=day_end(until),
     )
     remember = remembered(request)
-    rows, total, snippets = search_versions(session, query, paged.limit, paged.offset, remember)
-    platforms, _ = remember(("platforms",), lambda: catalog.list_platforms(session, 500, 0))
+    rows, total, marked = search_versions(session, query, paged.limit, paged.offset, remember)
+    platforms, _ = remember(("platforms",), lambda: document_queries.list_platforms(session, 500, 0))
     return page(
         request,
         "search.html",
         search=query,
         rows=rows,
         total=total,
-        snippets=snippets,
+        snippets=highlighted(marked),
         paged=paged,
         cap=COUNT_CAP,
         platforms=platforms,
-        terms_types=remember(("terms types",), lambda: catalog.terms_types(session)),
-        topics=topic_index(),
+        terms_types=remember(("terms types",), lambda: document_queries.terms_types(session)),
+        topics=topic_index(request),
     )
 
 
 @router.get("/compare")
 def compare_page(request: Request, topic: str | None = None, session: Session = Depends(get_session)):
     """Pick a topic; see per platform the current clauses that match it and when each last changed."""
-    topics = topic_index()
+    topics = topic_index(request)
     if topic and topic not in topics:
         raise HTTPException(404, f"no topic {topic!r}")
     return page(

@@ -1,7 +1,7 @@
 """Cache of rendered HTML pages, valid while the stored history is unchanged.
 
 Stored history only grows: every new version, change or fetch event gets a higher id, and a catalog
-edit moves a document's ``updated_at``. ``history.generation`` reads those few maxima in one cheap
+edit moves a document's ``updated_at``. ``store.queries.generation`` reads those few maxima in one cheap
 query, at most once every ``FRESH_FOR`` seconds (a read per request cost a thread hand-off and a
 database round trip even for pages answered from memory); a page is served from the cache only if
 it was rendered at the same generation, so a page shows a new version, change or fetch within
@@ -38,7 +38,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.history import Remember, count_now, generation
+from store.queries.changes import Remember, count_now
+from store.queries.generation import generation
 
 CACHED = re.compile(
     r"/(?:|platforms/[^/]+|documents/[^/]+(?:/diff|/versions/\d+)?|changes(?:/\d+)?|search|compare)"

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from alerts import subscribers
+from alerts.audience import subscribers
 from store.db import transaction
-from web.catalog import get_document
-from web.security import require_operator
+from store.queries.documents import get_document
+from web.middleware.security import require_operator
 
 router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
 

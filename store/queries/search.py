@@ -1,9 +1,10 @@
 """Full-text search over every version's text: SQLite FTS5 or PostgreSQL full-text search.
 
-The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 0003. A search runs in two steps: one page of matching version ids
-(newest recorded first, filtered; the count stops at COUNT_CAP), then highlighted snippets for that
-page only, so the cost of highlighting does not grow with the number of matches. Snippets come back with START/STOP marks around matches;
-``highlight`` escapes everything else before turning the marks into ``<mark>``.
+The FTS5 table comes from revision 0002, PostgreSQL's stored search vector from 0003. A search
+runs in two steps: one page of matching version ids (newest recorded first, filtered; the count
+stops at COUNT_CAP), then snippets for that page only, so the cost of highlighting does not grow
+with the number of matches. Snippets come back with START/STOP marks around matches, for the
+front end to highlight.
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, select, text, true
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
-from web.history import Remember, count_now, has_topic
+from store.queries.changes import Remember, count_now, has_topic
 
 START, STOP = "\x01", "\x02"
 COUNT_CAP = 1000  # matches counted at most: a common word matches nearly every version
 PHRASES = re.compile(r'"([^"]*)"|(\S+)')
-_MARKS = re.compile(f"([{START}{STOP}])")
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,10 @@ class PostgresIndex:
 
     @staticmethod
     def _headlines(session: Session, q: str, texts: dict[int, str]) -> dict[int, str]:
-        options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=' … '"
+        options = (
+            f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12, "
+            "FragmentDelimiter=' … '"
+        )
         rows = session.execute(
             text(
                 "SELECT id, ts_headline('english', body, websearch_to_tsquery('english', :q), :options) "
@@ -121,11 +123,13 @@ class PostgresIndex:
         return dict(rows)
 
 
-# The part of a query the search index can look up: "T" when none (only negated words), empty without lexemes.
+# The part of a query the search index can look up: "T" when none (only negated words), empty
+# without lexemes.
 _INDEXABLE = text("SELECT querytree(websearch_to_tsquery('english', :q))")
 # The texts of a page of hits, and the query's lexemes as PostgreSQL stems them.
 _TEXTS = text(
-    "SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes FROM version WHERE id = ANY(:ids)"
+    "SELECT id, text, tsvector_to_array(to_tsvector('english', :q)) AS lexemes "
+    "FROM version WHERE id = ANY(:ids)"
 )
 PLACES_PER_LEXEME = 2
 EXCERPT_WORDS = (10, 30)  # words kept before and after each place
@@ -187,10 +191,10 @@ INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 def search_versions(
     session: Session, query: SearchQuery, limit: int, offset: int, remember: Remember = count_now
-) -> tuple[list, int, dict[int, Markup]]:
+) -> tuple[list, int, dict[int, str]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
-    COUNT_CAP, counted through ``remember`` as ``history.list_changes`` does, unless the page is the
-    last one), and a highlighted snippet per id."""
+    COUNT_CAP, counted through ``remember`` as ``changes.list_changes`` does, unless the page is the
+    last one), and a snippet per id with START/STOP marks around its matches."""
     if not re.search(r"\w", query.q):
         return [], 0, {}
     index = INDEXES[session.get_bind().dialect.name]
@@ -228,8 +232,7 @@ def search_versions(
                 )
             ),
         )
-    marked = index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
-    return rows, total, {version_id: highlight(snippet) for version_id, snippet in marked.items()}
+    return rows, total, index.snippets(session, query.q, [row.id for row in rows]) if rows else {}
 
 
 def _matching(index, query: SearchQuery, enough: int, in_document: ColumnElement[bool] | None) -> Select:
@@ -285,22 +288,3 @@ def _version_filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     if query.until:
         found.append(Version.created_at < query.until)
     return found
-
-
-def highlight(snippet: str) -> Markup:
-    """A marked snippet as safe HTML: the text escaped, the marks turned into balanced ``<mark>`` tags."""
-    out, open_ = [], False
-    for part in _MARKS.split(escape(snippet)):  # escaping leaves the marks alone
-        if part == START:
-            if not open_:
-                out.append("<mark>")
-            open_ = True
-        elif part == STOP:
-            if open_:
-                out.append("</mark>")
-            open_ = False
-        else:
-            out.append(part)
-    if open_:
-        out.append("</mark>")
-    return Markup("".join(out))

@@ -19,7 +19,7 @@ from urllib.error import URLError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from alerts.compose import Batch, Recipient
+from alerts.content.compose import EmailBatch, Recipient
 from policywatch.settings import Settings
 from policywatch.verdicts import retry_after_seconds
 
@@ -54,7 +54,7 @@ class Backend:
         self.settings = settings
         self.sender_name, self.sender_email = parseaddr(settings.email_from)
 
-    def send(self, batch: Batch) -> str:
+    def send(self, batch: EmailBatch) -> str:
         """Deliver every recipient of ``batch``; return the provider's message id."""
         raise NotImplementedError
 
@@ -65,7 +65,7 @@ class FileBackend(Backend):
 
     name = "file"
 
-    def send(self, batch: Batch) -> str:
+    def send(self, batch: EmailBatch) -> str:
         folder = self.settings.outbox
         for recipient in batch.recipients:
             path = folder / f"{recipient.message_key}.eml"
@@ -75,7 +75,7 @@ class FileBackend(Backend):
                 raise TransientError(f"file backend {path}: {exc.strerror or exc}") from None
         return f"file:{batch.recipients[0].message_key}"
 
-    def message(self, batch: Batch, recipient: Recipient) -> EmailMessage:
+    def message(self, batch: EmailBatch, recipient: Recipient) -> EmailMessage:
         """The complete email one recipient gets, with both parts and the unsubscribe headers."""
         text, html = batch.email.personal(recipient)
         message = EmailMessage(policy=EML_POLICY)
@@ -110,7 +110,7 @@ class SendGridBackend(Backend):
         logging.getLogger("python_http_client").setLevel(logging.INFO)
         self.url = f"{settings.sendgrid_api_host}/v3/mail/send"
 
-    def send(self, batch: Batch) -> str:
+    def send(self, batch: EmailBatch) -> str:
         try:
             response = self.api.client.mail.send.post(
                 request_body=self.payload(batch), timeout=self.settings.email_timeout
@@ -121,7 +121,7 @@ class SendGridBackend(Backend):
             raise TransientError(f"sendgrid {self.url}: {getattr(exc, 'reason', exc)}") from None
         return response.headers.get("X-Message-Id") or ""
 
-    def payload(self, batch: Batch) -> dict:
+    def payload(self, batch: EmailBatch) -> dict:
         """The Mail Send request body for ``batch``."""
         email = batch.email
         sender = {"email": self.sender_email} | ({"name": self.sender_name} if self.sender_name else {})

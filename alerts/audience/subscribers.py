@@ -13,10 +13,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from alerts.tiers import TIERS, Tier
-from alerts.tokens import TokenError, Tokens
-from changes.taxonomy import taxonomy_for
-from policywatch.settings import get_settings
+from alerts.audience.tiers import TIERS, Tier
+from alerts.audience.tokens import TokenError, Tokens
+from changes.taxonomy import Taxonomy, load_taxonomy
 from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
 
@@ -56,10 +55,13 @@ def subscribe(
     document: str | None = None,
     topics: Iterable[str] = (),
     min_significance: str | None = None,
+    *,
+    taxonomy: Taxonomy | None = None,
 ) -> Subscriber:
     """Add a subscription for ``email`` (creating the subscriber, ``free`` unless ``tier`` says
     otherwise) to a platform slug or a document slug, with optional topic filters (professional
-    tier) and minimum significance (for both alerts and digest; defaults substantive / minor).
+    tier; topics of ``taxonomy``, the bundled one unless given) and minimum significance (for both
+    alerts and digest; defaults substantive / minor).
 
     A new or formerly unsubscribed address is pending and gets a confirmation email queued; an
     existing subscription to the same target has its filters replaced. Raises SubscriberError."""
@@ -69,7 +71,7 @@ def subscribe(
     )
     rules = _tier(tier or (subscriber.tier if subscriber else "free"))
     target_platform, target_document = _target(session, platform, document)
-    topics = _topics(rules, topics)
+    topics = _topics(rules, topics, taxonomy)
     minimum = _significance(min_significance) if min_significance is not None else None
     if subscriber is None:
         subscriber = Subscriber(email=address, status="pending", subscriptions=[])
@@ -135,12 +137,14 @@ def update_subscription(
     min_significance_digest: str | None = None,
     *,
     tokens: Tokens,
+    taxonomy: Taxonomy | None = None,
 ) -> Subscription:
-    """Change one subscription's filters from a preferences link; raises TokenError, SubscriberError."""
+    """Change one subscription's filters from a preferences link (topics of ``taxonomy``, the bundled
+    one unless given); raises TokenError, SubscriberError."""
     subscriber = subscriber_for(session, "preferences", token, tokens=tokens)
     subscription = _own_subscription(subscriber, subscription_id)
     if topics is not None:
-        subscription.topics = _topics(_tier(subscriber.tier), topics)
+        subscription.topics = _topics(_tier(subscriber.tier), topics, taxonomy)
     if min_significance_alert is not None:
         subscription.min_significance_alert = _significance(min_significance_alert)
     if min_significance_digest is not None:
@@ -204,11 +208,11 @@ def _significance(name: str) -> str:
     return name
 
 
-def _topics(rules: Tier, topics: Iterable[str]) -> list[str]:
+def _topics(rules: Tier, topics: Iterable[str], taxonomy: Taxonomy | None) -> list[str]:
     chosen = sorted({topic.strip() for topic in topics if topic.strip()})
     if chosen and not rules.topic_filters:
         raise SubscriberError(f"topic filters need the professional tier (this subscriber is {rules.name})")
-    taxonomy = taxonomy_for(get_settings())
+    taxonomy = taxonomy or load_taxonomy()
     unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
     if unknown:
         raise SubscriberError(

@@ -8,8 +8,8 @@ ahead of it and then takes its own cost, so slow and fast pages wait alike. Conc
 worker processes (``policywatch web --workers N``), a turn each.
 
 A response is collected during its turn and sent after it, so a slow reader never holds the turn.
-Only the pages ``PageCache`` keeps (``web.cache.is_page``) take turns: their responses are bounded HTML. API
-answers, feeds, downloads and forms go on as before.
+Only the pages ``PageCache`` keeps (``web.middleware.cache.is_page``) take turns: their responses are
+bounded HTML. API answers, feeds, downloads and forms go on as before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.cache import is_page
+from web.middleware.cache import is_page
 
 
 class Turns:

@@ -1,7 +1,7 @@
 """Emails from templates: one rendering per distinct content, personal links filled in per recipient.
 
 An email's body is rendered once with placeholders where each recipient's own links go (confirm,
-unsubscribe, preferences); a ``Batch`` pairs that body with up to ``email_batch_size`` recipients
+unsubscribe, preferences); an ``EmailBatch`` pairs that body with up to ``email_batch_size`` recipients
 and their link values. Backends fill the placeholders: the file backend itself, SendGrid through
 personalization substitutions, so one request carries a thousand personal emails.
 """
@@ -9,22 +9,40 @@ personalization substitutions, so one request carries a thousand personal emails
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
 
-from alerts.views import by_platform, by_significance, subject_line
+from alerts.content.template_data import by_platform, by_significance, change_views, subject_line
 from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
 ENVIRONMENT = Environment(
-    loader=PackageLoader("alerts", "templates"),
+    loader=PackageLoader("alerts.content", "templates"),
     undefined=StrictUndefined,
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+class OutboxRow(Protocol):
+    """What an outbox row tells of the email it belongs to."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def change_id(self) -> int | None: ...
+    @property
+    def change_ids(self) -> tuple[int, ...]: ...
+    @property
+    def digest_week(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +88,7 @@ class Email:
 
 
 @dataclass
-class Batch:
+class EmailBatch:
     """One email content and the recipients it goes to in one provider request."""
 
     email: Email
@@ -125,3 +143,30 @@ def digest_email(week: str, views: list[dict]) -> Email:
         f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}"
     )
     return render("digest", subject, week=week, groups=groups, counts=counts, total=len(views))
+
+
+def content_key(message: Sequence[OutboxRow]) -> tuple:
+    """What one subscriber's email of one kind (its outbox rows) holds: equal keys, equal content."""
+    first = message[0]
+    if first.kind == "confirmation":
+        return (first.kind, first.tier)
+    if first.kind == "alert":
+        return (first.kind, tuple(sorted(row.change_id for row in message)))
+    return (first.kind, first.digest_week, first.change_ids)
+
+
+def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> dict[tuple, Email]:
+    """The email of each content key, rendered once; the changes they show loaded in one query."""
+    keys = list(keys)
+    ids = {i for key in keys if key[0] != "confirmation" for i in key[-1]}
+    views = change_views(session, ids, base_url) if ids else {}
+    return {key: _email(key, views) for key in keys}
+
+
+def _email(key: tuple, views: dict[int, dict]) -> Email:
+    kind = key[0]
+    if kind == "confirmation":
+        return confirmation_email(key[1])
+    if kind == "alert":
+        return alert_email([views[i] for i in key[1] if i in views])
+    return digest_email(key[1], [views[i] for i in key[2] if i in views])

@@ -1,17 +1,14 @@
-"""Read side of the catalog: platforms, documents and the health of their sources.
+"""Read side of the catalog: platforms and documents.
 
-The statements of the pages viewed most (a document, its sources' health) are built once, with
-bound parameters: building one per request and computing its cache key costs SQLAlchemy more than
-running it."""
+The statement of the page viewed most (a document) is built once, with bound parameters: building
+one per request and computing its cache key costs SQLAlchemy more than running it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import Document, FetchEvent, Platform, Snapshot, Source, Version
+from store.models import Document, Platform, Source, Version
 
 
 def list_platforms(session: Session, limit: int, offset: int) -> tuple[list, int]:
@@ -99,41 +96,3 @@ def get_document(session: Session, slug: str, sources: bool = False) -> Document
 def terms_types(session: Session) -> list[str]:
     """Every terms type in use, sorted."""
     return list(session.scalars(select(Document.terms_type).distinct().order_by(Document.terms_type)))
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """A source with its last fetch (``fetched_at``, ``outcome``, ``http_status``, ``reason``,
-    ``snapshot``: the sha256 of what it stored) and whether it counts as broken."""
-
-    source: Source
-    last_event: Row | None
-    broken: bool
-
-
-_LATEST_FETCHES = (
-    select(
-        FetchEvent.source_id,
-        FetchEvent.fetched_at,
-        FetchEvent.outcome,
-        FetchEvent.http_status,
-        FetchEvent.reason,
-        Snapshot.sha256.label("snapshot"),
-    )
-    .outerjoin(Snapshot, Snapshot.id == FetchEvent.snapshot_id)
-    .where(
-        FetchEvent.id.in_(
-            select(func.max(FetchEvent.id))
-            .where(FetchEvent.source_id.in_(bindparam("ids", expanding=True)))
-            .group_by(FetchEvent.source_id)
-            .scalar_subquery()
-        )
-    )
-)
-
-
-def source_health(session: Session, document: Document) -> list[SourceHealth]:
-    """Each source of ``document`` in order, with its latest fetch event (one query for all)."""
-    ids = [source.id for source in document.sources]
-    events = {event.source_id: event for event in session.execute(_LATEST_FETCHES, {"ids": ids})}
-    return [SourceHealth(source, events.get(source.id), source.broken) for source in document.sources]

@@ -1,4 +1,5 @@
-"""The sender: claims due outbox rows, turns them into emails, delivers, records the outcome.
+"""The sender: claims due outbox rows, delivers the emails the content side builds for them,
+records the outcome.
 
 Claiming takes whole subscribers' due rows with row locks (PostgreSQL ``FOR UPDATE SKIP LOCKED``;
 SQLite's write lock, taken at BEGIN IMMEDIATE) and leases them (``claimed_until``), so two senders
@@ -24,12 +25,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.backends import Backend, PermanentError, TransientError, backend_for
-from alerts.compose import Batch, Email, Recipient, alert_email, confirmation_email, digest_email
-from alerts.subscribers import mask_email
-from alerts.tiers import ALERT_TIERS
-from alerts.tokens import Tokens
-from alerts.views import change_views
+from alerts.audience.subscribers import mask_email
+from alerts.audience.tiers import ALERT_TIERS
+from alerts.audience.tokens import Tokens
+from alerts.content.compose import EmailBatch, Recipient, content_key, emails_for
+from alerts.delivery.backends import Backend, PermanentError, TransientError, backend_for
 from policywatch.settings import Settings
 from store.db import transaction
 from store.models import Delivery, Subscriber, utcnow
@@ -159,7 +159,7 @@ class Sender:
                 if error:
                     report.errors.append(error)
 
-    def send(self, batch: Batch, attempts: dict[int, int]) -> tuple[str, int, str | None]:
+    def send(self, batch: EmailBatch, attempts: dict[int, int]) -> tuple[str, int, str | None]:
         """Deliver one batch and commit its outcome; returns (report field, emails, error)."""
         ids = batch.delivery_ids
         try:
@@ -181,7 +181,7 @@ class Sender:
         return "sent", len(batch.recipients), None
 
     def retry_later(
-        self, batch: Batch, attempts: dict[int, int], error: TransientError
+        self, batch: EmailBatch, attempts: dict[int, int], error: TransientError
     ) -> tuple[str, int, str]:
         """Put a batch's rows back with exponential backoff, or fail those out of attempts."""
         by_attempts: dict[int, list[int]] = defaultdict(list)
@@ -219,32 +219,24 @@ class Sender:
                 execution_options={"synchronize_session": False},
             )
 
-    def batches(self, rows: list[Claimed]) -> list[Batch]:
-        """One email per subscriber and kind, grouped into batches of identical content."""
+    def batches(self, rows: list[Claimed]) -> list[EmailBatch]:
+        """One email per subscriber and kind (its content from ``alerts.content.compose``), grouped into
+        batches of identical content."""
         messages: dict[tuple, list[Claimed]] = defaultdict(list)
         for row in rows:
             messages[(row.subscriber_id, row.kind)].append(row)
         groups: dict[tuple, list[list[Claimed]]] = defaultdict(list)
-        for (_, kind), message in messages.items():
-            groups[_content_key(kind, message)].append(message)
+        for message in messages.values():
+            groups[content_key(message)].append(message)
         with transaction(self.engine) as session:
-            views = _views(session, rows, self.settings.base_url)
+            emails = emails_for(session, groups, self.settings.base_url)
         batches = []
         for key, messages_alike in groups.items():
-            email = self.email(key, views)
+            email = emails[key]
             for start in range(0, len(messages_alike), self.settings.email_batch_size):
                 chunk = messages_alike[start : start + self.settings.email_batch_size]
-                batches.append(Batch(email, [self.recipient(message) for message in chunk]))
+                batches.append(EmailBatch(email, [self.recipient(message) for message in chunk]))
         return batches
-
-    def email(self, key: tuple, views: dict[int, dict]) -> Email:
-        """The shared content for a content key."""
-        kind = key[0]
-        if kind == "confirmation":
-            return confirmation_email(key[1])
-        if kind == "alert":
-            return alert_email([views[i] for i in key[1] if i in views])
-        return digest_email(key[1], [views[i] for i in key[2] if i in views])
 
     def recipient(self, message: list[Claimed]) -> Recipient:
         """The recipient of one subscriber's email with their signed links."""
@@ -294,16 +286,3 @@ def _claimed_rows(session: Session, ids: list[int]) -> list[Claimed]:
     return [
         Claimed(i, s, k, c, tuple(cs or ()), w, a, m, e, st, t) for i, s, k, c, cs, w, a, m, e, st, t in rows
     ]
-
-
-def _content_key(kind: str, message: list[Claimed]) -> tuple:
-    if kind == "confirmation":
-        return (kind, message[0].tier)
-    if kind == "alert":
-        return (kind, tuple(sorted(row.change_id for row in message)))
-    return (kind, message[0].digest_week, message[0].change_ids)
-
-
-def _views(session: Session, rows: list[Claimed], base_url: str) -> dict[int, dict]:
-    ids = {row.change_id for row in rows if row.change_id} | {i for row in rows for i in row.change_ids}
-    return change_views(session, ids, base_url) if ids else {}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from changes.outline import split_sentences
 from changes.taxonomy import Topic
 from store.models import Change, Document, Platform, Version
-from web.history import has_topic
+from store.queries.changes import has_topic
 
 MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)")
 

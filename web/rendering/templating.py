@@ -9,10 +9,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.rows import change_rows, version_rows, when
-from web.security import CSRF_FIELD, set_csrf_cookie
+from web.middleware.security import CSRF_FIELD, set_csrf_cookie
+from web.rendering.rows import change_rows, version_rows, when
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 
 
 def templates() -> Jinja2Templates:

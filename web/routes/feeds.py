@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
-from web import catalog, history
-from web.deps import get_session
-from web.topics import topic_index
+from store.queries import changes as change_queries
+from store.queries import documents as document_queries
+from web.deps import get_session, topic_index
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
 ENTRIES = 50
@@ -19,9 +19,9 @@ MinSignificance = Query(
 )
 
 
-def atom(request: Request, session: Session, title: str, where: history.ChangeFilter):
+def atom(request: Request, session: Session, title: str, where: change_queries.ChangeFilter):
     """The feed of the newest changes matching ``where``."""
-    rows, _ = history.list_changes(session, where, ENTRIES, 0)
+    rows, _ = change_queries.list_changes(session, where, ENTRIES, 0)
     return request.app.state.templates.TemplateResponse(
         request,
         "feed.xml",
@@ -30,7 +30,7 @@ def atom(request: Request, session: Session, title: str, where: history.ChangeFi
             "changes": rows,
             "base": request.app.state.settings.base_url,
             "self_url": str(request.url),
-            "topics": topic_index(),
+            "topics": topic_index(request),
         },
         media_type="application/atom+xml",
     )
@@ -41,7 +41,10 @@ def all_changes(
     request: Request, min_significance: str = MinSignificance, session: Session = Depends(get_session)
 ):
     return atom(
-        request, session, "policywatch: all changes", history.ChangeFilter(min_significance=min_significance)
+        request,
+        session,
+        "policywatch: all changes",
+        change_queries.ChangeFilter(min_significance=min_significance),
     )
 
 
@@ -52,14 +55,14 @@ def platform_changes(
     min_significance: str = MinSignificance,
     session: Session = Depends(get_session),
 ):
-    platform = catalog.get_platform(session, slug)
+    platform = document_queries.get_platform(session, slug)
     if platform is None:
         raise HTTPException(404, f"no platform {slug!r}")
     return atom(
         request,
         session,
         f"policywatch: {platform.name}",
-        history.ChangeFilter(platform=slug, min_significance=min_significance),
+        change_queries.ChangeFilter(platform=slug, min_significance=min_significance),
     )
 
 
@@ -70,14 +73,14 @@ def document_changes(
     min_significance: str = MinSignificance,
     session: Session = Depends(get_session),
 ):
-    document = catalog.get_document(session, slug)
+    document = document_queries.get_document(session, slug)
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
     return atom(
         request,
         session,
         f"policywatch: {document.platform.name} {document.title}",
-        history.ChangeFilter(document=slug, min_significance=min_significance),
+        change_queries.ChangeFilter(document=slug, min_significance=min_significance),
     )
 
 
@@ -88,12 +91,12 @@ def topic_changes(
     min_significance: str = MinSignificance,
     session: Session = Depends(get_session),
 ):
-    found = topic_index().get(topic)
+    found = topic_index(request).get(topic)
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
     return atom(
         request,
         session,
         f"policywatch: {found.label}",
-        history.ChangeFilter(topic=topic, min_significance=min_significance),
+        change_queries.ChangeFilter(topic=topic, min_significance=min_significance),
     )

@@ -1,4 +1,4 @@
-"""Subscription pages: thin wrappers over ``alerts.subscribers`` (double opt-in, signed links).
+"""Subscription pages: thin wrappers over ``alerts.audience.subscribers`` (double opt-in, signed links).
 
 The subscribe form is rate-limited per client address and CSRF-protected; its answer never says
 whether an address was already known. Confirmation and preference forms carry CSRF tokens too. The
@@ -12,17 +12,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Re
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from alerts import subscribers
-from alerts.sender import Sender
-from alerts.tokens import TokenError
+from alerts.audience import subscribers
+from alerts.audience.tokens import TokenError
+from alerts.delivery.sender import Sender
 from policywatch.verdicts import Significance
 from store.db import transaction
 from store.models import Document, Platform
-from web import catalog
-from web.deps import get_session
-from web.render import page
-from web.security import CSRF_FIELD
-from web.topics import topic_index
+from store.queries import documents as document_queries
+from web.deps import get_session, topic_index
+from web.middleware.security import CSRF_FIELD
+from web.rendering.templating import page
 
 router = APIRouter(include_in_schema=False)
 SLUG = r"^[\w.\-]*$"
@@ -51,7 +50,7 @@ def subscribe_form(
     session: Session = Depends(get_session),
 ):
     """The subscribe form (double opt-in)."""
-    platforms, _ = catalog.list_platforms(session, 500, 0)
+    platforms, _ = document_queries.list_platforms(session, 500, 0)
     return page(
         request,
         "subscribe.html",
@@ -84,10 +83,11 @@ def subscribe(
                 platform=platform or None,
                 document=document or None,
                 min_significance=min_significance,
+                taxonomy=request.app.state.taxonomy,
             )
     except subscribers.SubscriberError as exc:
         with Session(request.app.state.engine) as session:
-            platforms, _ = catalog.list_platforms(session, 500, 0)
+            platforms, _ = document_queries.list_platforms(session, 500, 0)
         return page(
             request,
             "subscribe.html",
@@ -184,7 +184,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         subscriber=subscriber,
         email=subscribers.mask_email(subscriber.email),
         significances=Significance.values(),
-        topics=topic_index(),
+        topics=topic_index(request),
         names=_target_names(session, subscriber),
         saved=request.query_params.get("saved"),
     )
@@ -214,6 +214,7 @@ async def update_preferences(request: Request, token: str):
                     min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
                     min_significance_digest=str(form.get("min_significance_digest") or "minor"),
                     tokens=request.app.state.tokens,
+                    taxonomy=request.app.state.taxonomy,
                 )
     except TokenError as exc:
         return link_error(request, exc)

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Snapshot
+from store.queries import changes as change_queries
 from store.snapshots import read_snapshot
 from store.versions import chain_records
-from web import history
 from web.deps import RowId, Seq, get_session
-from web.pages import document_or_404
-from web.security import RAW_CSP
+from web.middleware.security import RAW_CSP
+from web.routes.pages import document_or_404
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +31,7 @@ def attachment(filename: str) -> dict[str, str]:
 def version_text(slug: str, seq: Seq, session: Session = Depends(get_session)):
     """A version's text as a UTF-8 file."""
     document = document_or_404(session, slug)
-    version = history.version_at(session, document.id, seq)
+    version = change_queries.version_at(session, document.id, seq)
     if version is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
     return PlainTextResponse(version.text, headers=attachment(f"{document.slug}-v{seq}.md"))
@@ -50,7 +50,7 @@ def audit_export(slug: str, session: Session = Depends(get_session)):
 @router.get("/changes/{change_id}/json")
 def change_json(change_id: RowId, session: Session = Depends(get_session)):
     """A change as JSON: significance, summary, topics, reasons and the structured details."""
-    change = history.get_change(session, change_id)
+    change = change_queries.get_change(session, change_id)
     if change is None:
         raise HTTPException(404, f"no change {change_id}")
     body = {

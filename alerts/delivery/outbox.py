@@ -3,7 +3,7 @@
 ``queue_alerts`` turns every change not yet alerted into one delivery row per matching subscriber
 and marks the change processed, all at once; ``queue_digest`` adds one row per subscriber and week.
 The unique keys (subscriber, change) and (subscriber, week) make both safe to run twice or
-concurrently. Sending is the sender's job (alerts.sender).
+concurrently. Sending is the sender's job (alerts.delivery.sender).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from alerts.tiers import ALERT_TIERS
+from alerts.audience.tiers import ALERT_TIERS
 from policywatch.verdicts import Significance
 from store.models import Change, Delivery, Document, Subscriber, Subscription, utcnow
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from alerts.outbox import queue_digest
+from alerts.delivery.outbox import queue_digest
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

@@ -5,17 +5,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
-from web import catalog, history
-from web.compare import compare_topic
-from web.deps import MAX_ID, Paging, RowId, Seq, day_end, day_start, get_session, paging, search_paging
-from web.diff import compare_texts, inline_segments
-from web.search import SearchQuery, search_versions
-from web.topics import topic_index
+from store.queries import changes as change_queries
+from store.queries import documents as document_queries
+from store.queries.search import SearchQuery, search_versions
+from web.deps import (
+    MAX_ID,
+    Paging,
+    RowId,
+    Seq,
+    day_end,
+    day_start,
+    get_session,
+    paging,
+    search_paging,
+    topic_index,
+)
+from web.rendering.diff import compare_texts, inline_segments
+from web.rendering.snippets import highlighted
+from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(prefix="/api", tags=["api"])
 Item = TypeVar("Item")
@@ -161,7 +173,7 @@ def _change(row) -> dict:
 
 
 def _document(session: Session, slug: str):
-    document = catalog.get_document(session, slug)
+    document = document_queries.get_document(session, slug)
     if document is None:
         raise HTTPException(404, f"no document {slug!r}")
     return document
@@ -170,7 +182,7 @@ def _document(session: Session, slug: str):
 @router.get("/platforms", response_model=Page[PlatformOut])
 def platforms(session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
     """Platforms by slug, with their document counts."""
-    rows, total = catalog.list_platforms(session, paging_.limit, paging_.offset)
+    rows, total = document_queries.list_platforms(session, paging_.limit, paging_.offset)
     return paged([{"slug": r.slug, "name": r.name, "documents": r.documents} for r in rows], total, paging_)
 
 
@@ -182,7 +194,9 @@ def documents(
     paging_: Paging = Depends(paging),
 ):
     """Documents by platform and slug, optionally of one platform or terms type."""
-    rows, total = catalog.list_documents(session, paging_.limit, paging_.offset, platform, terms_type)
+    rows, total = document_queries.list_documents(
+        session, paging_.limit, paging_.offset, platform, terms_type
+    )
     return paged(
         [
             {
@@ -209,7 +223,7 @@ def versions(
     paging_: Paging = Depends(paging),
 ):
     """A document's versions, newest first (``cosmetic=false`` leaves out those with a cosmetic change)."""
-    rows, total, _ = history.document_versions(
+    rows, total, _ = change_queries.document_versions(
         session, _document(session, slug).id, cosmetic, paging_.limit, paging_.offset
     )
     return paged([_version(r) for r in rows], total, paging_)
@@ -218,10 +232,10 @@ def versions(
 @router.get("/documents/{slug}/versions/{seq}", response_model=VersionText)
 def version(slug: str, seq: Seq, session: Session = Depends(get_session)):
     """One version with its text."""
-    found = history.version_at(session, _document(session, slug).id, seq)
+    found = change_queries.version_at(session, _document(session, slug).id, seq)
     if found is None:
         raise HTTPException(404, f"{slug} has no version {seq}")
-    change = history.change_of_version(session, found.id)
+    change = change_queries.change_of_version(session, found.id)
     return {
         "document": slug,
         "seq": found.seq,
@@ -244,8 +258,8 @@ def diff(
     """The word-level diff between any two versions, as equal/insert/delete segments."""
     document = _document(session, slug)
     old, new = (
-        history.version_at(session, document.id, from_seq),
-        history.version_at(session, document.id, to_seq),
+        change_queries.version_at(session, document.id, from_seq),
+        change_queries.version_at(session, document.id, to_seq),
     )
     if old is None or new is None:
         raise HTTPException(404, f"{slug} has no version {from_seq if old is None else to_seq}")
@@ -273,7 +287,7 @@ def changes(
     paging_: Paging = Depends(paging),
 ):
     """Changes, newest first, filtered like ``policywatch changes list``."""
-    where = history.ChangeFilter(
+    where = change_queries.ChangeFilter(
         platform=platform,
         document=document,
         topic=topic,
@@ -281,8 +295,8 @@ def changes(
         until=day_end(until),
         min_significance=min_significance,
     )
-    rows, total = history.list_changes(
-        session, where, paging_.limit, paging_.offset, columns=history.CHANGE_COLUMNS_AND_REASONS
+    rows, total = change_queries.list_changes(
+        session, where, paging_.limit, paging_.offset, columns=change_queries.CHANGE_COLUMNS_AND_REASONS
     )
     return paged([_change(r) for r in rows], total, paging_)
 
@@ -290,7 +304,7 @@ def changes(
 @router.get("/changes/{change_id}", response_model=ChangeDetail)
 def change(change_id: RowId, session: Session = Depends(get_session)):
     """One change with its structured details (sections, counts, topics, regulations)."""
-    row = history.get_change(session, change_id)
+    row = change_queries.get_change(session, change_id)
     if row is None:
         raise HTTPException(404, f"no change {change_id}")
     return {**_change(row), "details": row.details or {}}
@@ -319,7 +333,8 @@ def search(
         since=day_start(since),
         until=day_end(until),
     )
-    rows, total, snippets = search_versions(session, query, paging_.limit, paging_.offset)
+    rows, total, marked = search_versions(session, query, paging_.limit, paging_.offset)
+    snippets = highlighted(marked)
     return paged(
         [
             {
@@ -340,17 +355,20 @@ def search(
 
 
 @router.get("/topics", response_model=list[TopicOut])
-def topics():
+def topics(request: Request):
     """The topics changes are tagged with and the compare page offers."""
     return [
-        {"id": t.id, "label": t.label, "regulations": list(t.regulations)} for t in topic_index().values()
+        {"id": t.id, "label": t.label, "regulations": list(t.regulations)}
+        for t in topic_index(request).values()
     ]
 
 
 @router.get("/compare", response_model=Page[CompareOut])
-def compare(topic: str, session: Session = Depends(get_session), paging_: Paging = Depends(paging)):
+def compare(
+    request: Request, topic: str, session: Session = Depends(get_session), paging_: Paging = Depends(paging)
+):
     """Per platform, the current clauses that touch ``topic`` and when each last changed."""
-    found = topic_index().get(topic)
+    found = topic_index(request).get(topic)
     if found is None:
         raise HTTPException(404, f"no topic {topic!r}")
     platforms = compare_topic(session, found)
