@@ -8,7 +8,8 @@ last time, new bytes that differ in volatile markup alone (a new nonce in a ``<m
 fingerprint, nothing parsed or stored), and new bytes with a visible change outside the selected
 region (parsed, stored, region unchanged), split into snapshot storage and the rest. ``--rounds N``
 repeats each new-bytes crawl N times with new nonces (snapshots stored further into their group:
-deltas against older bases, decoded through more deltas) and prints their means. Figures go to bench/README.md.
+deltas against older bases, decoded through more deltas) and prints their means. Figures go to
+bench/README.md.
 """
 
 from __future__ import annotations

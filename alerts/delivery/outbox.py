@@ -12,8 +12,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,14 +74,16 @@ def queue_digest(session: Session, week: str, start: datetime, end: datetime) ->
     """Queue one digest for ``week`` per confirmed subscriber with matching changes detected in
     [start, end), listing them; a subscriber already queued for the week is left alone. Returns the
     number of subscribers with something to report."""
-    changes = session.execute(
+    detected = session.execute(
         select(Change, Document.platform_id)
         .join(Document, Document.id == Change.document_id)
         .where(Change.detected_at >= start, Change.detected_at < end)
         .order_by(Change.id)
     ).all()
     changes = [
-        (change, platform_id) for change, platform_id in changes if not (change.details or {}).get("flapping")
+        (change, platform_id)
+        for change, platform_id in detected
+        if not (change.details or {}).get("flapping")
     ]
     interests = confirmed_interests(session, {platform_id for _, platform_id in changes})
     reports: dict[int, set[int]] = {}
@@ -127,9 +130,12 @@ def insert_new(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)(
-        Delivery.__table__
-    )
-    if dialect in ("postgresql", "sqlite"):
-        statement = statement.on_conflict_do_nothing()
+    table = cast(Table, Delivery.__table__)  # a declarative class's table; typed only as a FromClause
+    statement: Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        statement = insert(table)
     session.connection().execute(statement, rows)

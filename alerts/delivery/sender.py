@@ -18,6 +18,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,8 +141,8 @@ class Sender:
                 ),
                 session.scalar(select(func.min(Delivery.claimed_until)).where(Delivery.status == "sending")),
             ]
-        moments = [moment for moment in moments if moment is not None]
-        return max(0.0, (min(moments) - utcnow()).total_seconds()) if moments else None
+        due = [moment for moment in moments if moment is not None]
+        return max(0.0, (min(due) - utcnow()).total_seconds()) if due else None
 
     def deliver(self, claimed: list[Claimed], report: Report) -> None:
         """Compose the claimed rows into batches and send them, recording each outcome at once."""
@@ -264,7 +265,7 @@ def _due(now: datetime):
     )
 
 
-def _claimed_rows(session: Session, ids: list[int]) -> list[Claimed]:
+def _claimed_rows(session: Session, ids: Sequence[int]) -> list[Claimed]:
     rows = session.execute(
         select(
             Delivery.id,

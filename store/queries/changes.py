@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from policywatch.verdicts import Significance
@@ -102,7 +102,7 @@ def list_changes(
     offset: int,
     remember: Remember = count_now,
     columns: tuple = CHANGE_COLUMNS,
-) -> tuple[list, int]:
+) -> tuple[Sequence[Row], int]:
     """One page of changes, newest first (``columns`` of each), and how many match in all (through
     ``remember``, which may answer a count from an earlier request while the history is unchanged).
     The page's ids are picked first, so only its rows are joined to their versions (not every row an
@@ -178,7 +178,7 @@ def document_versions(
     limit: int,
     offset: int,
     remember: Remember = count_now,
-) -> tuple[list, int, int]:
+) -> tuple[Sequence[Row], int, int]:
     """One page of a document's version timeline, newest first, without texts; cosmetic ones only if
     asked. Also how many versions that timeline holds, and how many cosmetic ones it hides (counted
     through ``remember``, as ``list_changes`` does)."""
@@ -261,7 +261,7 @@ def latest_changes(session: Session, document_ids: list[int]) -> dict[int, tuple
     return {row.document_id: row for row in rows}
 
 
-def version_snapshots(session: Session, version_id: int) -> list:
+def version_snapshots(session: Session, version_id: int) -> Sequence[Row]:
     """The snapshots a version was extracted from, in order: position, sha256, url."""
     return session.execute(
         select(VersionSnapshot.position, Snapshot.sha256, Snapshot.url)

@@ -5,13 +5,15 @@ one per request and computing its cache key costs SQLAlchemy more than running i
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from collections.abc import Sequence
+
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.models import Document, Platform, Source, Version
 
 
-def list_platforms(session: Session, limit: int, offset: int) -> tuple[list, int]:
+def list_platforms(session: Session, limit: int, offset: int) -> tuple[Sequence[Row], int]:
     """One page of platforms with their document counts, by slug."""
     documents = (
         select(Document.platform_id, func.count().label("documents"))
@@ -30,7 +32,7 @@ def list_platforms(session: Session, limit: int, offset: int) -> tuple[list, int
         .limit(limit)
         .offset(offset)
     ).all()
-    return rows, session.scalar(select(func.count()).select_from(Platform))
+    return rows, session.execute(select(func.count()).select_from(Platform)).scalar_one()
 
 
 def get_platform(session: Session, slug: str) -> Platform | None:
@@ -40,7 +42,7 @@ def get_platform(session: Session, slug: str) -> Platform | None:
 
 def list_documents(
     session: Session, limit: int, offset: int, platform: str | None = None, terms_type: str | None = None
-) -> tuple[list, int]:
+) -> tuple[Sequence[Row], int]:
     """One page of documents (with platform and version count), by platform then slug."""
     versions = (
         select(
@@ -73,12 +75,12 @@ def list_documents(
         .limit(limit)
         .offset(offset)
     ).all()
-    total = session.scalar(
+    total = session.execute(
         select(func.count())
         .select_from(Document)
         .join(Platform, Platform.id == Document.platform_id)
         .where(*conditions)
-    )
+    ).scalar_one()
     return rows, total
 
 

@@ -11,10 +11,23 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, select, text, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    TextClause,
+    cast,
+    func,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from store.models import Change, Document, Platform, Version
@@ -75,7 +88,7 @@ class PostgresIndex:
     """PostgreSQL: the stored ``version.search_vector`` (revision 0003) and its GIN index, queried
     with websearch syntax; snippets are highlighted from short excerpts around the query's words."""
 
-    def matches(self, q: str) -> ColumnElement[bool]:
+    def matches(self, q: str) -> TextClause:
         return text("version.search_vector @@ websearch_to_tsquery('english', :pg_q)").bindparams(pg_q=q)
 
     @staticmethod
@@ -133,8 +146,8 @@ _TEXTS = text(
 )
 PLACES_PER_LEXEME = 2
 EXCERPT_WORDS = (10, 30)  # words kept before and after each place
-_AHEAD = re.compile(r"(?:\W*+\w++){1,%d}" % EXCERPT_WORDS[1])
-_BACK = re.compile(r"(?:\W*+\w++){1,%d}" % EXCERPT_WORDS[0])  # matched on the reversed stretch before a place
+_AHEAD = re.compile(rf"(?:\W*+\w++){{1,{EXCERPT_WORDS[1]}}}")
+_BACK = re.compile(rf"(?:\W*+\w++){{1,{EXCERPT_WORDS[0]}}}")  # matched on the reversed stretch before a place
 _ANY = re.compile("")
 
 
@@ -186,12 +199,12 @@ def excerpt(body: str, places: list[int]) -> str:
     return " … ".join(body[low:high].strip() for low, high in windows)
 
 
-INDEXES = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
+INDEXES: dict[str, Fts5Index | PostgresIndex] = {"sqlite": Fts5Index(), "postgresql": PostgresIndex()}
 
 
 def search_versions(
     session: Session, query: SearchQuery, limit: int, offset: int, remember: Remember = count_now
-) -> tuple[list, int, dict[int, str]]:
+) -> tuple[Sequence[Row], int, dict[int, str]]:
     """One page of versions matching ``query`` (newest recorded first), how many match (at most
     COUNT_CAP, counted through ``remember`` as ``changes.list_changes`` does, unless the page is the
     last one), and a snippet per id with START/STOP marks around its matches."""

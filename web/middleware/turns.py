@@ -33,7 +33,8 @@ class Turns:
         if not is_page(scope):
             await self.app(scope, receive, send)
             return
-        if self.loop is not asyncio.get_running_loop():  # a lock serves one event loop (tests start several)
+        # a lock serves one event loop (tests start several); the loop and its lock are set together
+        if self.turn is None or self.loop is not asyncio.get_running_loop():
             self.loop, self.turn = asyncio.get_running_loop(), asyncio.Lock()
         messages: list[Message] = []
 

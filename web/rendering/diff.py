@@ -88,7 +88,8 @@ def _line_runs(old_lines: list[str], new_lines: list[str]) -> list[tuple[str, in
     """Runs of equal and of changed lines (a changed run: the lines removed and added between two
     equal runs), as ``difflib`` opcodes with every change tagged ``replace``."""
     runs: list[tuple[str, int, int, int, int]] = []
-    for tag, i1, i2, j1, j2 in Indel.opcodes(old_lines, new_lines):
+    for op in Indel.opcodes(old_lines, new_lines):
+        tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
         if tag == "equal":
             runs.append((tag, i1, i2, j1, j2))
         elif runs and runs[-1][0] == "replace":

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from jinja2 import Environment
 from jinja2.filters import do_truncate
 from jinja2.utils import url_quote
 from markupsafe import Markup, escape
 
 TRUNCATE_LEEWAY = 5  # Jinja's default: a text this much over the length is left whole
+# the environment ``do_truncate`` takes: it reads only its leeway policy, and a leeway is always given
+_TRUNCATE_ENVIRONMENT = Environment()
 
 
 def when(moment: datetime | None) -> str:
@@ -85,4 +88,4 @@ class _TopicLinks(dict):
 
 def _short(text: str | None, length: int) -> str:
     """``text`` cut at a word to about ``length`` characters, as Jinja's ``truncate`` filter cuts it."""
-    return do_truncate(None, text or "", length, leeway=TRUNCATE_LEEWAY)
+    return do_truncate(_TRUNCATE_ENVIRONMENT, text or "", length, leeway=TRUNCATE_LEEWAY)

@@ -34,7 +34,8 @@ Item = TypeVar("Item")
 
 
 class Page(BaseModel, Generic[Item]):
-    """One page of a list: the items, how many match in all, and the offset of the next page (None at the end)."""
+    """One page of a list: the items, how many match in all, and the offset of the next page (None at
+    the end)."""
 
     items: list[Item]
     total: int

@@ -39,7 +39,8 @@ def version_text(slug: str, seq: Seq, session: Session = Depends(get_session)):
 
 @router.get("/documents/{slug}/audit.json")
 def audit_export(slug: str, session: Session = Depends(get_session)):
-    """The document's whole history with hashes, chain and snapshot references: ``policywatch verify FILE`` checks it."""
+    """The document's whole history with hashes, chain and snapshot references: ``policywatch verify
+    FILE`` checks it."""
     document = document_or_404(session, slug)
     return JSONResponse(
         {"document": document.slug, "versions": chain_records(session, document.id)},

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
-from store.models import Document, Platform
+from store.models import Document, Platform, Version
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
@@ -204,10 +204,7 @@ def change_page(request: Request, change_id: RowId, session: Session = Depends(g
     change = change_queries.get_change(session, change_id)
     if change is None:
         raise HTTPException(404, f"no change {change_id}")
-    old, new = (
-        change_queries.version_at(session, change.document_id, seq)
-        for seq in (change.from_seq, change.to_seq)
-    )
+    old, new = (session.get_one(Version, id) for id in (change.from_version_id, change.to_version_id))
     return page(
         request,
         "change.html",
@@ -266,7 +263,7 @@ def compare_page(request: Request, topic: str | None = None, session: Session = 
     return page(
         request,
         "compare.html",
-        topic=topics.get(topic),
+        topic=topics.get(topic) if topic is not None else None,
         topics=topics,
         platforms=compare_topic(session, topics[topic]) if topic else [],
     )

@@ -228,8 +228,8 @@ def _target_names(session: Session, subscriber) -> dict[int, str]:
     names = {}
     for subscription in subscriber.subscriptions:
         if subscription.document_id:
-            document = session.get(Document, subscription.document_id)
+            document = session.get_one(Document, subscription.document_id)
             names[subscription.id] = f"{document.platform.name}: {document.title}"
         else:
-            names[subscription.id] = session.get(Platform, subscription.platform_id).name
+            names[subscription.id] = session.get_one(Platform, subscription.platform_id).name
     return names
