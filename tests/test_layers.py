@@ -51,7 +51,7 @@ def test_no_layer_imports_one_above_it_or_the_composition_root(package):
 #: (``crawler.fetch.items``), and, still, the declarations the catalog loads and the plan it builds.
 STORE_READS_OF_CRAWLER = {
     "store.fetches": {"crawler.fetch.items"},
-    "store.catalog": {"crawler.sources.declarations"},
+    "store.sources_file": {"crawler.sources.declarations"},
     "store.crawl_plan": {"crawler.sources.plan"},
 }
 
