@@ -127,6 +127,11 @@ def key(sentence: str) -> str:
     return meaning(sentence).replace(" ", "")
 
 
+def dates_of(key: str) -> list[str]:
+    """The dates a meaning key holds, in order (``dateYYYYMMDD`` tokens)."""
+    return DATE_TOKEN.findall(key)
+
+
 def without_dates(key: str) -> str:
     """A meaning key with its dates masked: equal for "Last updated: May 1" and "...: June 3"."""
     return DATE_TOKEN.sub("date", key)

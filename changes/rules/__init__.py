@@ -5,8 +5,8 @@
 1. set aside before grading (``SET_ASIDE``): ``moves``, ``same meaning``, then ``error page`` and
    ``language``, which when they apply decide the change (cosmetic) and end the grading, then
    ``flapping``;
-2. grade what is left (``GRADING``): ``url path``; the pair rules ``date in sentence``, ``words
-   reordered``, ``connectives``, ``typo``, tried on each reworded sentence in turn (the first that
+2. grade what is left (``GRADING``): ``url path``; the pair rules ``date relabelled``, ``date in
+   sentence``, ``date line edited``, ``words reordered``, ``connectives``, ``typo``, tried on each reworded sentence in turn (the first that
    explains it gives its reason); ``chrome``, ``date line``, ``repeated``; ``clauses`` takes the rest.
 
 The significance is the highest of the grading rules that gave a reason (cosmetic if none). The
@@ -26,7 +26,14 @@ __all__ = ["GRADING", "REGISTRY", "SET_ASIDE", "Context", "Rule", "Verdict", "gr
 _MODULES = (set_aside, whole, flapping, sentences)  # defining the rules registers them
 
 SET_ASIDE = ("moves", "same meaning", "error page", "language", "flapping")
-PAIR_RULES = ("date in sentence", "words reordered", "connectives", "typo")
+PAIR_RULES = (
+    "date relabelled",
+    "date in sentence",
+    "date line edited",
+    "words reordered",
+    "connectives",
+    "typo",
+)
 GRADING = ("url path", PAIR_RULES, "chrome", "date line", "repeated", "clauses")
 
 

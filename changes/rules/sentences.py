@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
-from changes.meaning import key, meaning, same_but_urls, text_keys, without_dates
+from changes.meaning import dates_of, key, meaning, same_but_urls, text_keys, without_dates
 from changes.rules.base import Context, Pair, PairRule, Rule, plural, short
 from policywatch.verdicts import Significance
 
@@ -14,6 +14,12 @@ DATE_LINE_WORDS = 6  # a line with a date and at most this many other words is a
 TYPO_DISTANCE = 2  # letters that may differ in a word for an edit to count as a spelling fix
 CHROME_WORDS = 3  # a label of at most this many words on its own line may be page chrome
 ENUMERATED = re.compile(r"^(?:[-+*•]|\(?\w{1,4}[.)])\s")
+#: Words that label a date line ("Last updated:", "Effective as of", "Version date"); a date line that
+#: gains or loses only these says the same thing.
+DATE_LABEL_WORDS = frozenset(
+    "date effective last updated update modified revised revision as of on from since version published "
+    "posted dated this policy terms".split()
+)
 CONNECTIVES = {"a", "an", "the", "and", "or"}  # these alone added or dropped ("and/or") is a minor edit
 
 
@@ -27,6 +33,38 @@ class UrlPath(Rule):
         context.left.changed = [(b, a) for b, a in changed if not same_but_urls(b, a)]
         urls = len(changed) - len(context.left.changed)
         return [f"only a URL shown as text changed in {plural(urls, 'sentence')}"] if urls else []
+
+
+class DateRelabelled(PairRule):
+    """A date line that gained or lost its label ("Effective", "Last updated:") or changed the date's
+    format, the date itself the same: cosmetic."""
+
+    name = "date relabelled"
+    significance = Significance.COSMETIC
+
+    def reason(self, pair: Pair) -> str | None:
+        a, b = pair.meanings
+        if _date_lines(pair) and dates_of(a) == dates_of(b) and _labels_only(a, b):
+            return f"date line relabelled: '{short(pair.after)}'"
+        return None
+
+
+class DateLineEdited(PairRule):
+    """A date line with another date and another label ("January 5" → "Effective February 1"): minor."""
+
+    name = "date line edited"
+
+    def reason(self, pair: Pair) -> str | None:
+        return f"a date line changed: '{short(pair.after)}'" if _date_lines(pair) else None
+
+
+def _labels_only(a: str, b: str) -> bool:
+    """Whether the words two date lines do not share are all words of a date's label."""
+    return set(without_dates(a).split()) ^ set(without_dates(b).split()) <= DATE_LABEL_WORDS
+
+
+def _date_lines(pair: Pair) -> bool:
+    return is_date_line(pair.before) and is_date_line(pair.after)
 
 
 class DateInSentence(PairRule):
