@@ -6,8 +6,9 @@
    ``language``, which when they apply decide the change (cosmetic) and end the grading, then
    ``flapping``;
 2. grade what is left (``GRADING``): ``url path``; the pair rules ``date relabelled``, ``date in
-   sentence``, ``date line edited``, ``words reordered``, ``connectives``, ``typo``, tried on each reworded sentence in turn (the first that
-   explains it gives its reason); ``chrome``, ``date line``, ``repeated``; ``clauses`` takes the rest.
+   sentence``, ``date line edited``, ``words reordered``, ``connectives``, ``typo``, tried on each
+   reworded sentence in turn (the first that explains it gives its reason); ``chrome``, ``date
+   line``, ``repeated``; ``clauses`` takes the rest.
 
 The significance is the highest of the grading rules that gave a reason (cosmetic if none). The
 reasons are the grading rules' (substantive, then minor, then cosmetic, each in rule order), then
