@@ -26,6 +26,7 @@ from crawler.extract.main_content import main_content
 from crawler.extract.normalize import normalize_markdown
 from crawler.extract.pdf import is_pdf, pdf_text
 from crawler.extract.visibility import prune
+from crawler.extract.word_boundaries import separate_boxes
 from crawler.fetch import blocked
 from crawler.sources import ranges
 from policywatch.verdicts import Failure, FailureKind
@@ -85,6 +86,7 @@ def select_region(
     for root in roots:
         prune(root)
         unwrap_layout_tables(root)
+        separate_boxes(root)
     found = digest_region(roots)
     if len(found.text) <= blocked.SHORT_PAGE:
         reason = blocked.short_text_reason(found.text) or blocked.short_page_reason(doc, body)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 from lxml import etree, html
 
-#: markdownify's block elements: whitespace just inside or outside them never reaches the Markdown
-#: (for ``pre``, only outside).
+from crawler.extract.word_boundaries import EXTRA_BLOCK_TAGS
+
+#: The Markdown's block elements: whitespace just inside or outside them never reaches it (for
+#: ``pre``, only outside).
 BLOCK_TAGS = (
     "h1",
     "h2",
@@ -45,6 +47,7 @@ BLOCK_TAGS = (
     "td",
     "th",
     "pre",
+    *EXTRA_BLOCK_TAGS,
 )
 #: Invisible characters and unusual spaces in UTF-8, and what they become.
 _BYTE_REPLACEMENTS = {

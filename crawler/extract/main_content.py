@@ -5,16 +5,17 @@ text, else the ``article`` (or ``role=article``) with the most text, else ``body
 navigation, side bars and dialogs are removed, and around it (body only) the page header and
 footer; a navigation block that is the page's own table of contents (every link leads to an anchor
 of the page) is part of the document and stays. Then, beside the main text flow (the chain of
-blocks each holding most of its parent's text), blocks hidden by an inline style and menus (blocks
-made only of a few-word labels) are removed: pages built of plain ``div``s mark neither their menus
-nor their app-download panels. See docs/extraction.md for the comparison with trafilatura that
-chose this.
+blocks each holding most of its parent's text), blocks hidden by an inline style, menus (blocks
+made only of a few-word labels) and link lists (blocks made only of links to other pages, such as
+a help centre's rotating "related articles") are removed: pages built of plain ``div``s mark
+neither their menus nor their app-download panels. See docs/extraction.md for the comparison with
+trafilatura that chose this.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from lxml import html
 
@@ -38,6 +39,7 @@ _VISIBLE_TEXT = (
 FLOW_SHARE = 0.6  # a child holding this share of its parent's text carries the main text flow
 MENU_LABELS = 4  # a block of at least this many labels, and nothing else, is a menu ...
 LABEL_WORDS = 4  # ... a label being at most this many words without sentence punctuation
+LINK_LIST_LINKS = 3  # a block of at least this many links to other pages of the site is a link list
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 
@@ -113,11 +115,11 @@ def _drop_beside_flow(region: html.HtmlElement) -> None:
 
 
 def _chrome_beside_flow(block: html.HtmlElement) -> bool:
-    """Whether a block beside the main text flow is chrome: hidden by an inline style, or a menu
-    that holds no table of contents of the page."""
+    """Whether a block beside the main text flow is chrome: hidden by an inline style, or a menu or
+    a list of links to other pages (related articles) that holds no table of contents of the page."""
     if _hidden(block):
         return True
-    if not _menu(_pieces(block)):
+    if not (_menu(_pieces(block)) or _link_list(block)):
         return False
     navigation = block.xpath("descendant-or-self::*[self::nav or @role='navigation']")
     return not any(_table_of_contents(element) for element in navigation)
@@ -136,6 +138,27 @@ def _pieces(element: html.HtmlElement) -> list[str]:
 
 def _hidden(element: html.HtmlElement) -> bool:
     return HIDDEN_STYLE.search(element.get("style", "").lower()) is not None
+
+
+def _link_list(block: html.HtmlElement) -> bool:
+    """Whether a block is only links to other pages of the site ("Related articles", "Popular
+    topics"), however long their titles: at least ``LINK_LIST_LINKS`` of them, and outside them no
+    more than a short heading. Links to other sites (a list of subprocessors) are not navigation."""
+    links = list(block.iter("a"))
+    page = block.base_url or ""
+    if len(links) < LINK_LIST_LINKS:
+        return False
+    if not all(_other_page_of_site(link.get("href", ""), page) for link in links):
+        return False
+    outside = [
+        piece for piece in _pieces(block) if piece not in {text for link in links for text in _pieces(link)}
+    ]
+    return len(outside) <= 1 and all(len(piece.split()) <= LABEL_WORDS for piece in outside)
+
+
+def _other_page_of_site(href: str, page: str) -> bool:
+    target = urlsplit(urljoin(page, href.strip()))
+    return target.netloc == urlsplit(page).netloc and _fragment(href, page) is None
 
 
 def _menu(pieces: list[str]) -> bool:

@@ -11,6 +11,7 @@ from lxml import etree, html
 from markdownify import ATX, MarkdownConverter
 
 from crawler.extract.normalize import normalize_markdown
+from crawler.extract.word_boundaries import EXTRA_BLOCK_TAGS
 
 
 class PolicyConverter(MarkdownConverter):
@@ -21,6 +22,11 @@ class PolicyConverter(MarkdownConverter):
 
     def convert_hr(self, el, text, parent_tags):  # noqa: D102 - a rule is decoration, not text
         return "\n\n"
+
+
+_CONVERT_BLOCK = vars(MarkdownConverter)["convert_div"]  # markdownify's hook; its stub does not declare it
+for _tag in EXTRA_BLOCK_TAGS:  # blocks in a browser are blocks in the Markdown
+    setattr(PolicyConverter, f"convert_{_tag}", _CONVERT_BLOCK)
 
 
 _CONVERTER = PolicyConverter(

@@ -188,3 +188,37 @@ def test_layout_tables_become_blocks_and_data_tables_stay_tables():
     assert extract(body).markdown() == (
         "## Cookies\n\nWe use cookies.\n\n| Name | Lifespan |\n| --- | --- |\n| datr | 400 days |\n"
     )
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<span class='visually_hidden'>Opens in new tab</span>",
+        "<span class='ExternalLink_srOnly__x81f'>Opens in new tab</span>",
+        "<span style='position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0)'>"
+        "Opens in new tab</span>",
+        "<span style='position:absolute; left:-10000px'>Opens in new tab</span>",
+        "<span aria-hidden='true'>↗</span>",
+    ],
+)
+def test_text_nobody_sees_is_not_content(hidden):
+    assert extract(page(f"<p>More information{hidden}</p>")).markdown() == "More information\n"
+
+
+def test_text_hidden_on_some_screens_only_or_visible_despite_aria_hidden_is_kept():
+    body = page("<p><span class='md:sr-only'>Menu</span> and <span aria-hidden='true'>Jan 5</span></p>")
+    assert extract(body).markdown() == "Menu and Jan 5\n"
+
+
+def test_neighbouring_boxes_keep_a_word_boundary_and_words_split_by_markup_do_not():
+    body = page(
+        "<div><span>Effective 15 September 2025</span><a href='/v1'>Previous Version</a></div>"
+        "<p>More information<span>Opens in new tab</span> for our <b>c</b>ustomers.</p>"
+        "<div><span>Status</span><button>Subscribe</button></div>"
+        "<div><nav>Contents</nav><header>Overview</header><footer>End</footer></div>"
+    )
+    assert extract(body).markdown() == (
+        "Effective 15 September 2025 Previous Version\n\n"
+        "More information Opens in new tab for our **c**ustomers.\n\n"
+        "Status Subscribe\n\nContents\n\nOverview\n\nEnd\n"
+    )

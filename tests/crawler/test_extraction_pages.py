@@ -53,7 +53,7 @@ def test_a_real_substantive_change_moves_the_digest_and_shows_in_the_markdown():
 
 def test_a_broad_selector_matching_nested_elements_gives_each_text_once():
     markdown = extract("mistral-usage-policy-tick71.html", **MISTRAL).markdown()
-    assert markdown.startswith("# Usage Policy\n\nEffective:March 25, 2026\n\n## Scope\n")
+    assert markdown.startswith("# Usage Policy\n\nEffective: March 25, 2026\n\n## Scope\n")
     assert markdown.count("## Scope") == 1
 
 
@@ -75,7 +75,7 @@ def test_automatic_extraction_finds_the_policy_on_real_pages():
     for name, opening in [
         ("openai-usage-policies-tick34.html", "Effective: October 29, 2025\n\n# Usage policies"),
         ("google-generative-ai-use-policy-tick0.html", "# Generative AI-Prohibited Use Policy"),
-        ("mistral-usage-policy-tick71.html", "# Usage Policy\n\nEffective:March 25, 2026"),
+        ("mistral-usage-policy-tick71.html", "# Usage Policy\n\nEffective: March 25, 2026"),
     ]:
         assert extract(name, select=[]).markdown().startswith(opening), name
 

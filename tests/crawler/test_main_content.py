@@ -85,3 +85,31 @@ def test_the_page_own_table_of_contents_is_kept_once_and_site_menus_are_dropped(
         "## 3. Your rights\n\nYou may ask us to access, correct or delete your data at any time, and to "
         "stop using it to improve our models.\n"
     )
+
+
+RELATED = "<div class='related'><h3>Related articles</h3><ul>{}</ul></div>"
+
+
+def related(*titles: str, site: str = "") -> str:
+    return RELATED.format(
+        "".join(f"<li><a href='{site}/help/articles/{n}'>{title}</a></li>" for n, title in enumerate(titles))
+    )
+
+
+def test_a_rotating_list_of_related_articles_beside_the_policy_is_not_a_change():
+    first = related("How do I change my billing address?", "Can I export my data?", "Resetting a password")
+    second = related("Why was my payment declined?", "Using the API with a proxy", "Closing my account")
+    before, after = auto(page(around="", footer=first)), auto(page(footer=second))
+    assert "billing address" not in before
+    assert before == after
+    assert "We keep chats for 30 days" in before
+
+
+def test_a_list_of_links_to_other_sites_beside_the_policy_is_kept():
+    processors = related(
+        "Amazon Web Services for hosting in the United States",
+        "Google Cloud Platform for model serving in Europe",
+        "Snowflake Inc. for analytics of usage data",
+        site="https://processor.test",
+    )
+    assert "Snowflake Inc. for analytics" in auto(page(footer=processors))
