@@ -1,5 +1,9 @@
 # policywatch: one image for every role (migrate, serve, web); the command picks the role.
+# It carries Debian's chromium and the [browser] extra for sources declared `fetcher: browser`;
+# `docker build --build-arg BROWSER=0 .` builds a smaller image without them.
 FROM python:3.11-slim
+
+ARG BROWSER=1
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -16,7 +20,10 @@ COPY changes ./changes
 COPY alerts ./alerts
 COPY web ./web
 COPY migrations ./migrations
-RUN pip install . \
+RUN if [ "$BROWSER" = "1" ]; then \
+        apt-get update && apt-get install -y --no-install-recommends chromium \
+        && rm -rf /var/lib/apt/lists/* && pip install '.[browser]'; \
+    else pip install .; fi \
     && useradd --system --home-dir /var/lib/policywatch --create-home --uid 10001 policywatch
 
 USER policywatch

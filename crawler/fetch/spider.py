@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import functools
+import importlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -34,9 +35,14 @@ BROWSER_MISSING = Failure(
 )
 
 
+@functools.cache
 def browser_available() -> bool:
-    """Whether the browser fetcher (scrapy-playwright) is installed."""
-    return importlib.util.find_spec("scrapy_playwright") is not None
+    """Whether the browser fetcher (scrapy-playwright) is installed and imports."""
+    try:
+        importlib.import_module("scrapy_playwright.handler")
+    except ImportError:
+        return False
+    return True
 
 
 class PolicySpider(scrapy.Spider):
@@ -60,11 +66,13 @@ class PolicySpider(scrapy.Spider):
             yield self.request(job)
 
     def request(self, job: SourceJob) -> scrapy.Request:
-        """The request for ``job``: conditional headers, robots opt-out, status handling."""
+        """The request for ``job``: conditional headers, robots opt-out, status handling. A browser
+        request is never conditional: Chromium has no cached body to show for a 304 and aborts the
+        navigation (``net::ERR_ABORTED``), so an unchanged page is read again and found unchanged."""
         headers = {}
-        if job.etag:
+        if job.etag and job.fetcher != "browser":
             headers["If-None-Match"] = job.etag
-        if job.last_modified:
+        if job.last_modified and job.fetcher != "browser":
             headers["If-Modified-Since"] = job.last_modified
         meta = {
             "source_id": job.source_id,

@@ -284,14 +284,13 @@ def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli)
     assert result.exit_code != 0 and "acme-nothing" in result.output
 
 
-@pytest.mark.skipif(
-    __import__("importlib").util.find_spec("scrapy_playwright") is not None,
-    reason="the browser extra is installed",
-)
-def test_browser_sources_fail_clearly_without_the_browser_extra(site, load, crawl, db):
+def test_browser_sources_fail_clearly_without_the_browser_extra(site, load, crawl, db, tmp_path):
+    missing = tmp_path / "no-browser-extra" / "scrapy_playwright"
+    missing.mkdir(parents=True)
+    (missing / "__init__.py").write_text("raise ImportError('scrapy-playwright is not installed')\n")
     site.html("/app", POLICY)
     load(sources_yaml(document("acme-app", f"{site.url}/app", "fetcher: browser")))
-    crawl()
+    crawl(env={"PYTHONPATH": str(missing.parent)})
 
     assert "[browser]" in db.events("acme-app")[0].reason
     assert site.hits("/app") == []
@@ -351,3 +350,19 @@ def test_the_crawl_delay_spaces_requests_to_a_host(site, load, crawl, db):
     # Scrapy waits 0.5 to 1.5 times the delay between two requests to one host
     assert min(later - earlier for earlier, later in zip(moments, moments[1:])) >= 0.4 * 0.5 - 0.02
     assert all(len(db.versions(f"acme-{n}")) == 1 for n in range(len(pages)))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("scrapy_playwright") is None, reason="needs the browser extra"
+)
+def test_the_browser_fetcher_reads_an_unchanged_page_on_every_crawl(site, load, crawl, db):
+    site.html("/app", POLICY, etag='"v1"')
+    load(sources_yaml(document("acme-app", f"{site.url}/app", "fetcher: browser", "select: [main]")))
+    for _ in range(3):
+        crawl()
+    site.html("/app", POLICY.replace("No spam", "No spam or scams"), etag='"v2"')
+    crawl()
+
+    assert [e.outcome for e in db.events("acme-app")] == ["changed", "unchanged", "unchanged", "changed"]
+    assert len(db.versions("acme-app")) == 2 and "scams" in db.versions("acme-app")[1]
