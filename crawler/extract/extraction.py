@@ -195,6 +195,11 @@ class _Translator(LxmlHTMLTranslator):
         return xpath
 
 
+def check_css(css: str) -> None:
+    """Raise ExtractionError naming ``css`` when it is not a CSS selector this extraction can run."""
+    _compiled(css)
+
+
 @functools.lru_cache(maxsize=512)
 def _compiled(css: str) -> CSSSelector:
     try:

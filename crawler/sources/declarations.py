@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.extract.extraction import ExtractionError, check_css
+
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 RANGE_KEYS = ({"startBefore", "startAfter"}, {"endBefore", "endAfter"})
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -44,6 +46,7 @@ def _check_selector(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("a CSS selector must not be empty")
+        _check_css(value)
         return value
     if isinstance(value, dict):
         keys = set(value)
@@ -55,8 +58,17 @@ def _check_selector(value: Any) -> Any:
             )
         if not all(isinstance(v, str) and v.strip() for v in value.values()):
             raise ValueError("range selector values must be CSS selectors")
+        for css in value.values():
+            _check_css(css)
         return value
     raise ValueError(f"a selector is a CSS string or a range object, got {type(value).__name__}")
+
+
+def _check_css(css: str) -> None:
+    try:
+        check_css(css)
+    except ExtractionError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _Strict(BaseModel):

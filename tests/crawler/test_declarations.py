@@ -64,6 +64,16 @@ def _error(tmp_path: Path, text: str) -> str:
             "endBefore/endAfter",
         ),
         (
+            document("acme-aup", "https://acme.test/aup", "select: ['main >']"),
+            "document acme-aup, select",
+            "selector 'main >' is not valid CSS",
+        ),
+        (
+            document("acme-aup", "https://acme.test/aup", "remove: [{startAfter: h1, endBefore: 'p:bogus'}]"),
+            "document acme-aup, remove",
+            "selector 'p:bogus' is not valid CSS",
+        ),
+        (
             document("acme-aup", "https://acme.test/aup", "colour: red"),
             "document acme-aup, colour",
             "Extra inputs",
