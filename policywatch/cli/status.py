@@ -46,8 +46,9 @@ def _job_line(status: dict) -> str:
 def _summary_lines(status: dict) -> list[str]:
     deliveries = status["deliveries"]
     broken = [s for s in status["sources"] if s["broken"]]
+    failing = [s for s in status["sources"] if s["failures"] and not s["broken"]]
     return [
-        f"sources: {len(status['sources'])}, broken: {len(broken)}",
+        f"sources: {len(status['sources'])}, broken: {len(broken)}, failing: {len(failing)}",
         f"changes waiting to be alerted: {len(status['changes_waiting'])}",
         "deliveries: "
         + ", ".join(
@@ -56,13 +57,22 @@ def _summary_lines(status: dict) -> list[str]:
     ]
 
 
+def _health(source: dict) -> str:
+    """``ok``, or ``failing``/``broken`` with the consecutive failures and the last reason on one line."""
+    if not source["failures"]:
+        return "ok"
+    reason = " ".join((source["reason"] or "no reason recorded").split())
+    state = "broken" if source["broken"] else "failing"
+    return f"{state} ({source['failures']} failures in a row): {reason}"
+
+
 def _print_plain(status: dict) -> None:
     click.echo(_leader_line(status))
     click.echo(_job_line(status))
     for line in _summary_lines(status):
         click.echo(line)
     for s in status["sources"]:
-        state = f"BROKEN ({s['failures']} failures): {s['reason']}" if s["broken"] else "ok"
+        state = _health(s).upper() if s["broken"] else _health(s)
         click.echo(
             f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}"
             f"\tnext {s['next_crawl'] or 'now'}\t{state}"
@@ -77,6 +87,7 @@ def _print_plain(status: dict) -> None:
 
 def _print_rich(status: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -86,7 +97,8 @@ def _print_rich(status: dict) -> None:
         console.print(line, highlight=False)
     table = Table("document", "url", "last crawl", "next crawl", "health", title="Sources")
     for s in status["sources"]:
-        health = f"[red]broken[/] ({s['failures']}): {s['reason']}" if s["broken"] else "[green]ok[/]"
+        colour = "red" if s["broken"] else "yellow" if s["failures"] else "green"
+        health = f"[{colour}]{escape(_health(s))}[/]"
         table.add_row(s["document"], s["url"], s["last_crawl"] or "never", s["next_crawl"] or "now", health)
     console.print(table)
     if status["changes_waiting"]:

@@ -178,3 +178,21 @@ def test_claims_of_a_stopped_sender_are_freed_at_once_and_no_others(engine):
         assert [
             (d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))
         ] == [("pending", None), ("sending", "host:4142:bbbb"), ("sending", "other:41:cccc")]
+
+
+def test_a_source_failing_short_of_broken_is_shown_failing_with_its_reason_on_one_line(migrated_url):
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        failing = make_document(session, "acme-aup", ("https://acme.test/aup",))
+        failing.sources[0].consecutive_failures = 2
+        failing.sources[0].last_error = "https://acme.test/aup: blocked\nchallenge page\n(Cloudflare)"
+        make_document(session, "acme-privacy", ("https://acme.test/privacy",))
+    engine.dispose()
+
+    lines = CliRunner().invoke(cli, ["status"]).output.splitlines()
+    (aup,) = [line for line in lines if line.startswith("acme-aup\t")]
+    assert aup.endswith(
+        "failing (2 failures in a row): https://acme.test/aup: blocked challenge page (Cloudflare)"
+    )
+    assert [line for line in lines if line.startswith("acme-privacy\t")][0].endswith("\tok")
+    assert "challenge page" not in "\n".join(line for line in lines if not line.startswith("acme-aup"))
