@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,18 @@ def command(serve: bool, port: int, folder: Path | None) -> None:
         raise click.ClickException(f"demo stopped: {exc}") from None
     if serve:
         click.echo(f"web UI on http://127.0.0.1:{port} (Ctrl-C stops it)")
-        try:
-            subprocess.run([sys.executable, "-m", "policywatch", "web", "--port", str(port)], env=demo.env)
-        except KeyboardInterrupt:
-            pass
+        serve_web(port, demo.env)
+
+
+def serve_web(port: int, env: dict[str, str]) -> int:
+    """Run ``policywatch web`` on ``port`` with ``env`` until it exits, or until this process gets
+    SIGTERM or Ctrl-C, which stop the web server too; its exit status."""
+    web = subprocess.Popen([sys.executable, "-m", "policywatch", "web", "--port", str(port)], env=env)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: web.terminate())
+    try:
+        return web.wait()
+    except KeyboardInterrupt:
+        web.terminate()
+        return web.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,15 +6,19 @@ import email
 import email.policy
 import json
 import os
+import signal
 import subprocess
 import sys
+import textwrap
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from policywatch.demo.bundle import Replay
 from store.db import make_engine, transaction
 from store.models import Change, Delivery, Document
+from tests.web.serving import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.slow  # the demo runs in a child process
 
@@ -100,3 +104,27 @@ def test_it_says_where_to_read_the_emails_and_how_to_browse(demo):
 
 def test_it_leaves_the_configured_database_alone(demo):
     assert not (demo["root"] / "configured.db").exists()
+
+
+def test_sigterm_to_demo_serve_stops_its_web_server_too(migrated_url):
+    port = free_port()
+    serving = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import os, sys
+                from policywatch.cli.demo import serve_web
+                sys.exit(serve_web({port}, dict(os.environ)))
+                """
+            ),
+        ],
+        env=os.environ.copy(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until_healthy(base)
+    serving.send_signal(signal.SIGTERM)
+    serving.wait(timeout=30)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{base}/healthz", timeout=2)
