@@ -8,10 +8,11 @@ by a hash of the client's address and port, which splits a handful of clients un
 
 The workers share their page cache through a folder (``POLICYWATCH_WEB_CACHE_DIR``, else a
 temporary one for the server's lifetime), so a page one worker rendered is a hit in the others.
-The supervisor forwards SIGINT and SIGTERM to its workers, restarts a worker that dies while the
-others serve, and stops (exit status 1) when a worker dies within ``STARTUP_SECONDS`` of starting,
-which is a fault no restart mends (the app cannot be built, say). Workers stop when the
-supervisor dies, however it dies.
+The supervisor forwards SIGINT and SIGTERM to its workers and restarts a worker that dies while the
+others serve, waiting longer after each death (``RESTART_BACKOFF`` doubled, at most
+``RESTART_BACKOFF_MAX``); it stops with exit status 1 when workers died ``RESTARTS_ALLOWED`` times within
+``RESTART_WINDOW`` seconds (the app cannot be built, say), each death logged with whether the worker
+had said it was ready. Workers stop when the supervisor dies, however it dies.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -37,7 +38,11 @@ import uvicorn
 from policywatch.settings import Settings, get_settings
 
 APP = "policywatch.webserver:app"
-STARTUP_SECONDS = 5.0
+RESTART_BACKOFF = 0.5  # seconds before the first restart; doubled for each death in the window
+RESTART_BACKOFF_MAX = 10.0
+RESTART_WINDOW = 60.0
+RESTARTS_ALLOWED = 5
+READY = b"ready"
 LOG_LEVEL = "warning"
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -88,8 +93,14 @@ def free_port(host: str, port: int) -> int:
 
 @dataclass(frozen=True)
 class _Worker:
-    started: float  # time.monotonic() at its start
     inbox: socket.socket  # the supervisor's end of the pair the worker's connections go through
+    ready: threading.Event = field(default_factory=threading.Event)  # set when it says it serves
+
+    def await_ready(self) -> None:
+        """Set ``ready`` when the worker says so through its inbox (nothing if it dies first)."""
+        with contextlib.suppress(OSError):
+            if self.inbox.recv(len(READY)) == READY:
+                self.ready.set()
 
 
 class _Supervisor:
@@ -98,6 +109,8 @@ class _Supervisor:
         self.children: dict[int, _Worker] = {}
         self.inboxes: tuple[socket.socket, ...] = ()  # the children's, replaced whole when they change
         self.stopping = False
+        self.stopped = threading.Event()  # set with ``stopping``, to cut a restart's wait short
+        self.deaths: list[float] = []  # time.monotonic() of each worker death while serving
 
     def run(self, workers: int) -> int:
         self.listener = _socket(self.host)
@@ -148,12 +161,18 @@ class _Supervisor:
                 continue
             if self.stopping:
                 continue
-            if time.monotonic() - worker.started < STARTUP_SECONDS:
-                log.error("web worker %d exited while starting (status %d); stopping", pid, code)
+            how = "died" if worker.ready.is_set() else "exited while starting"
+            now = time.monotonic()
+            self.deaths = [moment for moment in self.deaths if now - moment < RESTART_WINDOW] + [now]
+            if len(self.deaths) >= RESTARTS_ALLOWED:
+                message = "web worker %d %s (status %d); workers died %d times within %d s; stopping"
+                log.error(message, pid, how, code, len(self.deaths), RESTART_WINDOW)
                 status = 1
                 self._stop(signal.SIGTERM, None)
-            else:
-                log.warning("web worker %d died (status %d); starting another", pid, code)
+                continue
+            delay = min(RESTART_BACKOFF * 2 ** (len(self.deaths) - 1), RESTART_BACKOFF_MAX)
+            log.warning("web worker %d %s (status %d); starting another in %.1f s", pid, how, code, delay)
+            if not self.stopped.wait(delay):
                 self._spawn()
         return status
 
@@ -176,7 +195,9 @@ class _Supervisor:
             finally:
                 os._exit(code)
         outlet.close()
-        self.children[pid] = _Worker(time.monotonic(), inbox)
+        worker = _Worker(inbox)
+        self.children[pid] = worker
+        threading.Thread(target=worker.await_ready, name=f"await worker {pid}", daemon=True).start()
         self._deal_to_children()
 
     def _forget(self, pid: int) -> _Worker | None:
@@ -194,6 +215,7 @@ class _Supervisor:
 
     def _stop(self, signum, _frame) -> None:
         self.stopping = True
+        self.stopped.set()
         for pid in self.children:
             try:
                 os.kill(pid, signum)
@@ -223,6 +245,7 @@ class _DealtServer(uvicorn.Server):
 
         self.outlet.setblocking(False)
         loop.add_reader(self.outlet, self._take, loop, protocol)
+        self.outlet.send(READY)
 
     def _take(self, loop: asyncio.AbstractEventLoop, protocol: Callable[[], asyncio.Protocol]) -> None:
         """Serve every connection waiting in the outlet; stop when the supervisor has gone."""

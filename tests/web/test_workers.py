@@ -152,3 +152,27 @@ def test_a_started_app_keeps_what_it_made_at_startup_out_of_full_collections(sit
             gc.get_freeze_count() > 100_000
         )  # modules, the app, its templates: a full pass would walk them all
     gc.unfreeze()
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_while_serving_is_replaced_and_a_crash_loop_gives_up(supervisor):
+    base = f"http://127.0.0.1:{supervisor.port}"
+    first = children(supervisor.pid)
+    os.kill(first[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while (
+        len(children(supervisor.pid)) < 2 or first[0] in children(supervisor.pid)
+    ) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(children(supervisor.pid)) == 2 and first[0] not in children(supervisor.pid)
+    with httpx.Client(base_url=base) as client:
+        assert all(client.get("/healthz").status_code == 200 for _ in range(4))
+
+    for _ in range(10):  # keep killing workers: restarts wait longer each time, then the server stops
+        for worker in children(supervisor.pid):
+            os.kill(worker, signal.SIGKILL)
+        if supervisor.poll() is not None:
+            break
+        time.sleep(1)
+    _, err = supervisor.communicate(timeout=60)
+    assert supervisor.returncode == 1 and "died 5 times within 60 s" in err
