@@ -6,6 +6,7 @@ settings; ``SettingsError`` carries one line naming the variable that is wrong.
 
 from __future__ import annotations
 
+import base64
 import functools
 import secrets
 from pathlib import Path
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     sendgrid_api_host: str = Field("https://api.sendgrid.com", description="SendGrid API host.")
     secret_key: str | None = Field(
         None, description="Signs email links; default: a random key kept in the data folder."
+    )
+    export_key: str | None = Field(
+        None,
+        description="Ed25519 private key (base64 of its 32 bytes) that signs audit exports; "
+        "default: a key kept in the data folder.",
     )
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web UI, used in emails.")
     operator_token: str | None = Field(
@@ -154,6 +160,36 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def export_signing_key(self) -> bytes:
+        """The 32-byte Ed25519 private key that signs audit exports: the setting, else a key kept in
+        the data folder, made on first use."""
+        key = self.existing_export_signing_key()
+        if key is None:
+            path = self.data_dir / "export.key"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            path.chmod(0o600)
+            key = self.existing_export_signing_key()
+        assert key is not None, "the key was just written"
+        return key
+
+    def existing_export_signing_key(self) -> bytes | None:
+        """The export signing key of the setting or the data folder, None when there is none yet."""
+        if self.export_key:
+            return _export_key_bytes(self.export_key, f"{PREFIX}EXPORT_KEY")
+        path = self.data_dir / "export.key"
+        return _export_key_bytes(path.read_text().strip(), str(path)) if path.exists() else None
+
+
+def _export_key_bytes(text: str, origin: str) -> bytes:
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise SettingsError(f"{origin}: not an Ed25519 private key (base64 of 32 bytes)")
+    return key
 
 
 def load_settings() -> Settings:

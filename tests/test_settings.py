@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from policywatch.settings import PREFIX, Settings, load_settings
+from policywatch.settings import PREFIX, Settings, SettingsError, load_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -37,6 +37,17 @@ def test_the_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
     first = load_settings().signing_key()
     assert len(first) > 40 and load_settings().signing_key() == first
     assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_export_key_is_generated_once_kept_private_and_a_bad_one_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path))
+    assert load_settings().existing_export_signing_key() is None
+    first = load_settings().export_signing_key()
+    assert len(first) == 32 and load_settings().export_signing_key() == first
+    assert (tmp_path / "export.key").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("POLICYWATCH_EXPORT_KEY", "not-a-key")
+    with pytest.raises(SettingsError, match="POLICYWATCH_EXPORT_KEY: not an Ed25519 private key"):
+        load_settings().export_signing_key()
 
 
 def test_the_readme_documents_every_setting():

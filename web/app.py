@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from alerts.audience.tokens import Tokens
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
+from store.audit import public_key
 from store.db import make_engine
 from web.middleware.cache import MemoryPages, PageCache, SharedPages
 from web.middleware.security import Csrf, RateLimit, SecurityHeaders
@@ -47,6 +48,8 @@ def create_app(
     app.state.taxonomy = taxonomy_for(settings)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
+    app.state.export_key = settings.export_signing_key()
+    app.state.export_public_key = public_key(app.state.export_key)
     app.state.tokens = Tokens.from_settings(settings)
     app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
     app.add_middleware(SecurityHeaders)

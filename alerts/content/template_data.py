@@ -54,6 +54,7 @@ def change_view(change: Change, document: Document, platform: Platform, base_url
         "sections": sections[:MAX_SECTIONS],
         "more_sections": max(0, len(sections) - MAX_SECTIONS),
         "url": f"{base_url}/changes/{change.id}",
+        "chain_head": change.to_version.chain_hash,
     }
 
 

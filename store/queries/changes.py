@@ -77,6 +77,7 @@ CHANGE_COLUMNS = (
     FROM.seq.label("from_seq"),
     TO.seq.label("to_seq"),
     TO.created_at.label("version_created_at"),
+    TO.chain_hash.label("chain_hash"),
 )
 
 

@@ -99,7 +99,7 @@ def test_file_backend_writes_whole_eml_files_with_both_parts(migrated_url):
     with transaction(engine) as session:
         usage = document(session, platform_name="OpenAI")
         confirmed(session, "ann@example.com")
-        change(session, usage, summary="A <b>bold</b> claim.")
+        head = change(session, usage, summary="A <b>bold</b> claim.").to_version.chain_hash
     engine.dispose()
 
     result = CliRunner().invoke(cli, ["alerts", "send"])
@@ -118,6 +118,7 @@ def test_file_backend_writes_whole_eml_files_with_both_parts(migrated_url):
     html = message.get_body(("html",)).get_content()
     assert "A <b>bold</b> claim." in text and "A &lt;b&gt;bold&lt;/b&gt; claim." in html
     assert message["List-Unsubscribe"].strip("<>") in text and "%unsubscribe-" not in html
+    assert f"Version chain head: {head}" in text and head in html  # anchors the history outside it
 
 
 def test_digest_command_defaults_to_the_last_complete_week_and_checks_its_option(migrated_url):

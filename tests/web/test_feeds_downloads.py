@@ -37,6 +37,17 @@ def test_feeds_per_scope_with_minimum_significance(client):
     assert client.get("/feeds/changes.atom?min_significance=loud").status_code == 422
 
 
+def test_each_feed_entry_and_api_change_publishes_the_chain_head_it_leads_to(client):
+    feed = ET.fromstring(client.get("/feeds/documents/acme-terms.atom").content)
+    heads = [e.find("{https://policywatch.dev/ns/audit}chainHead") for e in feed.iter(f"{ATOM}entry")]
+    versions = {
+        v["seq"]: v["chain_hash"] for v in client.get("/api/documents/acme-terms/versions").json()["items"]
+    }
+    assert heads and all(versions[int(head.get("seq"))] == head.text for head in heads)
+    changes = client.get("/api/changes?document=acme-terms").json()["items"]
+    assert all(c["chain_hash"] == versions[c["to_seq"]] for c in changes)
+
+
 def test_version_text_and_change_json_download(client, site):
     download = client.get("/documents/acme-terms/versions/4/text")
     assert download.headers["content-disposition"] == 'attachment; filename="acme-terms-v4.md"'
@@ -46,18 +57,69 @@ def test_version_text_and_change_json_download(client, site):
     assert change.json()["summary"] == "Data is kept for 90 days instead of 30."
 
 
-def test_audit_export_verifies_offline_and_catches_tampering(client, tmp_path):
+def verify(tmp_path, export: dict, *options: str):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    return CliRunner().invoke(cli, ["verify", str(path), *options])
+
+
+def test_audit_export_is_signed_and_verifies_offline_with_the_published_key(client, tmp_path):
     export = client.get("/documents/acme-terms/audit.json").json()
     assert export["document"] == "acme-terms" and [v["seq"] for v in export["versions"]] == [1, 2, 3, 4]
-    good = tmp_path / "good.json"
-    good.write_text(json.dumps(export))
-    result = CliRunner().invoke(cli, ["verify", str(good)])
-    assert result.exit_code == 0 and "ok: 4 versions" in result.output
-    export["versions"][1]["text"] = export["versions"][1]["text"].replace("lawful", "unlimited")
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(export))
-    result = CliRunner().invoke(cli, ["verify", str(bad)])
+    key = client.get("/audit/public-key").text.strip()
+    assert export["signature"]["public_key"] == key and key in client.get("/documents/acme-terms").text
+    head = export["versions"][-1]["chain_hash"]
+    result = verify(tmp_path, export, "--public-key", key, "--head", head)
+    assert result.exit_code == 0, result.output
+    assert "ok: 4 versions, every chain intact; head v4 is the last version; published head found" in (
+        result.output
+    )
+
+
+def test_an_edited_truncated_or_forged_export_fails_verification(client, tmp_path):
+    from store.chain import chain_hash, text_hash
+
+    key = client.get("/audit/public-key").text.strip()
+    export = client.get("/documents/acme-terms/audit.json").json()
+    edited = json.loads(json.dumps(export))
+    edited["versions"][1]["text"] = edited["versions"][1]["text"].replace("lawful", "unlimited")
+    result = verify(tmp_path, edited, "--public-key", key)
     assert result.exit_code == 1 and "acme-terms version 2" in result.output
+
+    truncated = json.loads(json.dumps(export))
+    truncated["versions"] = truncated["versions"][:2]
+    truncated["head"] = {"seq": 2, "chain_hash": truncated["versions"][-1]["chain_hash"]}
+    result = verify(tmp_path, truncated, "--public-key", key)
+    assert result.exit_code == 1 and "signature does not match" in result.output
+    result = verify(tmp_path, truncated, "--public-key", key, "--head", export["head"]["chain_hash"])
+    assert "published chain head" in result.output
+
+    forged = json.loads(json.dumps(export))  # text rewritten and every hash recomputed
+    parent = None
+    for record in forged["versions"]:
+        record["text"] = record["text"].replace("lawful", "unlimited")
+        record["text_sha256"] = text_hash(record["text"])
+        record["chain_hash"] = chain_hash(
+            parent,
+            "acme-terms",
+            record["seq"],
+            record["created_at"],
+            record["text_sha256"],
+            record["snapshots"],
+        )
+        parent = record["chain_hash"]
+    forged["head"]["chain_hash"] = parent
+    result = verify(tmp_path, forged, "--public-key", key)
+    assert result.exit_code == 1 and "signature does not match" in result.output
+    del forged["signature"]
+    assert "not signed" in verify(tmp_path, forged, "--public-key", key).output
+
+
+def test_an_export_signed_by_another_key_is_refused(client, tmp_path):
+    export = client.get("/documents/acme-terms/audit.json").json()
+    other = "A" * 43 + "="
+    result = verify(tmp_path, export, "--public-key", other)
+    assert result.exit_code == 1 and f"not by the trusted key {other}" in result.output
 
 
 def test_healthz_reports_schema_and_scheduler_leader(fresh_engine, fresh_client):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
@@ -95,6 +95,9 @@ class ChangeOut(BaseModel):
     platform: str
     from_seq: int
     to_seq: int
+    chain_hash: str = Field(
+        description="The document's chain head after this change: its new version's hash."
+    )
 
 
 class ChangeDetail(ChangeOut):
@@ -170,6 +173,7 @@ def _change(row) -> dict:
         "platform": row.platform,
         "from_seq": row.from_seq,
         "to_seq": row.to_seq,
+        "chain_hash": row.chain_hash,
     }
 
 

@@ -6,15 +6,15 @@ forbids everything and sandboxes the document, so a browser never runs or render
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.audit import signed_export
 from store.models import Snapshot
 from store.queries import changes as change_queries
 from store.snapshots import read_snapshot
-from store.versions import chain_records
 from web.deps import RowId, Seq, get_session
 from web.middleware.security import RAW_CSP
 from web.routes.pages import document_or_404
@@ -38,14 +38,18 @@ def version_text(slug: str, seq: Seq, session: Session = Depends(get_session)):
 
 
 @router.get("/documents/{slug}/audit.json")
-def audit_export(slug: str, session: Session = Depends(get_session)):
-    """The document's whole history with hashes, chain and snapshot references: ``policywatch verify
-    FILE`` checks it."""
+def audit_export(request: Request, slug: str, session: Session = Depends(get_session)):
+    """The document's whole history with hashes, chain, snapshot references and its head, signed
+    with this installation's key: ``policywatch verify FILE --public-key KEY`` checks it offline."""
     document = document_or_404(session, slug)
-    return JSONResponse(
-        {"document": document.slug, "versions": chain_records(session, document.id)},
-        headers=attachment(f"{document.slug}-audit.json"),
-    )
+    export = signed_export(session, document, request.app.state.export_key)
+    return JSONResponse(export, headers=attachment(f"{document.slug}-audit.json"))
+
+
+@router.get("/audit/public-key")
+def export_public_key(request: Request):
+    """The base64 Ed25519 public key that signs this installation's audit exports."""
+    return PlainTextResponse(request.app.state.export_public_key + "\n")
 
 
 @router.get("/changes/{change_id}/json")

@@ -114,6 +114,7 @@ def document_page(
         sources=document_source_health(session, document),
         current=change_queries.version_at(session, document.id, None),
         topics=topic_index(request),
+        export_key=request.app.state.export_public_key,
     )
 
 
