@@ -62,6 +62,8 @@ class FailureKind(StrEnum):
     ERROR_PAGE = "error_page"
     EMPTY_SELECTION = "empty_selection"
     SHRANK = "shrank"
+    REPLACED = "replaced"
+    NOT_A_DOCUMENT = "not_a_document"
     TOO_LARGE = "too_large"
     INTERNAL = "internal"
 

@@ -73,6 +73,9 @@ def select_region(
     """The region of ``body`` that ``select`` and ``remove`` declare; ExtractionError if there is none."""
     if is_pdf(body, content_type):
         return _pdf_region(body)
+    refused = not_a_document(body, content_type)
+    if refused:
+        raise ExtractionError(refused)
     doc = _parse(body, url, content_type)
     reason = blocked.title_reason(doc)
     if reason:
@@ -96,6 +99,23 @@ def select_region(
         raise ExtractionError("extraction is empty" if select else "no main content found")
 
     return Region(found.digest, lambda: _markdown(roots))
+
+
+#: Media types that are never a policy page, whatever the bytes look like.
+NOT_DOCUMENT_TYPES = ("image/", "audio/", "video/", "font/", "model/")
+
+
+def not_a_document(body: bytes, content_type: str | None) -> Failure | None:
+    """Why ``body`` (not a PDF) is no HTML document, or None: an empty body, a media type such as
+    ``image/png``, or binary bytes (a NUL in the first kilobyte) served as anything but text."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if not body.strip():
+        return Failure(FailureKind.ERROR_PAGE, "empty body: the server answered with no content")
+    if media.startswith(NOT_DOCUMENT_TYPES) or (b"\x00" in body[:1024] and not media.startswith("text/")):
+        return Failure(
+            FailureKind.NOT_A_DOCUMENT, f"content type {media or 'unknown'} is not an HTML page or PDF"
+        )
+    return None
 
 
 def _markdown(roots: list[html.HtmlElement]) -> str:

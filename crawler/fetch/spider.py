@@ -137,6 +137,8 @@ def _reason(failure: twisted.Failure) -> Failure:
     if "larger than download max size" in str(error):
         cap = str(error).split("max size (")[1].split(")")[0]
         return Failure(FailureKind.TOO_LARGE, f"response larger than the size cap ({cap} bytes)")
+    if "exceeded DOWNLOAD_MAXSIZE" in str(error) and "decompression" in str(error):
+        return Failure(FailureKind.TOO_LARGE, "response larger than the size cap once decompressed")
     text = str(error).strip() or type(error).__name__
     return Failure(
         FailureKind.NETWORK, f"{type(error).__name__}: {text}" if type(error).__name__ not in text else text

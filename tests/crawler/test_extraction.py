@@ -104,9 +104,10 @@ def test_empty_extraction_is_an_error():
         extract(page(POLICY + "<div id='x'><img src='a.png'> </div>"), select=["#x"])
 
 
-def test_unparseable_body_is_an_error():
-    with pytest.raises(ExtractionError, match="not parseable"):
-        extract(b"")
+def test_an_empty_body_is_an_error_page():
+    with pytest.raises(ExtractionError, match="empty body") as raised:
+        extract(b"  \n")
+    assert raised.value.failure.kind == "error_page"
 
 
 def test_automatic_extraction_takes_the_main_landmark_without_chrome():
