@@ -12,7 +12,8 @@ from store.models import CrawlRun, Delivery, FetchEvent
 
 
 def release_expired_claims(session: Session, now: datetime) -> int:
-    """Free deliveries whose sender's claim expired (it died mid-send): they go out on the next run."""
+    """Free deliveries whose sender's claim expired (it died mid-send): they go out on the next run,
+    counting an unconfirmed attempt (the provider may have accepted the request in flight)."""
     return affected_rows(
         session,
         update(Delivery)
@@ -21,6 +22,8 @@ def release_expired_claims(session: Session, now: datetime) -> int:
             claimed_by=None,
             claimed_until=None,
             status=case((Delivery.status == "sending", "pending"), else_=Delivery.status),
+            unconfirmed_attempts=Delivery.unconfirmed_attempts
+            + case((Delivery.status == "sending", 1), else_=0),
         )
         .execution_options(synchronize_session=False),
     )
@@ -28,7 +31,7 @@ def release_expired_claims(session: Session, now: datetime) -> int:
 
 def release_claims_of(session: Session, holders: list[str]) -> int:
     """Free the deliveries claimed by senders that are known dead (``claimed_by`` starting with one of
-    ``holders``), without waiting for their claims to expire."""
+    ``holders``), without waiting for their claims to expire; each counts an unconfirmed attempt."""
     if not holders:
         return 0
     return affected_rows(
@@ -38,7 +41,12 @@ def release_claims_of(session: Session, holders: list[str]) -> int:
             Delivery.status == "sending",
             or_(*(Delivery.claimed_by.startswith(h, autoescape=True) for h in holders)),
         )
-        .values(status="pending", claimed_by=None, claimed_until=None)
+        .values(
+            status="pending",
+            claimed_by=None,
+            claimed_until=None,
+            unconfirmed_attempts=Delivery.unconfirmed_attempts + 1,
+        )
         .execution_options(synchronize_session=False),
     )
 

@@ -67,11 +67,12 @@ def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> 
         log.warning("%s: delivery stopped: %s", job, sent.delivered.error)
         return
     log.info(
-        "%s: %d queued, %d email(s) sent, %d to retry, %d failed, %d cancelled",
+        "%s: %d queued, %d email(s) sent, %d to retry, %d unconfirmed, %d failed, %d cancelled",
         job,
         sent.queued,
         report.sent,
         report.retried,
+        report.unconfirmed,
         report.failed,
         report.cancelled,
     )
