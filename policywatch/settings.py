@@ -7,6 +7,7 @@ settings; ``SettingsError`` carries one line naming the variable that is wrong.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -154,6 +155,21 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for proxy in _listed(value):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def proxies(self) -> list[str]:
+        """The trusted proxies' addresses and networks."""
+        return _listed(self.trusted_proxies)
+
     @property
     def database(self) -> str:
         """The database URL in force."""
@@ -174,6 +190,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings() -> Settings:

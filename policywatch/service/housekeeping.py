@@ -8,7 +8,7 @@ from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from store.db import affected_rows
-from store.models import CrawlRun, Delivery, FetchEvent
+from store.models import CrawlRun, Delivery, FetchEvent, RateWindow
 
 
 def release_expired_claims(session: Session, now: datetime) -> int:
@@ -71,6 +71,11 @@ def prune_fetch_events(session: Session, before: datetime) -> int:
         .where(FetchEvent.fetched_at < before, FetchEvent.id.not_in(latest))
         .execution_options(synchronize_session=False),
     )
+
+
+def prune_rate_windows(session: Session, before: datetime) -> int:
+    """Delete the rate-limit counts of windows that started before ``before`` (clients gone quiet)."""
+    return affected_rows(session, delete(RateWindow).where(RateWindow.window_start < before))
 
 
 def refresh_statistics(session: Session) -> None:
