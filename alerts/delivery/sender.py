@@ -178,11 +178,12 @@ class Sender:
             ids = [row.id for row in held if row.unconfirmed_attempts == lost]
             self.record(ids, status="unconfirmed", last_error=f"{_unconfirmed(lost)} (its sender stopped)")
         report.unconfirmed += len({(row.subscriber_id, row.kind) for row in held})
-        cancelled = [row.id for row in claimed if row not in held and not _eligible(row)]
+        settled = {row.id for row in held}
+        cancelled = [row.id for row in claimed if row.id not in settled and not _eligible(row)]
         if cancelled:
             self.record(cancelled, status="cancelled", last_error="subscriber is no longer eligible")
             report.cancelled += len(cancelled)
-        settled = {row.id for row in held} | set(cancelled)
+        settled |= set(cancelled)
         batches = self.batches([row for row in claimed if row.id not in settled], report)
         rows = {row.id: row for row in claimed}
         with ThreadPoolExecutor(self.settings.email_concurrency) as pool:
@@ -370,12 +371,16 @@ def _with_message_keys(session: Session, rows: list[Claimed]) -> list[Claimed]:
     for row in rows:
         messages[(row.subscriber_id, row.kind)].append(row)
     earlier = {row.message_key for row in rows if row.message_key}
-    sizes = dict(
-        session.execute(
-            select(Delivery.message_key, func.count())
-            .where(Delivery.message_key.in_(earlier))
-            .group_by(Delivery.message_key)
-        ).all()
+    sizes = (
+        dict(
+            session.execute(
+                select(Delivery.message_key, func.count())
+                .where(Delivery.message_key.in_(earlier))
+                .group_by(Delivery.message_key)
+            ).all()
+        )
+        if earlier
+        else {}
     )
     prefix = uuid.uuid4().hex[:16]
     keyed, fresh = [], []
