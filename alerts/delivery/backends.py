@@ -178,10 +178,11 @@ def _classified(exc: HTTPError, url: str) -> DeliveryError:
 
 
 def _described(exc: Exception) -> str:
-    """``exc`` in words: a timeout says so, others give their type and message."""
+    """``exc`` in words, on one line: a timeout says so, others give their type and message."""
     if isinstance(exc, TimeoutError):
         return "timed out"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    message = " ".join(str(exc).split())  # a garbled status line brings its own line break
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def write_atomically(path: Path, data: bytes) -> None:
