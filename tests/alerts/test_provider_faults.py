@@ -237,3 +237,22 @@ def test_a_title_with_a_line_break_goes_out_on_one_line(db):
     assert report.sent == 1
     assert message["Subject"] == "[policywatch] Openai Usage Bcc: everyone@example.com: substantive change"
     assert message["Bcc"] is None and message["To"] == "ann@example.com"
+
+
+def test_alerts_send_reports_delay_without_failing_and_fails_on_unconfirmed_email(db, sendgrid, monkeypatch):
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    monkeypatch.setenv("POLICYWATCH_EMAIL_RETRY_WAIT", "0")
+    monkeypatch.setenv("POLICYWATCH_EMAIL_TIMEOUT", "0.2")
+    readers_told_of_one_change(db, ["ann@example.com"])
+    sendgrid.answer(0)  # garbage: a transient error of that request, not a crash
+
+    delayed = CliRunner().invoke(cli, ["alerts", "send"])
+    later(db)
+    sendgrid.answer(202, delay=1)
+    unconfirmed = CliRunner().invoke(cli, ["alerts", "send"])
+
+    assert delayed.exit_code == 0 and "0 email(s) sent in 1 request(s), 1 to retry" in delayed.output
+    assert unconfirmed.exit_code == 1 and "1 unconfirmed" in unconfirmed.output
