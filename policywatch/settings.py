@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -90,6 +91,13 @@ class Settings(BaseSettings):
     subscribe_rate_window: float = Field(
         3600.0, gt=0, description="Seconds of the subscribe rate-limit window."
     )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed; unset: none, the connecting address is the client."
+        ),
+    )
 
     digest_cron: str = Field("0 8 * * mon", description="Cron (UTC) of the weekly digest.")
     alerts_interval_minutes: int = Field(5, ge=1, description="Minutes between same-day alert runs.")
@@ -118,11 +126,24 @@ class Settings(BaseSettings):
     email_timeout: float = Field(
         30.0, gt=0, description="Seconds before a request to the email provider times out."
     )
-    email_max_attempts: int = Field(
-        8, ge=1, description="Attempts at one email before it is recorded as failed."
-    )
     email_retry_base: float = Field(
         2.0, gt=0, description="Seconds of the first retry delay; doubles per attempt."
+    )
+    email_retry_max_delay: float = Field(
+        10800.0, gt=0, description="Longest delay between two attempts at one email (the backoff's cap)."
+    )
+    email_max_age_hours: float = Field(
+        72.0,
+        gt=0,
+        description="Hours an email is retried through provider errors before it is recorded as failed.",
+    )
+    email_unconfirmed_retries: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Times an email is sent again after a request whose answer was lost (timeout, cut answer), "
+            "which the provider may have accepted; then it is recorded as unconfirmed."
+        ),
     )
     email_retry_wait: float = Field(
         120.0, ge=0, description="Longest a send run waits for a retry before leaving it to the next run."
@@ -139,6 +160,21 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for proxy in _listed(value):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def proxies(self) -> list[str]:
+        """The trusted proxies' addresses and networks."""
+        return _listed(self.trusted_proxies)
 
     @property
     def database(self) -> str:
@@ -190,6 +226,10 @@ def _export_key_bytes(text: str, origin: str) -> bytes:
     if len(key) != 32:
         raise SettingsError(f"{origin}: not an Ed25519 private key (base64 of 32 bytes)")
     return key
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings() -> Settings:

@@ -6,6 +6,9 @@ workers share one socket, where the first one awake accepts a whole burst of con
 (Kludex/uvicorn-worker#34), and sockets bound with ``SO_REUSEPORT`` (encode/uvicorn#2472) are chosen
 by a hash of the client's address and port, which splits a handful of clients unevenly.
 
+Forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from the proxies named by
+``POLICYWATCH_TRUSTED_PROXIES`` (uvicorn's ``proxy_headers`` and ``forwarded_allow_ips``); by default
+from none, so a client cannot pose as another address (the subscribe rate limit counts per address).
 The workers share their page cache through a folder (``POLICYWATCH_WEB_CACHE_DIR``, else a
 temporary one for the server's lifetime), so a page one worker rendered is a hit in the others.
 The supervisor forwards SIGINT and SIGTERM to its workers and restarts a worker that dies while the
@@ -65,12 +68,26 @@ def app(settings: Settings | None = None):
 def serve(host: str, port: int, workers: int) -> int:
     """Serve the web app on ``host:port`` (see ``free_port``) with ``workers`` processes until told to
     stop; the exit status."""
-    if workers == 1 or not hasattr(socket, "send_fds"):
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=LOG_LEVEL)
-        return 0
     settings = get_settings()
+    if workers == 1 or not hasattr(socket, "send_fds"):
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=LOG_LEVEL,
+            **forwarded_options(settings),
+        )
+        return 0
     with _cache_folder(settings) as folder:
         return _Supervisor(host, port, settings.model_copy(update={"web_cache_dir": folder})).run(workers)
+
+
+def forwarded_options(settings: Settings) -> dict:
+    """uvicorn's options for forwarded headers: believed from the trusted proxies alone, if any."""
+    proxies = settings.proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
 
 
 @contextlib.contextmanager
@@ -188,7 +205,9 @@ class _Supervisor:
                 _stop_with_parent(supervisor)
                 for inherited in (self.listener, inbox, *self.inboxes):
                     inherited.close()
-                _DealtServer(uvicorn.Config(app(self.settings), log_level=LOG_LEVEL), outlet).run()
+                options = forwarded_options(self.settings)
+                config = uvicorn.Config(app(self.settings), log_level=LOG_LEVEL, **options)
+                _DealtServer(config, outlet).run()
                 code = 0
             except BaseException:
                 traceback.print_exc()  # os._exit below would swallow it

@@ -51,7 +51,9 @@ def create_app(
     app.state.export_key = settings.export_signing_key()
     app.state.export_public_key = public_key(app.state.export_key)
     app.state.tokens = Tokens.from_settings(settings)
-    app.state.subscribe_limit = RateLimit(settings.subscribe_rate_limit, settings.subscribe_rate_window)
+    app.state.subscribe_limit = RateLimit(
+        app.state.engine, "subscribe", settings.subscribe_rate_limit, settings.subscribe_rate_window
+    )
     app.add_middleware(SecurityHeaders)
     kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()
     app.add_middleware(PageCache, pages=kept)  # kept pages carry the security headers

@@ -8,6 +8,7 @@ personalization substitutions, so one request carries a thousand personal emails
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from alerts.content.template_data import by_platform, by_significance, change_vi
 from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
+# Line breaks and other control characters: in a header they would start a new header.
+CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 ENVIRONMENT = Environment(
     loader=PackageLoader("alerts.content", "templates"),
     undefined=StrictUndefined,
@@ -106,9 +109,16 @@ def placeholders() -> dict[str, str]:
     return {name: f"%{name}-{nonce}%" for name in LINKS}
 
 
+def one_line(value: str) -> str:
+    """``value`` fit for a header: control characters (line breaks above all) become one space."""
+    return " ".join(CONTROL.sub(" ", value).split())
+
+
 def render(kind: str, subject: str, **context) -> Email:
-    """The ``kind`` email (templates ``kind.txt`` and ``kind.html``) rendered once for ``context``."""
+    """The ``kind`` email (templates ``kind.txt`` and ``kind.html``) rendered once for ``context``;
+    its subject on one line, whatever the titles in it hold."""
     links = placeholders()
+    subject = one_line(subject)
     context.update(links=links, subject=subject)
     text = ENVIRONMENT.get_template(f"{kind}.txt").render(context)
     html = ENVIRONMENT.get_template(f"{kind}.html").render(context)
@@ -155,12 +165,27 @@ def content_key(message: Sequence[OutboxRow]) -> tuple:
     return (first.kind, first.digest_week, first.change_ids)
 
 
-def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> dict[tuple, Email]:
-    """The email of each content key, rendered once; the changes they show loaded in one query."""
+@dataclass
+class Composed:
+    """The email of each content key, and why the others could not be composed."""
+
+    emails: dict[tuple, Email] = field(default_factory=dict)
+    errors: dict[tuple, str] = field(default_factory=dict)
+
+
+def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> Composed:
+    """The email of each content key, rendered once; the changes they show loaded in one query. A
+    key whose email cannot be rendered is reported in ``errors`` and the others are still composed."""
     keys = list(keys)
     ids = {i for key in keys if key[0] != "confirmation" for i in key[-1]}
     views = change_views(session, ids, base_url) if ids else {}
-    return {key: _email(key, views) for key in keys}
+    composed = Composed()
+    for key in keys:
+        try:
+            composed.emails[key] = _email(key, views)
+        except Exception as exc:  # one email's content must not stop the others
+            composed.errors[key] = f"{type(exc).__name__}: {exc}"
+    return composed
 
 
 def _email(key: tuple, views: dict[int, dict]) -> Email:

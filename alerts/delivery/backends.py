@@ -1,18 +1,20 @@
 """Where emails go: small backend classes registered by name (setting ``email_backend``).
 
 ``send(batch)`` delivers one batch and returns the provider's message id, or raises
-``TransientError`` (retry later, maybe after ``retry_after`` seconds) or ``PermanentError``
-(record the reason, never retry).
+``TransientError`` (not accepted: retry later, maybe after ``retry_after`` seconds),
+``UnconfirmedError`` (the request went out but its answer was lost: the provider may have accepted
+it) or ``PermanentError`` (record the reason, never retry).
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import tempfile
 from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from urllib.error import URLError
 
@@ -39,6 +41,11 @@ class TransientError(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnconfirmedError(TransientError):
+    """The request reached the provider but no whole answer came back (timeout, cut or garbled
+    answer, connection reset): it may have been accepted, so it is retried a bounded number of times."""
 
 
 class PermanentError(DeliveryError):
@@ -83,9 +90,8 @@ class FileBackend(Backend):
         message["To"] = recipient.email
         message["Subject"] = batch.email.subject
         message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(
-            idstring=recipient.message_key, domain=self.sender_email.rpartition("@")[2] or None
-        )
+        domain = self.sender_email.rpartition("@")[2] or "localhost"
+        message["Message-ID"] = f"<{recipient.message_key}@{domain}>"  # the same on a retried email
         message["List-Unsubscribe"] = f"<{recipient.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = ONE_CLICK
         message["X-Policywatch-Kind"] = batch.email.kind
@@ -117,8 +123,12 @@ class SendGridBackend(Backend):
             )
         except HTTPError as exc:
             raise _classified(exc, self.url) from None
-        except (URLError, TimeoutError, ConnectionError) as exc:
-            raise TransientError(f"sendgrid {self.url}: {getattr(exc, 'reason', exc)}") from None
+        except URLError as exc:  # connecting or sending the request failed: nothing was accepted
+            raise TransientError(f"sendgrid {self.url}: {exc.reason}") from None
+        except (OSError, http.client.HTTPException) as exc:  # the request went out, the answer was lost
+            raise UnconfirmedError(
+                f"sendgrid {self.url}: no whole answer ({_described(exc)}); it may have been accepted"
+            ) from None
         return response.headers.get("X-Message-Id") or ""
 
     def payload(self, batch: EmailBatch) -> dict:
@@ -165,6 +175,14 @@ def _classified(exc: HTTPError, url: str) -> DeliveryError:
     return TransientError(
         reason, retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
     )
+
+
+def _described(exc: Exception) -> str:
+    """``exc`` in words, on one line: a timeout says so, others give their type and message."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    message = " ".join(str(exc).split())  # a garbled status line brings its own line break
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -4,10 +4,13 @@ records the outcome.
 Claiming takes whole subscribers' due rows with row locks (PostgreSQL ``FOR UPDATE SKIP LOCKED``;
 SQLite's write lock, taken at BEGIN IMMEDIATE) and leases them (``claimed_until``), so two senders
 never take the same row and a killed sender's rows become due again when the lease runs out. Each
-subscriber gets one email per kind per claim; subscribers whose emails are identical but for their
-personal links share a batch (one provider request). After each batch the outcome is committed at
-once: sent with the provider's message id, retried later with exponential backoff (honouring
-Retry-After), or failed with the reason.
+subscriber gets one email per kind per claim, with a message key recorded before sending and kept
+while the same email is retried; subscribers whose emails are identical but for their personal
+links share a batch (one provider request). Each batch succeeds or fails alone, and its outcome is
+committed at once: sent with the provider's message id; back to pending with exponential backoff
+(honouring Retry-After) through a provider outage until ``email_max_age_hours``, then failed; sent
+again at most ``email_unconfirmed_retries`` times when an answer was lost (the provider may have
+accepted it), then unconfirmed; failed with the reason when retrying cannot help.
 """
 
 from __future__ import annotations
@@ -17,26 +20,25 @@ import os
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select, update
+from sqlalchemy import Engine, String, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.audience.subscribers import mask_email
 from alerts.audience.tiers import ALERT_TIERS
 from alerts.audience.tokens import Tokens
 from alerts.content.compose import EmailBatch, Recipient, content_key, emails_for
-from alerts.delivery.backends import Backend, PermanentError, TransientError, backend_for
+from alerts.delivery.backends import Backend, PermanentError, TransientError, UnconfirmedError, backend_for
 from policywatch.settings import Settings
 from store.db import transaction
 from store.models import Delivery, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 3600.0
 # Which subscriber state each kind of email needs; rows of anyone else are cancelled.
 SENDABLE_TO = {"confirmation": "pending", "alert": "confirmed", "digest": "confirmed"}
 
@@ -47,10 +49,18 @@ class Report:
 
     sent: int = 0
     retried: int = 0
+    unconfirmed: int = 0
     failed: int = 0
     cancelled: int = 0
     requests: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Counter, error: str | None) -> None:
+        """Count one batch's emails per outcome (``sent``, ``retried``…) and its error."""
+        for name, count in outcome.items():
+            setattr(self, name, getattr(self, name) + count)
+        if error:
+            self.errors.append(error)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class Claimed:
     change_ids: tuple[int, ...]
     digest_week: str | None
     attempts: int
+    unconfirmed_attempts: int
+    created_at: datetime
     message_key: str
     email: str
     subscriber_status: str
@@ -90,11 +102,20 @@ class Sender:
                 continue
             wait = self.next_due_in()
             if wait is None or wait > self.settings.email_retry_wait:
+                if report.retried and wait is not None:
+                    log.warning(
+                        "email delivery delayed: %d delivery row(s) pending after provider errors, "
+                        "next attempt in %.0f s: %s",
+                        self.delayed(),
+                        wait,
+                        report.errors[-1],
+                    )
                 return report
             time.sleep(wait)
 
     def claim(self) -> list[Claimed]:
-        """Lease the due rows of the next few subscribers to this sender and return them."""
+        """Lease the due rows of the next few subscribers to this sender and return them, each email
+        with its message key. A row taken back from a lapsed lease counts an unconfirmed attempt."""
         limit = self.settings.email_batch_size * self.settings.email_concurrency
         with transaction(self.engine) as session:
             now = utcnow()
@@ -112,12 +133,6 @@ class Sender:
                 .where(_due(now), Delivery.subscriber_id.in_(subscribers))
                 .with_for_update(skip_locked=True)
             ).all()
-            key = (
-                literal(f"{uuid.uuid4().hex[:16]}.")
-                + Delivery.kind
-                + "."
-                + cast(Delivery.subscriber_id, String)
-            )
             session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
@@ -125,12 +140,13 @@ class Sender:
                     status="sending",
                     claimed_by=self.worker,
                     attempts=Delivery.attempts + 1,
-                    message_key=key,
+                    unconfirmed_attempts=Delivery.unconfirmed_attempts
+                    + case((Delivery.status == "sending", 1), else_=0),
                     claimed_until=now + timedelta(seconds=self.settings.email_lease_seconds),
                 ),
                 execution_options={"synchronize_session": False},
             )
-            return _claimed_rows(session, ids)
+            return _with_message_keys(session, _claimed_rows(session, ids))
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending row (or an expired lease) is due, or None if none."""
@@ -144,33 +160,54 @@ class Sender:
         due = [moment for moment in moments if moment is not None]
         return max(0.0, (min(due) - utcnow()).total_seconds()) if due else None
 
+    def delayed(self) -> int:
+        """How many rows are pending again after an error."""
+        with transaction(self.engine) as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(Delivery.status == "pending", Delivery.last_error.is_not(None))
+                )
+                or 0
+            )
+
     def deliver(self, claimed: list[Claimed], report: Report) -> None:
-        """Compose the claimed rows into batches and send them, recording each outcome at once."""
-        cancelled = [row.id for row in claimed if not _eligible(row)]
+        """Compose the claimed rows into batches and send them, each batch on its own, recording
+        each outcome at once."""
+        held = [row for row in claimed if row.unconfirmed_attempts > self.settings.email_unconfirmed_retries]
+        for lost in {row.unconfirmed_attempts for row in held}:
+            ids = [row.id for row in held if row.unconfirmed_attempts == lost]
+            self.record(ids, status="unconfirmed", last_error=f"{_unconfirmed(lost)} (its sender stopped)")
+        report.unconfirmed += len({(row.subscriber_id, row.kind) for row in held})
+        settled = {row.id for row in held}
+        cancelled = [row.id for row in claimed if row.id not in settled and not _eligible(row)]
         if cancelled:
             self.record(cancelled, status="cancelled", last_error="subscriber is no longer eligible")
             report.cancelled += len(cancelled)
-        batches = self.batches([row for row in claimed if row.id not in set(cancelled)])
-        attempts = {row.id: row.attempts for row in claimed}
+        settled |= set(cancelled)
+        batches = self.batches([row for row in claimed if row.id not in settled], report)
+        rows = {row.id: row for row in claimed}
         with ThreadPoolExecutor(self.settings.email_concurrency) as pool:
-            for outcome in pool.map(lambda batch: self.send(batch, attempts), batches):
+            futures = [pool.submit(self.send, batch, rows) for batch in batches]
+            for batch, future in zip(batches, futures):
                 report.requests += 1
-                kind, count, error = outcome
-                setattr(report, kind, getattr(report, kind) + count)
-                if error:
-                    report.errors.append(error)
+                try:
+                    report.add(*future.result())
+                except Exception as exc:  # the outcome could not be recorded: the lease gives the rows back
+                    log.exception("outcome of %d email(s) not recorded", len(batch.recipients))
+                    report.add(Counter(retried=len(batch.recipients)), f"outcome not recorded: {exc}")
 
-    def send(self, batch: EmailBatch, attempts: dict[int, int]) -> tuple[str, int, str | None]:
-        """Deliver one batch and commit its outcome; returns (report field, emails, error)."""
+    def send(self, batch: EmailBatch, rows: dict[int, Claimed]) -> tuple[Counter, str | None]:
+        """Deliver one batch and commit its outcome; returns (emails per report field, error)."""
         ids = batch.delivery_ids
         try:
             message_id = self.backend.send(batch)
         except PermanentError as exc:
-            self.record(ids, status="failed", last_error=str(exc))
-            log.error("%d email(s) failed for good: %s", len(batch.recipients), exc)
-            return "failed", len(batch.recipients), str(exc)
+            return self.fail(batch, str(exc))
         except TransientError as exc:
-            return self.retry_later(batch, attempts, exc)
+            return self.retry_later(batch, rows, exc)
+        except Exception as exc:  # a fault of this email alone (its content, the backend): the others go on
+            log.exception("%s email to %d recipient(s) could not be sent", batch.email.kind, len(ids))
+            return self.fail(batch, f"{self.backend.name} backend: {type(exc).__name__}: {exc}")
         self.record(ids, status="sent", provider_message_id=message_id, sent_at=utcnow(), last_error=None)
         log.info(
             "%s email sent to %s (%s)",
@@ -179,36 +216,60 @@ class Sender:
             + ("…" if len(batch.recipients) > 3 else ""),
             message_id,
         )
-        return "sent", len(batch.recipients), None
+        return Counter(sent=len(batch.recipients)), None
+
+    def fail(self, batch: EmailBatch, reason: str) -> tuple[Counter, str]:
+        """Record a batch's rows as failed for good with ``reason``."""
+        self.record(batch.delivery_ids, status="failed", last_error=reason)
+        log.error("%d email(s) failed for good: %s", len(batch.recipients), reason)
+        return Counter(failed=len(batch.recipients)), reason
 
     def retry_later(
-        self, batch: EmailBatch, attempts: dict[int, int], error: TransientError
-    ) -> tuple[str, int, str]:
-        """Put a batch's rows back with exponential backoff, or fail those out of attempts."""
-        by_attempts: dict[int, list[int]] = defaultdict(list)
-        for delivery_id in batch.delivery_ids:
-            by_attempts[attempts[delivery_id]].append(delivery_id)
-        given_up = 0
-        for count, ids in by_attempts.items():
-            if count >= self.settings.email_max_attempts:
-                self.record(ids, status="failed", last_error=f"gave up after {count} attempts: {error}")
-                given_up += len(ids)
-            else:
-                delay = min(self.settings.email_retry_base * 2 ** (count - 1), MAX_BACKOFF)
-                delay = max(delay, error.retry_after or 0.0)
-                self.record(
-                    ids,
-                    status="pending",
-                    last_error=str(error),
-                    next_attempt_at=utcnow() + timedelta(seconds=delay),
-                )
-        log.warning(
-            "%d email(s) not sent, %s: %s",
-            len(batch.recipients),
-            "giving up" if given_up else "will retry",
-            error,
-        )
-        return ("failed" if given_up else "retried"), len(batch.recipients), str(error)
+        self, batch: EmailBatch, rows: dict[int, Claimed], error: TransientError
+    ) -> tuple[Counter, str]:
+        """Settle each recipient's rows after a transient error: pending again with exponential
+        backoff; failed once older than ``email_max_age_hours``; unconfirmed once more requests than
+        ``email_unconfirmed_retries`` allow lost their answer."""
+        now = utcnow()
+        lost_answer = isinstance(error, UnconfirmedError)
+        settled: dict[tuple, list[int]] = defaultdict(list)
+        outcome: Counter = Counter()
+        for recipient in batch.recipients:
+            mine = [rows[i] for i in recipient.delivery_ids]
+            name, values = self.next_state(mine, now, error, lost_answer)
+            settled[tuple(sorted(values.items()))] += recipient.delivery_ids
+            outcome[name] += 1
+        for state, ids in settled.items():
+            self.record(ids, **dict(state))
+        log.info("%d email(s) not sent (%s): %s", len(batch.recipients), dict(outcome), error)
+        return outcome, str(error)
+
+    def next_state(
+        self, rows: list[Claimed], now: datetime, error: TransientError, lost_answer: bool
+    ) -> tuple[str, dict]:
+        """(report field, column values) for one email's rows after a transient ``error``."""
+        attempts = max(row.attempts for row in rows)
+        lost = max(row.unconfirmed_attempts for row in rows) + lost_answer
+        queued = min(row.created_at for row in rows)
+        deadline = queued + timedelta(hours=self.settings.email_max_age_hours)
+        if lost > self.settings.email_unconfirmed_retries:
+            return "unconfirmed", {
+                "status": "unconfirmed",
+                "unconfirmed_attempts": lost,
+                "last_error": f"{_unconfirmed(lost)}: {error}",
+            }
+        if now >= deadline:
+            hours = (now - queued).total_seconds() / 3600
+            reason = f"gave up after {attempts} attempts in {hours:.1f} h: {error}"
+            return "failed", {"status": "failed", "last_error": reason}
+        delay = min(self.settings.email_retry_base * 2 ** (attempts - 1), self.settings.email_retry_max_delay)
+        delay = max(delay, error.retry_after or 0.0)
+        return "retried", {
+            "status": "pending",
+            "last_error": str(error),
+            "unconfirmed_attempts": lost,
+            "next_attempt_at": min(now + timedelta(seconds=delay), deadline),
+        }
 
     def record(self, ids: list[int], **values) -> None:
         """Settle rows this sender still holds, in one short transaction."""
@@ -220,9 +281,9 @@ class Sender:
                 execution_options={"synchronize_session": False},
             )
 
-    def batches(self, rows: list[Claimed]) -> list[EmailBatch]:
+    def batches(self, rows: list[Claimed], report: Report) -> list[EmailBatch]:
         """One email per subscriber and kind (its content from ``alerts.content.compose``), grouped into
-        batches of identical content."""
+        batches of identical content; the rows of a content that cannot be composed fail alone."""
         messages: dict[tuple, list[Claimed]] = defaultdict(list)
         for row in rows:
             messages[(row.subscriber_id, row.kind)].append(row)
@@ -230,10 +291,17 @@ class Sender:
         for message in messages.values():
             groups[content_key(message)].append(message)
         with transaction(self.engine) as session:
-            emails = emails_for(session, groups, self.settings.base_url)
+            composed = emails_for(session, groups, self.settings.base_url)
         batches = []
         for key, messages_alike in groups.items():
-            email = emails[key]
+            email = composed.emails.get(key)
+            if email is None:
+                reason = f"{key[0]} email could not be composed: {composed.errors[key]}"
+                ids = [row.id for message in messages_alike for row in message]
+                self.record(ids, status="failed", last_error=reason)
+                log.error("%d email(s) failed for good: %s", len(messages_alike), reason)
+                report.add(Counter(failed=len(messages_alike)), reason)
+                continue
             for start in range(0, len(messages_alike), self.settings.email_batch_size):
                 chunk = messages_alike[start : start + self.settings.email_batch_size]
                 batches.append(EmailBatch(email, [self.recipient(message) for message in chunk]))
@@ -258,6 +326,10 @@ def _eligible(row: Claimed) -> bool:
     return row.subscriber_status == SENDABLE_TO[row.kind] and (row.kind != "alert" or row.tier in ALERT_TIERS)
 
 
+def _unconfirmed(lost: int) -> str:
+    return f"not sent again: {lost} request(s) got no whole answer and the provider may have accepted one"
+
+
 def _due(now: datetime):
     return or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
@@ -275,6 +347,8 @@ def _claimed_rows(session: Session, ids: Sequence[int]) -> list[Claimed]:
             Delivery.change_ids,
             Delivery.digest_week,
             Delivery.attempts,
+            Delivery.unconfirmed_attempts,
+            Delivery.created_at,
             Delivery.message_key,
             Subscriber.email,
             Subscriber.status,
@@ -285,5 +359,45 @@ def _claimed_rows(session: Session, ids: Sequence[int]) -> list[Claimed]:
         .order_by(Delivery.id)
     )
     return [
-        Claimed(i, s, k, c, tuple(cs or ()), w, a, m, e, st, t) for i, s, k, c, cs, w, a, m, e, st, t in rows
+        Claimed(i, s, k, c, tuple(cs or ()), w, a, u, at, m, e, st, t)
+        for i, s, k, c, cs, w, a, u, at, m, e, st, t in rows
     ]
+
+
+def _with_message_keys(session: Session, rows: list[Claimed]) -> list[Claimed]:
+    """``rows`` with each email's message key recorded: the key its rows already share when the same
+    email (the same rows, no more, no fewer) is tried again, else a new one for this claim."""
+    messages: dict[tuple[int, str], list[Claimed]] = defaultdict(list)
+    for row in rows:
+        messages[(row.subscriber_id, row.kind)].append(row)
+    earlier = {row.message_key for row in rows if row.message_key}
+    sizes = (
+        dict(
+            session.execute(
+                select(Delivery.message_key, func.count())
+                .where(Delivery.message_key.in_(earlier))
+                .group_by(Delivery.message_key)
+            ).all()
+        )
+        if earlier
+        else {}
+    )
+    prefix = uuid.uuid4().hex[:16]
+    keyed, fresh = [], []
+    for (subscriber_id, kind), message in messages.items():
+        keys = {row.message_key for row in message}
+        key = keys.pop() if len(keys) == 1 else None
+        if key is None or sizes.get(key) != len(message):
+            key = f"{prefix}.{kind}.{subscriber_id}"
+            fresh += [row.id for row in message]
+        keyed += [replace(row, message_key=key) for row in message]
+    if fresh:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(fresh))
+            .values(
+                message_key=literal(f"{prefix}.") + Delivery.kind + "." + cast(Delivery.subscriber_id, String)
+            ),
+            execution_options={"synchronize_session": False},
+        )
+    return sorted(keyed, key=lambda row: row.id)

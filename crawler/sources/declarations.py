@@ -19,6 +19,7 @@ from crawler.extract.extraction import ExtractionError, check_css
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 RANGE_KEYS = ({"startBefore", "startAfter"}, {"endBefore", "endAfter"})
+CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -71,6 +72,14 @@ def _check_css(css: str) -> None:
         raise ValueError(str(exc)) from None
 
 
+def _single_line(value: str) -> str:
+    """``value`` if it is one line: names and titles go into email subjects, where a line break
+    would start a new header."""
+    if CONTROL.search(value):
+        raise ValueError("must be one line: line breaks and other control characters are not allowed")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -118,6 +127,11 @@ class DocumentDecl(_Strict):
             data["sources"] = [page]
         return data
 
+    @field_validator("title", "type")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _single_line(value)
+
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str | None) -> str | None:
@@ -150,6 +164,11 @@ class PlatformDecl(_Strict):
     slug: str = Field(pattern=SLUG, max_length=80)
     name: str = Field(min_length=1, max_length=200)
     documents: list[DocumentDecl] = []
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _single_line(value)
 
 
 class SourcesFile(_Strict):

@@ -25,15 +25,16 @@ def send() -> None:
 
 
 def echo_delivered(delivered) -> None:
-    """Print what sending the outbox did; exit 1 when an email failed or delivery stopped."""
+    """Print what sending the outbox did; exit 1 when an email failed or was left unconfirmed, or
+    delivery stopped. Emails kept pending through a provider error are not a failure: they are retried."""
     if delivered.error is not None:
         raise click.ClickException(delivered.error)
     report = delivered.report
     click.echo(
         f"{report.sent} email(s) sent in {report.requests} request(s), {report.retried} to retry, "
-        f"{report.failed} failed, {report.cancelled} cancelled"
+        f"{report.unconfirmed} unconfirmed, {report.failed} failed, {report.cancelled} cancelled"
     )
     for error in dict.fromkeys(report.errors):
         click.echo(f"error: {error}", err=True)
-    if report.failed:
+    if report.failed or report.unconfirmed:
         raise SystemExit(1)

@@ -47,14 +47,22 @@ def _summary_lines(status: dict) -> list[str]:
     deliveries = status["deliveries"]
     broken = [s for s in status["sources"] if s["broken"]]
     failing = [s for s in status["sources"] if s["failures"] and not s["broken"]]
-    return [
+    lines = [
         f"sources: {len(status['sources'])}, broken: {len(broken)}, failing: {len(failing)}",
         f"changes waiting to be alerted: {len(status['changes_waiting'])}",
         "deliveries: "
         + ", ".join(
-            f"{deliveries.get(state, 0)} {state}" for state in ("pending", "sending", "failed", "sent")
+            f"{deliveries.get(state, 0)} {state}"
+            for state in ("pending", "sending", "unconfirmed", "failed", "sent")
         ),
     ]
+    delayed = status["delayed_deliveries"]
+    if delayed:
+        lines.append(
+            f"delivery delayed: {delayed['deliveries']} pending after provider errors, queued since "
+            f"{delayed['since']}, next attempt {delayed['next_attempt']}: {delayed['error']}"
+        )
+    return lines
 
 
 def _health(source: dict) -> str:
@@ -81,7 +89,8 @@ def _print_plain(status: dict) -> None:
         click.echo(f"waiting: change {c['change']} {c['document']} {c['significance']} {c['detected_at']}")
     for d in status["failed_deliveries"]:
         click.echo(
-            f"failed: delivery {d['delivery']} {d['kind']} after {d['attempts']} attempts: {d['error']}"
+            f"{d['status']}: delivery {d['delivery']} {d['kind']} "
+            f"after {d['attempts']} attempts: {d['error']}"
         )
 
 
@@ -109,7 +118,7 @@ def _print_rich(status: dict) -> None:
             waiting.add_row(str(c["change"]), c["document"], c["significance"], c["detected_at"])
         console.print(waiting)
     if status["failed_deliveries"]:
-        failed = Table("delivery", "kind", "attempts", "error", title="Failed deliveries")
+        failed = Table("delivery", "kind", "status", "attempts", "error", title="Failed deliveries")
         for d in status["failed_deliveries"]:
-            failed.add_row(str(d["delivery"]), d["kind"], str(d["attempts"]), d["error"] or "")
+            failed.add_row(str(d["delivery"]), d["kind"], d["status"], str(d["attempts"]), d["error"] or "")
         console.print(failed)

@@ -18,7 +18,7 @@ from policywatch.cli.common import open_engine
     show_default=True,
     type=click.IntRange(1, 64),
     help=(
-        "Worker processes; the connections are dealt to them in turn (each has its own subscribe rate limit)."
+        "Worker processes; the connections are dealt to them in turn (they share the subscribe rate limit)."
     ),
 )
 def command(host: str, port: int, workers: int) -> None:

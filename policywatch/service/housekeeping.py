@@ -8,11 +8,12 @@ from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from store.db import affected_rows
-from store.models import CrawlRun, Delivery, FetchEvent
+from store.models import CrawlRun, Delivery, FetchEvent, RateWindow
 
 
 def release_expired_claims(session: Session, now: datetime) -> int:
-    """Free deliveries whose sender's claim expired (it died mid-send): they go out on the next run."""
+    """Free deliveries whose sender's claim expired (it died mid-send): they go out on the next run,
+    counting an unconfirmed attempt (the provider may have accepted the request in flight)."""
     return affected_rows(
         session,
         update(Delivery)
@@ -21,6 +22,8 @@ def release_expired_claims(session: Session, now: datetime) -> int:
             claimed_by=None,
             claimed_until=None,
             status=case((Delivery.status == "sending", "pending"), else_=Delivery.status),
+            unconfirmed_attempts=Delivery.unconfirmed_attempts
+            + case((Delivery.status == "sending", 1), else_=0),
         )
         .execution_options(synchronize_session=False),
     )
@@ -28,7 +31,7 @@ def release_expired_claims(session: Session, now: datetime) -> int:
 
 def release_claims_of(session: Session, holders: list[str]) -> int:
     """Free the deliveries claimed by senders that are known dead (``claimed_by`` starting with one of
-    ``holders``), without waiting for their claims to expire."""
+    ``holders``), without waiting for their claims to expire; each counts an unconfirmed attempt."""
     if not holders:
         return 0
     return affected_rows(
@@ -38,7 +41,12 @@ def release_claims_of(session: Session, holders: list[str]) -> int:
             Delivery.status == "sending",
             or_(*(Delivery.claimed_by.startswith(h, autoescape=True) for h in holders)),
         )
-        .values(status="pending", claimed_by=None, claimed_until=None)
+        .values(
+            status="pending",
+            claimed_by=None,
+            claimed_until=None,
+            unconfirmed_attempts=Delivery.unconfirmed_attempts + 1,
+        )
         .execution_options(synchronize_session=False),
     )
 
@@ -63,6 +71,11 @@ def prune_fetch_events(session: Session, before: datetime) -> int:
         .where(FetchEvent.fetched_at < before, FetchEvent.id.not_in(latest))
         .execution_options(synchronize_session=False),
     )
+
+
+def prune_rate_windows(session: Session, before: datetime) -> int:
+    """Delete the rate-limit counts of windows that started before ``before`` (clients gone quiet)."""
+    return affected_rows(session, delete(RateWindow).where(RateWindow.window_start < before))
 
 
 def refresh_statistics(session: Session) -> None:

@@ -67,11 +67,12 @@ def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> 
         log.warning("%s: delivery stopped: %s", job, sent.delivered.error)
         return
     log.info(
-        "%s: %d queued, %d email(s) sent, %d to retry, %d failed, %d cancelled",
+        "%s: %d queued, %d email(s) sent, %d to retry, %d unconfirmed, %d failed, %d cancelled",
         job,
         sent.queued,
         report.sent,
         report.retried,
+        report.unconfirmed,
         report.failed,
         report.cancelled,
     )
@@ -80,7 +81,8 @@ def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> 
 
 
 def keep_house() -> None:
-    """Free expired delivery claims, close killed crawl runs, prune old fetch events, refresh statistics."""
+    """Free expired delivery claims, close killed crawl runs, prune old fetch events and rate-limit
+    windows that are over, refresh statistics."""
     settings, now = runtime().settings, utcnow()
     with transaction(runtime().engine) as session:
         released = housekeeping.release_expired_claims(session, now)
@@ -88,12 +90,16 @@ def keep_house() -> None:
         pruned = housekeeping.prune_fetch_events(
             session, now - timedelta(days=settings.fetch_event_retention_days)
         )
+        window = timedelta(seconds=settings.subscribe_rate_window)
+        forgotten = housekeeping.prune_rate_windows(session, now - window)
         housekeeping.refresh_statistics(session)
     log.info(
-        "housekeeping: %d claim(s) released, %d crawl run(s) closed, %d fetch event(s) pruned",
+        "housekeeping: %d claim(s) released, %d crawl run(s) closed, %d fetch event(s) pruned, "
+        "%d rate-limit window(s) forgotten",
         released,
         closed,
         pruned,
+        forgotten,
     )
 
 

@@ -23,6 +23,7 @@ def service_status(session: Session, now: datetime) -> dict:
         "sources": every_source_health(session),
         "changes_waiting": changes_waiting(session),
         "deliveries": delivery_counts(session),
+        "delayed_deliveries": delayed_deliveries(session),
         "failed_deliveries": failed_deliveries(session),
         "scheduler": scheduler_state(session, now),
     }
@@ -47,12 +48,33 @@ def delivery_counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
 
 
+def delayed_deliveries(session: Session) -> dict | None:
+    """Deliveries kept pending after a provider error (an outage delays them): how many, queued
+    since when, the next attempt and the latest error; None when none is delayed."""
+    delayed = (Delivery.status == "pending", Delivery.last_error.is_not(None))
+    count, since, next_attempt = session.execute(
+        select(func.count(), func.min(Delivery.created_at), func.min(Delivery.next_attempt_at)).where(
+            *delayed
+        )
+    ).one()
+    if not count:
+        return None
+    error = session.scalar(select(Delivery.last_error).where(*delayed).order_by(Delivery.id.desc()).limit(1))
+    return {"deliveries": count, "since": _iso(since), "next_attempt": _iso(next_attempt), "error": error}
+
+
 def failed_deliveries(session: Session) -> list[dict]:
-    """The latest failed deliveries with their error."""
+    """The latest failed or unconfirmed (perhaps sent, never confirmed) deliveries with their error."""
     rows = session.scalars(
-        select(Delivery).where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(FAILED_SHOWN)
+        select(Delivery)
+        .where(Delivery.status.in_(("failed", "unconfirmed")))
+        .order_by(Delivery.id.desc())
+        .limit(FAILED_SHOWN)
     ).all()
-    return [{"delivery": d.id, "kind": d.kind, "attempts": d.attempts, "error": d.last_error} for d in rows]
+    return [
+        {"delivery": d.id, "kind": d.kind, "status": d.status, "attempts": d.attempts, "error": d.last_error}
+        for d in rows
+    ]
 
 
 def scheduler_state(session: Session, now: datetime) -> dict:

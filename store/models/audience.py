@@ -12,7 +12,7 @@ from store.models.base import Base, utcnow
 TIERS = ("free", "watcher", "professional")
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 DELIVERY_KINDS = ("confirmation", "alert", "digest")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed", "cancelled")
+DELIVERY_STATES = ("pending", "sending", "sent", "unconfirmed", "failed", "cancelled")
 
 
 class Subscriber(Base):
@@ -64,8 +64,10 @@ class Subscription(Base):
 
 class Delivery(Base):
     """The outbox: one row per (subscriber, change) alert, per (subscriber, week) digest, or per
-    confirmation. Rows that go out in one email share ``message_key``. A digest row lists the
-    changes it reports in ``change_ids``, fixed when the digest is decided."""
+    confirmation. Rows that go out in one email share ``message_key``, kept while that email is retried.
+    A digest row lists the changes it reports in ``change_ids``, fixed when the digest is decided.
+    ``unconfirmed_attempts`` counts requests whose answer was lost (timeout, cut answer, sender
+    killed): the provider may have accepted them; past the bound the row is ``unconfirmed``."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -85,6 +87,7 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     message_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    unconfirmed_attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,7 +2,9 @@
 
 It checks the bearer key and SendGrid's personalization limits, records every request, and answers
 from a script of responses (default 202 with an X-Message-Id): ``answer(429, retry_after=1)``,
-``answer(500)``, ``answer(400)``.
+``answer(500)``, ``answer(400)``; ``answer(202, delay=3)`` accepts at once and answers 3 s later
+(to a client that may have stopped waiting), ``answer(202, truncated=True)`` accepts and cuts its
+answer's body short, ``answer(0)`` accepts nothing and answers a line that is not HTTP.
 ``hold()`` makes it keep requests waiting until ``release()``; a held request whose client went
 away meanwhile (a killed sender) is dropped as "abandoned", as a real provider never accepted it.
 
@@ -17,6 +19,7 @@ import select
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +40,16 @@ class Received:
     abandoned: bool = False
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One scripted answer: its status, Retry-After, delay before answering, and a cut body."""
+
+    status: int
+    retry_after: float | None = None
+    delay: float = 0.0
+    truncated: bool = False
+
+
 @dataclass
 class FakeSendGrid:
     """The server's state: its script, what it received, and the hold gate."""
@@ -54,10 +67,18 @@ class FakeSendGrid:
     def __post_init__(self) -> None:
         self.open_gate.set()
 
-    def answer(self, status: int, retry_after: float | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` requests with ``status`` (and a Retry-After header)."""
+    def answer(
+        self,
+        status: int,
+        retry_after: float | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        truncated: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` (0: a line that is not HTTP), a
+        Retry-After header, after ``delay`` seconds, or with the body cut short."""
         for _ in range(times):
-            self.script.append((status, retry_after))
+            self.script.append(Answer(status, retry_after, delay, truncated))
 
     def hold(self, after: int = 0) -> None:
         """Answer ``after`` more requests, then keep every following one waiting until ``release()``."""
@@ -110,7 +131,8 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.received.append(received)
             held = state.hold_from is not None and len(state.received) > state.hold_from
-            status, retry_after = state.script.popleft() if state.script else (202, None)
+            scripted = state.script.popleft() if state.script else Answer(202)
+        status, retry_after = scripted.status, scripted.retry_after
         if self.headers.get("Authorization") != f"Bearer {API_KEY}":
             status, retry_after = 401, None
         elif not _valid(body):
@@ -123,12 +145,17 @@ class Handler(BaseHTTPRequestHandler):
                 return
         received.status = status
         headers = {"Content-Type": "application/json"}
+        if status == 0:
+            self.close_connection = True
+            self.wfile.write(b"garbage, not HTTP\r\n\r\n")
+            return
         if status == 202:
             received.message_id = headers["X-Message-Id"] = uuid.uuid4().hex[:22]
             with state.lock:
                 state.accepted_count += 1
                 state.personalizations += len(body.get("personalizations", []))
-            self.reply(202, headers, b"")
+            time.sleep(scripted.delay)  # accepted already: a client that stops waiting changes nothing
+            self.reply(202, headers, b'{"accepted": true}', truncated=scripted.truncated)
             return
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
@@ -138,13 +165,17 @@ class Handler(BaseHTTPRequestHandler):
         readable, _, _ = select.select([self.connection], [], [], 0)
         return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
 
-    def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def reply(self, status: int, headers: dict[str, str], body: bytes, truncated: bool = False) -> None:
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if truncated else body)
+        except OSError:  # the client stopped waiting
+            pass
+        self.close_connection = self.close_connection or truncated
 
 
 def _valid(body: dict) -> bool:

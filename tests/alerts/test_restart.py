@@ -59,10 +59,13 @@ def test_killed_sender_restarts_without_loss_or_duplicate(db, sendgrid, monkeypa
     assert sorted(sendgrid.recipients()) == sorted(RECIPIENTS)  # every reader exactly once
     with transaction(db) as session:
         rows = session.execute(
-            select(Delivery.status, Delivery.provider_message_id).where(Delivery.kind == "alert")
+            select(Delivery.status, Delivery.provider_message_id, Delivery.unconfirmed_attempts).where(
+                Delivery.kind == "alert"
+            )
         ).all()
-    assert {status for status, _ in rows} == {"sent"}
-    assert sorted(message_id for _, message_id in rows) == sorted(r.message_id for r in sendgrid.accepted)
+    assert {status for status, _, _ in rows} == {"sent"}
+    assert sorted(message_id for _, message_id, _ in rows) == sorted(r.message_id for r in sendgrid.accepted)
+    assert sorted(lost for _, _, lost in rows) == [0] * 7 + [1]  # the row in flight at the kill: honest
 
 
 def test_two_senders_at_once_never_send_the_same_row(db, sendgrid, monkeypatch):

@@ -154,19 +154,6 @@ def test_server_errors_are_retried_with_backoff_until_sent(db, sendgrid):
     assert sendgrid.recipients() == ["ann@example.com"]
 
 
-def test_retries_stop_after_the_last_attempt(db, sendgrid, monkeypatch):
-    monkeypatch.setenv("POLICYWATCH_EMAIL_MAX_ATTEMPTS", "3")
-    one_change_for_ann(db)
-    sendgrid.answer(503, times=5)
-
-    report = send_alerts(db)
-
-    [delivery] = _deliveries(db)
-    assert len(sendgrid.received) == 3
-    assert (report.failed, delivery.status) == (1, "failed")
-    assert delivery.last_error.startswith("gave up after 3 attempts") and "503" in delivery.last_error
-
-
 @pytest.mark.parametrize("status", [400, 401, 403])
 def test_permanent_failure_is_recorded_and_not_retried(db, sendgrid, status):
     one_change_for_ann(db)

@@ -84,6 +84,11 @@ def _error(tmp_path: Path, text: str) -> str:
             "a url or a list of sources",
         ),
         (
+            '- slug: acme-aup\n  title: "AUP\\r\\nBcc: all@example.com"\n  type: AUP\n  url: https://acme.test/aup',
+            "document acme-aup, title",
+            "must be one line",
+        ),
+        (
             "- slug: Acme AUP\n  title: AUP\n  type: Acceptable Use Policy\n  url: https://acme.test/aup",
             "document Acme AUP, slug",
             "pattern",

@@ -90,6 +90,40 @@ def test_status_reports_broken_sources_waiting_changes_failed_deliveries_and_the
     assert "led by host-a:4242:abcdef" in plain and "broken: 1" in plain and "BROKEN" in plain
 
 
+def test_status_tells_of_email_delayed_by_provider_errors_and_email_left_unconfirmed(migrated_url):
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        subscriber = Subscriber(email="a@example.com", status="confirmed")
+        session.add(subscriber)
+        session.flush()
+        error = "sendgrid https://api.sendgrid.com/v3/mail/send: HTTP 500 {}"
+        session.add_all(
+            [
+                Delivery(subscriber_id=subscriber.id, kind="confirmation", attempts=5, last_error=error),
+                Delivery(
+                    subscriber_id=subscriber.id,
+                    kind="digest",
+                    digest_week="2026-W20",
+                    status="unconfirmed",
+                    attempts=2,
+                    last_error="not sent again: 2 request(s) got no whole answer",
+                ),
+            ]
+        )
+    engine.dispose()
+
+    status = json.loads(CliRunner().invoke(cli, ["status", "--json"]).output)
+    plain = CliRunner().invoke(cli, ["status"]).output
+
+    assert (
+        status["delayed_deliveries"]["deliveries"] == 1
+        and "HTTP 500" in status["delayed_deliveries"]["error"]
+    )
+    assert [d["status"] for d in status["failed_deliveries"]] == ["unconfirmed"]
+    assert "delivery delayed: 1 pending after provider errors" in plain and "HTTP 500" in plain
+    assert "unconfirmed: delivery" in plain and "1 unconfirmed" in plain
+
+
 def test_status_says_when_no_scheduler_leads(migrated_url):
     result = CliRunner().invoke(cli, ["status"])
     assert result.exit_code == 0 and "no leader" in result.output
@@ -141,8 +175,9 @@ def test_housekeeping_frees_expired_claims_closes_killed_runs_and_prunes_old_fet
         assert prune_fetch_events(session, now - timedelta(days=180)) == 3
     with transaction(engine) as session:
         assert [
-            (d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))
-        ] == [("pending", None), ("sending", "host:2:live")]
+            (d.status, d.claimed_by, d.unconfirmed_attempts)
+            for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ] == [("pending", None, 1), ("sending", "host:2:live", 0)]  # the dead sender may have sent it
         assert [r.status for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == [
             "interrupted",
             "running",
@@ -176,8 +211,9 @@ def test_claims_of_a_stopped_sender_are_freed_at_once_and_no_others(engine):
         assert release_claims_of(session, []) == 0
     with transaction(engine) as session:
         assert [
-            (d.status, d.claimed_by) for d in session.scalars(select(Delivery).order_by(Delivery.id))
-        ] == [("pending", None), ("sending", "host:4142:bbbb"), ("sending", "other:41:cccc")]
+            (d.status, d.claimed_by, d.unconfirmed_attempts)
+            for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ] == [("pending", None, 1), ("sending", "host:4142:bbbb", 0), ("sending", "other:41:cccc", 0)]
 
 
 def test_a_source_failing_short_of_broken_is_shown_failing_with_its_reason_on_one_line(migrated_url):

@@ -1,19 +1,23 @@
 """Defences of the web layer: security headers, signed double-submit CSRF tokens, a per-IP rate
-limit on subscribing, and the operator bearer token."""
+limit on subscribing (counted in the database, shared by every web worker), and the operator bearer
+token."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
+from datetime import UTC, datetime, timedelta
 
 from fastapi import HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from alerts.audience.rate_limits import count_hit
+from store.db import transaction
+from store.models import utcnow
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -94,30 +98,26 @@ def set_csrf_cookie(request: Request, response) -> None:
 
 
 class RateLimit:
-    """At most ``limit`` hits per client address in a sliding ``window`` of seconds, kept in memory
-    (per process: run one web process per host, or put a shared limit in front of several)."""
+    """At most ``limit`` hits per client address in each fixed ``window`` of seconds (windows start
+    at multiples of it since the epoch), counted in the database: every web worker, on every host,
+    counts the same hits."""
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.hits: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
+    def __init__(self, engine: Engine, name: str, limit: int, window: float) -> None:
+        self.engine, self.name, self.limit, self.window = engine, name, limit, window
 
     def hit(self, client: str) -> None:
         """Count one hit of ``client``; refuse (429) one over the limit."""
-        now = time.monotonic()
-        with self.lock:
-            recent = self.hits.setdefault(client, deque())
-            while recent and recent[0] <= now - self.window:
-                recent.popleft()
-            if len(recent) >= self.limit:
-                raise HTTPException(
-                    429,
-                    "too many subscription requests from this address; try again later",
-                    headers={"Retry-After": str(int(self.window - (now - recent[0])) + 1)},
-                )
-            recent.append(now)
-            if len(self.hits) > 100_000:  # bound memory: forget addresses idle for a whole window
-                self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
+        now = utcnow()
+        start = datetime.fromtimestamp(now.timestamp() // self.window * self.window, UTC)
+        with transaction(self.engine) as session:
+            hits = count_hit(session, f"{self.name}:{client}", start)
+        if hits > self.limit:
+            wait = (start + timedelta(seconds=self.window) - now).total_seconds()
+            raise HTTPException(
+                429,
+                "too many subscription requests from this address; try again later",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
 
 
 def require_operator(request: Request) -> None:
