@@ -60,8 +60,23 @@ def test_stored_markup_is_escaped_everywhere(client, site):
     ]
     for page in pages:
         assert "<script>window.pwned" not in page
-        assert 'onerror="window.pwned' not in page and "<img src=x" not in page
+        assert "<img src=x" not in page and "<b onmouseover" not in page  # text, never a tag
     assert "&lt;script&gt;window.pwned" in pages[1]
+
+
+def test_version_text_is_rendered_not_shown_as_markdown(client, site):
+    from web.rendering.markdown import render_markdown
+
+    rendered = str(
+        render_markdown(
+            "## Data\n\n**Last updated:** c**ustomers** \\_puid\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+        )
+    )
+    assert "<h2>Data</h2>" in rendered and "<strong>Last updated:</strong>" in rendered
+    assert "c<strong>ustomers</strong> _puid" in rendered and "<td>1</td>" in rendered
+    assert "**" not in rendered and "\\_" not in rendered and "|" not in rendered
+    page = client.get("/documents/acme-terms/versions/2").text
+    assert '<div class="text rendered">' in page and '<pre class="text">' not in page
 
 
 def test_diff_between_any_two_versions_marks_words(client):

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from web.middleware.security import CSRF_FIELD, set_csrf_cookie
+from web.rendering.markdown import render_markdown
 from web.rendering.rows import change_rows, version_rows, when
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -25,6 +26,7 @@ def templates() -> Jinja2Templates:
         auto_reload=False,
     )
     env.filters["when"] = when
+    env.filters["markdown"] = render_markdown
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     env.globals.update(
