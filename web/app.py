@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from http import HTTPStatus
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.audience.tokens import Tokens
 from changes.taxonomy import taxonomy_for
@@ -23,7 +26,7 @@ from store.db import make_engine
 from web.middleware.cache import MemoryPages, PageCache, SharedPages
 from web.middleware.security import Csrf, RateLimit, SecurityHeaders
 from web.middleware.turns import Turns
-from web.rendering.templating import templates
+from web.rendering.templating import page, templates
 from web.routes import api, downloads, feeds, health, operator, pages, subscribe
 
 STATIC = Path(__file__).parent / "static"
@@ -65,7 +68,24 @@ def create_app(
     if settings.operator_token and operator_actions is not None:
         app.state.operator = operator_actions
         app.include_router(operator.router)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
     return app
+
+
+#: Paths answered in JSON (or their own format) when they fail; every other path gets an HTML page.
+MACHINE_PATHS = ("/api/", "/feeds/", "/openapi.json", "/healthz", "/snapshots/")
+
+
+async def _error_page(request: Request, exc: Exception):
+    """An HTTP error as a page a browser's reader can use; the API, feeds and clients that do not
+    ask for HTML keep FastAPI's JSON answer."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith(MACHINE_PATHS) or "text/html" not in request.headers.get(
+        "accept", "text/html"
+    ):
+        return await http_exception_handler(request, exc)
+    title = "Not found" if exc.status_code == 404 else HTTPStatus(exc.status_code).phrase
+    return page(request, "message.html", status_code=exc.status_code, title=title, message=str(exc.detail))
 
 
 @contextlib.asynccontextmanager

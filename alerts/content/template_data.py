@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
 from store.models import Change, Document, Platform
+from store.queries.documents import document_title
 
 MAX_SECTIONS = 8
 MAX_CLAUSES = 4
@@ -28,11 +29,6 @@ def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> 
     return {
         change.id: change_view(change, document, platform, base_url) for change, document, platform in rows
     }
-
-
-def document_title(platform: str, document: str) -> str:
-    """A document named with its platform, once: "OpenAI Usage Policies", not "OpenAI OpenAI …"."""
-    return document if document.casefold().startswith(platform.casefold()) else f"{platform} {document}"
 
 
 def change_view(change: Change, document: Document, platform: Platform, base_url: str) -> dict:

@@ -13,6 +13,11 @@ from sqlalchemy.orm import Session, joinedload
 from store.models import Document, Platform, Source, Version
 
 
+def document_title(platform: str, document: str) -> str:
+    """A document named with its platform, once: "OpenAI Usage Policies", not "OpenAI OpenAI …"."""
+    return document if document.casefold().startswith(platform.casefold()) else f"{platform} {document}"
+
+
 def list_platforms(session: Session, limit: int, offset: int) -> tuple[Sequence[Row], int]:
     """One page of platforms with their document counts, by slug."""
     documents = (

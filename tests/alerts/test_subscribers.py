@@ -243,7 +243,7 @@ def test_subscribers_cli_adds_lists_confirms_and_removes(migrated_url):
 
 
 def test_a_document_is_named_with_its_platform_once():
-    from alerts.content.template_data import document_title
+    from store.queries.documents import document_title
 
     assert document_title("OpenAI", "OpenAI Services Agreement") == "OpenAI Services Agreement"
     assert document_title("OpenAI", "Usage Policies") == "OpenAI Usage Policies"

@@ -19,7 +19,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 def entries(client, path: str) -> list[str]:
     response = client.get(path)
-    assert response.headers["content-type"].startswith("application/atom+xml")
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
     feed = ET.fromstring(response.content)
     return [entry.findtext(f"{ATOM}title") for entry in feed.iter(f"{ATOM}entry")]
 

@@ -141,3 +141,13 @@ def test_document_page_links_the_raw_snapshot_of_the_latest_fetch(fresh_client, 
         f'<a href="/snapshots/{snapshot.sha256}" download>raw snapshot</a>' in page
         and "unchanged (HTTP 200)" in page
     )
+
+
+def test_a_missing_page_is_an_html_page_for_a_browser_and_json_for_the_api(client):
+    browser = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+    missing = client.get("/documents/no-such-policy", headers=browser)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in missing.text and "no document &#39;no-such-policy&#39;" in missing.text
+    assert client.get("/nowhere", headers=browser).headers["content-type"].startswith("text/html")
+    api = client.get("/api/documents/no-such-policy/versions", headers=browser)
+    assert api.status_code == 404 and api.json() == {"detail": "no document 'no-such-policy'"}

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from store.queries.documents import document_title
 from web.middleware.security import CSRF_FIELD, set_csrf_cookie
 from web.rendering.markdown import render_markdown
 from web.rendering.rows import change_rows, version_rows, when
@@ -27,6 +28,7 @@ def templates() -> Jinja2Templates:
     )
     env.filters["when"] = when
     env.filters["markdown"] = render_markdown
+    env.globals["document_title"] = document_title
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     env.globals.update(

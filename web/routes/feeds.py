@@ -32,7 +32,7 @@ def atom(request: Request, session: Session, title: str, where: change_queries.C
             "self_url": str(request.url),
             "topics": topic_index(request),
         },
-        media_type="application/atom+xml",
+        media_type="application/atom+xml; charset=utf-8",
     )
 
 
