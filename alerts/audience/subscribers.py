@@ -31,7 +31,7 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise SubscriberError(f"invalid email address {mask_email(email)!r}: {exc}") from None
+        raise SubscriberError(f"invalid email address {email.strip()!r}: {exc}") from None
 
 
 def mask_email(email: str) -> str:

@@ -39,7 +39,7 @@ def test_addresses_are_validated_and_normalised(engine):
         assert (
             subscribe(session, "ann@example.com", platform="openai").id == find(session, "ANN@example.com").id
         )
-        with pytest.raises(SubscriberError, match="invalid email address 'n\\*\\*\\*@'"):
+        with pytest.raises(SubscriberError, match="invalid email address 'not-an-address@'"):  # as typed
             subscribe(session, "not-an-address@", platform="openai")
         with pytest.raises(SubscriberError, match="unknown platform 'nobody'"):
             subscribe(session, "ann@example.com", platform="nobody")
