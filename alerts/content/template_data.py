@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policywatch.verdicts import Significance
+from changes.compare import unpaired, word_diff
 from store.models import Change, Document, Platform
 from store.queries.documents import document_title
 
@@ -73,15 +74,22 @@ def subject_line(view: dict) -> str:
 
 
 def _section(section: dict) -> dict:
+    """A section as the emails show it: a reworded clause once, as its word-level redline, and the
+    clauses only added or only removed."""
     changed = section.get("changed", [])
+    added, removed = unpaired(section.get("added", []), section.get("removed", []), changed)
     return {
         "heading": section.get("heading") or section.get("path") or "(untitled section)",
         "old_heading": section.get("old_heading"),
         "status": section.get("status", "modified"),
-        "added": section.get("added", [])[:MAX_CLAUSES],
-        "removed": section.get("removed", [])[:MAX_CLAUSES],
-        "changed": [
-            {"before": c.get("before", ""), "after": c.get("after", "")} for c in changed[:MAX_CLAUSES]
-        ],
-        "more": sum(max(0, len(section.get(k, [])) - MAX_CLAUSES) for k in ("added", "removed", "changed")),
+        "added": added[:MAX_CLAUSES],
+        "removed": removed[:MAX_CLAUSES],
+        "changed": [_reworded(c) for c in changed[:MAX_CLAUSES]],
+        "more": sum(max(0, len(clauses) - MAX_CLAUSES) for clauses in (added, removed, changed)),
     }
+
+
+def _reworded(pair: dict) -> dict:
+    before, after = pair.get("before", ""), pair.get("after", "")
+    runs = pair.get("diff") or word_diff(before, after)
+    return {"before": before, "after": after, "redline": [{"op": op, "text": text} for op, text in runs]}

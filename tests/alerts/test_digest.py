@@ -127,3 +127,27 @@ def test_digest_command_defaults_to_the_last_complete_week_and_checks_its_option
     result = runner.invoke(cli, ["digest", "send"])
     assert result.exit_code == 0
     assert f"digest {last_complete_week(datetime.now(UTC))}: 0 subscriber(s)" in result.output
+
+
+def test_an_alert_opens_with_one_line_per_change_and_shows_a_reworded_clause_once_as_a_redline(migrated_url):
+    engine = make_engine(migrated_url)
+    before, after = "We keep chats for 30 days.", "We keep chats for 90 days."
+    with transaction(engine) as session:
+        usage = document(session, platform_name="OpenAI")
+        confirmed(session, "ann@example.com")
+        made = change(session, usage, summary="Chats are kept for 90 days instead of 30.")
+        section = dict(made.details["sections"][0], added=[after], removed=[before])
+        section["changed"] = [{"before": before, "after": after}]
+        made.details = {**made.details, "sections": [section]}
+    engine.dispose()
+
+    assert CliRunner().invoke(cli, ["alerts", "send"]).exit_code == 0
+    (eml,) = get_settings().outbox.iterdir()
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "* OpenAI Usage Policies — substantive: Chats are kept for 90 days instead of 30." in text
+    assert text.index("* OpenAI Usage Policies") < text.index("§ Prohibited uses")
+    assert text.count("We keep chats for 90 days.") == 1 and text.count("We keep chats for 30 days.") == 1
+    assert "We keep chats for <del" in html and ">30</del>" in html and ">90</ins> days." in html
+    assert html.count("We keep chats for") == 1
