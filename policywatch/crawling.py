@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
+from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
 from store.crawl_plan import build_plan
 from store.db import transaction
@@ -46,17 +47,10 @@ def run_crawl(
         session.add(run)
         session.flush()
     report = CrawlReport(run_id=run.id)
-    browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
-    process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
-    crawler = process.create_crawler(PolicySpider)
-    if plan.jobs:
-        recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
-        process.crawl(crawler, plan=plan, report=report, recorder=recorder)
-        process.start()
+    stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
     report.seconds = time.monotonic() - started
     with transaction(engine) as session:
         run = session.get_one(CrawlRun, report.run_id)
-        stats = crawler.stats.get_stats() if crawler.stats else {}
         run.finished_at, run.status = utcnow(), "finished"
         run.stats = {
             **run.stats,
@@ -65,6 +59,17 @@ def run_crawl(
             **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
         }
     return report
+
+
+def _fetch(settings: Settings, engine: Engine, plan: CrawlPlan, report: CrawlReport) -> dict:
+    """Run Scrapy once over ``plan``, its pages recorded into ``report``; Scrapy's stats."""
+    browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
+    process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
+    crawler = process.create_crawler(PolicySpider)
+    recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
+    process.crawl(crawler, plan=plan, report=report, recorder=recorder)
+    process.start()
+    return crawler.stats.get_stats()
 
 
 def _plain(value):

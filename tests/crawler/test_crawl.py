@@ -351,3 +351,16 @@ def test_the_crawl_delay_spaces_requests_to_a_host(site, load, crawl, db):
     # Scrapy waits 0.5 to 1.5 times the delay between two requests to one host
     assert min(later - earlier for earlier, later in zip(moments, moments[1:])) >= 0.4 * 0.5 - 0.02
     assert all(len(db.versions(f"acme-{n}")) == 1 for n in range(len(pages)))
+
+
+def test_an_empty_catalog_or_nothing_due_is_nothing_to_crawl(site, load, crawl, db):
+    assert "nothing to crawl: no active document" in crawl("--all").stdout
+    assert "nothing to crawl" in crawl("--due").stdout
+
+    site.html("/aup", POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "schedule: 1h")))
+    crawl("--due")
+    result = crawl("--due")
+
+    assert "nothing to crawl: no document is due" in result.stdout and result.stderr == ""
+    assert len(db.events("acme-aup")) == 1
