@@ -7,14 +7,20 @@ settings; ``SettingsError`` carries one line naming the variable that is wrong.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "POLICYWATCH_"
+#: Internal networks sources may point at unless the operator says otherwise: the loopback ranges,
+#: where a developer's or a test's local servers listen. Production sets none.
+ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -49,6 +55,14 @@ class Settings(BaseSettings):
     )
     broken_after: int = Field(
         3, ge=1, description="Consecutive failed fetches after which a source is broken."
+    )
+    allowed_networks: Annotated[tuple[Network, ...], NoDecode] = Field(
+        ALLOWED_NETWORKS,  # type: ignore[assignment]  # parsed by _networks, as the variable is
+        validate_default=True,
+        description=(
+            "Internal networks (comma-separated CIDRs) sources may point at; every other loopback, "
+            "private, link-local or otherwise non-public address is refused. Empty: none (production)."
+        ),
     )
 
     email_backend: Literal["file", "sendgrid"] = Field("file", description="Where emails go.")
@@ -128,6 +142,13 @@ class Settings(BaseSettings):
         1000, ge=1, le=1000, description="Recipients per provider request (SendGrid personalizations)."
     )
     email_concurrency: int = Field(4, ge=1, description="Provider requests in flight at once.")
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ipaddress.ip_network(cidr.strip()) for cidr in value.split(",") if cidr.strip())
+        return value
 
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod

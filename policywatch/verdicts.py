@@ -63,6 +63,8 @@ class FailureKind(StrEnum):
     EMPTY_SELECTION = "empty_selection"
     SHRANK = "shrank"
     TOO_LARGE = "too_large"
+    #: the URL or a redirect hop points at an internal address the operator did not allow
+    REFUSED_ADDRESS = "refused_address"
     INTERNAL = "internal"
 
 

@@ -36,15 +36,15 @@ class Page:
 class Site:
     """A local web site whose pages tests change between crawls; it logs every request."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.pages: dict[str, Page | list[Page]] = {}
         self.requests: list[tuple[float, str, dict]] = []
         #: seconds every answer takes; requests in flight when each arrived; when each was answered
         self.delay, self.in_flight, self.arrivals, self.answered = 0.0, 0, [], []
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"site": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, 0), handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def html(
@@ -107,6 +107,15 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def site():
     site = Site()
+    yield site
+    site.server.shutdown()
+    site.server.server_close()
+
+
+@pytest.fixture
+def internal_site():
+    """A site on 127.0.0.2: loopback, but outside the networks the tests allow (127.0.0.1/32)."""
+    site = Site("127.0.0.2")
     yield site
     site.server.shutdown()
     site.server.server_close()
