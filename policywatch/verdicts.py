@@ -62,6 +62,8 @@ class FailureKind(StrEnum):
     ERROR_PAGE = "error_page"
     EMPTY_SELECTION = "empty_selection"
     SHRANK = "shrank"
+    #: an ignore pattern of the document took too long over its text (catastrophic backtracking)
+    SLOW_PATTERN = "slow_pattern"
     TOO_LARGE = "too_large"
     #: the URL or a redirect hop points at an internal address the operator did not allow
     REFUSED_ADDRESS = "refused_address"

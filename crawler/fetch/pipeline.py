@@ -20,10 +20,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import regex
 from twisted.internet import task
 
 from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
@@ -40,6 +41,21 @@ log = logging.getLogger(__name__)
 SHRINK_RATIO = 0.3
 #: ...when the last text had at least this many characters.
 SHRINK_MIN_CHARS = 500
+#: Seconds a document's ignore patterns may spend on its text: a pattern that backtracks
+#: catastrophically fails the source instead of hanging the crawl.
+IGNORE_SECONDS = 1.0
+
+
+class PatternTimeout(Exception):
+    """A document's ignore pattern took longer than ``IGNORE_SECONDS`` over its text."""
+
+    def __init__(self, pattern: str) -> None:
+        self.failure = Failure(
+            FailureKind.SLOW_PATTERN,
+            f"ignore pattern {pattern!r} took over {IGNORE_SECONDS:g} s on the document's text "
+            "(it backtracks catastrophically, e.g. a nested quantifier such as (a+)+): simplify it",
+        )
+        super().__init__(self.failure.detail)
 
 
 class FetchPipeline:
@@ -80,19 +96,9 @@ class FetchPipeline:
         job = self.plan.jobs[item.source_id]
         try:
             result, version = self.record(job, item)
-        except (
-            Exception
-        ) as exc:  # a bug or an unusable page must not lose the attempt: record it as a failure
-            log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
-            failed = FetchedPage(
-                item.source_id,
-                job.url,
-                item.fetched_at,
-                status=item.status,
-                error=Failure(
-                    FailureKind.INTERNAL, f"internal error while recording: {type(exc).__name__}: {exc}"
-                ),
-            )
+        except Exception as exc:  # a bug or an unusable page must not lose the attempt: record a failure
+            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status)
+            failed.error = _failure(job, exc)
             result, version = self.record(job, failed)
         if version is not None:
             self.report.versions += 1
@@ -224,6 +230,16 @@ def _extracted(job: SourceJob, page: FetchedPage):
     return Extracted(region.digest), region
 
 
+def _failure(job: SourceJob, exc: Exception) -> Failure:
+    """Why recording ``job``'s fetch failed: a declaration that cannot be applied in one line, any
+    other error with its traceback in the log."""
+    if isinstance(exc, PatternTimeout):
+        log.warning("%s %s: %s", job.document_slug, job.url, exc.failure.detail)
+        return exc.failure
+    log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
+    return Failure(FailureKind.INTERNAL, f"internal error while recording: {type(exc).__name__}: {exc}")
+
+
 def _shrank(before: str | None, after: str) -> Failure | None:
     """The failure when ``after`` lost most of ``before``'s text, else None."""
     if before and len(before) >= SHRINK_MIN_CHARS and len(after) < SHRINK_RATIO * len(before):
@@ -261,6 +277,23 @@ def document_text(texts: list[str], ignore: list[str]) -> str:
         return texts[0]  # a source's text is normalised Markdown already
     text = "\n\n".join(texts)
     if ignore:
-        patterns = [re.compile(p) for p in ignore]
-        text = "\n".join(line for line in text.splitlines() if not any(p.search(line) for p in patterns))
+        text = "\n".join(_kept_lines(text, ignore))
     return normalize_markdown(text)
+
+
+def _kept_lines(text: str, ignore: list[str]) -> list[str]:
+    """The lines of ``text`` no ``ignore`` pattern matches; PatternTimeout when the patterns take
+    longer than ``IGNORE_SECONDS`` (the ``regex`` module's timeout bounds each search)."""
+    patterns = [regex.compile(pattern) for pattern in ignore]
+    deadline = time.monotonic() + IGNORE_SECONDS
+    kept = []
+    for line in text.splitlines():
+        for pattern in patterns:
+            try:
+                if pattern.search(line, timeout=max(deadline - time.monotonic(), 0.001)):
+                    break
+            except TimeoutError:
+                raise PatternTimeout(pattern.pattern) from None
+        else:
+            kept.append(line)
+    return kept

@@ -364,3 +364,24 @@ def test_an_empty_catalog_or_nothing_due_is_nothing_to_crawl(site, load, crawl, 
 
     assert "nothing to crawl: no document is due" in result.stdout and result.stderr == ""
     assert len(db.events("acme-aup")) == 1
+
+
+def test_an_ignore_pattern_that_backtracks_catastrophically_fails_its_source_alone(site, load, crawl, db):
+    site.html("/aup", POLICY + "<p>" + "a" * 40 + "!</p>")
+    site.html("/tos", POLICY + "<p>" + "a" * 40 + "!</p>")
+    load(
+        sources_yaml(
+            document("acme-aup", f"{site.url}/aup", "select: [main]", "ignore: ['^(a|a)*$']"),
+            document("acme-tos", f"{site.url}/tos", "select: [main]", "ignore: ['^(a+)+$', '^- No spam']"),
+        )
+    )
+
+    result = crawl()
+
+    (event,) = db.events("acme-aup")
+    assert event.outcome == "error" and event.failure_kind == "slow_pattern"
+    assert event.reason.startswith("ignore pattern '^(a|a)*$' took over 1 s")
+    assert db.versions("acme-aup") == []
+    (version,) = db.versions("acme-tos")  # the other document is crawled, its patterns applied
+    assert "No fraud" in version and "No spam" not in version
+    assert "Traceback" not in result.stderr
