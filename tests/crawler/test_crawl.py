@@ -385,3 +385,22 @@ def test_an_ignore_pattern_that_backtracks_catastrophically_fails_its_source_alo
     (version,) = db.versions("acme-tos")  # the other document is crawled, its patterns applied
     assert "No fraud" in version and "No spam" not in version
     assert "Traceback" not in result.stderr
+
+
+def test_the_same_text_served_without_a_charset_in_windows_1252_is_the_same_version(site, load, crawl, db):
+    from tests.crawler.conftest import Page
+
+    accents = "people \u2014 we\u2019re \u201cstrict\u201d, caf\u00e9s too"
+    text = POLICY.replace("people", accents, 1)
+    page = f"<html><head><title>Policy</title></head><body><main>{text}</main></body></html>"
+    site.pages["/aup"] = Page(page.encode("utf-8"), content_type="text/html; charset=utf-8")
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    site.pages["/aup"] = Page(page.encode("cp1252"), content_type="text/html")  # no header, no meta
+    crawl()
+    site.pages["/aup"] = Page(page.encode("utf-8"), content_type="text/html")  # undeclared UTF-8
+    crawl()
+
+    assert [e.outcome for e in db.events("acme-aup")] == ["changed", "unchanged", "unchanged"]
+    (version,) = db.versions("acme-aup")
+    assert 'people \u2014 we\'re "strict", caf\u00e9s too' in version  # quotes normalised
