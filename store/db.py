@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 #: Tries of a batch's later updates before giving up (each lost to a deadlock or a busy database).
 UPDATE_ATTEMPTS = 5
+#: PostgreSQL's SQLSTATEs for a transaction that lost to another writer: deadlock detected, lock
+#: not available, serialization failure.
+CONTENTION_STATES = frozenset({"40P01", "55P03", "40001"})
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w]+|None)['\"]?", re.MULTILINE)
 
 
@@ -71,6 +74,14 @@ def affected_rows(session: Session, statement: UpdateBase) -> int:
     """How many rows an UPDATE or DELETE without RETURNING changed."""
     # Session.execute returns a CursorResult for these statements; its signature promises only a Result.
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def contended(error: OperationalError) -> bool:
+    """Whether ``error`` says another writer held what this one needed (a deadlock on PostgreSQL, a
+    database still locked after the busy timeout on SQLite), rather than an unusable database."""
+    if getattr(error.orig, "sqlstate", None) in CONTENTION_STATES:
+        return True
+    return "database is locked" in str(error.orig)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer
 
-from crawler.fetch.items import FetchResult
-from store.db import Batch
+from crawler.fetch.items import FetchResult, RecordConflict
+from store.db import Batch, contended
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
 from store.snapshots import Fetched, put_snapshot
 from store.versions import VersionConflict, record_version
@@ -110,9 +111,19 @@ class FetchRecorder:
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[FetchUnit]:
-        """A savepoint of the open batch in which one fetch, and its document's version, are recorded."""
-        with self.batch.unit() as session:
-            yield FetchUnit(self, session)
+        """A savepoint of the open batch in which one fetch, and its document's version, are recorded.
+
+        RecordConflict when another writer held rows it needed (two crawls at once, each batch
+        holding rows the other wants, deadlock): the savepoint is rolled back and the batch committed,
+        so this crawl holds no row the other waits for and the fetch can be recorded again."""
+        try:
+            with self.batch.unit() as session:
+                yield FetchUnit(self, session)
+        except OperationalError as exc:
+            if not contended(exc):
+                raise
+            self.batch.commit()
+            raise RecordConflict(f"{type(exc.orig).__name__}: {str(exc.orig).splitlines()[0]}") from None
 
     def commit_if_due(self) -> None:
         """Commit the open batch if it is older than ``commit_seconds``."""

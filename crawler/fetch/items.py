@@ -9,6 +9,12 @@ from datetime import datetime
 from policywatch.verdicts import Failure
 
 
+class RecordConflict(Exception):
+    """The store could not record a fetch now: another writer (a crawl running at the same time)
+    held rows it needed. Nothing of the fetch was recorded, and the store committed what it held,
+    so the fetch may be recorded again at once."""
+
+
 @dataclass
 class FetchedPage:
     """One fetch attempt: the response of a source, or the reason there is none usable.

@@ -29,7 +29,7 @@ from twisted.internet import task
 
 from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
 from crawler.extract.region_memo import Extracted, RegionMemo
-from crawler.fetch.items import CrawlReport, FetchedPage, FetchResult, SourceResult
+from crawler.fetch.items import CrawlReport, FetchedPage, FetchResult, RecordConflict, SourceResult
 from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import Settings
@@ -95,11 +95,9 @@ class FetchPipeline:
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
         job = self.plan.jobs[item.source_id]
         try:
-            result, version = self.record(job, item)
-        except Exception as exc:  # a bug or an unusable page must not lose the attempt: record a failure
-            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status)
-            failed.error = _failure(job, exc)
-            result, version = self.record(job, failed)
+            result, version = self.retried(job, item)
+        except RecordConflict as conflict:
+            result, version = self.unrecorded(job, item, conflict), None
         if version is not None:
             self.report.versions += 1
         self.report.results.append(
@@ -107,6 +105,40 @@ class FetchPipeline:
         )
         item.body = b""  # the bytes are stored; do not keep them alive in Scrapy's stats or logs
         return item
+
+    def retried(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
+        """``recorded``, once more when another crawl held rows it needed: the store committed what
+        this crawl held, so the second try waits for the other crawl instead of deadlocking with it."""
+        try:
+            return self.recorded(job, item)
+        except RecordConflict as conflict:
+            log.info("%s %s: recording again (%s)", job.document_slug, job.url, conflict)
+            return self.recorded(job, item)
+
+    def recorded(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
+        """``record``; when that fails (but for a RecordConflict), the fetch recorded as a failure."""
+        try:
+            return self.record(job, item)
+        except RecordConflict:
+            raise
+        except Exception as exc:  # a bug or an unusable page must not lose the attempt
+            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status)
+            failed.error = _failure(job, exc)
+            return self.record(job, failed)
+
+    def unrecorded(self, job: SourceJob, item: FetchedPage, conflict: RecordConflict) -> FetchResult:
+        """The result of a fetch the store could not record, twice: one line in the log, nothing in
+        the source's health (it stays due, so the next crawl fetches it again)."""
+        log.warning(
+            "%s %s: not recorded, another crawl held its rows twice (%s); the next crawl fetches it again",
+            job.document_slug,
+            job.url,
+            conflict,
+        )
+        failure = Failure(FailureKind.INTERNAL, f"not recorded: another crawl held its rows ({conflict})")
+        result = FetchResult(job.url, item, "error", failure)
+        self.arrived.setdefault(job.document_id, {})[job.source_id] = result
+        return result
 
     def record(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
         """Judge and record one fetch (all or nothing), and the document's version once all its

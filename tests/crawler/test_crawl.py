@@ -404,3 +404,23 @@ def test_the_same_text_served_without_a_charset_in_windows_1252_is_the_same_vers
     assert [e.outcome for e in db.events("acme-aup")] == ["changed", "unchanged", "unchanged"]
     (version,) = db.versions("acme-aup")
     assert 'people \u2014 we\'re "strict", caf\u00e9s too' in version  # quotes normalised
+
+
+def test_two_crawls_at_once_on_postgresql_neither_deadlock_nor_fail_healthy_sources(
+    site, load, crawl, db, cli, migrated_url
+):
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("SQLite writers queue on BEGIN IMMEDIATE; row locks and deadlocks are PostgreSQL's")
+    slugs = [f"acme-{n}" for n in range(40)]
+    load(sources_yaml(*(document(slug, f"{site.url}/{slug}", "select: [main]") for slug in slugs)))
+    for text in ("No spam", "No spam or scams"):
+        for slug in slugs:
+            site.html(f"/{slug}", POLICY.replace("No spam", text).replace("Usage Policy", slug))
+        runs = [crawl(background=True) for _ in range(2)]
+        assert [run.wait(timeout=120) for run in runs] == [0, 0]
+        errors = [run.stderr.read() for run in runs]
+        assert not any("Traceback" in error or "DETAIL" in error for error in errors), errors
+
+    assert all(len(db.versions(slug)) == 2 for slug in slugs)
+    assert all(db.source(slug).consecutive_failures == 0 for slug in slugs)
+    assert "ok: 80 versions, every chain intact" in cli("verify").output
