@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,19 @@ def _isolated_settings(tmp_path, monkeypatch):
     settings.get_settings.cache_clear()
     yield
     settings.get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_name_lookups(monkeypatch):
+    """Sources loaded in tests resolve addresses only, never names (tests never touch the internet):
+    ``127.1`` or ``2852039166`` still resolve, ``acme.test`` is left to fail when fetched."""
+    import socket
+
+    from crawler.sources import addresses
+
+    monkeypatch.setattr(
+        addresses, "resolve", functools.partial(addresses.resolve, flags=socket.AI_NUMERICHOST)
+    )
 
 
 def _fresh_pg_database() -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -27,17 +27,17 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 RESOLVERS = 16
 
 
-def resolve(host: str) -> list[str]:
+def resolve(host: str, flags: int = 0) -> list[str]:
     """The addresses ``host`` resolves to (an address resolves to itself); OSError when none."""
-    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
+    found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=flags)
+    return sorted({str(info[4][0]) for info in found})
 
 
 class AddressPolicy:
     """Refuses internal addresses outside ``allowed``."""
 
-    def __init__(self, allowed: Iterable[Network], resolver: Callable[[str], list[str]] = resolve) -> None:
+    def __init__(self, allowed: Iterable[Network]) -> None:
         self.allowed = tuple(allowed)
-        self.resolver = resolver
 
     def refusal(self, address: str) -> str | None:
         """Why ``address`` (an IP address) may not be fetched, or None when it may."""
@@ -48,7 +48,7 @@ class AddressPolicy:
         """Why ``host`` (a name or an address) may not be fetched, or None; a name that does not
         resolve is not refused here (its fetch fails on its own)."""
         try:
-            addresses = self.resolver(host)
+            addresses = resolve(host)
         except (OSError, UnicodeError):
             return None
         for address in addresses:

@@ -45,6 +45,28 @@ def test_a_sources_file_pointing_inside_the_network_is_refused_naming_source_and
     assert "acme-aup" not in cli("sources", "list").output  # nothing of the file was loaded
 
 
+def test_a_name_resolving_inside_the_network_is_refused(cli, tmp_path, monkeypatch):
+    from crawler.sources import addresses
+
+    names = {"metadata.acme.test": ["93.184.215.14", "169.254.169.254"], "www.acme.test": ["93.184.215.14"]}
+    monkeypatch.setattr(addresses, "resolve", lambda host: names[host])
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        sources_yaml(
+            document("acme-aup", "https://www.acme.test/aup"),
+            document("acme-meta", "http://metadata.acme.test/latest/"),
+        )
+    )
+
+    result = cli("sources", "load", str(path), ok=False)
+
+    assert result.output.strip().endswith(
+        "document acme-meta: source http://metadata.acme.test/latest/ is refused: metadata.acme.test "
+        "resolves to 169.254.169.254, link-local, not in POLICYWATCH_ALLOWED_NETWORKS"
+    )
+    assert "acme-aup" not in result.output
+
+
 def test_an_allowed_network_may_be_fetched(cli, tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(sources_yaml(document("acme-intranet", "http://10.1.2.3/terms")))
