@@ -166,15 +166,22 @@ class Settings(BaseSettings):
         return self.outbox_dir or self.data_dir / "outbox"
 
     def signing_key(self) -> str:
-        """The secret that signs email links: the setting, else a key kept in the data folder."""
+        """The secret that signs email links: the setting, else a key kept in the data folder;
+        SettingsError when that folder cannot keep it."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            return path.read_text().strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"{PREFIX}DATA_DIR: cannot keep the secret key in {path}: {exc.strerror} "
+                f"(set {PREFIX}SECRET_KEY, or a data folder policywatch may write)"
+            ) from None
 
 
 def load_settings() -> Settings:

@@ -53,7 +53,14 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 def _ensure_sqlite_folder(url: str) -> None:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use {folder} as the database's folder: {exc.strerror} "
+                "(set POLICYWATCH_DATA_DIR or POLICYWATCH_DATABASE_URL to a folder policywatch may write)"
+            ) from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
