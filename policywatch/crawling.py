@@ -10,6 +10,7 @@ import time
 
 from scrapy.crawler import CrawlerProcess
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
@@ -17,7 +18,7 @@ from crawler.fetch.spider import PolicySpider, browser_available
 from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
 from store.crawl_plan import build_plan
-from store.db import transaction
+from store.db import error_line, transaction
 from store.fetches import FetchRecorder
 from store.models import CrawlRun, utcnow
 
@@ -39,7 +40,7 @@ def run_crawl(
     settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
 ) -> CrawlReport:
     """Fetch every active source of ``document_ids`` once and record what was found through
-    ``engine``, which the caller owns."""
+    ``engine``, which the caller owns; ``CrawlReport.stopped`` says why a crawl stopped early."""
     started = time.monotonic()
     with transaction(engine) as session:
         plan = build_plan(session, document_ids)
@@ -49,16 +50,27 @@ def run_crawl(
     report = CrawlReport(run_id=run.id)
     stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
     report.seconds = time.monotonic() - started
+    try:
+        _close_run(engine, report, stats)
+    except OperationalError as exc:
+        if report.stopped is None:
+            raise
+        report.stopped += f"; nor could the crawl run be closed ({error_line(exc)})"
+    return report
+
+
+def _close_run(engine: Engine, report: CrawlReport, stats: dict) -> None:
+    """Record the crawl run's end: finished, or failed with the reason it stopped; its totals."""
     with transaction(engine) as session:
         run = session.get_one(CrawlRun, report.run_id)
-        run.finished_at, run.status = utcnow(), "finished"
+        run.finished_at, run.status = utcnow(), "failed" if report.stopped else "finished"
         run.stats = {
             **run.stats,
             **report.totals(),
             "seconds": round(report.seconds, 2),
             **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
+            **({"error": report.stopped} if report.stopped else {}),
         }
-    return report
 
 
 def _fetch(settings: Settings, engine: Engine, plan: CrawlPlan, report: CrawlReport) -> dict:

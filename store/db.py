@@ -91,6 +91,15 @@ def contended(error: OperationalError) -> bool:
     return "database is locked" in str(error.orig)
 
 
+def error_line(error: OperationalError) -> str:
+    """The database's own words for ``error``, in one line, without the SQL or its parameters; for
+    the error that caused it when it arose while handling another (a savepoint that a full disk's
+    rollback took with it)."""
+    while isinstance(error.__context__, OperationalError):
+        error = error.__context__
+    return f"{type(error.orig).__name__}: {str(error.orig).strip().splitlines()[0]}"
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine`` that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -167,10 +176,18 @@ class Batch:
             if updates:
                 self._update(updates)
 
+    def abandon(self) -> None:
+        """Roll the open batch back, its queued inserts and later updates with it (after an error
+        the database may have rolled the transaction back already: SQLite does on a full disk)."""
+        self.started, self.inserts, self.updates = None, [], []
+        self.session.rollback()
+
     def close(self) -> None:
-        """Commit the open batch and end the session."""
-        self.commit()
-        self.session.close()
+        """Commit the open batch and end the session (ended even when the commit fails)."""
+        try:
+            self.commit()
+        finally:
+            self.session.close()
 
     def _begin(self) -> None:
         if self.started is None:

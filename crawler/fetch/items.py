@@ -15,6 +15,11 @@ class RecordConflict(Exception):
     so the fetch may be recorded again at once."""
 
 
+class StoreUnavailable(Exception):
+    """The store cannot record anything now (its disk is full, its database went away): the crawl
+    stops, and this says why in one line."""
+
+
 @dataclass
 class FetchedPage:
     """One fetch attempt: the response of a source, or the reason there is none usable.
@@ -93,6 +98,8 @@ class CrawlReport:
     results: list[SourceResult] = field(default_factory=list)
     versions: int = 0
     seconds: float = 0.0
+    #: why the crawl stopped before its end (the store could not record), or None
+    stopped: str | None = None
 
     def totals(self) -> dict[str, int]:
         """Sources per outcome, plus versions recorded."""

@@ -25,11 +25,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import regex
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
 from crawler.extract.region_memo import Extracted, RegionMemo
-from crawler.fetch.items import CrawlReport, FetchedPage, FetchResult, RecordConflict, SourceResult
+from crawler.fetch.items import (
+    CrawlReport,
+    FetchedPage,
+    FetchResult,
+    RecordConflict,
+    SourceResult,
+    StoreUnavailable,
+)
 from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import Settings
@@ -74,7 +82,7 @@ class FetchPipeline:
         self.plan: CrawlPlan = spider.plan
         self.report: CrawlReport = spider.report
         self.recorder = spider.recorder
-        self.committer = task.LoopingCall(self.recorder.commit_if_due)
+        self.committer = task.LoopingCall(self.commit_if_due)
         self.committer.start(self.recorder.commit_seconds, now=False)
         self.arrived: dict[int, dict[int, FetchResult]] = {}
         self.regions = RegionMemo()
@@ -90,14 +98,36 @@ class FetchPipeline:
         ]:
             self.process_item(FetchedPage(job.source_id, job.url, datetime.now(UTC), error=reason))
         self.committer.stop()
-        self.recorder.close()
+        try:
+            self.recorder.close()
+        except StoreUnavailable as exc:
+            self.report.stopped = self.report.stopped or _stopped(exc)
+
+    def commit_if_due(self) -> None:
+        """Commit the store's open batch when it is due; stop the crawl if the store cannot."""
+        if self.report.stopped is None:
+            try:
+                self.recorder.commit_if_due()
+            except StoreUnavailable as exc:
+                self.stop(exc)
+
+    def stop(self, unavailable: StoreUnavailable) -> None:
+        """Stop the crawl, since the store can record nothing more; the report says why."""
+        if self.report.stopped is None:
+            self.report.stopped = _stopped(unavailable)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unavailable"))
 
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
         job = self.plan.jobs[item.source_id]
+        if self.report.stopped is not None:  # the store records nothing more
+            return item
         try:
             result, version = self.retried(job, item)
         except RecordConflict as conflict:
             result, version = self.unrecorded(job, item, conflict), None
+        except StoreUnavailable as exc:
+            self.stop(exc)
+            return item
         if version is not None:
             self.report.versions += 1
         self.report.results.append(
@@ -119,7 +149,7 @@ class FetchPipeline:
         """``record``; when that fails (but for a RecordConflict), the fetch recorded as a failure."""
         try:
             return self.record(job, item)
-        except RecordConflict:
+        except (RecordConflict, StoreUnavailable):
             raise
         except Exception as exc:  # a bug or an unusable page must not lose the attempt
             failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status)
@@ -260,6 +290,10 @@ def _extracted(job: SourceJob, page: FetchedPage):
     except ExtractionError as exc:
         return Extracted(failure=exc.failure), None
     return Extracted(region.digest), region
+
+
+def _stopped(unavailable: StoreUnavailable) -> str:
+    return f"the database cannot record: {unavailable}"
 
 
 def _failure(job: SourceJob, exc: Exception) -> Failure:

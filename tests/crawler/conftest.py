@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -153,9 +154,12 @@ def load(cli, tmp_path):
 
 @pytest.fixture
 def crawl(migrated_url, tmp_path):
-    """Run ``policywatch crawl ARGS`` in a subprocess on the test database; extra env via ``env=``."""
+    """Run ``policywatch crawl ARGS`` in a subprocess on the test database; extra env via ``env=``;
+    ``max_file_bytes`` caps the size of every file it writes (a disk that fills up)."""
 
-    def run(*args: str, env: dict | None = None, background: bool = False):
+    def run(
+        *args: str, env: dict | None = None, background: bool = False, ok: bool = True, max_file_bytes=None
+    ):
         environment = {
             **os.environ,
             "POLICYWATCH_DATABASE_URL": migrated_url,
@@ -169,10 +173,22 @@ def crawl(migrated_url, tmp_path):
             return subprocess.Popen(
                 command, env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
-        result = subprocess.run(
-            command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120
+        limit = (
+            (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes,) * 2))
+            if max_file_bytes
+            else None
         )
-        assert result.returncode == 0, result.stderr
+        result = subprocess.run(
+            command,
+            env=environment,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limit if max_file_bytes else None,
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
         return result
 
     return run

@@ -3,8 +3,12 @@ failures never turned into versions. Pages come from a local server; crawls run 
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from store.db import transaction
 from tests.crawler.conftest import document, sources_yaml
 from tests.pdf import tiny_pdf
 
@@ -424,3 +428,33 @@ def test_two_crawls_at_once_on_postgresql_neither_deadlock_nor_fail_healthy_sour
     assert all(len(db.versions(slug)) == 2 for slug in slugs)
     assert all(db.source(slug).consecutive_failures == 0 for slug in slugs)
     assert "ok: 80 versions, every chain intact" in cli("verify").output
+
+
+def test_a_disk_that_fills_up_stops_the_crawl_with_its_reason_in_one_line(
+    site, load, crawl, db, migrated_url
+):
+    import random
+
+    from store.models import CrawlRun
+
+    if not migrated_url.startswith("sqlite"):
+        pytest.skip("the disk is filled by capping the size of the files a crawl writes: SQLite's")
+    words = random.Random(7).choices(["policy", "data", "user", "may", "not", "shall", "terms", "use"], k=99)
+    slugs = [f"acme-{n}" for n in range(30)]
+    for n, slug in enumerate(slugs):
+        rules = "".join(
+            f"<p>Rule {n}.{i}: {' '.join(random.Random(i * n).sample(words, 60))}</p>" for i in range(300)
+        )
+        site.html(f"/{slug}", POLICY + rules)
+    load(sources_yaml(*(document(slug, f"{site.url}/{slug}", "select: [main]") for slug in slugs)))
+    database = Path(migrated_url.removeprefix("sqlite:///"))
+    written = max(path.stat().st_size for path in database.parent.glob(database.name + "*"))
+
+    result = crawl(ok=False, max_file_bytes=written + 200_000)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], result.stderr  # one line
+    assert "crawl run 1 stopped: the database cannot record: OperationalError: disk" in result.stderr
+    with transaction(db.engine) as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert run.status == "failed" and run.stats["error"].startswith("the database cannot record: ")
