@@ -146,7 +146,8 @@ class FetchPipeline:
             return self.recorded(job, item)
 
     def recorded(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
-        """``record``; when that fails (but for a RecordConflict), the fetch recorded as a failure."""
+        """``record``; when that fails (but for the store, which raises RecordConflict or
+        StoreUnavailable), the fetch recorded as a failure."""
         try:
             return self.record(job, item)
         except (RecordConflict, StoreUnavailable):
