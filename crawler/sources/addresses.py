@@ -65,11 +65,6 @@ class AddressPolicy:
             return None
         return f"{_kind(reached)}, not in POLICYWATCH_ALLOWED_NETWORKS"
 
-    def url_refusal(self, url: str) -> str | None:
-        """Why ``url``'s host may not be fetched, or None."""
-        host = urlsplit(url).hostname
-        return self.host_refusal(host) if host else None
-
     def check(self, declared: SourcesFile, origin: str) -> None:
         """DeclarationError naming each source of ``declared`` whose host is refused."""
         sources = [
