@@ -57,7 +57,7 @@ class InternalAddressMiddleware:
         address = response.ip_address
         refusal = self.policy.refusal(str(address)) if address is not None else None
         if refusal:
-            raise RefusedAddress(response.url, f"its server answered from {refusal}")
+            raise RefusedAddress(response.url, f"the server's address {refusal}")
         return response
 
 

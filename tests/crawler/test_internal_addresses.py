@@ -117,3 +117,28 @@ def test_a_source_loaded_while_its_network_was_allowed_is_refused_once_it_is_not
     (event,) = db.events("acme-aup")
     assert event.failure_kind == "refused_address" and "127.0.0.2 is loopback" in event.reason
     assert internal_site.requests == [] and db.versions("acme-aup") == []
+
+
+def test_a_response_from_a_refused_server_address_is_dropped():
+    """A name that passed the check but connected elsewhere (DNS rebinding): its answer never
+    reaches the spider."""
+    import ipaddress
+
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.fetch.middlewares import InternalAddressMiddleware, RefusedAddress
+    from crawler.sources.addresses import AddressPolicy
+
+    middleware = InternalAddressMiddleware(AddressPolicy([ipaddress.ip_network("127.0.0.1/32")]))
+    url = "http://policies.acme.test/aup"
+
+    def answer(address: str) -> HtmlResponse:
+        return HtmlResponse(url, body=SECRET.encode(), ip_address=ipaddress.ip_address(address))
+
+    assert middleware.process_response(Request(url), answer("127.0.0.1")).status == 200
+    with pytest.raises(RefusedAddress) as refused:
+        middleware.process_response(Request(url), answer("127.0.0.2"))
+    assert refused.value.failure.detail == (
+        f"refused {url}: the server's address 127.0.0.2 is loopback, not in POLICYWATCH_ALLOWED_NETWORKS"
+    )
