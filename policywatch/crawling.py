@@ -10,13 +10,15 @@ import time
 
 from scrapy.crawler import CrawlerProcess
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
+from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
 from store.crawl_plan import build_plan
-from store.db import transaction
+from store.db import error_line, transaction
 from store.fetches import FetchRecorder
 from store.models import CrawlRun, utcnow
 
@@ -38,7 +40,7 @@ def run_crawl(
     settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
 ) -> CrawlReport:
     """Fetch every active source of ``document_ids`` once and record what was found through
-    ``engine``, which the caller owns."""
+    ``engine``, which the caller owns; ``CrawlReport.stopped`` says why a crawl stopped early."""
     started = time.monotonic()
     with transaction(engine) as session:
         plan = build_plan(session, document_ids)
@@ -46,25 +48,40 @@ def run_crawl(
         session.add(run)
         session.flush()
     report = CrawlReport(run_id=run.id)
-    browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
-    process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
-    crawler = process.create_crawler(PolicySpider)
-    if plan.jobs:
-        recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
-        process.crawl(crawler, plan=plan, report=report, recorder=recorder)
-        process.start()
+    stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
     report.seconds = time.monotonic() - started
+    try:
+        _close_run(engine, report, stats)
+    except OperationalError as exc:
+        if report.stopped is None:
+            raise
+        report.stopped += f"; nor could the crawl run be closed ({error_line(exc)})"
+    return report
+
+
+def _close_run(engine: Engine, report: CrawlReport, stats: dict) -> None:
+    """Record the crawl run's end: finished, or failed with the reason it stopped; its totals."""
     with transaction(engine) as session:
         run = session.get_one(CrawlRun, report.run_id)
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        run.finished_at, run.status = utcnow(), "finished"
+        run.finished_at, run.status = utcnow(), "failed" if report.stopped else "finished"
         run.stats = {
             **run.stats,
             **report.totals(),
             "seconds": round(report.seconds, 2),
             **{key: _plain(stats[key]) for key in SCRAPY_STATS if key in stats},
+            **({"error": report.stopped} if report.stopped else {}),
         }
-    return report
+
+
+def _fetch(settings: Settings, engine: Engine, plan: CrawlPlan, report: CrawlReport) -> dict:
+    """Run Scrapy once over ``plan``, its pages recorded into ``report``; Scrapy's stats."""
+    browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
+    process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
+    crawler = process.create_crawler(PolicySpider)
+    recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
+    process.crawl(crawler, plan=plan, report=report, recorder=recorder)
+    process.start()
+    return crawler.stats.get_stats()
 
 
 def _plain(value):

@@ -11,12 +11,17 @@ import functools
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "POLICYWATCH_"
+#: Internal networks sources may point at unless the operator says otherwise: the loopback ranges,
+#: where a developer's or a test's local servers listen. Production sets none.
+ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -51,6 +56,14 @@ class Settings(BaseSettings):
     )
     broken_after: int = Field(
         3, ge=1, description="Consecutive failed fetches after which a source is broken."
+    )
+    allowed_networks: Annotated[tuple[Network, ...], NoDecode] = Field(
+        ALLOWED_NETWORKS,  # type: ignore[assignment]  # parsed by _networks, as the variable is
+        validate_default=True,
+        description=(
+            "Internal networks (comma-separated CIDRs) sources may point at; every other loopback, "
+            "private, link-local or otherwise non-public address is refused. Empty: none (production)."
+        ),
     )
 
     email_backend: Literal["file", "sendgrid"] = Field("file", description="Where emails go.")
@@ -156,6 +169,13 @@ class Settings(BaseSettings):
     )
     email_concurrency: int = Field(4, ge=1, description="Provider requests in flight at once.")
 
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ipaddress.ip_network(cidr.strip()) for cidr in value.split(",") if cidr.strip())
+        return value
+
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -163,7 +183,7 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies")
     @classmethod
-    def _networks(cls, value: str) -> str:
+    def _proxies(cls, value: str) -> str:
         for proxy in _listed(value):
             try:
                 ipaddress.ip_network(proxy, strict=False)
@@ -187,15 +207,22 @@ class Settings(BaseSettings):
         return self.outbox_dir or self.data_dir / "outbox"
 
     def signing_key(self) -> str:
-        """The secret that signs email links: the setting, else a key kept in the data folder."""
+        """The secret that signs email links: the setting, else a key kept in the data folder;
+        SettingsError when that folder cannot keep it."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            return path.read_text().strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"{PREFIX}DATA_DIR: cannot keep the secret key in {path}: {exc.strerror} "
+                f"(set {PREFIX}SECRET_KEY, or a data folder policywatch may write)"
+            ) from None
 
     def export_signing_key(self) -> bytes:
         """The 32-byte Ed25519 private key that signs audit exports: the setting, else a key kept in

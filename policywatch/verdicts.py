@@ -64,7 +64,11 @@ class FailureKind(StrEnum):
     SHRANK = "shrank"
     REPLACED = "replaced"
     NOT_A_DOCUMENT = "not_a_document"
+    #: an ignore pattern of the document took too long over its text (catastrophic backtracking)
+    SLOW_PATTERN = "slow_pattern"
     TOO_LARGE = "too_large"
+    #: the URL or a redirect hop points at an internal address the operator did not allow
+    REFUSED_ADDRESS = "refused_address"
     INTERNAL = "internal"
 
 

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 #: Tries of a batch's later updates before giving up (each lost to a deadlock or a busy database).
 UPDATE_ATTEMPTS = 5
+#: PostgreSQL's SQLSTATEs for a transaction that lost to another writer: deadlock detected, lock
+#: not available, serialization failure.
+CONTENTION_STATES = frozenset({"40P01", "55P03", "40001"})
 _REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([\w]+|None)['\"]?", re.MULTILINE)
 
 
@@ -50,7 +53,14 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 def _ensure_sqlite_folder(url: str) -> None:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use {folder} as the database's folder: {exc.strerror} "
+                "(set POLICYWATCH_DATA_DIR or POLICYWATCH_DATABASE_URL to a folder policywatch may write)"
+            ) from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -71,6 +81,23 @@ def affected_rows(session: Session, statement: UpdateBase) -> int:
     """How many rows an UPDATE or DELETE without RETURNING changed."""
     # Session.execute returns a CursorResult for these statements; its signature promises only a Result.
     return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
+def contended(error: OperationalError) -> bool:
+    """Whether ``error`` says another writer held what this one needed (a deadlock on PostgreSQL, a
+    database still locked after the busy timeout on SQLite), rather than an unusable database."""
+    if getattr(error.orig, "sqlstate", None) in CONTENTION_STATES:
+        return True
+    return "database is locked" in str(error.orig)
+
+
+def error_line(error: OperationalError) -> str:
+    """The database's own words for ``error``, in one line, without the SQL or its parameters; for
+    the error that caused it when it arose while handling another (a savepoint that a full disk's
+    rollback took with it)."""
+    while isinstance(error.__context__, OperationalError):
+        error = error.__context__
+    return f"{type(error.orig).__name__}: {str(error.orig).strip().splitlines()[0]}"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -149,10 +176,18 @@ class Batch:
             if updates:
                 self._update(updates)
 
+    def abandon(self) -> None:
+        """Roll the open batch back, its queued inserts and later updates with it (after an error
+        the database may have rolled the transaction back already: SQLite does on a full disk)."""
+        self.started, self.inserts, self.updates = None, [], []
+        self.session.rollback()
+
     def close(self) -> None:
-        """Commit the open batch and end the session."""
-        self.commit()
-        self.session.close()
+        """Commit the open batch and end the session (ended even when the commit fails)."""
+        try:
+            self.commit()
+        finally:
+            self.session.close()
 
     def _begin(self) -> None:
         if self.started is None:

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer
 
-from crawler.fetch.items import FetchResult
-from store.db import Batch
+from crawler.fetch.items import FetchResult, RecordConflict, StoreUnavailable
+from store.db import Batch, contended, error_line
 from store.models import Document, FetchEvent, Snapshot, Source, utcnow
 from store.snapshots import Fetched, put_snapshot
 from store.versions import VersionConflict, record_version
@@ -78,7 +79,8 @@ class DocumentInputs:
 
 class FetchRecorder:
     """Writes the fetches of one crawl run through ``engine``: sources fail once ``broken_after``
-    fetches in a row failed."""
+    fetches in a row failed. Every write raises StoreUnavailable when the database cannot record
+    (disk full, connection lost), and RecordConflict from ``unit`` when another writer held rows."""
 
     def __init__(self, engine: Engine, broken_after: int, run_id: int | None) -> None:
         self.batch = Batch(engine, BATCH_PAGES, BATCH_SECONDS)
@@ -106,21 +108,46 @@ class FetchRecorder:
         """Record a fetch that stores and assembles nothing, without a savepoint."""
         source = state._row
         event = _event(result, source.id, self.run_id, _last_snapshot_id(result, source))
-        self.batch.later(event, Source, {"id": source.id, **_health(source, result, self.broken_after)})
+        with self._recording():
+            self.batch.later(event, Source, {"id": source.id, **_health(source, result, self.broken_after)})
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[FetchUnit]:
-        """A savepoint of the open batch in which one fetch, and its document's version, are recorded."""
-        with self.batch.unit() as session:
-            yield FetchUnit(self, session)
+        """A savepoint of the open batch in which one fetch, and its document's version, are recorded.
+
+        RecordConflict when another writer held rows it needed (two crawls at once, each batch
+        holding rows the other wants, deadlock): the savepoint is rolled back and the batch committed,
+        so this crawl holds no row the other waits for and the fetch can be recorded again."""
+        try:
+            with self.batch.unit() as session:
+                yield FetchUnit(self, session)
+        except OperationalError as exc:
+            if not contended(exc):
+                self.batch.abandon()
+                raise StoreUnavailable(error_line(exc)) from None
+            with self._recording():
+                self.batch.commit()
+            raise RecordConflict(error_line(exc)) from None
 
     def commit_if_due(self) -> None:
         """Commit the open batch if it is older than ``commit_seconds``."""
-        self.batch.commit_if_due()
+        with self._recording():
+            self.batch.commit_if_due()
 
     def close(self) -> None:
         """Commit the last batch and end the session."""
-        self.batch.close()
+        with self._recording():
+            self.batch.close()
+
+    @contextlib.contextmanager
+    def _recording(self) -> Iterator[None]:
+        """StoreUnavailable, in one line, for a database error that leaves nothing recordable; the
+        open batch is abandoned (its pages are fetched again by the next crawl)."""
+        try:
+            yield
+        except OperationalError as exc:
+            self.batch.abandon()
+            raise StoreUnavailable(error_line(exc)) from None
 
 
 class FetchUnit:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from alembic import command
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from store.db import alembic_config
+from store.db import StoreError, alembic_config
 
 # What the read side adds beside the models (revisions 0002, 0003, 0005, 0006: PostgreSQL's stored
 # search vector and its GIN indexes, the change time index; FTS5's tables start with "version_fts"):
@@ -25,10 +27,22 @@ def read_side(name: str | None) -> bool:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision``."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at ``url`` up to ``revision``; StoreError when it cannot be reached."""
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except OperationalError as exc:
+        raise _unreachable(url, exc) from None
 
 
 def downgrade(url: str, revision: str = "-1") -> None:
-    """Take the database at ``url`` down to ``revision`` (default: one step)."""
-    command.downgrade(alembic_config(url), revision)
+    """Take the database at ``url`` down to ``revision`` (default: one step); StoreError when it
+    cannot be reached."""
+    try:
+        command.downgrade(alembic_config(url), revision)
+    except OperationalError as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _unreachable(url: str, exc: OperationalError) -> StoreError:
+    where = make_url(url).render_as_string(hide_password=True)
+    return StoreError(f"database unreachable at {where}: {str(exc.orig).splitlines()[0]}")

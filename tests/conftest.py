@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,16 +20,31 @@ DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
-    """Every test gets its own data folder and reads settings afresh."""
+    """Every test gets its own data folder and reads settings afresh; of the internal networks, only
+    127.0.0.1, where the tests' local servers listen, may be fetched."""
     from policywatch import settings
 
     for name in list(os.environ):
         if name.startswith("POLICYWATCH_") and name != "POLICYWATCH_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POLICYWATCH_ALLOWED_NETWORKS", "127.0.0.1/32")
     settings.get_settings.cache_clear()
     yield
     settings.get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_name_lookups(monkeypatch):
+    """Sources loaded in tests resolve addresses only, never names (tests never touch the internet):
+    ``127.1`` or ``2852039166`` still resolve, ``acme.test`` is left to fail when fetched."""
+    import socket
+
+    from crawler.sources import addresses
+
+    monkeypatch.setattr(
+        addresses, "resolve", functools.partial(addresses.resolve, flags=socket.AI_NUMERICHOST)
+    )
 
 
 def _fresh_pg_database() -> str:

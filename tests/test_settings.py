@@ -58,3 +58,33 @@ def test_the_readme_documents_every_setting():
         if f"`{PREFIX}{name.upper()}`" not in table
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["db", "current"], ["crawl", "--all"], ["sources", "list"]]
+)
+def test_an_unusable_data_folder_is_refused_in_one_line(tmp_path, monkeypatch, command):
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path / "not-a-folder"))
+
+    result = CliRunner().invoke(cli, command)
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot use {tmp_path / 'not-a-folder'} as the database's folder: File exists "
+        "(set POLICYWATCH_DATA_DIR or POLICYWATCH_DATABASE_URL to a folder policywatch may write)"
+    ]
+
+
+def test_a_data_folder_that_cannot_keep_the_secret_key_is_a_setting_error(tmp_path, monkeypatch):
+    from policywatch.settings import SettingsError
+
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("POLICYWATCH_DATA_DIR", str(tmp_path / "not-a-folder"))
+
+    with pytest.raises(SettingsError, match="^POLICYWATCH_DATA_DIR: cannot keep the secret key in "):
+        load_settings().signing_key()

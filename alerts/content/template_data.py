@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from policywatch.verdicts import Significance
 from changes.compare import unpaired, word_diff
+from policywatch.verdicts import Significance
 from store.models import Change, Document, Platform
 from store.queries.documents import document_title
 

@@ -137,11 +137,20 @@ def _parse(body: bytes, url: str, content_type: str | None) -> html.HtmlElement:
 
 
 def page_encoding(body: bytes, content_type: str | None) -> str:
-    """The body's encoding: byte order mark, then HTTP header, then ``<meta>``, else UTF-8 (as browsers
-    guess today)."""
+    """The body's encoding as a browser finds it (the HTML standard's sniffing): byte order mark,
+    then HTTP header, then ``<meta>``; a page that declares none is UTF-8 when its bytes are valid
+    UTF-8, else windows-1252 (the standard's default for undeclared pages in most locales)."""
     bom, _ = read_bom(body)
-    encoding = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body) or "utf-8"
-    return resolve_encoding(encoding) or "utf-8"
+    declared = bom or http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+    return resolve_encoding(declared or _undeclared_encoding(body)) or "utf-8"
+
+
+def _undeclared_encoding(body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
 
 
 @functools.cache

@@ -9,6 +9,17 @@ from datetime import datetime
 from policywatch.verdicts import Failure
 
 
+class RecordConflict(Exception):
+    """The store could not record a fetch now: another writer (a crawl running at the same time)
+    held rows it needed. Nothing of the fetch was recorded, and the store committed what it held,
+    so the fetch may be recorded again at once."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot record anything now (its disk is full, its database went away): the crawl
+    stops, and this says why in one line."""
+
+
 @dataclass
 class FetchedPage:
     """One fetch attempt: the response of a source, or the reason there is none usable.
@@ -87,6 +98,8 @@ class CrawlReport:
     results: list[SourceResult] = field(default_factory=list)
     versions: int = 0
     seconds: float = 0.0
+    #: why the crawl stopped before its end (the store could not record), or None
+    stopped: str | None = None
 
     def totals(self) -> dict[str, int]:
         """Sources per outcome, plus versions recorded."""

@@ -1,6 +1,7 @@
-"""Downloader middlewares: the start time of a fetch; retries of 5xx, 429 and timeouts with
-exponential backoff that honours Retry-After, in place of Scrapy's RetryMiddleware (which retries
-at once); robots.txt that holds for every request waiting on it."""
+"""Downloader middlewares: internal addresses refused at every hop; the start time of a fetch;
+retries of 5xx, 429 and timeouts with exponential backoff that honours Retry-After, in place of
+Scrapy's RetryMiddleware (which retries at once); robots.txt that holds for every request waiting
+on it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,54 @@ import time
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from policywatch.verdicts import retry_after_seconds
+from crawler.fetch.scrapy_settings import SETTINGS_KEY
+from crawler.sources.addresses import AddressPolicy
+from policywatch.verdicts import Failure, FailureKind, retry_after_seconds
+
+
+class RefusedAddress(IgnoreRequest):
+    """A request or response refused because of the address it goes to or came from."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.failure = Failure(FailureKind.REFUSED_ADDRESS, f"refused {url}: {reason}")
+        super().__init__(self.failure.detail)
+
+
+class InternalAddressMiddleware:
+    """Refuse a request whose host is an internal address not allowed (``AddressPolicy``), or
+    resolves to one; each redirect hop is a request of its own, so every hop is judged. A response
+    whose server address is refused (a name that resolved elsewhere when connecting) is dropped too:
+    nothing from a refused address reaches the spider, so nothing of it is stored."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+        self.hosts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(AddressPolicy(crawler.settings[SETTINGS_KEY].allowed_networks))
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        host = urlparse_cached(request).hostname or ""
+        if host not in self.hosts:  # resolved once per crawl, off the reactor's thread
+            self.hosts[host] = await asyncio.to_thread(self.policy.host_refusal, host)
+        refusal = self.hosts[host]
+        if refusal:
+            raise RefusedAddress(request.url, refusal)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        address = response.ip_address
+        refusal = self.policy.refusal(str(address)) if address is not None else None
+        if refusal:
+            raise RefusedAddress(response.url, f"the server's address {refusal}")
+        return response
 
 
 class FetchTimerMiddleware:

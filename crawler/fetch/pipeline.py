@@ -22,15 +22,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import regex
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.extract.fingerprint import fingerprint_applies, page_fingerprint
 from crawler.extract.region_memo import Extracted, RegionMemo
-from crawler.fetch.items import CrawlReport, FetchedPage, FetchResult, SourceResult
+from crawler.fetch.items import (
+    CrawlReport,
+    FetchedPage,
+    FetchResult,
+    RecordConflict,
+    SourceResult,
+    StoreUnavailable,
+)
 from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
 from policywatch.settings import Settings
@@ -45,7 +54,22 @@ SHRINK_MIN_CHARS = 500
 #: A new text sharing less than this share of the distinct words of the smaller vocabulary with
 #: the last text is another page (an article, a landing page), not a new version of the document.
 REPLACED_OVERLAP = 0.2
-_WORD = re.compile(r"[^\W\d_]{4,}")
+_WORD = regex.compile(r"[^\W\d_]{4,}")
+#: Seconds a document's ignore patterns may spend on its text: a pattern that backtracks
+#: catastrophically fails the source instead of hanging the crawl.
+IGNORE_SECONDS = 1.0
+
+
+class PatternTimeout(Exception):
+    """A document's ignore pattern took longer than ``IGNORE_SECONDS`` over its text."""
+
+    def __init__(self, pattern: str) -> None:
+        self.failure = Failure(
+            FailureKind.SLOW_PATTERN,
+            f"ignore pattern {pattern!r} took over {IGNORE_SECONDS:g} s on the document's text "
+            "(it backtracks catastrophically, e.g. a nested quantifier such as (a+)+): simplify it",
+        )
+        super().__init__(self.failure.detail)
 
 
 class FetchPipeline:
@@ -64,7 +88,7 @@ class FetchPipeline:
         self.plan: CrawlPlan = spider.plan
         self.report: CrawlReport = spider.report
         self.recorder = spider.recorder
-        self.committer = task.LoopingCall(self.recorder.commit_if_due)
+        self.committer = task.LoopingCall(self.commit_if_due)
         self.committer.start(self.recorder.commit_seconds, now=False)
         self.arrived: dict[int, dict[int, FetchResult]] = {}
         self.regions = RegionMemo()
@@ -80,26 +104,36 @@ class FetchPipeline:
         ]:
             self.process_item(FetchedPage(job.source_id, job.url, datetime.now(UTC), error=reason))
         self.committer.stop()
-        self.recorder.close()
+        try:
+            self.recorder.close()
+        except StoreUnavailable as exc:
+            self.report.stopped = self.report.stopped or _stopped(exc)
+
+    def commit_if_due(self) -> None:
+        """Commit the store's open batch when it is due; stop the crawl if the store cannot."""
+        if self.report.stopped is None:
+            try:
+                self.recorder.commit_if_due()
+            except StoreUnavailable as exc:
+                self.stop(exc)
+
+    def stop(self, unavailable: StoreUnavailable) -> None:
+        """Stop the crawl, since the store can record nothing more; the report says why."""
+        if self.report.stopped is None:
+            self.report.stopped = _stopped(unavailable)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unavailable"))
 
     def process_item(self, item: FetchedPage, spider=None) -> FetchedPage:
         job = self.plan.jobs[item.source_id]
+        if self.report.stopped is not None:  # the store records nothing more
+            return item
         try:
-            result, version = self.record(job, item)
-        except (
-            Exception
-        ) as exc:  # a bug or an unusable page must not lose the attempt: record it as a failure
-            log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
-            failed = FetchedPage(
-                item.source_id,
-                job.url,
-                item.fetched_at,
-                status=item.status,
-                error=Failure(
-                    FailureKind.INTERNAL, f"internal error while recording: {type(exc).__name__}: {exc}"
-                ),
-            )
-            result, version = self.record(job, failed)
+            result, version = self.retried(job, item)
+        except RecordConflict as conflict:
+            result, version = self.unrecorded(job, item, conflict), None
+        except StoreUnavailable as exc:
+            self.stop(exc)
+            return item
         if version is not None:
             self.report.versions += 1
         self.report.results.append(
@@ -107,6 +141,41 @@ class FetchPipeline:
         )
         item.body = b""  # the bytes are stored; do not keep them alive in Scrapy's stats or logs
         return item
+
+    def retried(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
+        """``recorded``, once more when another crawl held rows it needed: the store committed what
+        this crawl held, so the second try waits for the other crawl instead of deadlocking with it."""
+        try:
+            return self.recorded(job, item)
+        except RecordConflict as conflict:
+            log.info("%s %s: recording again (%s)", job.document_slug, job.url, conflict)
+            return self.recorded(job, item)
+
+    def recorded(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
+        """``record``; when that fails (but for the store, which raises RecordConflict or
+        StoreUnavailable), the fetch recorded as a failure."""
+        try:
+            return self.record(job, item)
+        except (RecordConflict, StoreUnavailable):
+            raise
+        except Exception as exc:  # a bug or an unusable page must not lose the attempt
+            failed = FetchedPage(item.source_id, job.url, item.fetched_at, status=item.status)
+            failed.error = _failure(job, exc)
+            return self.record(job, failed)
+
+    def unrecorded(self, job: SourceJob, item: FetchedPage, conflict: RecordConflict) -> FetchResult:
+        """The result of a fetch the store could not record, twice: one line in the log, nothing in
+        the source's health (it stays due, so the next crawl fetches it again)."""
+        log.warning(
+            "%s %s: not recorded, another crawl held its rows twice (%s); the next crawl fetches it again",
+            job.document_slug,
+            job.url,
+            conflict,
+        )
+        failure = Failure(FailureKind.INTERNAL, f"not recorded: another crawl held its rows ({conflict})")
+        result = FetchResult(job.url, item, "error", failure)
+        self.arrived.setdefault(job.document_id, {})[job.source_id] = result
+        return result
 
     def record(self, job: SourceJob, item: FetchedPage) -> tuple[FetchResult, int | None]:
         """Judge and record one fetch (all or nothing), and the document's version once all its
@@ -230,6 +299,20 @@ def _extracted(job: SourceJob, page: FetchedPage):
     return Extracted(region.digest), region
 
 
+def _stopped(unavailable: StoreUnavailable) -> str:
+    return f"the database cannot record: {unavailable}"
+
+
+def _failure(job: SourceJob, exc: Exception) -> Failure:
+    """Why recording ``job``'s fetch failed: a declaration that cannot be applied in one line, any
+    other error with its traceback in the log."""
+    if isinstance(exc, PatternTimeout):
+        log.warning("%s %s: %s", job.document_slug, job.url, exc.failure.detail)
+        return exc.failure
+    log.exception("%s %s: recording the fetch failed", job.document_slug, job.url)
+    return Failure(FailureKind.INTERNAL, f"internal error while recording: {type(exc).__name__}: {exc}")
+
+
 def _shrank(before: str | None, after: str) -> Failure | None:
     """The failure when ``after`` lost most of ``before``'s text, else None."""
     if before and len(before) >= SHRINK_MIN_CHARS and len(after) < SHRINK_RATIO * len(before):
@@ -283,6 +366,23 @@ def document_text(texts: list[str], ignore: list[str]) -> str:
         return texts[0]  # a source's text is normalised Markdown already
     text = "\n\n".join(texts)
     if ignore:
-        patterns = [re.compile(p) for p in ignore]
-        text = "\n".join(line for line in text.splitlines() if not any(p.search(line) for p in patterns))
+        text = "\n".join(_kept_lines(text, ignore))
     return normalize_markdown(text)
+
+
+def _kept_lines(text: str, ignore: list[str]) -> list[str]:
+    """The lines of ``text`` no ``ignore`` pattern matches; PatternTimeout when the patterns take
+    longer than ``IGNORE_SECONDS`` (the ``regex`` module's timeout bounds each search)."""
+    patterns = [regex.compile(pattern) for pattern in ignore]
+    deadline = time.monotonic() + IGNORE_SECONDS
+    kept = []
+    for line in text.splitlines():
+        for pattern in patterns:
+            try:
+                if pattern.search(line, timeout=max(deadline - time.monotonic(), 0.001)):
+                    break
+            except TimeoutError:
+                raise PatternTimeout(pattern.pattern) from None
+        else:
+            kept.append(line)
+    return kept

@@ -58,6 +58,8 @@ def scrapy_settings(settings: Settings, browser: bool = False) -> dict:
         # to process its items (the default, 100, is CPU spent on tasks that wait for nothing).
         "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
+            # first to see each request (before robots.txt is asked for), last to see each response
+            "crawler.fetch.middlewares.InternalAddressMiddleware": 50,
             "crawler.fetch.middlewares.SharedRobotsTxtMiddleware": 100,
             "crawler.fetch.middlewares.FetchTimerMiddleware": 150,
             "crawler.fetch.middlewares.BackoffRetryMiddleware": 550,

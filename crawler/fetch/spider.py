@@ -16,6 +16,7 @@ from scrapy.http import Response
 from twisted.python import failure as twisted
 
 from crawler.fetch.items import CrawlReport, FetchedPage
+from crawler.fetch.middlewares import RefusedAddress
 from crawler.sources.plan import CrawlPlan, SourceJob
 from policywatch.verdicts import Failure, FailureKind
 
@@ -107,9 +108,13 @@ class PolicySpider(scrapy.Spider):
         return page
 
     def failed(self, failure: twisted.Failure) -> FetchedPage:
-        """The FetchedPage of a request that got no usable response, with the reason."""
+        """The FetchedPage of a request that got no usable response, with the reason and the
+        redirects that led to it."""
         # Scrapy sets ``request`` on the failures it hands to errbacks
-        return self.page(failure.request, error=_reason(failure))  # type: ignore[attr-defined]
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+        redirects = list(request.meta.get("redirect_urls", []))
+        final_url = request.url if redirects else None
+        return self.page(request, final_url=final_url, redirects=redirects, error=_reason(failure))
 
     def page(self, request: scrapy.Request, **fields) -> FetchedPage:
         """A FetchedPage for ``request``, timed from its first attempt (0 when never sent)."""
@@ -132,6 +137,8 @@ def _header(response: Response, name: bytes) -> str | None:
 def _reason(failure: twisted.Failure) -> Failure:
     """Why a request got no usable response, in words an operator reads."""
     error = failure.value
+    if isinstance(error, RefusedAddress):
+        return error.failure
     if failure.check(IgnoreRequest) and "robots.txt" in str(error):
         return Failure(FailureKind.ROBOTS, "forbidden by robots.txt")
     if "larger than download max size" in str(error):

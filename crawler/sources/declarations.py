@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -144,8 +145,8 @@ class DocumentDecl(_Strict):
     def _patterns(cls, value: list[str]) -> list[str]:
         for pattern in value:
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                regex.compile(pattern)  # the engine the crawl applies them with
+            except regex.error as exc:
                 raise ValueError(
                     f"ignore pattern {pattern!r} is not a valid regular expression: {exc}"
                 ) from None

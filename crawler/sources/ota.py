@@ -60,15 +60,13 @@ def read_ota(path: str | Path) -> OtaImport:
 
 def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
     terms = service.get("terms") or service.get("documents") if isinstance(service, dict) else None
-    if not isinstance(terms, dict) or not service.get("name"):
+    if not isinstance(terms, dict) or not isinstance(service.get("name"), str) or not service["name"]:
         raise DeclarationError(f"{file}: an OTA declaration needs a name and terms")
     platform_slug = slugify(service["name"])
     documents, warnings = [], []
     for terms_type, declaration in terms.items():
         slug = f"{platform_slug}-{slugify(terms_type)}"
-        pages = _pages(declaration)
-        if not pages:
-            raise DeclarationError(f"{file}: {terms_type}: neither fetch nor combine")
+        pages = _pages(declaration, f"{file}: {terms_type}")
         filters = sorted({name for page in pages for name in _filter_names(page.get("filters"))})
         if filters:
             warnings.append(
@@ -86,16 +84,36 @@ def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
     return {"slug": platform_slug, "name": service["name"], "documents": documents}, warnings
 
 
-def _pages(declaration: dict) -> list[dict]:
+def _pages(declaration: Any, where: str) -> list[dict]:
+    """The pages of one terms declaration, shared fields inherited by each page it combines;
+    DeclarationError (prefixed by ``where``) for a declaration of the wrong shape."""
+    if not isinstance(declaration, dict):
+        raise DeclarationError(f"{where}: a terms declaration is an object, got {_json_type(declaration)}")
     if "combine" in declaration:
+        combined = declaration["combine"]
+        if not isinstance(combined, list):
+            raise DeclarationError(f"{where}: combine is a list of pages, got {_json_type(combined)}")
         shared = {key: declaration[key] for key in PAGE_FIELDS if key in declaration}
-        return [{**shared, **page} for page in declaration["combine"]]
-    return [declaration] if "fetch" in declaration else []
+        for index, page in enumerate(combined):
+            if not isinstance(page, dict):
+                raise DeclarationError(f"{where}: combine[{index}] is a page object, got {_json_type(page)}")
+            if "fetch" not in {**shared, **page}:
+                raise DeclarationError(f"{where}: combine[{index}] has no fetch URL")
+        return [{**shared, **page} for page in combined]
+    if "fetch" not in declaration:
+        raise DeclarationError(f"{where}: neither fetch nor combine")
+    return [declaration]
+
+
+def _json_type(value: Any) -> str:
+    """What JSON calls the type of ``value``."""
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
+    return "null" if value is None else names.get(type(value), "an object")
 
 
 def _filter_names(filters: Any) -> list[str]:
     names: list[Any] = []
-    for item in filters or []:
+    for item in filters if isinstance(filters, list) else [filters] if filters else []:
         names.extend(item if isinstance(item, dict) else [item])
     return [str(name) for name in names]
 

@@ -18,7 +18,8 @@ from policywatch.cli.common import open_runtime
 def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     """Fetch sources once and record snapshots, versions and changes.
 
-    Exits 0 when the crawl ran, even if some sources failed (the table shows why)."""
+    Exits 0 when the crawl ran, even if some sources failed (the table shows why), and when there
+    is nothing to crawl; 1 when it stopped because the database could not record (disk full)."""
     if sum(map(bool, (everything, due, slugs))) > 1:
         raise click.UsageError("give one of --all, --due or --source")
     from policywatch import usecases
@@ -30,8 +31,13 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
             ids = selection(runtime, list(slugs), due=due)
         except UnknownDocument as exc:
             raise click.ClickException(str(exc)) from None
+        if not ids:
+            click.echo("nothing to crawl: " + ("no document is due" if due else "no active document"))
+            return
         crawled = usecases.crawl(runtime, ids)
     _print_report(crawled.report, crawled.changes)
+    if crawled.report.stopped:
+        raise click.ClickException(f"crawl run {crawled.report.run_id} stopped: {crawled.report.stopped}")
 
 
 def _print_report(report, changes: int) -> None:

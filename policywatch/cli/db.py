@@ -20,7 +20,7 @@ def upgrade(revision: str) -> None:
     """Bring the schema up to REVISION (default: head)."""
     from store.migrate import upgrade as run
 
-    run(get_settings().database, revision)
+    _migrate(run, revision)
     click.echo(f"database at {_current()} ({_where()})")
 
 
@@ -30,7 +30,7 @@ def downgrade(revision: str) -> None:
     """Take the schema down to REVISION (default: one step; 'base' removes every table)."""
     from store.migrate import downgrade as run
 
-    run(get_settings().database, revision)
+    _migrate(run, revision)
     click.echo(f"database at {_current() or 'base'} ({_where()})")
 
 
@@ -40,6 +40,14 @@ def current() -> None:
     now, head = _current(), head_revision()
     state = "up to date" if now == head else "behind: run `policywatch db upgrade`"
     click.echo(f"database {now or 'empty'}, code {head}: {state} ({_where()})")
+
+
+def _migrate(run, revision: str) -> None:
+    """Run the migration ``run`` to ``revision``, or one line saying why the database is unusable."""
+    try:
+        run(get_settings().database, revision)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _current() -> str | None:

@@ -29,8 +29,9 @@ SUBSCRIBER = "analyst@example.com"
 
 
 def demo_environment(folder: Path) -> dict[str, str]:
-    """The settings of a demo in ``folder``: its own SQLite file and outbox, file emails, no delay.
-    Every other POLICYWATCH_* variable is dropped, so a demo never touches a configured database."""
+    """The settings of a demo in ``folder``: its own SQLite file and outbox, file emails, no delay,
+    its replay server's loopback address allowed. Every other POLICYWATCH_* variable is dropped, so
+    a demo never touches a configured database."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(PREFIX)}
     return env | {
         f"{PREFIX}DATA_DIR": str(folder / "data"),
@@ -40,6 +41,7 @@ def demo_environment(folder: Path) -> dict[str, str]:
         f"{PREFIX}CRAWL_DELAY": "0",
         f"{PREFIX}CRAWL_RETRIES": "0",
         f"{PREFIX}BASE_URL": "http://127.0.0.1:8000",
+        f"{PREFIX}ALLOWED_NETWORKS": "127.0.0.1/32",  # the replay server's
     }
 
 
@@ -133,7 +135,9 @@ class Demo:
         path = self.folder / "sources.yaml"
         declaration = sources_declaration(self.replay, server)
         path.write_text(yaml.safe_dump(declaration, sort_keys=False, allow_unicode=True))
-        load_declared(runtime, parse_declarations(declaration, str(path)), deactivate_missing=True)
+        load_declared(
+            runtime, parse_declarations(declaration, str(path)), deactivate_missing=True, origin=str(path)
+        )
         platforms = len(declaration["platforms"])
         self.show.step(
             f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "

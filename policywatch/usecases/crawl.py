@@ -31,10 +31,13 @@ def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int
 
 def crawl(runtime: Runtime, document_ids: list[int], trigger: str = "cli") -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
-    reactor cannot restart) and record the changes of the versions found."""
+    reactor cannot restart) and record the changes of the versions found, unless the crawl stopped
+    because the store could not record (``report.stopped``)."""
     from policywatch.crawling import run_crawl
 
     report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger)
+    if report.stopped:  # the store cannot record: the next crawl records the changes
+        return Crawled(report, 0)
     with transaction(runtime.engine) as session:
         changes = len(record_changes(session, runtime.settings))
     return Crawled(report, changes)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.sources.declarations import read_declarations
+from crawler.sources.addresses import AddressPolicy
+from crawler.sources.declarations import SourcesFile, read_declarations
 from crawler.sources.ota import read_ota
 from policywatch.runtime import Runtime
 from store.db import transaction
 from store.sources_file import load_declarations
 
 
-def load_declared(runtime: Runtime, declared, deactivate_missing: bool):
-    """Load ``declared`` into the catalog in one transaction; the load report."""
+def load_declared(runtime: Runtime, declared: SourcesFile, deactivate_missing: bool, origin: str):
+    """Load ``declared`` (read from ``origin``) into the catalog in one transaction; the load report.
+    DeclarationError naming each source whose host is an internal address not allowed."""
+    AddressPolicy(runtime.settings.allowed_networks).check(declared, origin)
     with transaction(runtime.engine) as session:
         return load_declarations(session, declared, deactivate_missing=deactivate_missing)
 
@@ -20,10 +23,11 @@ def load_declared(runtime: Runtime, declared, deactivate_missing: bool):
 def load_sources(runtime: Runtime, path: Path):
     """Load a sources file (YAML or JSON); documents it leaves out are deactivated. The load report;
     DeclarationError when the file is invalid."""
-    return load_declared(runtime, read_declarations(path), deactivate_missing=True)
+    return load_declared(runtime, read_declarations(path), deactivate_missing=True, origin=str(path))
 
 
 def import_ota(runtime: Runtime, path: Path):
     """Import Open Terms Archive declarations (a file or a folder); (load report, warnings)."""
     imported = read_ota(path)
-    return load_declared(runtime, imported.declarations, deactivate_missing=False), imported.warnings
+    report = load_declared(runtime, imported.declarations, deactivate_missing=False, origin=str(path))
+    return report, imported.warnings

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -36,15 +37,15 @@ class Page:
 class Site:
     """A local web site whose pages tests change between crawls; it logs every request."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.pages: dict[str, Page | list[Page]] = {}
         self.requests: list[tuple[float, str, dict]] = []
         #: seconds every answer takes; requests in flight when each arrived; when each was answered
         self.delay, self.in_flight, self.arrivals, self.answered = 0.0, 0, [], []
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"site": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, 0), handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def html(
@@ -113,6 +114,15 @@ def site():
 
 
 @pytest.fixture
+def internal_site():
+    """A site on 127.0.0.2: loopback, but outside the networks the tests allow (127.0.0.1/32)."""
+    site = Site("127.0.0.2")
+    yield site
+    site.server.shutdown()
+    site.server.server_close()
+
+
+@pytest.fixture
 def cli(migrated_url):
     """Run a ``policywatch`` command in this process (commands that do not crawl)."""
     from policywatch.cli import cli as group
@@ -144,9 +154,12 @@ def load(cli, tmp_path):
 
 @pytest.fixture
 def crawl(migrated_url, tmp_path):
-    """Run ``policywatch crawl ARGS`` in a subprocess on the test database; extra env via ``env=``."""
+    """Run ``policywatch crawl ARGS`` in a subprocess on the test database; extra env via ``env=``;
+    ``max_file_bytes`` caps the size of every file it writes (a disk that fills up)."""
 
-    def run(*args: str, env: dict | None = None, background: bool = False):
+    def run(
+        *args: str, env: dict | None = None, background: bool = False, ok: bool = True, max_file_bytes=None
+    ):
         environment = {
             **os.environ,
             "POLICYWATCH_DATABASE_URL": migrated_url,
@@ -160,10 +173,22 @@ def crawl(migrated_url, tmp_path):
             return subprocess.Popen(
                 command, env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
             )
-        result = subprocess.run(
-            command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120
+        limit = (
+            (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes,) * 2))
+            if max_file_bytes
+            else None
         )
-        assert result.returncode == 0, result.stderr
+        result = subprocess.run(
+            command,
+            env=environment,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limit if max_file_bytes else None,
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
         return result
 
     return run

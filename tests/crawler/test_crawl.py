@@ -3,8 +3,12 @@ failures never turned into versions. Pages come from a local server; crawls run 
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from store.db import transaction
 from tests.crawler.conftest import document, sources_yaml
 from tests.pdf import tiny_pdf
 
@@ -366,3 +370,106 @@ def test_the_browser_fetcher_reads_an_unchanged_page_on_every_crawl(site, load, 
 
     assert [e.outcome for e in db.events("acme-app")] == ["changed", "unchanged", "unchanged", "changed"]
     assert len(db.versions("acme-app")) == 2 and "scams" in db.versions("acme-app")[1]
+
+
+def test_an_empty_catalog_or_nothing_due_is_nothing_to_crawl(site, load, crawl, db):
+    assert "nothing to crawl: no active document" in crawl("--all").stdout
+    assert "nothing to crawl" in crawl("--due").stdout
+
+    site.html("/aup", POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "schedule: 1h")))
+    crawl("--due")
+    result = crawl("--due")
+
+    assert "nothing to crawl: no document is due" in result.stdout and result.stderr == ""
+    assert len(db.events("acme-aup")) == 1
+
+
+def test_an_ignore_pattern_that_backtracks_catastrophically_fails_its_source_alone(site, load, crawl, db):
+    site.html("/aup", POLICY + "<p>" + "a" * 40 + "!</p>")
+    site.html("/tos", POLICY + "<p>" + "a" * 40 + "!</p>")
+    load(
+        sources_yaml(
+            document("acme-aup", f"{site.url}/aup", "select: [main]", "ignore: ['^(a|a)*$']"),
+            document("acme-tos", f"{site.url}/tos", "select: [main]", "ignore: ['^(a+)+$', '^- No spam']"),
+        )
+    )
+
+    result = crawl()
+
+    (event,) = db.events("acme-aup")
+    assert event.outcome == "error" and event.failure_kind == "slow_pattern"
+    assert event.reason.startswith("ignore pattern '^(a|a)*$' took over 1 s")
+    assert db.versions("acme-aup") == []
+    (version,) = db.versions("acme-tos")  # the other document is crawled, its patterns applied
+    assert "No fraud" in version and "No spam" not in version
+    assert "Traceback" not in result.stderr
+
+
+def test_the_same_text_served_without_a_charset_in_windows_1252_is_the_same_version(site, load, crawl, db):
+    from tests.crawler.conftest import Page
+
+    accents = "people \u2014 we\u2019re \u201cstrict\u201d, caf\u00e9s too"
+    text = POLICY.replace("people", accents, 1)
+    page = f"<html><head><title>Policy</title></head><body><main>{text}</main></body></html>"
+    site.pages["/aup"] = Page(page.encode("utf-8"), content_type="text/html; charset=utf-8")
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    crawl()
+    site.pages["/aup"] = Page(page.encode("cp1252"), content_type="text/html")  # no header, no meta
+    crawl()
+    site.pages["/aup"] = Page(page.encode("utf-8"), content_type="text/html")  # undeclared UTF-8
+    crawl()
+
+    assert [e.outcome for e in db.events("acme-aup")] == ["changed", "unchanged", "unchanged"]
+    (version,) = db.versions("acme-aup")
+    assert 'people \u2014 we\'re "strict", caf\u00e9s too' in version  # quotes normalised
+
+
+def test_two_crawls_at_once_on_postgresql_neither_deadlock_nor_fail_healthy_sources(
+    site, load, crawl, db, cli, migrated_url
+):
+    if not migrated_url.startswith("postgresql"):
+        pytest.skip("SQLite writers queue on BEGIN IMMEDIATE; row locks and deadlocks are PostgreSQL's")
+    slugs = [f"acme-{n}" for n in range(40)]
+    load(sources_yaml(*(document(slug, f"{site.url}/{slug}", "select: [main]") for slug in slugs)))
+    for text in ("No spam", "No spam or scams"):
+        for slug in slugs:
+            site.html(f"/{slug}", POLICY.replace("No spam", text).replace("Usage Policy", slug))
+        runs = [crawl(background=True) for _ in range(2)]
+        assert [run.wait(timeout=120) for run in runs] == [0, 0]
+        errors = [run.stderr.read() for run in runs]
+        assert not any("Traceback" in error or "DETAIL" in error for error in errors), errors
+
+    assert all(len(db.versions(slug)) == 2 for slug in slugs)
+    assert all(db.source(slug).consecutive_failures == 0 for slug in slugs)
+    assert "ok: 80 versions, every chain intact" in cli("verify").output
+
+
+def test_a_disk_that_fills_up_stops_the_crawl_with_its_reason_in_one_line(
+    site, load, crawl, db, migrated_url
+):
+    import random
+
+    from store.models import CrawlRun
+
+    if not migrated_url.startswith("sqlite"):
+        pytest.skip("the disk is filled by capping the size of the files a crawl writes: SQLite's")
+    words = random.Random(7).choices(["policy", "data", "user", "may", "not", "shall", "terms", "use"], k=99)
+    slugs = [f"acme-{n}" for n in range(30)]
+    for n, slug in enumerate(slugs):
+        rules = "".join(
+            f"<p>Rule {n}.{i}: {' '.join(random.Random(i * n).sample(words, 60))}</p>" for i in range(300)
+        )
+        site.html(f"/{slug}", POLICY + rules)
+    load(sources_yaml(*(document(slug, f"{site.url}/{slug}", "select: [main]") for slug in slugs)))
+    database = Path(migrated_url.removeprefix("sqlite:///"))
+    written = max(path.stat().st_size for path in database.parent.glob(database.name + "*"))
+
+    result = crawl(ok=False, max_file_bytes=written + 200_000)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], result.stderr  # one line
+    assert "crawl run 1 stopped: the database cannot record: OperationalError: disk" in result.stderr
+    with transaction(db.engine) as session:
+        run = session.scalars(select(CrawlRun)).one()
+        assert run.status == "failed" and run.stats["error"].startswith("the database cannot record: ")

@@ -3,8 +3,10 @@ over (JavaScript filters) is reported per document; the result exports as a sour
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from crawler.sources.declarations import read_declarations
@@ -75,3 +77,32 @@ def test_a_declaration_without_terms_is_refused_naming_the_file(cli, tmp_path):
     result = cli("sources", "import-ota", str(bad), ok=False)
 
     assert result.exit_code != 0 and f"{bad}: an OTA declaration needs a name and terms" in result.output
+
+
+@pytest.mark.parametrize(
+    "terms, reason",
+    [
+        ({"Terms of Service": 5}, "Terms of Service: a terms declaration is an object, got a number"),
+        ({"Terms of Service": "https://acme.test/fetch"}, "a terms declaration is an object, got a string"),
+        (
+            {"Terms of Service": {"combine": "https://acme.test/a"}},
+            "combine is a list of pages, got a string",
+        ),
+        (
+            {"Terms of Service": {"combine": [{"fetch": "https://acme.test/a"}, 7]}},
+            "combine[1] is a page object",
+        ),
+        ({"Terms of Service": {"combine": [{"select": "main"}]}}, "combine[0] has no fetch URL"),
+        ({"Terms of Service": {"fetch": 5}}, "sources[0].url: Input should be a valid string"),
+        (7, "an OTA declaration needs a name and terms"),
+    ],
+)
+def test_a_malformed_ota_declaration_is_refused_in_one_line(cli, tmp_path, terms, reason):
+    path = tmp_path / "Acme.json"
+    path.write_text(json.dumps({"name": "Acme", "terms": terms}))
+
+    result = cli("sources", "import-ota", str(path), ok=False)
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [result.output.strip()]  # one line, no traceback
+    assert str(path) in result.output and reason in result.output
