@@ -3,7 +3,9 @@
 An OTA service becomes a platform and each of its terms types a document; ``fetch``, ``select``,
 ``remove``, ``combine`` (several pages, with shared fields inherited) and ``executeClientScripts``
 (→ fetcher ``browser``) carry over, range selectors included. Named JavaScript ``filters`` cannot
-run here: each is reported as a warning on its document.
+run here: each (under OTA's ``filter`` key, or ``filters``) is reported as a warning on its
+document. In a folder, a declaration that cannot be read or is malformed is skipped and reported,
+and the others are imported.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from crawler.sources.declarations import DeclarationError, SourcesFile, parse_declarations
 
-PAGE_FIELDS = ("fetch", "select", "remove", "filters", "executeClientScripts")
+PAGE_FIELDS = ("fetch", "select", "remove", "filter", "filters", "executeClientScripts")
 
 
 @dataclass
@@ -25,6 +27,8 @@ class OtaImport:
 
     declarations: SourcesFile
     warnings: list[str] = field(default_factory=list)
+    #: one line per declaration file left out, naming the file and why
+    skipped: list[str] = field(default_factory=list)
 
 
 def slugify(text: str) -> str:
@@ -42,20 +46,34 @@ def declaration_files(path: str | Path) -> list[Path]:
 
 
 def read_ota(path: str | Path) -> OtaImport:
-    """Read one OTA declaration file or a folder of them; DeclarationError names the file."""
-    platforms, warnings = [], []
+    """Read one OTA declaration file or a folder of them, leaving out (and reporting in
+    ``skipped``) the files that are malformed; DeclarationError naming the file when none is usable."""
+    platforms, warnings, skipped = [], [], []
     files = declaration_files(path)
     if not files:
         raise DeclarationError(f"{path}: no <Service>.json declarations found")
     for file in files:
         try:
-            service = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DeclarationError(f"{file}: cannot read an OTA declaration: {exc}") from None
-        platform, found = _platform(service, file)
+            platform, found = _read_service(file)
+        except DeclarationError as exc:
+            skipped.append(str(exc))
+            continue
         platforms.append(platform)
         warnings.extend(found)
-    return OtaImport(parse_declarations({"platforms": platforms}, str(path)), warnings)
+    if not platforms:
+        raise DeclarationError("; ".join(skipped))
+    return OtaImport(parse_declarations({"platforms": platforms}, str(path)), warnings, skipped)
+
+
+def _read_service(file: Path) -> tuple[dict, list[str]]:
+    """The platform one declaration file makes, checked alone, and its warnings."""
+    try:
+        service = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DeclarationError(f"{file}: cannot read an OTA declaration: {exc}") from None
+    platform, warnings = _platform(service, file)
+    parse_declarations({"platforms": [platform]}, str(file))
+    return platform, warnings
 
 
 def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
@@ -67,7 +85,9 @@ def _platform(service: Any, file: Path) -> tuple[dict, list[str]]:
     for terms_type, declaration in terms.items():
         slug = f"{platform_slug}-{slugify(terms_type)}"
         pages = _pages(declaration, f"{file}: {terms_type}")
-        filters = sorted({name for page in pages for name in _filter_names(page.get("filters"))})
+        filters = sorted(
+            {name for page in pages for key in ("filter", "filters") for name in _filter_names(page.get(key))}
+        )
         if filters:
             warnings.append(
                 f"{slug}: OTA filters {', '.join(filters)} cannot run here and were left out; "

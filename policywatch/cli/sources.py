@@ -34,10 +34,12 @@ def import_ota(path: Path) -> None:
     from policywatch.usecases.sources import import_ota as load_ota
 
     with open_runtime() as runtime:
-        report, warnings = _read(lambda found: load_ota(runtime, found), path)
+        report, warnings, skipped = _read(lambda found: load_ota(runtime, found), path)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"{path}: {report.line()}")
+    for line in skipped:
+        click.echo(f"skipped: {line}", err=True)
+    click.echo(f"{path}: {report.line()}" + (f"; {len(skipped)} declaration(s) skipped" if skipped else ""))
 
 
 def _read(reader, path: Path):

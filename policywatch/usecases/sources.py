@@ -27,7 +27,8 @@ def load_sources(runtime: Runtime, path: Path):
 
 
 def import_ota(runtime: Runtime, path: Path):
-    """Import Open Terms Archive declarations (a file or a folder); (load report, warnings)."""
+    """Import Open Terms Archive declarations (a file or a folder); (load report, warnings, one line
+    per declaration file left out)."""
     imported = read_ota(path)
     report = load_declared(runtime, imported.declarations, deactivate_missing=False, origin=str(path))
-    return report, imported.warnings
+    return report, imported.warnings, imported.skipped

@@ -53,6 +53,21 @@ def test_import_ota_folder_keeps_combine_ranges_and_scripts_and_warns_on_filters
     assert aup.sources[0].select == [{"startAfter": "h1", "endAfter": "#end-of-content"}]
 
 
+def test_a_folder_with_a_malformed_declaration_imports_the_rest_and_reports_it(cli, tmp_path):
+    folder = tmp_path / "declarations"
+    folder.mkdir()
+    (folder / "Le Chat.json").write_bytes((OTA / "Le Chat.json").read_bytes())
+    (folder / "Empty.json").write_text(json.dumps({"name": "Empty", "terms": {}}))
+    page = {"fetch": "https://acme.test/terms", "select": "main", "filter": ["removeSessionIds"]}
+    (folder / "Acme.json").write_text(json.dumps({"name": "Acme", "terms": {"Terms of Service": page}}))
+
+    result = cli("sources", "import-ota", str(folder))
+
+    assert "2 created" in result.output and "1 declaration(s) skipped" in result.output
+    assert f"skipped: {folder / 'Empty.json'}: an OTA declaration needs a name and terms" in result.output
+    assert "warning: acme-terms-of-service: OTA filters removeSessionIds cannot run here" in result.output
+
+
 def test_importing_one_service_leaves_other_documents_active(cli, load, migrated_url):
     load(
         "platforms:\n  - slug: acme\n    name: Acme\n    documents:\n"
