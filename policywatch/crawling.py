@@ -7,6 +7,7 @@ scheduler start a process per crawl).
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from scrapy.crawler import CrawlerProcess
 from sqlalchemy.engine import Engine
@@ -17,11 +18,15 @@ from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
 from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
+from policywatch.usecases.leader import holder_gone, holder_id
 from store.crawl_plan import build_plan
 from store.db import error_line, transaction
 from store.fetches import FetchRecorder
+from store.leases import acquire_leases, release_leases
 from store.models import CrawlRun, utcnow
 
+#: Lease name prefix of a document being crawled (``crawl:document:ID``).
+CRAWL_LEASE = "crawl:document:"
 #: Crawled pages go to the store as they arrive.
 PIPELINES = {"crawler.fetch.pipeline.FetchPipeline": 300}
 #: Scrapy stats copied into the crawl run's stats.
@@ -41,14 +46,18 @@ def run_crawl(
 ) -> CrawlReport:
     """Fetch every active source of ``document_ids`` once and record what was found through
     ``engine``, which the caller owns; ``CrawlReport.stopped`` says why a crawl stopped early."""
-    started = time.monotonic()
+    started, holder = time.monotonic(), holder_id()
     with transaction(engine) as session:
-        plan = build_plan(session, document_ids)
+        leased = _lease_documents(session, document_ids, holder, settings)
+        plan = build_plan(session, leased)
         run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
         session.add(run)
         session.flush()
-    report = CrawlReport(run_id=run.id)
-    stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
+    report = CrawlReport(run_id=run.id, busy=len(document_ids) - len(leased))
+    try:
+        stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
+    finally:
+        _release(engine, holder)
     report.seconds = time.monotonic() - started
     try:
         _close_run(engine, report, stats)
@@ -57,6 +66,24 @@ def run_crawl(
             raise
         report.stopped += f"; nor could the crawl run be closed ({error_line(exc)})"
     return report
+
+
+def _lease_documents(session, document_ids: list[int], holder: str, settings: Settings) -> list[int]:
+    """The documents of ``document_ids`` no other running crawl is fetching, leased to ``holder``
+    for as long as a crawl may run (a crawl of this host that was killed frees its own at once)."""
+    names = {f"{CRAWL_LEASE}{id_}": id_ for id_ in document_ids}
+    ttl = timedelta(seconds=settings.crawl_run_timeout)
+    taken = acquire_leases(session, list(names), holder, utcnow(), ttl, gone=holder_gone)
+    return [id_ for name, id_ in names.items() if name in taken]
+
+
+def _release(engine: Engine, holder: str) -> None:
+    """Free the documents this crawl leased; left to expire when the database cannot write."""
+    try:
+        with transaction(engine) as session:
+            release_leases(session, holder)
+    except OperationalError:
+        pass
 
 
 def _close_run(engine: Engine, report: CrawlReport, stats: dict) -> None:

@@ -95,6 +95,8 @@ class CrawlReport:
     """Per-source results and totals of one crawl."""
 
     run_id: int | None = None
+    #: documents left out because another crawl was fetching them
+    busy: int = 0
     results: list[SourceResult] = field(default_factory=list)
     versions: int = 0
     seconds: float = 0.0

@@ -54,6 +54,7 @@ def _print_report(report, changes: int) -> None:
             for k in ("changed", "unchanged", "not_modified", "error")
         )
         + f"; {totals['versions']} new versions, {changes} changes (crawl run {report.run_id})"
+        + (f"; {report.busy} documents left out: another crawl is fetching them" if report.busy else "")
     )
     if sys.stdout.isatty():
         from rich.console import Console

@@ -21,6 +21,21 @@ def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def holder_gone(holder: str) -> bool:
+    """Whether ``holder`` (a ``holder_id``) names a process of this host that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 class Leader:
     """Takes and renews the scheduler lease for this process; ``ttl`` bounds how long a dead leader
     keeps the others on standby."""

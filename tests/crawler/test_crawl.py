@@ -3,6 +3,7 @@ failures never turned into versions. Pages come from a local server; crawls run 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,27 @@ def test_two_crawls_at_once_record_each_version_once(site, load, crawl, db, cli)
 
     assert len(db.versions("acme-aup")) == 2 and len(db.versions("acme-tos")) == 1
     assert "ok: 3 versions, every chain intact" in cli("verify").output
+
+
+def test_a_second_crawl_at_once_leaves_out_the_documents_the_first_is_fetching(site, load, crawl, db):
+    slugs = [f"acme-{n}" for n in range(6)]
+    for slug in slugs:
+        site.html(f"/{slug}", POLICY.replace("Usage Policy", slug))
+    load(sources_yaml(*(document(slug, f"{site.url}/{slug}") for slug in slugs)))
+    site.delay = 1.0  # the first crawl is still fetching when the second starts
+    first = crawl(background=True)
+    deadline = time.monotonic() + 60
+    while not site.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = crawl()
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+
+    assert "6 documents left out: another crawl is fetching them" in second.stdout
+    assert all(len(site.hits(f"/{slug}")) == 1 for slug in slugs)  # each page fetched once in all
+    assert all(len(db.versions(slug)) == 1 for slug in slugs)
+    site.delay = 0
+    crawl()  # the leases went with the first crawl
+    assert all(len(site.hits(f"/{slug}")) == 2 for slug in slugs)
 
 
 def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli):
