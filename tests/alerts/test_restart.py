@@ -89,3 +89,58 @@ def test_two_senders_at_once_never_send_the_same_row(db, sendgrid, monkeypatch):
 
     assert sorted(sendgrid.recipients()) == sorted(readers)
     assert sum(report.sent for report in reports) == len(readers)
+
+
+def test_senders_killed_at_random_moments_lose_no_email_and_repeat_only_what_was_in_flight(
+    db, sendgrid, monkeypatch
+):
+    import random
+    import time
+
+    from sqlalchemy import update
+
+    from store.models import utcnow
+
+    for name, value in {
+        "EMAIL_BATCH_SIZE": "1",
+        "EMAIL_CONCURRENCY": "1",
+        "EMAIL_LEASE_SECONDS": "1",
+    }.items():
+        monkeypatch.setenv(f"POLICYWATCH_{name}", value)
+    readers = [f"reader{i}@example.com" for i in range(12)]
+    with transaction(db) as session:
+        usage = document(session)
+        for address in readers:
+            confirmed(session, address)
+        change(session, usage)
+    sendgrid.answer(202, delay=0.2, times=1000)  # each request in flight for a while
+    moments = random.Random(20261204)
+
+    kills = 0
+    for _ in range(4):
+        sender = _sender()
+        time.sleep(moments.uniform(1.0, 3.0))
+        if sender.poll() is None:
+            sender.send_signal(signal.SIGKILL)
+            kills += 1
+        sender.wait()
+    for _ in range(5):  # then runs that are let finish, until nothing is left to send
+        time.sleep(1.1)  # claims of the killed senders lapse
+        with transaction(db) as session:
+            session.execute(
+                update(Delivery).where(Delivery.status == "pending").values(next_attempt_at=utcnow())
+            )
+        assert _sender().wait(timeout=300) is not None
+        with transaction(db) as session:
+            left = session.scalars(select(Delivery).where(Delivery.status.in_(("pending", "sending")))).all()
+        if not left:
+            break
+
+    with transaction(db) as session:
+        statuses = dict(
+            session.execute(select(Delivery.id, Delivery.status).where(Delivery.kind == "alert")).all()
+        )
+    assert set(statuses.values()) <= {"sent", "unconfirmed"} and kills
+    received = sendgrid.recipients()
+    assert set(received) == set(readers)  # no email lost
+    assert len(received) - len(readers) <= kills  # a copy more only for a request in flight at a kill
