@@ -18,6 +18,7 @@ from alerts.audience.tokens import TokenError, Tokens
 from changes.taxonomy import Taxonomy, load_taxonomy
 from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
+from store.queries.documents import document_title
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,29 @@ def all_subscribers(session: Session) -> list[Subscriber]:
             select(Subscriber).options(selectinload(Subscriber.subscriptions)).order_by(Subscriber.email)
         )
     )
+
+
+def followed(session: Session, subscriber_ids: Iterable[int]) -> dict[int, list[str]]:
+    """What each subscriber follows, in words: "OpenAI (every document)", "Anthropic Usage Policy",
+    with their topic filters."""
+    ids = set(subscriber_ids)
+    platforms: dict[int | None, str] = dict(session.execute(select(Platform.id, Platform.name)).all())
+    documents = {
+        id_: document_title(platforms[platform_id], title)
+        for id_, platform_id, title in session.execute(
+            select(Document.id, Document.platform_id, Document.title)
+        )
+    }
+    lines: dict[int, list[str]] = {id_: [] for id_ in ids}
+    for sub in session.scalars(
+        select(Subscription).where(Subscription.subscriber_id.in_(ids)).order_by(Subscription.id)
+    ):
+        if sub.document_id is not None:
+            target = documents[sub.document_id]
+        else:  # a subscription names a document or a platform (has_target)
+            target = f"{platforms[sub.platform_id]} (every document)"
+        lines[sub.subscriber_id].append(target + (f", topics: {', '.join(sub.topics)}" if sub.topics else ""))
+    return lines
 
 
 def _existing(session: Session, email: str) -> Subscriber:

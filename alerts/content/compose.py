@@ -17,6 +17,7 @@ from typing import Protocol
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
+from alerts.audience.subscribers import followed
 from alerts.content.template_data import by_platform, by_significance, change_views, subject_line
 from policywatch.verdicts import Significance
 
@@ -38,6 +39,8 @@ class OutboxRow(Protocol):
 
     @property
     def kind(self) -> str: ...
+    @property
+    def subscriber_id(self) -> int: ...
     @property
     def tier(self) -> str: ...
     @property
@@ -125,9 +128,10 @@ def render(kind: str, subject: str, **context) -> Email:
     return Email(kind, subject, text, html, links)
 
 
-def confirmation_email(tier: str) -> Email:
-    """The double opt-in email: confirm link, nothing else is sent before it is followed."""
-    return render("confirmation", "[policywatch] Confirm your subscription", tier=tier)
+def confirmation_email(tier: str, followed: list[str]) -> Email:
+    """The double opt-in email naming what it subscribes to: confirm link, nothing else is sent
+    before it is followed."""
+    return render("confirmation", "[policywatch] Confirm your subscription", tier=tier, followed=followed)
 
 
 def alert_email(views: list[dict]) -> Email:
@@ -159,7 +163,7 @@ def content_key(message: Sequence[OutboxRow]) -> tuple:
     """What one subscriber's email of one kind (its outbox rows) holds: equal keys, equal content."""
     first = message[0]
     if first.kind == "confirmation":
-        return (first.kind, first.tier)
+        return (first.kind, first.tier, first.subscriber_id)
     if first.kind == "alert":
         return (first.kind, tuple(sorted(row.change_id for row in message)))
     return (first.kind, first.digest_week, first.change_ids)
@@ -179,19 +183,21 @@ def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> Compos
     keys = list(keys)
     ids = {i for key in keys if key[0] != "confirmation" for i in key[-1]}
     views = change_views(session, ids, base_url) if ids else {}
+    subscribers = {key[2] for key in keys if key[0] == "confirmation"}
+    follows = followed(session, subscribers) if subscribers else {}
     composed = Composed()
     for key in keys:
         try:
-            composed.emails[key] = _email(key, views)
+            composed.emails[key] = _email(key, views, follows)
         except Exception as exc:  # one email's content must not stop the others
             composed.errors[key] = f"{type(exc).__name__}: {exc}"
     return composed
 
 
-def _email(key: tuple, views: dict[int, dict]) -> Email:
+def _email(key: tuple, views: dict[int, dict], follows: dict[int, list[str]]) -> Email:
     kind = key[0]
     if kind == "confirmation":
-        return confirmation_email(key[1])
+        return confirmation_email(key[1], follows.get(key[2], []))
     if kind == "alert":
         return alert_email([views[i] for i in key[1] if i in views])
     return digest_email(key[1], [views[i] for i in key[2] if i in views])

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
@@ -61,6 +62,12 @@ class Backend:
         self.settings = settings
         self.sender_name, self.sender_email = parseaddr(settings.email_from)
 
+    @property
+    def list_id(self) -> str:
+        """The RFC 2919 List-Id of this installation's emails: mail clients group and filter by it."""
+        host = urlsplit(self.settings.base_url).hostname or "localhost"
+        return f"policywatch alerts <alerts.{host}>"
+
     def send(self, batch: EmailBatch) -> str:
         """Deliver every recipient of ``batch``; return the provider's message id."""
         raise NotImplementedError
@@ -92,6 +99,7 @@ class FileBackend(Backend):
         message["Date"] = formatdate(usegmt=True)
         domain = self.sender_email.rpartition("@")[2] or "localhost"
         message["Message-ID"] = f"<{recipient.message_key}@{domain}>"  # the same on a retried email
+        message["List-Id"] = self.list_id
         message["List-Unsubscribe"] = f"<{recipient.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = ONE_CLICK
         message["X-Policywatch-Kind"] = batch.email.kind
@@ -147,6 +155,7 @@ class SendGridBackend(Backend):
                     "to": [{"email": recipient.email}],
                     "substitutions": email.substitutions(recipient),
                     "headers": {
+                        "List-Id": self.list_id,
                         "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
                         "List-Unsubscribe-Post": ONE_CLICK,
                     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 from datetime import UTC, datetime
 from email import policy
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -114,6 +115,8 @@ def test_file_backend_writes_whole_eml_files_with_both_parts(migrated_url):
     assert message["Subject"] == "[policywatch] OpenAI Usage Policies: substantive change"
     assert message["List-Unsubscribe"].startswith(f"<{get_settings().base_url}/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    host = urlsplit(get_settings().base_url).hostname
+    assert message["List-Id"] == f"policywatch alerts <alerts.{host}>"  # clients filter on it
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "A <b>bold</b> claim." in text and "A &lt;b&gt;bold&lt;/b&gt; claim." in html

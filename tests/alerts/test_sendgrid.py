@@ -63,6 +63,7 @@ def test_alert_payload_names_the_change_and_carries_a_working_unsubscribe_link(d
         header = personalization["headers"]["List-Unsubscribe"]
         assert header.startswith("<https://policywatch.test/unsubscribe/")
         assert personalization["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert personalization["headers"]["List-Id"] == "policywatch alerts <alerts.policywatch.test>"
         link = header.strip("<>")
         assert link in personalization["substitutions"].values()
         assert any(placeholder in html["value"] for placeholder in personalization["substitutions"])

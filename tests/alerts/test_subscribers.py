@@ -79,6 +79,8 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(db, sendgrid):
     [request] = sendgrid.accepted
     assert request.body["subject"] == "[policywatch] Confirm your subscription"
     assert request.body["categories"] == ["policywatch", "confirmation"]
+    text = request.body["content"][0]["value"]
+    assert "You asked to follow:\n  - Openai (every document)" in text  # what is being confirmed
     [personalization] = request.body["personalizations"]
     confirm_link = next(v for v in personalization["substitutions"].values() if "/confirm/" in v)
     assert confirm_link.startswith("https://policywatch.test/confirm/")
