@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
-from policywatch.cli.common import open_engine
+from policywatch.cli.common import open_engine, rich_table
 from policywatch.verdicts import Significance
 
 
@@ -66,9 +66,8 @@ def list_changes(
 
 def _table(records: list[dict]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("id", "detected (UTC)", "platform", "document", "significance", "summary", box=None)
+    table = rich_table("id", "detected (UTC)", "platform", "document", "significance", "summary", box=None)
     for r in records:
         table.add_row(
             str(r["id"]),

@@ -22,3 +22,10 @@ def open_runtime(check: bool = True) -> Runtime:
 def open_engine(check: bool = True) -> Engine:
     """The engine for the configured database; with ``check``, refuse a schema that is behind."""
     return open_runtime(check).engine
+
+
+def rich_table(*headers: str, **options):
+    """A rich Table whose columns wrap long values (URLs, reasons) instead of cutting them to "…"."""
+    from rich.table import Column, Table
+
+    return Table(*(Column(header, overflow="fold") for header in headers), **options)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from policywatch.cli.common import open_runtime
+from policywatch.cli.common import open_runtime, rich_table
 
 
 @click.command("crawl")
@@ -58,9 +58,8 @@ def _print_report(report, changes: int) -> None:
     )
     if sys.stdout.isatty():
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table(*header)
+        table = rich_table(*header)
         for row in rows:
             table.add_row(*row, style="red" if row[2] == "error" else None)
         console = Console()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from policywatch.cli.common import open_engine, open_runtime
+from policywatch.cli.common import open_engine, open_runtime, rich_table
 
 
 @click.group("sources")
@@ -119,9 +119,8 @@ def _status(source, document) -> str:
 def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     if sys.stdout.isatty():
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table(*header)
+        table = rich_table(*header)
         for row in rows:
             table.add_row(*row, style="red" if row[3] == "broken" else None)
         Console().print(table)

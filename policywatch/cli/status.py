@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from policywatch.cli.common import open_runtime
+from policywatch.cli.common import open_runtime, rich_table
 
 
 @click.command("status")
@@ -97,28 +97,27 @@ def _print_plain(status: dict) -> None:
 def _print_rich(status: dict) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     console = Console()
     console.print(_leader_line(status), highlight=False)
     console.print(_job_line(status), highlight=False)
     for line in _summary_lines(status):
         console.print(line, highlight=False)
-    table = Table("document", "url", "last crawl", "next crawl", "health", title="Sources")
+    table = rich_table("document", "url", "last crawl", "next crawl", "health", title="Sources")
     for s in status["sources"]:
         colour = "red" if s["broken"] else "yellow" if s["failures"] else "green"
         health = f"[{colour}]{escape(_health(s))}[/]"
         table.add_row(s["document"], s["url"], s["last_crawl"] or "never", s["next_crawl"] or "now", health)
     console.print(table)
     if status["changes_waiting"]:
-        waiting = Table(
+        waiting = rich_table(
             "change", "document", "significance", "detected", title="Changes waiting to be alerted"
         )
         for c in status["changes_waiting"]:
             waiting.add_row(str(c["change"]), c["document"], c["significance"], c["detected_at"])
         console.print(waiting)
     if status["failed_deliveries"]:
-        failed = Table("delivery", "kind", "status", "attempts", "error", title="Failed deliveries")
+        failed = rich_table("delivery", "kind", "status", "attempts", "error", title="Failed deliveries")
         for d in status["failed_deliveries"]:
             failed.add_row(str(d["delivery"]), d["kind"], d["status"], str(d["attempts"]), d["error"] or "")
         console.print(failed)

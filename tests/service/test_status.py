@@ -232,3 +232,21 @@ def test_a_source_failing_short_of_broken_is_shown_failing_with_its_reason_on_on
     )
     assert [line for line in lines if line.startswith("acme-privacy\t")][0].endswith("\tok")
     assert "challenge page" not in "\n".join(line for line in lines if not line.startswith("acme-aup"))
+
+
+def test_tables_on_a_narrow_terminal_wrap_long_urls_instead_of_cutting_them():
+    import io
+    import re
+
+    from rich.console import Console
+
+    from policywatch.cli.common import rich_table
+
+    url = "http://127.0.0.1:8123/legal/usage-policy?version=2026-12-01"
+    table = rich_table("document", "url", "health")
+    table.add_row("acme-aup", url, "ok")
+    out = io.StringIO()
+    Console(file=out, width=40).print(table)
+    assert "…" not in out.getvalue()
+    url_column = "".join(re.split(r"[│┃|]", line)[2].strip() for line in out.getvalue().splitlines()[3:-1])
+    assert url in url_column
