@@ -7,6 +7,7 @@ scheduler start a process per crawl).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from scrapy.crawler import CrawlerProcess
@@ -42,10 +43,15 @@ SCRAPY_STATS = (
 
 
 def run_crawl(
-    settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
+    settings: Settings,
+    engine: Engine,
+    document_ids: list[int],
+    trigger: str = "cli",
+    progress: Callable[[CrawlReport], None] | None = None,
 ) -> CrawlReport:
     """Fetch every active source of ``document_ids`` once and record what was found through
-    ``engine``, which the caller owns; ``CrawlReport.stopped`` says why a crawl stopped early."""
+    ``engine``, which the caller owns; ``progress`` is told of each source's result;
+    ``CrawlReport.stopped`` says why a crawl stopped early."""
     started, holder = time.monotonic(), holder_id()
     with transaction(engine) as session:
         leased = _lease_documents(session, document_ids, holder, settings)
@@ -53,7 +59,9 @@ def run_crawl(
         run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
         session.add(run)
         session.flush()
-    report = CrawlReport(run_id=run.id, busy=len(document_ids) - len(leased))
+    report = CrawlReport(
+        run_id=run.id, busy=len(document_ids) - len(leased), planned=len(plan.jobs), progress=progress
+    )
     try:
         stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
     finally:

@@ -3,6 +3,7 @@ the pipeline hands the store (that attempt judged)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,11 +98,22 @@ class CrawlReport:
     run_id: int | None = None
     #: documents left out because another crawl was fetching them
     busy: int = 0
+    #: sources the crawl set out to fetch
+    planned: int = 0
     results: list[SourceResult] = field(default_factory=list)
     versions: int = 0
     seconds: float = 0.0
     #: why the crawl stopped before its end (the store could not record), or None
     stopped: str | None = None
+
+    #: told of each result as it is added (a progress display)
+    progress: Callable[[CrawlReport], None] | None = field(default=None, repr=False, compare=False)
+
+    def add(self, result: SourceResult) -> None:
+        """Count one source's result, and tell ``progress``."""
+        self.results.append(result)
+        if self.progress is not None:
+            self.progress(self)
 
     def totals(self) -> dict[str, int]:
         """Sources per outcome, plus versions recorded."""

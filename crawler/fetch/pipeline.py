@@ -136,7 +136,7 @@ class FetchPipeline:
             return item
         if version is not None:
             self.report.versions += 1
-        self.report.results.append(
+        self.report.add(
             SourceResult(job.document_slug, job.url, result.outcome, result.reason, item.status, version)
         )
         item.body = b""  # the bytes are stored; do not keep them alive in Scrapy's stats or logs

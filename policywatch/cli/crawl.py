@@ -7,6 +7,7 @@ import sys
 import click
 
 from policywatch.cli.common import open_runtime, rich_table
+from policywatch.cli.progress import progress
 
 
 @click.command("crawl")
@@ -34,7 +35,10 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
         if not ids:
             click.echo("nothing to crawl: " + ("no document is due" if due else "no active document"))
             return
-        crawled = usecases.crawl(runtime, ids)
+        with progress("sources crawled") as show:
+            crawled = usecases.crawl(
+                runtime, ids, progress=lambda report: show(len(report.results), report.planned)
+            )
     _print_report(crawled.report, crawled.changes)
     if crawled.report.stopped:
         raise click.ClickException(f"crawl run {crawled.report.run_id} stopped: {crawled.report.stopped}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,13 +30,19 @@ def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int
         return select_documents(session, slugs, due=due)
 
 
-def crawl(runtime: Runtime, document_ids: list[int], trigger: str = "cli") -> Crawled:
+def crawl(
+    runtime: Runtime,
+    document_ids: list[int],
+    trigger: str = "cli",
+    progress: Callable[[CrawlReport], None] | None = None,
+) -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
     reactor cannot restart) and record the changes of the versions found, unless the crawl stopped
-    because the store could not record (``report.stopped``)."""
+    because the store could not record (``report.stopped``); ``progress`` is told of each source's
+    result."""
     from policywatch.crawling import run_crawl
 
-    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger)
+    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, progress)
     if report.stopped:  # the store cannot record: the next crawl records the changes
         return Crawled(report, 0)
     with transaction(runtime.engine) as session:

@@ -277,7 +277,7 @@ def test_a_second_crawl_at_once_leaves_out_the_documents_the_first_is_fetching(s
     for slug in slugs:
         site.html(f"/{slug}", POLICY.replace("Usage Policy", slug))
     load(sources_yaml(*(document(slug, f"{site.url}/{slug}") for slug in slugs)))
-    site.delay = 1.0  # the first crawl is still fetching when the second starts
+    site.delay = 3.0  # the first crawl is still fetching when the second starts
     first = crawl(background=True)
     deadline = time.monotonic() + 60
     while not site.requests and time.monotonic() < deadline:
@@ -301,7 +301,7 @@ def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli)
             document("acme-aup", f"{site.url}/aup", "schedule: 1h"), document("acme-tos", f"{site.url}/tos")
         )
     )
-    crawl("--source", "acme-aup")
+    assert "sources crawled: 1/1" in crawl("--source", "acme-aup").stdout  # progress, in plain lines
     assert len(db.events("acme-aup")) == 1 and db.events("acme-tos") == []
     crawl("--due")
     assert len(db.events("acme-aup")) == 1 and len(db.events("acme-tos")) == 1
