@@ -12,6 +12,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import anyio.to_thread
+import swagger_ui
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
@@ -61,6 +62,7 @@ def create_app(
     kept = SharedPages(settings.web_cache_dir, settings.database) if settings.web_cache_dir else MemoryPages()
     app.add_middleware(PageCache, pages=kept)  # kept pages carry the security headers
     app.add_middleware(Turns)  # outermost: a page's turn covers its cache look-up
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # pages first: a request walks the routers in order, and analyst pages are the ones under load
     for router in (pages.router, health.router, api.router, feeds.router, downloads.router, subscribe.router):
@@ -72,6 +74,8 @@ def create_app(
     return app
 
 
+#: Swagger UI 5 (OpenAPI 3.1), as the swagger-ui-py package ships it: the API docs need no CDN.
+SWAGGER_UI = Path(swagger_ui.__file__).parent / "static"
 #: Paths answered in JSON (or their own format) when they fail; every other path gets an HTML page.
 MACHINE_PATHS = ("/api/", "/feeds/", "/openapi.json", "/healthz", "/snapshots/")
 

@@ -124,3 +124,13 @@ def test_document_page_screenshot(server, browser_page, tmp_path):
     shot = tmp_path / "document.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_the_api_docs_are_interactive_and_served_from_here(server, browser_page):
+    page = browser_page
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server}/docs")
+    page.wait_for_selector("[data-path='/api/platforms']", timeout=20_000)
+    assert all(url.startswith(server) for url in requested), requested  # no CDN
+    assert not [e for e in page.events if e.startswith("error")], page.events

@@ -26,6 +26,7 @@ from web.deps import (
     topic_index,
 )
 from web.middleware.cache import remembered
+from web.middleware.security import CSP
 from web.rendering.diff import compare_texts
 from web.rendering.snippets import highlighted
 from web.rendering.templating import page
@@ -268,3 +269,12 @@ def compare_page(request: Request, topic: str | None = None, session: Session = 
         topics=topics,
         platforms=compare_topic(session, topics[topic]) if topic else [],
     )
+
+
+@router.get("/docs")
+def api_docs(request: Request):
+    """The JSON API's interactive documentation (Swagger UI, served from this server)."""
+    response = page(request, "api_docs.html")
+    swagger = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; connect-src 'self'"
+    response.headers["Content-Security-Policy"] = swagger  # it fetches /openapi.json and styles inline
+    return response
