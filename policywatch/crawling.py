@@ -15,6 +15,7 @@ from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
 from policywatch.settings import Settings
+from store.announcements import NewsroomRecorder, listing_jobs, post_sources
 from store.crawl_plan import build_plan
 from store.db import transaction
 from store.fetches import FetchRecorder
@@ -35,13 +36,15 @@ SCRAPY_STATS = (
 
 
 def run_crawl(
-    settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli"
+    settings: Settings, engine: Engine, document_ids: list[int], trigger: str = "cli", newsrooms: bool = True
 ) -> CrawlReport:
-    """Fetch every active source of ``document_ids`` once and record what was found through
-    ``engine``, which the caller owns."""
+    """Fetch every active source of ``document_ids`` once, and read every newsroom listing when
+    ``newsrooms``, and record what was found through ``engine``, which the caller owns."""
     started = time.monotonic()
     with transaction(engine) as session:
         plan = build_plan(session, document_ids)
+        plan.posts = post_sources(session, list(plan.jobs))
+        plan.listings = listing_jobs(session) if newsrooms else []
         run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
         session.add(run)
         session.flush()
@@ -49,9 +52,17 @@ def run_crawl(
     browser = browser_available() and any(job.fetcher == "browser" for job in plan.jobs.values())
     process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
-    if plan.jobs:
+    if plan.jobs or plan.listings:
         recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
-        process.crawl(crawler, plan=plan, report=report, recorder=recorder)
+        newsroom = NewsroomRecorder(recorder.batch, settings.announcement_budget)
+        process.crawl(
+            crawler,
+            plan=plan,
+            report=report,
+            recorder=recorder,
+            newsroom=newsroom,
+            listing_pages=settings.announcement_pages,
+        )
         process.start()
     report.seconds = time.monotonic() - started
     with transaction(engine) as session:

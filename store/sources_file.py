@@ -66,7 +66,8 @@ def load_declarations(session: Session, declared: SourcesFile, deactivate_missin
         for newsroom_decl in platform_decl.announcements:
             _load_newsroom(session, report, newsrooms.pop(newsroom_decl.slug, None), platform, newsroom_decl)
     if deactivate_missing:
-        for row in [*documents.values(), *newsrooms.values()]:
+        rows: list[Document | AnnouncementSource] = [*documents.values(), *newsrooms.values()]
+        for row in rows:
             if row.active:
                 row.active = False
                 report.deactivated.append(row.slug)

@@ -30,7 +30,7 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
             ids = selection(runtime, list(slugs), due=due)
         except UnknownDocument as exc:
             raise click.ClickException(str(exc)) from None
-        crawled = usecases.crawl(runtime, ids)
+        crawled = usecases.crawl(runtime, ids, newsrooms=not slugs)
     _print_report(crawled.report, crawled.changes)
 
 

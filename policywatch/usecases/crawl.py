@@ -29,12 +29,15 @@ def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int
         return select_documents(session, slugs, due=due)
 
 
-def crawl(runtime: Runtime, document_ids: list[int], trigger: str = "cli") -> Crawled:
+def crawl(runtime: Runtime, document_ids: list[int], trigger: str = "cli", newsrooms: bool = True) -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
-    reactor cannot restart) and record the changes of the versions found."""
+    reactor cannot restart), read the newsrooms' listings when ``newsrooms``, record the changes of
+    the versions found and tag the posts with their topics."""
     from policywatch.crawling import run_crawl
+    from policywatch.usecases.announcements import tag_posts
 
-    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger)
+    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, newsrooms)
     with transaction(runtime.engine) as session:
         changes = len(record_changes(session, runtime.settings))
+        tag_posts(session, runtime.settings)
     return Crawled(report, changes)

@@ -124,7 +124,8 @@ class Announcement(Base):
     """One post found on a newsroom, watched as its own document (terms type ``Announcement``).
 
     ``listed_title`` and ``listed_published`` are what the listing said; ``title`` and ``published``
-    what the post's page says. ``gone`` counts the crawls in a row its page answered 404 or 410."""
+    what the post's page says. ``fetched``: its page answered once; ``gone`` counts the crawls in a row
+    it answered 404 or 410 since. A post found beyond a crawl's budget waits with its document inactive."""
 
     __tablename__ = "announcement"
     __table_args__ = (UniqueConstraint("source_id", "url"),)
@@ -132,7 +133,10 @@ class Announcement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("announcement_source.id", ondelete="CASCADE"))
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), unique=True)
+    #: the canonical URL (the page's ``rel=canonical``, else the listed URL)
     url: Mapped[str] = mapped_column(Text)
+    #: the URL the listing links to, tracking parameters stripped
+    listed_url: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     published: Mapped[str | None] = mapped_column(String(40), default=None)
     listed_title: Mapped[str | None] = mapped_column(Text, default=None)
