@@ -7,7 +7,8 @@ footer; a navigation block that is the page's own table of contents (every link 
 of the page) is part of the document and stays. Then, beside the main text flow (the chain of
 blocks each holding most of its parent's text), blocks hidden by an inline style and menus (blocks
 made only of a few-word labels) are removed: pages built of plain ``div``s mark neither their menus
-nor their app-download panels. See docs/extraction.md for the comparison with trafilatura that
+nor their app-download panels, and link lists (blocks whose text is almost all links, such as a
+related-posts box) are removed too. See docs/extraction.md for the comparison with trafilatura that
 chose this.
 """
 
@@ -38,6 +39,8 @@ _VISIBLE_TEXT = (
 FLOW_SHARE = 0.6  # a child holding this share of its parent's text carries the main text flow
 MENU_LABELS = 4  # a block of at least this many labels, and nothing else, is a menu ...
 LABEL_WORDS = 4  # ... a label being at most this many words without sentence punctuation
+LINK_LIST_LINKS = 2  # a block beside the flow with at least this many links ...
+LINK_LIST_SHARE = 0.75  # ... holding this share of its text in them is a link list, not content
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 
@@ -115,12 +118,21 @@ def _drop_beside_flow(region: html.HtmlElement) -> None:
 def _chrome_beside_flow(block: html.HtmlElement) -> bool:
     """Whether a block beside the main text flow is chrome: hidden by an inline style, or a menu
     that holds no table of contents of the page."""
-    if _hidden(block):
+    if _hidden(block) or _link_list(block):
         return True
     if not _menu(_pieces(block)):
         return False
     navigation = block.xpath("descendant-or-self::*[self::nav or @role='navigation']")
     return not any(_table_of_contents(element) for element in navigation)
+
+
+def _link_list(block: html.HtmlElement) -> bool:
+    """Whether a block is a list of links to other pages (a related-posts box): most of its text is
+    in links that leave the page."""
+    links = [a for a in block.iter("a") if _fragment(a.get("href", ""), block.base_url or "") is None]
+    if len(links) < LINK_LIST_LINKS:
+        return False
+    return sum(_text_size(a) for a in links) >= LINK_LIST_SHARE * _text_size(block)
 
 
 def _text_size(element: html.HtmlElement) -> float:
