@@ -208,6 +208,8 @@ def test_the_shipped_sources_file_is_valid_and_covers_the_main_vendors():
     } <= slugs
     anthropic = {d.title for p in declared.platforms if p.slug == "anthropic" for d in p.documents}
     assert any("government" in title.lower() for title in anthropic)
+    newsrooms = {p.slug for p in declared.platforms if p.announcements}
+    assert {"anthropic", "openai", "google", "meta", "xai", "mistral", "microsoft", "amazon"} <= newsrooms
 
 
 def test_sources_list_shows_each_source_before_any_crawl(load, cli):
