@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.newsroom.listing import Listed
-from crawler.newsroom.post import PostPage
+from crawler.newsroom.items import Listed, PostPage
 from crawler.sources.plan import ListingJob, SourceJob
 from store.db import Batch
 from store.models import Announcement, AnnouncementSource, Document, Source

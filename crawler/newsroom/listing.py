@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml import html
 
 from crawler.newsroom.dates import iso_date
+from crawler.newsroom.items import Listed
 from crawler.newsroom.links import clean_url, posts_among
 from policywatch.verdicts import Failure, FailureKind
 
@@ -30,15 +31,6 @@ NEXT_TEXT = re.compile(
 #: Query parameters and path segments that number a listing's pages.
 PAGE_PARAM = re.compile(r"^(?:page|p|pg|paged|offset|start)$", re.I)
 PAGE_PATH = re.compile(r"/page/\d+/?$")
-
-
-@dataclass
-class Listed:
-    """One post as a listing shows it."""
-
-    url: str
-    title: str | None = None
-    published: str | None = None
 
 
 @dataclass

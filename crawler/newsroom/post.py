@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from lxml import html
 
 from crawler.newsroom.dates import iso_date
+from crawler.newsroom.items import PostPage
 from crawler.newsroom.links import clean_url, same_site
 
 #: Meta tags that carry a publication date (property or name).
@@ -30,15 +30,6 @@ DATE_META = (
     "sailthru.date",
 )
 ARTICLE_TYPES = re.compile(r"Article|BlogPosting|NewsArticle|Report|PressRelease|WebPage", re.I)
-
-
-@dataclass
-class PostPage:
-    """A post's page, as far as its markup tells."""
-
-    canonical: str | None = None
-    title: str | None = None
-    published: str | None = None
 
 
 def read_post(body: bytes, url: str, now: datetime) -> PostPage:

@@ -171,3 +171,20 @@ def test_a_first_crawl_fetches_the_newest_posts_within_the_budget_and_the_rest_l
     assert first == {"Post 3": 1, "Post 2": 1, "Post 1": 0}
     assert {p["title"]: p["versions"] for p in announcements()} == {"Post 3": 1, "Post 2": 1, "Post 1": 1}
     assert len(site.hits("/news/post-3")) == 2  # the posts fetched already are crawled again
+
+
+def test_announcements_list_filters_by_platform_and_time_and_prints_a_table(
+    site, load, crawl, announcements, cli
+):
+    site.pages["/news"] = Page(listing_page(card("/news/gov-deal", "Gov deal", "Mar 1, 2025")))
+    serve_post(site, "/news/gov-deal", "Gov deal", GOV)
+    load(newsroom("acme-news", f"{site.url}/news"))
+    crawl()
+
+    (post,) = announcements("--platform", "acme")
+    assert announcements("--platform", "other") == []
+    assert announcements("--since", post["first_seen"]) == [post]
+    assert announcements("--since", "2999-01-01") == []
+    table = cli("announcements", "list").output.splitlines()
+    assert table[0].split("\t")[:3] == ["published", "platform", "title"]
+    assert table[1].split("\t")[:4] == [post["published"], "acme", "Gov deal", ",".join(post["topics"])]
