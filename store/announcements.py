@@ -3,7 +3,8 @@ documents of terms type ``Announcement``), what each post's page says, and posts
 
 Discovery is an event, not a diff: a listing is never a document and its cards make no version. A
 listing that fails records its error and nothing else. A post is removed only when its page
-answered 404 or 410 on two crawls in a row after it had been published. New posts beyond a crawl's
+answered 404 or 410 (or an error page such as "Page not found" with 200) on two crawls in a row
+after it had been published. New posts beyond a crawl's
 budget wait (their document inactive) and are fetched by later crawls, newest first.
 """
 
@@ -84,13 +85,13 @@ class NewsroomRecorder:
                 .join(Source, Source.document_id == Announcement.document_id)
                 .where(Source.id == source_id)
             ).one()
-            if status in GONE:
+            if status in GONE or (page is not None and page.gone):
                 post.gone += 1 if post.fetched else 0
                 if post.gone >= 2 and post.removed_at is None:
                     post.removed_at = now
-            elif status == 304 or page is not None:
+            elif status == 304 or (page is not None and not page.gone):
                 post.gone, post.removed_at, post.fetched = 0, None, True
-            if page is not None:
+            if page is not None and not page.gone:
                 _read_page(session, post, page)
 
     def _start(self, session: Session, newsroom: AnnouncementSource) -> list[SourceJob]:

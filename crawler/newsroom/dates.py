@@ -45,3 +45,18 @@ def _iso(moment: datetime, text: str) -> str:
     if len(text) == 10:
         return moment.date().isoformat()
     return moment.isoformat()
+
+
+#: A date written out in running text: "16 January 2025", "Mar 3, 2025", "2025-03-03", "3 days ago".
+WRITTEN = re.compile(
+    r"\b(?:\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{4}-\d{2}-\d{2}|\d+\s+(?:minute|hour|day|week)s?\s+ago|today|yesterday)\b",
+    re.I,
+)
+
+
+def written_date(text: str, now: datetime) -> str | None:
+    """The ISO form of the first date written out in ``text``, or None."""
+    match = WRITTEN.search(text or "")
+    return iso_date(match[0], now) if match else None

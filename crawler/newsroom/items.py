@@ -21,3 +21,5 @@ class PostPage:
     canonical: str | None = None
     title: str | None = None
     published: str | None = None
+    #: the page is an error page served with 200 ("Page not found"): the post is gone
+    gone: bool = False

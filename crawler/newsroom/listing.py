@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from lxml import html
 
-from crawler.newsroom.dates import iso_date
+from crawler.newsroom.dates import iso_date, written_date
 from crawler.newsroom.items import Listed
 from crawler.newsroom.links import clean_url, posts_among
 from policywatch.verdicts import Failure, FailureKind
@@ -168,7 +168,9 @@ def _read_card(listed: Listed, card: html.HtmlElement, now: datetime) -> None:
         for stamp in card.xpath(".//time"):
             listed.published = iso_date(stamp.get("datetime"), now) or iso_date(stamp.text_content(), now)
             if listed.published:
-                break
+                return
+        if card.tag != "a" or card.xpath(".//*"):
+            listed.published = written_date(" ".join(card.itertext()), now)
 
 
 def _next_pages(doc: html.HtmlElement, anchors: list, url: str) -> list[str]:

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 from lxml import html
 
-from crawler.newsroom.dates import iso_date
+from crawler.newsroom.dates import iso_date, written_date
 from crawler.newsroom.items import PostPage
 from crawler.newsroom.links import clean_url, same_site
 
@@ -34,10 +34,14 @@ ARTICLE_TYPES = re.compile(r"Article|BlogPosting|NewsArticle|Report|PressRelease
 
 def read_post(body: bytes, url: str, now: datetime) -> PostPage:
     """The canonical URL, headline and publication date of the post page ``body`` from ``url``."""
+    from crawler.fetch.blocked import title_reason
+
     try:
         doc = html.document_fromstring(body)
     except (ValueError, html.etree.ParserError):
         return PostPage()
+    if title_reason(doc) is not None:
+        return PostPage(gone=True)
     ld = _json_ld(doc)
     meta = {
         (m.get("property") or m.get("name") or m.get("itemprop") or "").lower(): m.get("content")
@@ -96,7 +100,19 @@ def _published(doc: html.HtmlElement, ld: dict, meta: dict, now: datetime) -> st
         found = iso_date(time.get("datetime"), now) or iso_date(time.text_content(), now)
         if found:
             return found
-    return _htmldate(doc)
+    return _dateline(doc, now) or _htmldate(doc)
+
+
+def _dateline(doc: html.HtmlElement, now: datetime) -> str | None:
+    """A date written near the article's headline ("CAMBRIDGE, 16 January 2025", "Posted Mar 3, 2025")."""
+    heading = next(iter(doc.xpath("//article//h1 | //main//h1 | //h1")), None)
+    if heading is None:
+        return None
+    for text in heading.xpath("following::text()[normalize-space()][position() <= 8]"):
+        found = written_date(text, now)
+        if found:
+            return found
+    return None
 
 
 def _htmldate(doc: html.HtmlElement) -> str | None:

@@ -188,3 +188,28 @@ def test_announcements_list_filters_by_platform_and_time_and_prints_a_table(
     table = cli("announcements", "list").output.splitlines()
     assert table[0].split("\t")[:3] == ["published", "platform", "title"]
     assert table[1].split("\t")[:4] == [post["published"], "acme", "Gov deal", ",".join(post["topics"])]
+
+
+def test_dates_written_out_are_read_and_a_page_not_found_served_with_200_is_gone(
+    site, load, crawl, announcements
+):
+    cards = (
+        "<article><h2><a href='/press/one'>First release</a></h2><span>March 3, 2025</span>"
+        "<a href='/press/one'>Read more</a></article>"
+        "<article><h2><a href='/press/two'>Second release</a></h2><span>2 March 2025</span>"
+        "<a href='/press/two'>Read more</a></article>"
+    )
+    site.html("/press", f"<h1>Press</h1>{cards}", title="Press")
+    release = "<h1>{}</h1><p>LONDON, 3 March 2025</p><p>Acme opens an office for public agencies.</p>"
+    site.html("/press/one", release.format("First release"), title="First release")
+    load(newsroom("acme-press", f"{site.url}/press"))
+    crawl()
+    site.html("/press/one", "<p>Sorry, this page could not be found.</p>", title="Page not found")
+    crawl()
+    once = {p["title"]: p for p in announcements()}
+    crawl()
+    twice = {p["title"]: p for p in announcements()}
+
+    assert once["First release"]["published"] == "2025-03-03" and once["First release"]["removed"] is None
+    assert once["Second release"]["published"] == "2025-03-02"  # from the card: its page never answered
+    assert twice["First release"]["removed"] is not None and twice["Second release"]["removed"] is None
