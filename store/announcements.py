@@ -16,7 +16,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from crawler.newsroom.items import Listed, PostPage
 from crawler.sources.plan import ListingJob, SourceJob
@@ -97,7 +97,18 @@ class NewsroomRecorder:
     def _start(self, session: Session, newsroom: AnnouncementSource) -> list[SourceJob]:
         """Activate the newest waiting posts within the budget left; their fetches."""
         left = self.budget - self.started.get(newsroom.id, 0)
-        waiting = [a for a in newsroom.posts if not a.document.active and a.removed_at is None]
+        waiting = list(
+            session.scalars(
+                select(Announcement)
+                .join(Document, Document.id == Announcement.document_id)
+                .where(
+                    Announcement.source_id == newsroom.id,
+                    Document.active.is_(False),
+                    Announcement.removed_at.is_(None),
+                )
+                .options(selectinload(Announcement.document).selectinload(Document.sources))
+            )
+        )
         waiting.sort(key=lambda a: (a.listed_published or a.published or "", -a.id), reverse=True)
         jobs = []
         for post in waiting[: max(left, 0)]:
