@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crawler.newsroom.items import Listed, PostPage
+from crawler.newsroom.items import POST_CHROME, Listed, PostPage
 from crawler.sources.plan import ListingJob, SourceJob
 from store.db import Batch
 from store.models import Announcement, AnnouncementSource, Document, Source
@@ -121,7 +121,7 @@ class NewsroomRecorder:
                     post.document.slug,
                     source.url,
                     list(source.select),
-                    [],
+                    list(source.remove),
                     "http",
                     True,
                     None,
@@ -142,7 +142,7 @@ def _new_post(session: Session, newsroom: AnnouncementSource, listed: Listed, no
         title=(listed.title or listed.url)[:300],
         terms_type=ANNOUNCEMENT,
         active=False,
-        sources=[Source(position=0, url=listed.url, select=list(newsroom.select))],
+        sources=[Source(position=0, url=listed.url, select=list(newsroom.select), remove=POST_CHROME)],
     )
     post = Announcement(
         source=newsroom, document=document, url=listed.url, listed_url=listed.url, first_seen=now

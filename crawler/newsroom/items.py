@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What a post's page loses before extraction, whatever its ``select``: the boxes of other posts
+#: (related, read next, more news, recommended) and newsletter sign-ups, which change with every new
+#: post and are not the post.
+POST_CHROME = [
+    f"{tag}[class*={word}]"
+    for word in (
+        "related",
+        "Related",
+        "read-next",
+        "readnext",
+        "more-news",
+        "MoreNews",
+        "recommended",
+        "newsletter",
+        "Newsletter",
+    )
+    for tag in ("div", "section", "aside", "ul", "ol")
+]
+
 
 @dataclass
 class Listed:

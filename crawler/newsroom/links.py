@@ -31,6 +31,8 @@ NEWS_FOLDER = re.compile(
     r"stories|articles|insights|index|releases)$",
     re.I,
 )
+#: Sitemaps of a sitemap index that list posts (``post-sitemap.xml``, ``news-sitemap.xml``).
+POST_SITEMAP = re.compile(r"post|news|blog|press|article|announce|stor(y|ies)|update", re.I)
 #: Files that are not pages.
 ASSET = re.compile(r"\.(?:css|js|json|xml|rss|atom|png|jpe?g|gif|svg|webp|ico|pdf|zip|mp4|mp3|woff2?)$", re.I)
 
@@ -43,9 +45,17 @@ def clean_url(url: str) -> str:
 
 
 def same_site(url: str, listing: str) -> bool:
-    """Whether ``url`` is on the listing's site (``www.`` aside)."""
-    host, home = (urlsplit(u).netloc.lower().removeprefix("www.") for u in (url, listing))
-    return host == home
+    """Whether ``url`` is on the listing's site: the same host, or hosts of the same domain
+    (``blog.acme.com`` and ``www.acme.com``)."""
+    return _site(url) == _site(listing)
+
+
+def _site(url: str) -> str:
+    """The site of a URL: its domain's last two labels, or the whole host for an address or a port."""
+    host = urlsplit(url).netloc.lower()
+    if ":" in host or re.fullmatch(r"[\d.]+", host):
+        return host
+    return ".".join(host.split(".")[-2:])
 
 
 def folder(url: str) -> str:
@@ -59,9 +69,9 @@ def folder(url: str) -> str:
 
 def article_like(url: str, base: str) -> bool:
     """Whether ``url`` looks like one article below the folder ``base``: no section word in the
-    path below it, no asset, no pagination, no query."""
+    path below it, no asset, no pagination."""
     parts = urlsplit(url)
-    if parts.query or not parts.path.startswith(base) or ASSET.search(parts.path):
+    if not parts.path.startswith(base) or ASSET.search(parts.path):
         return False
     below = [s for s in parts.path[len(base) :].split("/") if s]
     if not below or below[-1].isdigit():

@@ -16,7 +16,7 @@ from lxml import html
 
 from crawler.newsroom.dates import iso_date, written_date
 from crawler.newsroom.items import Listed
-from crawler.newsroom.links import clean_url, posts_among
+from crawler.newsroom.links import POST_SITEMAP, clean_url, posts_among
 from policywatch.verdicts import Failure, FailureKind
 
 #: The root element names of feeds and sitemaps.
@@ -110,7 +110,8 @@ def _sitemap(body: bytes, url: str, follow: str | None, now: datetime) -> Listin
         return _failed("sitemap", f"not a readable sitemap: {exc}")
     locations = [urljoin(url, e["loc"].strip()) for e in entries if e.get("loc")]
     if sitemap.type == "sitemapindex":
-        return Listing("sitemap", sitemaps=locations)
+        named = [u for u in locations if POST_SITEMAP.search(urlsplit(u).path.rsplit("/", 1)[-1])]
+        return Listing("sitemap", sitemaps=named or locations)
     lastmod = {clean_url(urljoin(url, e["loc"].strip())): e.get("lastmod") for e in entries if e.get("loc")}
     posts = posts_among(locations, url, follow, grouped=True)
     return Listing("sitemap", [Listed(u, None, iso_date(lastmod.get(u), now)) for u in posts])

@@ -79,14 +79,22 @@ def _json_ld(doc: html.HtmlElement) -> dict:
 
 def _title(doc: html.HtmlElement, ld: dict, meta: dict) -> str | None:
     heading = _first_text(doc, "//article//h1 | //main//h1 | //h1")
+    site = _clean(meta.get("og:site_name"))
     for candidate in (ld.get("headline"), meta.get("og:title"), meta.get("twitter:title")):
-        text = _clean(candidate)
+        text = _without_site(_clean(candidate), site)
         if text:
             return heading if heading and text != heading and text.startswith(heading) else text
     if heading:
         return heading
     title = _clean(doc.findtext(".//title"))
     return re.split(r"\s+[|·—–-]\s+[^|·—–-]+$", title)[0] if title else None
+
+
+def _without_site(title: str | None, site: str | None) -> str | None:
+    """``title`` without a trailing " | Site" naming the site."""
+    if title and site and title != site and title.endswith(site):
+        return re.sub(r"\s*[|·—–-]\s*$", "", title[: -len(site)]) or title
+    return title
 
 
 def _published(doc: html.HtmlElement, ld: dict, meta: dict, now: datetime) -> str | None:

@@ -213,3 +213,23 @@ def test_dates_written_out_are_read_and_a_page_not_found_served_with_200_is_gone
     assert once["First release"]["published"] == "2025-03-03" and once["First release"]["removed"] is None
     assert once["Second release"]["published"] == "2025-03-02"  # from the card: its page never answered
     assert twice["First release"]["removed"] is not None and twice["Second release"]["removed"] is None
+
+
+def test_a_related_posts_box_that_changes_with_every_new_post_is_no_edit(site, load, crawl, cli):
+    def release(related: str) -> None:
+        site.html(
+            "/news/one",
+            "<article><h1>One</h1><p>Acme opens a lab in Lisbon for its research teams.</p></article>"
+            f"<section class='related-posts'><h2>Related</h2><h3>{related}</h3>"
+            f"<p>A summary of {related.lower()} in a sentence or two.</p></section>",
+            title="One",
+        )
+
+    site.pages["/news"] = Page(listing_page(card("/news/one", "One", "Mar 1, 2025")))
+    release("Older news")
+    load(newsroom("acme-news", f"{site.url}/news"))
+    crawl()
+    release("Newer news")
+    crawl()
+
+    assert json.loads(cli("changes", "list", "--json").output) == []
