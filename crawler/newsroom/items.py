@@ -31,6 +31,8 @@ class Listed:
     url: str
     title: str | None = None
     published: str | None = None
+    #: the title is a bare link's text, not a card's heading
+    title_from_link: bool = False
 
 
 @dataclass

@@ -159,12 +159,14 @@ def _card(anchor: html.HtmlElement, target: str) -> html.HtmlElement:
 
 
 def _read_card(listed: Listed, card: html.HtmlElement, now: datetime) -> None:
-    """Fill ``listed``'s title and date from its card, where it has not got them yet."""
-    if listed.title is None:
-        heading = card.xpath(".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5]")
-        listed.title = _text(heading[0].text_content()) if heading else None
-        if listed.title is None and card.tag == "a" and not card.xpath(".//time"):
-            listed.title = _text(card.text_content()) if len(card.text_content()) > 12 else None
+    """Fill ``listed``'s title (a card's heading first) and date from its card, where it has not got
+    them yet; a bare link's text stands in as title until a card with a heading says better."""
+    headings = card.xpath(".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5]")
+    if headings and (listed.title is None or listed.title_from_link):
+        listed.title, listed.title_from_link = _text(headings[0].text_content()), False
+    elif listed.title is None and card.tag == "a" and not card.xpath(".//time"):
+        text = _text(" ".join(card.itertext()))
+        listed.title, listed.title_from_link = (text, True) if text and len(text) > 12 else (None, False)
     if listed.published is None:
         for stamp in card.xpath(".//time"):
             listed.published = iso_date(stamp.get("datetime"), now) or iso_date(stamp.text_content(), now)
