@@ -93,7 +93,8 @@ class PolicySpider(scrapy.Spider):
         listing: ListingJob = response.meta["listing"]
         page: int = response.meta["page"]
         now = datetime.now(UTC)
-        if response.status == 304:
+        if response.status == 304:  # nothing new listed; posts waiting for the budget are still due
+            self.newsroom.listing_read(listing, listing.kind, None, (listing.etag, listing.last_modified))
             yield from self.fetch_posts(listing, [], now)
             return
         if response.status >= 400:

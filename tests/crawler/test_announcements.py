@@ -159,7 +159,7 @@ def test_a_first_crawl_fetches_the_newest_posts_within_the_budget_and_the_rest_l
     site, load, crawl, announcements
 ):
     cards = "".join(card(f"/news/post-{n}", f"Post {n}", f"Jan {n}, 2025") for n in (1, 3, 2))
-    site.pages["/news"] = Page(listing_page(cards))
+    site.pages["/news"] = Page(listing_page(cards), etag='"v1"')  # the second crawl gets a 304
     for n in (1, 2, 3):
         serve_post(site, f"/news/post-{n}", f"Post {n}", "Text.", date=f"2025-01-0{n}")
     load(newsroom("acme-news", f"{site.url}/news"))
@@ -171,6 +171,7 @@ def test_a_first_crawl_fetches_the_newest_posts_within_the_budget_and_the_rest_l
     assert first == {"Post 3": 1, "Post 2": 1, "Post 1": 0}
     assert {p["title"]: p["versions"] for p in announcements()} == {"Post 3": 1, "Post 2": 1, "Post 1": 1}
     assert len(site.hits("/news/post-3")) == 2  # the posts fetched already are crawled again
+    assert site.hits("/news")[-1][1].get("If-None-Match") == '"v1"'  # the listing's conditional GET
 
 
 def test_announcements_list_filters_by_platform_and_time_and_prints_a_table(
