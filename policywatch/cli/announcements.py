@@ -21,8 +21,8 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 def list_announcements(platform: str | None, since: str | None, as_json: bool) -> None:
     """List posts, newest first."""
-    from policywatch.usecases.announcements import list_posts
     from store.db import transaction
+    from store.queries.announcements import list_posts
 
     with open_runtime() as runtime, transaction(runtime.engine) as session:
         records = list_posts(session, platform, _since(since))
