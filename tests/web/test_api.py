@@ -81,23 +81,10 @@ def test_openapi_describes_every_api_list(client):
 
 def test_announcements_are_listed_as_the_cli_lists_them(fresh_client, fresh_engine):
     from store.db import transaction
-    from store.models import Announcement, AnnouncementSource, Document, Platform
+    from tests.web.site import add_announcement
 
     with transaction(fresh_engine) as session:
-        acme = session.query(Platform).filter_by(slug="acme").one()
-        newsroom = AnnouncementSource(platform=acme, slug="acme-news", listing="https://acme.test/news")
-        document = Document(slug="acme-gov-deal", platform=acme, title="Gov deal", terms_type="Announcement")
-        session.add(
-            Announcement(
-                source=newsroom,
-                document=document,
-                url="https://acme.test/news/gov-deal",
-                listed_url="https://acme.test/news/gov-deal",
-                title="Gov deal",
-                published="2026-05-02",
-                topics=["government"],
-            )
-        )
+        add_announcement(session)
 
     page = fresh_client.get("/api/announcements?platform=acme").json()
     assert page["total"] == 1

@@ -37,6 +37,18 @@ def test_feeds_per_scope_with_minimum_significance(client):
     assert client.get("/feeds/changes.atom?min_significance=loud").status_code == 422
 
 
+def test_a_platforms_announcements_feed_lists_its_posts(fresh_client, fresh_engine):
+    from store.db import transaction
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        add_announcement(session)
+
+    assert entries(fresh_client, "/feeds/platforms/acme/announcements.atom") == ["Gov deal"]
+    assert entries(fresh_client, "/feeds/platforms/globex/announcements.atom") == []
+    assert fresh_client.get("/feeds/platforms/nope/announcements.atom").status_code == 404
+
+
 def test_version_text_and_change_json_download(client, site):
     download = client.get("/documents/acme-terms/versions/4/text")
     assert download.headers["content-disposition"] == 'attachment; filename="acme-terms-v4.md"'
