@@ -71,6 +71,8 @@ DATE_PATTERNS = [
     (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), ("d", "m", "y")),
     (re.compile(rf"\b{MONTH}\s+(\d{{4}})\b", re.I), ("m", "y")),
 ]
+#: The token a relative date becomes in a meaning.
+RELATIVE = "reldate"
 YEAR = re.compile(r"\d{4}")
 RELATIVE_HINT = re.compile(r"ago\b|yesterday|today|just now|last (?:week|month|year)", re.I)
 DATE_TOKEN = re.compile(r"\bdate\d{8}\b")
@@ -114,7 +116,7 @@ def meaning(sentence: str) -> str:
     text = unicodedata.normalize("NFKC", visible(sentence))
     text = ENUMERATOR.sub("", MARKUP.sub(" ", text))
     if RELATIVE_HINT.search(text):
-        text = RELATIVE_DATE.sub(" reldate ", text)
+        text = RELATIVE_DATE.sub(f" {RELATIVE} ", text)
     text = canonical_dates(text)
     text = PUNCTUATION.sub(" ", APOSTROPHE.sub("", text.lower()))
     return SPACES.sub(" ", text).strip()

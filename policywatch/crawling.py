@@ -20,6 +20,7 @@ from crawler.fetch.spider import PolicySpider, browser_available
 from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
 from policywatch.usecases.leader import holder_gone, holder_id
+from store.announcements import NewsroomRecorder, listing_jobs, post_sources
 from store.crawl_plan import build_plan
 from store.db import error_line, transaction
 from store.fetches import FetchRecorder
@@ -47,15 +48,19 @@ def run_crawl(
     engine: Engine,
     document_ids: list[int],
     trigger: str = "cli",
+    newsrooms: bool = True,
     progress: Callable[[CrawlReport], None] | None = None,
 ) -> CrawlReport:
-    """Fetch every active source of ``document_ids`` once and record what was found through
-    ``engine``, which the caller owns; ``progress`` is told of each source's result;
-    ``CrawlReport.stopped`` says why a crawl stopped early."""
+    """Fetch every active source of ``document_ids`` once, and read every newsroom listing when
+    ``newsrooms``, and record what was found through ``engine``, which the caller owns;
+    ``progress`` is told of each source's result; ``CrawlReport.stopped`` says why a crawl stopped
+    early."""
     started, holder = time.monotonic(), holder_id()
     with transaction(engine) as session:
         leased = _lease_documents(session, document_ids, holder, settings)
         plan = build_plan(session, leased)
+        plan.posts = post_sources(session, list(plan.jobs))
+        plan.listings = listing_jobs(session) if newsrooms else []
         run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
         session.add(run)
         session.flush()
@@ -63,7 +68,7 @@ def run_crawl(
         run_id=run.id, busy=len(document_ids) - len(leased), planned=len(plan.jobs), progress=progress
     )
     try:
-        stats = _fetch(settings, engine, plan, report) if plan.jobs else {}
+        stats = _fetch(settings, engine, plan, report) if plan.jobs or plan.listings else {}
     finally:
         _release(engine, holder)
     report.seconds = time.monotonic() - started
@@ -114,7 +119,15 @@ def _fetch(settings: Settings, engine: Engine, plan: CrawlPlan, report: CrawlRep
     process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
     recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
-    process.crawl(crawler, plan=plan, report=report, recorder=recorder)
+    newsroom = NewsroomRecorder(recorder.batch, settings.announcement_budget)
+    process.crawl(
+        crawler,
+        plan=plan,
+        report=report,
+        recorder=recorder,
+        newsroom=newsroom,
+        listing_pages=settings.announcement_pages,
+    )
     process.start()
     return crawler.stats.get_stats()
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     default_schedule: str = Field(
         "12h", description="How often a source is crawled unless it says otherwise."
     )
+    announcement_pages: int = Field(
+        3, ge=1, description="Pages of a newsroom listing read per crawl (its next-page links followed)."
+    )
+    announcement_budget: int = Field(
+        20, ge=1, description="New posts of one newsroom fetched per crawl, newest first; the rest wait."
+    )
     broken_after: int = Field(
         3, ge=1, description="Consecutive failed fetches after which a source is broken."
     )

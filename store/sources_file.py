@@ -9,8 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crawler.sources.declarations import DocumentDecl, SourcesFile, format_schedule, parse_schedule
-from store.models import Document, Platform, Source
+from crawler.sources.declarations import (
+    AnnouncementDecl,
+    DocumentDecl,
+    SourcesFile,
+    format_schedule,
+    parse_schedule,
+)
+from store.models import Announcement, AnnouncementSource, Document, Platform, Source
 
 
 @dataclass
@@ -29,11 +35,19 @@ class LoadReport:
 
 
 def load_declarations(session: Session, declared: SourcesFile, deactivate_missing: bool = True) -> LoadReport:
-    """Bring the catalog in line with ``declared``; documents absent from it are deactivated
-    (never deleted) when ``deactivate_missing``. Loading the same file twice changes nothing."""
+    """Bring the catalog in line with ``declared``; documents and announcement sources absent from it
+    are deactivated (never deleted) when ``deactivate_missing``; the documents of posts found on
+    announcement sources are the crawl's, not the file's. Loading the same file twice changes nothing."""
     report = LoadReport()
     platforms = {p.slug: p for p in session.scalars(select(Platform))}
-    documents = {d.slug: d for d in session.scalars(select(Document).options(selectinload(Document.sources)))}
+    posts = select(Announcement.document_id)
+    documents = {
+        d.slug: d
+        for d in session.scalars(
+            select(Document).where(Document.id.not_in(posts)).options(selectinload(Document.sources))
+        )
+    }
+    newsrooms = {a.slug: a for a in session.scalars(select(AnnouncementSource))}
     for platform_decl in declared.platforms:
         platform = platforms.get(platform_decl.slug) or Platform(
             slug=platform_decl.slug, name=platform_decl.name
@@ -49,13 +63,41 @@ def load_declarations(session: Session, declared: SourcesFile, deactivate_missin
                 session.add(document)
             elif _apply(document, platform, decl):
                 report.updated.append(decl.slug)
+        for newsroom_decl in platform_decl.announcements:
+            _load_newsroom(session, report, newsrooms.pop(newsroom_decl.slug, None), platform, newsroom_decl)
     if deactivate_missing:
-        for document in documents.values():
-            if document.active:
-                document.active = False
-                report.deactivated.append(document.slug)
+        rows: list[Document | AnnouncementSource] = [*documents.values(), *newsrooms.values()]
+        for row in rows:
+            if row.active:
+                row.active = False
+                report.deactivated.append(row.slug)
     session.flush()
     return report
+
+
+def _load_newsroom(
+    session: Session,
+    report: LoadReport,
+    newsroom: AnnouncementSource | None,
+    platform: Platform,
+    decl: AnnouncementDecl,
+) -> None:
+    """Create or update the announcement source ``decl`` declares, noting it in ``report``."""
+    wanted = {
+        "platform": platform,
+        "listing": decl.listing,
+        "follow": decl.follow,
+        "select": decl.select,
+        "active": True,
+    }
+    if newsroom is None:
+        session.add(AnnouncementSource(slug=decl.slug, **wanted))
+        report.created.append(decl.slug)
+        return
+    if newsroom.listing != decl.listing:
+        newsroom.kind, newsroom.etag, newsroom.last_modified = None, None, None
+    if _assign(newsroom, wanted):
+        report.updated.append(decl.slug)
 
 
 def _apply(document: Document, platform: Platform, decl: DocumentDecl) -> bool:
@@ -105,11 +147,28 @@ def _assign(row: Any, values: dict) -> bool:
 def dump_declarations(session: Session) -> dict:
     """The active catalog as sources-file data (the shape ``read_declarations`` accepts)."""
     platforms = []
+    posts = set(session.scalars(select(Announcement.document_id)))
+    newsrooms = session.scalars(
+        select(AnnouncementSource).where(AnnouncementSource.active).order_by(AnnouncementSource.slug)
+    ).all()
     for platform in session.scalars(select(Platform).order_by(Platform.slug)):
-        documents = [_document_data(d) for d in platform.documents if d.active]
-        if documents:
-            platforms.append({"slug": platform.slug, "name": platform.name, "documents": documents})
+        documents = [_document_data(d) for d in platform.documents if d.active and d.id not in posts]
+        listings = [_newsroom_data(n) for n in newsrooms if n.platform_id == platform.id]
+        data: dict[str, Any] = {"slug": platform.slug, "name": platform.name, "documents": documents}
+        if listings:
+            data["announcements"] = listings
+        if documents or listings:
+            platforms.append(data)
     return {"platforms": platforms}
+
+
+def _newsroom_data(newsroom: AnnouncementSource) -> dict:
+    data: dict[str, Any] = {"slug": newsroom.slug, "listing": newsroom.listing}
+    if newsroom.follow:
+        data["follow"] = newsroom.follow
+    if newsroom.select:
+        data["select"] = list(newsroom.select)
+    return data
 
 
 def _document_data(document: Document) -> dict:

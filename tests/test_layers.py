@@ -53,6 +53,7 @@ STORE_READS_OF_CRAWLER = {
     "store.fetches": {"crawler.fetch.items"},
     "store.sources_file": {"crawler.sources.declarations"},
     "store.crawl_plan": {"crawler.sources.plan"},
+    "store.announcements": {"crawler.newsroom.items", "crawler.sources.plan"},
 }
 
 

@@ -7,7 +7,8 @@
    ``flapping``;
 2. grade what is left (``GRADING``): ``url path``; the pair rules ``date relabelled``, ``date in
    sentence``, ``date line edited``, ``words reordered``, ``connectives``, ``typo``, tried on each
-   reworded sentence in turn (the first that explains it gives its reason); ``chrome``, ``date
+   reworded sentence in turn (the first that explains it gives its reason); ``relative date written
+   out``, ``chrome``, ``date
    line``, ``repeated``; ``clauses`` takes the rest.
 
 The significance is the highest of the grading rules that gave a reason (cosmetic if none). The
@@ -35,7 +36,7 @@ PAIR_RULES = (
     "connectives",
     "typo",
 )
-GRADING = ("url path", PAIR_RULES, "chrome", "date line", "repeated", "clauses")
+GRADING = ("url path", PAIR_RULES, "relative date written out", "chrome", "date line", "repeated", "clauses")
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz.distance import Levenshtein
 
-from changes.meaning import dates_of, key, meaning, same_but_urls, text_keys, without_dates
+from changes.meaning import RELATIVE, dates_of, key, meaning, same_but_urls, text_keys, without_dates
 from changes.rules.base import Context, Pair, PairRule, Rule, plural, short
 from policywatch.verdicts import Significance
 
@@ -47,6 +47,43 @@ class DateRelabelled(PairRule):
         if _date_lines(pair) and dates_of(a) == dates_of(b) and _labels_only(a, b):
             return f"date line relabelled: '{short(pair.after)}'"
         return None
+
+
+class RelativeDateWrittenOut(Rule):
+    """A date line whose relative date ("4 days ago", "Today") is written out as a date, or back, its
+    label aside: cosmetic. Pages age their date lines so ("Yesterday", then "Mar 12, 2025"); the
+    relative date is of the crawl's day, which the version does not keep, so the two cannot disagree
+    in a way a reader would call an edit."""
+
+    name = "relative date written out"
+    significance = Significance.COSMETIC
+
+    def apply(self, context: Context) -> list[str]:
+        left = context.left
+        found = [(b, a) for b, a in left.changed if _written_out(b, a)]
+        left.changed = [pair for pair in left.changed if pair not in found]
+        for before in list(left.removed):
+            after = next((a for a in left.added if _written_out(before, a)), None)
+            if after is not None:
+                left.drop({before, after})
+                found.append((before, after))
+        return [f"relative date written out: '{short(found[0][1])}'"] if found else []
+
+
+def _written_out(before: str, after: str) -> bool:
+    """Whether two date lines differ in a relative date written as a date (or back), labels aside."""
+    a, b = meaning(before), meaning(after)
+    if (RELATIVE in a.split()) == (RELATIVE in b.split()) or _date_count(a) != 1 or _date_count(b) != 1:
+        return False
+    masked = [without_dates(m).replace(RELATIVE, "date").split() for m in (a, b)]
+    return all(len(words) <= DATE_LINE_WORDS + 1 for words in masked) and (
+        set(masked[0]) ^ set(masked[1]) <= DATE_LABEL_WORDS
+    )
+
+
+def _date_count(found: str) -> int:
+    """Dates in a meaning, relative ones included."""
+    return len(dates_of(found)) + found.split().count(RELATIVE)
 
 
 class DateLineEdited(PairRule):

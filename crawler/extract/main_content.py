@@ -39,7 +39,8 @@ _VISIBLE_TEXT = (
 FLOW_SHARE = 0.6  # a child holding this share of its parent's text carries the main text flow
 MENU_LABELS = 4  # a block of at least this many labels, and nothing else, is a menu ...
 LABEL_WORDS = 4  # ... a label being at most this many words without sentence punctuation
-LINK_LIST_LINKS = 3  # a block of at least this many links to other pages of the site is a link list
+LINK_LIST_LINKS = 2  # a block beside the flow with at least this many links to pages of the site...
+LINK_LIST_SHARE = 0.75  # ... holding this share of its text in them is a link list, not content
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 
 
@@ -125,6 +126,19 @@ def _chrome_beside_flow(block: html.HtmlElement) -> bool:
     return not any(_table_of_contents(element) for element in navigation)
 
 
+def _link_list(block: html.HtmlElement) -> bool:
+    """Whether a block is a list of links to other pages of the site ("Related articles", a
+    related-posts box), however long their titles: at least ``LINK_LIST_LINKS`` such links, holding
+    ``LINK_LIST_SHARE`` of its text. Links to other sites (a list of subprocessors) are not navigation."""
+    page = block.base_url or ""
+    links = list(block.iter("a"))
+    if len(links) < LINK_LIST_LINKS:
+        return False
+    if not all(_other_page_of_site(link.get("href", ""), page) for link in links):
+        return False
+    return sum(_text_size(link) for link in links) >= LINK_LIST_SHARE * _text_size(block)
+
+
 def _text_size(element: html.HtmlElement) -> float:
     """Characters of the element's visible text (scripts and styles left out), whitespace squashed."""
     invisible = element.iter("script", "style", "noscript", "template")
@@ -138,22 +152,6 @@ def _pieces(element: html.HtmlElement) -> list[str]:
 
 def _hidden(element: html.HtmlElement) -> bool:
     return HIDDEN_STYLE.search(element.get("style", "").lower()) is not None
-
-
-def _link_list(block: html.HtmlElement) -> bool:
-    """Whether a block is only links to other pages of the site ("Related articles", "Popular
-    topics"), however long their titles: at least ``LINK_LIST_LINKS`` of them, and outside them no
-    more than a short heading. Links to other sites (a list of subprocessors) are not navigation."""
-    links = list(block.iter("a"))
-    page = block.base_url or ""
-    if len(links) < LINK_LIST_LINKS:
-        return False
-    if not all(_other_page_of_site(link.get("href", ""), page) for link in links):
-        return False
-    outside = [
-        piece for piece in _pieces(block) if piece not in {text for link in links for text in _pieces(link)}
-    ]
-    return len(outside) <= 1 and all(len(piece.split()) <= LABEL_WORDS for piece in outside)
 
 
 def _other_page_of_site(href: str, page: str) -> bool:

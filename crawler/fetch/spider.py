@@ -17,7 +17,9 @@ from twisted.python import failure as twisted
 
 from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.fetch.middlewares import RefusedAddress
-from crawler.sources.plan import CrawlPlan, SourceJob
+from crawler.newsroom.listing import read_listing
+from crawler.newsroom.post import read_post
+from crawler.sources.plan import CrawlPlan, ListingJob, SourceJob
 from policywatch.verdicts import Failure, FailureKind
 
 #: Statuses handed to the spider rather than dropped: 304 and every client or server error
@@ -47,24 +49,95 @@ def browser_available() -> bool:
 
 
 class PolicySpider(scrapy.Spider):
-    """Fetch every source of a CrawlPlan once, with conditional GET; never follows links."""
+    """Fetch every source of a CrawlPlan once, with conditional GET; follows links only from
+    newsroom listings: their next pages, and the posts they list."""
 
     name = "policies"
 
-    def __init__(self, plan: CrawlPlan, report: CrawlReport, recorder, **kwargs):
+    def __init__(
+        self, plan: CrawlPlan, report: CrawlReport, recorder, newsroom=None, listing_pages: int = 1, **kwargs
+    ):
         """``plan`` is what to fetch; ``report`` collects what the item pipeline made of each page,
-        which it hands to ``recorder`` (the store's ``FetchRecorder``, one per crawl)."""
+        which it hands to ``recorder`` (the store's ``FetchRecorder``, one per crawl); ``newsroom``
+        (the store's ``NewsroomRecorder``) records what listings and post pages say, and hands back
+        the fetches of new posts; ``listing_pages`` listing pages are read per newsroom."""
         super().__init__(**kwargs)
         self.plan = plan
         self.report = report
         self.recorder = recorder
+        self.newsroom = newsroom
+        self.listing_pages = listing_pages
 
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
+        for listing in self.plan.listings:
+            yield self.listing_request(listing, listing.url, 1)
         for job in self.plan.jobs.values():
             if job.fetcher == "browser" and not browser_available():
                 yield FetchedPage(job.source_id, job.url, datetime.now(UTC), error=BROWSER_MISSING)
                 continue
             yield self.request(job)
+
+    def listing_request(self, listing: ListingJob, url: str, page: int) -> scrapy.Request:
+        """The request for page ``page`` of a newsroom listing (conditional on page 1)."""
+        headers = {}
+        if page == 1 and listing.etag:
+            headers["If-None-Match"] = listing.etag
+        if page == 1 and listing.last_modified:
+            headers["If-Modified-Since"] = listing.last_modified
+        meta = {"listing": listing, "page": page, "handle_httpstatus_list": HANDLED_STATUSES}
+        return scrapy.Request(
+            url,
+            headers=headers,
+            meta=meta,
+            dont_filter=page == 1,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            priority=10,
+        )
+
+    def parse_listing(self, response: Response):
+        """The posts a listing page shows, recorded; requests for the new ones and the next pages."""
+        listing: ListingJob = response.meta["listing"]
+        page: int = response.meta["page"]
+        now = datetime.now(UTC)
+        if response.status == 304:  # nothing new listed; posts waiting for the budget are still due
+            self.newsroom.listing_read(listing, listing.kind, None, (listing.etag, listing.last_modified))
+            yield from self.fetch_posts(listing, [], now)
+            return
+        if response.status >= 400:
+            self.listing_error(listing, page, f"HTTP {response.status}")
+            return
+        read = read_listing(
+            response.body, response.url, listing.follow, now, listing.kind if page == 1 else None
+        )
+        if read.failure is not None:
+            self.listing_error(listing, page, read.failure.detail)
+            return
+        if page == 1:
+            validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
+            self.newsroom.listing_read(listing, read.kind, None, validators)
+        yield from self.fetch_posts(listing, read.posts, now)
+        if page < self.listing_pages:
+            for url in [*read.pages, *read.sitemaps]:
+                yield self.listing_request(listing, url, page + 1)
+
+    def fetch_posts(self, listing: ListingJob, posts: list, now: datetime):
+        """Record ``posts`` as listed; the requests of the posts to fetch now."""
+        for job in self.newsroom.discovered(listing, posts, now):
+            self.plan.add(job)
+            self.plan.posts.add(job.source_id)
+            yield self.request(job)
+
+    def listing_failed(self, failure: twisted.Failure) -> None:
+        """A listing page that got no usable response discovers nothing."""
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        self.listing_error(meta["listing"], meta["page"], _reason(failure).detail)
+
+    def listing_error(self, listing: ListingJob, page: int, reason: str) -> None:
+        """Note why page 1 of a listing could not be read (later pages just end the listing)."""
+        self.logger.warning("newsroom %s: %s page %d: %s", listing.slug, listing.url, page, reason)
+        if page == 1:
+            self.newsroom.listing_read(listing, None, f"{listing.url}: {reason}")
 
     def request(self, job: SourceJob) -> scrapy.Request:
         """The request for ``job``: conditional headers, robots opt-out, status handling. A browser
@@ -105,7 +178,15 @@ class PolicySpider(scrapy.Spider):
             page.content_type = _header(response, b"Content-Type")
             page.etag = _header(response, b"ETag")
             page.last_modified = _header(response, b"Last-Modified")
+        if page.source_id in self.plan.posts:
+            self.read_post(page)
         return page
+
+    def read_post(self, page: FetchedPage) -> None:
+        """Hand what a post's page says (or that it is gone) to the newsroom recorder."""
+        body = page.body if page.status == 200 and not page.error else b""
+        found = read_post(body, page.final_url or page.url, page.fetched_at) if body else None
+        self.newsroom.post_read(page.source_id, page.status, found, page.fetched_at)
 
     def failed(self, failure: twisted.Failure) -> FetchedPage:
         """The FetchedPage of a request that got no usable response, with the reason and the

@@ -159,12 +159,43 @@ class DocumentDecl(_Strict):
         return self
 
 
+class AnnouncementDecl(_Strict):
+    """A newsroom of a platform: a listing page, feed or sitemap whose posts are each watched as a
+    document; ``follow`` says which links are posts (else automatic rules), ``select`` a post's content."""
+
+    slug: str = Field(pattern=SLUG, max_length=80)
+    listing: str = Field(pattern=r"^https?://\S+$")
+    follow: str | None = None
+    select: list[str | dict] = []
+
+    @field_validator("follow")
+    @classmethod
+    def _follow(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"follow {value!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, dict)) else value
+
+    @field_validator("select")
+    @classmethod
+    def _selectors(cls, value: list) -> list:
+        return [_check_selector(item) for item in value]
+
+
 class PlatformDecl(_Strict):
-    """A vendor and the documents watched for it."""
+    """A vendor, the documents watched for it and its announcement sources."""
 
     slug: str = Field(pattern=SLUG, max_length=80)
     name: str = Field(min_length=1, max_length=200)
     documents: list[DocumentDecl] = []
+    announcements: list[AnnouncementDecl] = []
 
     @field_validator("name")
     @classmethod
@@ -182,6 +213,7 @@ class SourcesFile(_Strict):
         for kind, slugs in (
             ("platform", [p.slug for p in self.platforms]),
             ("document", [d.slug for p in self.platforms for d in p.documents]),
+            ("announcement source", [a.slug for p in self.platforms for a in p.announcements]),
         ):
             seen = set()
             for slug in slugs:
@@ -219,12 +251,13 @@ def _where(data: Any, loc: tuple) -> str:
     node, keys = data, list(loc)
     while keys:
         key = keys.pop(0)
-        if key in ("platforms", "documents") and keys and isinstance(keys[0], int) and isinstance(node, dict):
+        listed = key in ("platforms", "documents", "announcements")
+        if listed and keys and isinstance(keys[0], int) and isinstance(node, dict):
             index = keys.pop(0)
             items = node.get(key) or []
             node = items[index] if index < len(items) else {}
             slug = node.get("slug") if isinstance(node, dict) else None
-            parts.append(f"{key[:-1]} {slug or f'#{index + 1}'}")
+            parts.append(f"{key.removesuffix('s')} {slug or f'#{index + 1}'}")
             continue
         if (
             key == "sources"

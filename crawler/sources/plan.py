@@ -25,6 +25,19 @@ class SourceJob:
     schedule_seconds: int | None
 
 
+@dataclass(frozen=True)
+class ListingJob:
+    """What the spider needs to read one newsroom listing: where, which links are posts, what it was."""
+
+    newsroom_id: int
+    slug: str
+    url: str
+    follow: str | None
+    kind: str | None
+    etag: str | None
+    last_modified: str | None
+
+
 @dataclass
 class CrawlPlan:
     """The sources of one crawl, grouped by document (a document is always crawled whole)."""
@@ -34,6 +47,9 @@ class CrawlPlan:
     #: documents whose text was not assembled from their sources' current regions (a source
     #: changed while another failed, or the ignore patterns changed): assembled even if no page changes
     stale: set[int] = field(default_factory=set)
+    #: newsroom listings read in this crawl, and the sources that are posts found on them
+    listings: list[ListingJob] = field(default_factory=list)
+    posts: set[int] = field(default_factory=set)
 
     def add(self, job: SourceJob) -> None:
         """Plan ``job``."""

@@ -24,7 +24,7 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
     if sum(map(bool, (everything, due, slugs))) > 1:
         raise click.UsageError("give one of --all, --due or --source")
     from policywatch import usecases
-    from policywatch.usecases.crawl import selection
+    from policywatch.usecases.crawl import newsrooms_declared, selection
     from store.crawl_plan import UnknownDocument
 
     with open_runtime() as runtime:
@@ -32,12 +32,16 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
             ids = selection(runtime, list(slugs), due=due)
         except UnknownDocument as exc:
             raise click.ClickException(str(exc)) from None
-        if not ids:
+        newsrooms = not slugs
+        if not ids and (due or not newsrooms or not newsrooms_declared(runtime)):
             click.echo("nothing to crawl: " + ("no document is due" if due else "no active document"))
             return
         with progress("sources crawled") as show:
             crawled = usecases.crawl(
-                runtime, ids, progress=lambda report: show(len(report.results), report.planned)
+                runtime,
+                ids,
+                newsrooms=newsrooms,
+                progress=lambda report: show(len(report.results), max(report.planned, len(report.results))),
             )
     _print_report(crawled.report, crawled.changes)
     if crawled.report.stopped:

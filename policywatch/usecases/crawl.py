@@ -30,21 +30,32 @@ def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int
         return select_documents(session, slugs, due=due)
 
 
+def newsrooms_declared(runtime: Runtime) -> bool:
+    """Whether any newsroom listing is declared (a crawl of no document still reads them)."""
+    from store.announcements import listing_jobs
+
+    with transaction(runtime.engine) as session:
+        return bool(listing_jobs(session))
+
+
 def crawl(
     runtime: Runtime,
     document_ids: list[int],
     trigger: str = "cli",
+    newsrooms: bool = True,
     progress: Callable[[CrawlReport], None] | None = None,
 ) -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
-    reactor cannot restart) and record the changes of the versions found, unless the crawl stopped
-    because the store could not record (``report.stopped``); ``progress`` is told of each source's
-    result."""
+    reactor cannot restart), read the newsrooms' listings when ``newsrooms``, record the changes of
+    the versions found and tag the posts with their topics, unless the crawl stopped because the
+    store could not record (``report.stopped``); ``progress`` is told of each source's result."""
     from policywatch.crawling import run_crawl
+    from policywatch.usecases.announcements import tag_posts
 
-    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, progress)
+    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, newsrooms, progress)
     if report.stopped:  # the store cannot record: the next crawl records the changes
         return Crawled(report, 0)
     with transaction(runtime.engine) as session:
         changes = len(record_changes(session, runtime.settings))
+        tag_posts(session, runtime.settings)
     return Crawled(report, changes)

@@ -2,7 +2,7 @@
 
 from store.models.audience import Delivery, Subscriber, Subscription
 from store.models.base import Base, utcnow
-from store.models.catalog import Document, Platform, Source
+from store.models.catalog import Announcement, AnnouncementSource, Document, Platform, Source
 from store.models.crawl import CrawlRun, FetchEvent, Snapshot
 from store.models.history import Change, Version, VersionSnapshot
 from store.models.service import Lease, RateWindow
@@ -13,6 +13,8 @@ __all__ = [
     "Platform",
     "Document",
     "Source",
+    "AnnouncementSource",
+    "Announcement",
     "CrawlRun",
     "FetchEvent",
     "Snapshot",

@@ -95,3 +95,58 @@ class Source(Base):
     @classmethod
     def _broken_expression(cls):
         return cls.broken_since.is_not(None)
+
+
+class AnnouncementSource(Base):
+    """A platform's newsroom: a listing page, feed or sitemap whose posts are each a document."""
+
+    __tablename__ = "announcement_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    listing: Mapped[str] = mapped_column(Text)
+    follow: Mapped[str | None] = mapped_column(Text, default=None)
+    select: Mapped[list] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    #: what the listing was when last read: html, feed or sitemap (a feed answering HTML has failed)
+    kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    etag: Mapped[str | None] = mapped_column(Text, default=None)
+    last_modified: Mapped[str | None] = mapped_column(Text, default=None)
+    last_read_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    platform: Mapped[Platform] = relationship()
+    posts: Mapped[list[Announcement]] = relationship(back_populates="source", cascade="all, delete-orphan")
+
+
+class Announcement(Base):
+    """One post found on a newsroom, watched as its own document (terms type ``Announcement``).
+
+    ``listed_title`` and ``listed_published`` are what the listing said; ``title`` and ``published``
+    what the post's page says. ``fetched``: its page answered once; ``gone`` counts the crawls in a row
+    it answered 404 or 410 since. A post found beyond a crawl's budget waits with its document inactive."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("announcement_source.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), unique=True)
+    #: the canonical URL (the page's ``rel=canonical``, else the listed URL)
+    url: Mapped[str] = mapped_column(Text)
+    #: the URL the listing links to, tracking parameters stripped
+    listed_url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    published: Mapped[str | None] = mapped_column(String(40), default=None)
+    listed_title: Mapped[str | None] = mapped_column(Text, default=None)
+    listed_published: Mapped[str | None] = mapped_column(String(40), default=None)
+    topics: Mapped[list] = mapped_column(default=list)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_listed: Mapped[datetime | None] = mapped_column(default=None)
+    fetched: Mapped[bool] = mapped_column(default=False)
+    gone: Mapped[int] = mapped_column(default=0)
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    source: Mapped[AnnouncementSource] = relationship(back_populates="posts")
+    document: Mapped[Document] = relationship()

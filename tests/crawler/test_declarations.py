@@ -223,6 +223,8 @@ def test_the_shipped_sources_file_is_valid_and_covers_the_main_vendors():
     } <= slugs
     anthropic = {d.title for p in declared.platforms if p.slug == "anthropic" for d in p.documents}
     assert any("government" in title.lower() for title in anthropic)
+    newsrooms = {p.slug for p in declared.platforms if p.announcements}
+    assert {"anthropic", "openai", "google", "meta", "xai", "mistral", "microsoft", "amazon"} <= newsrooms
 
 
 def test_sources_list_shows_each_source_before_any_crawl(load, cli):
@@ -235,3 +237,54 @@ def test_sources_list_shows_each_source_before_any_crawl(load, cli):
         ("acme-privacy", "https://acme.test/privacy", "never", "new", "0"),
         ("acme-privacy", "https://acme.test/cookies", "never", "new", "0"),
     ]
+
+
+NEWSROOM = """platforms:
+  - slug: acme
+    name: Acme
+    documents: []
+    announcements:
+      - slug: acme-news
+        listing: https://acme.test/news
+        follow: '/news/[a-z0-9-]+$'
+        select: [article]
+      - slug: acme-feed
+        listing: https://acme.test/blog/feed.xml
+"""
+
+
+@pytest.mark.parametrize(
+    "change, where, what",
+    [
+        ("follow: '/news/[a-z0-9-]+$'", "announcement acme-news, follow", "not a valid regular expression"),
+        ("listing: https://acme.test/news", "announcement acme-news, listing", "pattern"),
+        ("select: [article]", "announcement acme-news, select", "must not be empty"),
+        ("        select: [article]", "announcement acme-news, colour", "Extra inputs"),
+    ],
+)
+def test_an_invalid_announcement_source_names_platform_source_and_field(tmp_path, change, where, what):
+    wrong = {
+        "follow: '/news/[a-z0-9-]+$'": "follow: '(unclosed'",
+        "listing: https://acme.test/news": "listing: acme.test/news",
+        "select: [article]": "select: ['  ']",
+        "        select: [article]": "        select: [article]\n        colour: red",
+    }[change]
+    message = _error(tmp_path, NEWSROOM.replace(change, wrong, 1))
+
+    assert message.startswith(f"{tmp_path / 'bad.yaml'}: platform acme, {where}: ")
+    assert what in message
+
+
+def test_announcement_sources_load_export_and_deactivate(load, cli, tmp_path, migrated_url):
+    assert "2 created, 0 updated, 0 deactivated" in load(NEWSROOM).output
+    assert "0 created, 0 updated, 0 deactivated" in load(NEWSROOM).output
+    exported = tmp_path / "exported.yaml"
+    cli("sources", "export", "--output", str(exported))
+    (back,) = read_declarations(exported).platforms
+    (declared,) = read_declarations(tmp_path / "sources.yaml").platforms
+    assert sorted(back.announcements, key=str) == sorted(declared.announcements, key=str)
+
+    only_feed = NEWSROOM.split("      - slug: acme-news")[0] + NEWSROOM.split("[article]\n")[1]
+    assert "0 created, 0 updated, 1 deactivated" in load(only_feed).output
+    twice = NEWSROOM + "      - slug: acme-news\n        listing: https://acme.test/other\n"
+    assert "announcement source slug 'acme-news' is declared twice" in _error(tmp_path, twice)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Change, FetchEvent
+from store.models import Announcement, AnnouncementSource, Change, Document, FetchEvent, Platform
 from store.snapshots import Fetched, put_snapshot
 from store.versions import record_version
 from tests.factories import make_document
@@ -227,3 +228,21 @@ def build_site(session: Session) -> Site:
         g2.created_at,
     )
     return Site(acme_changes, globex_change, snapshot.sha256)
+
+
+def add_announcement(session: Session) -> None:
+    """A post found on Acme's newsroom, about government."""
+    acme = session.scalars(select(Platform).where(Platform.slug == "acme")).one()
+    newsroom = AnnouncementSource(platform=acme, slug="acme-news", listing="https://acme.test/news")
+    document = Document(slug="acme-gov-deal", platform=acme, title="Gov deal", terms_type="Announcement")
+    session.add(
+        Announcement(
+            source=newsroom,
+            document=document,
+            url="https://acme.test/news/gov-deal",
+            listed_url="https://acme.test/news/gov-deal",
+            title="Gov deal",
+            published="2026-05-02",
+            topics=["government"],
+        )
+    )

@@ -70,9 +70,35 @@ def test_openapi_describes_every_api_list(client):
         "/api/documents",
         "/api/documents/{slug}/versions",
         "/api/changes",
+        "/api/announcements",
         "/api/search",
         "/api/compare",
     ):
         parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"limit", "offset"} <= parameters, path
     assert not any(path.startswith("/api/operator") for path in schema["paths"])  # no token configured
+
+
+def test_announcements_are_listed_as_the_cli_lists_them(fresh_client, fresh_engine):
+    from store.db import transaction
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        add_announcement(session)
+
+    page = fresh_client.get("/api/announcements?platform=acme").json()
+    assert page["total"] == 1
+    assert page["items"][0] | {"first_seen": None} == {
+        "platform": "acme",
+        "source": "acme-news",
+        "url": "https://acme.test/news/gov-deal",
+        "title": "Gov deal",
+        "published": "2026-05-02",
+        "first_seen": None,
+        "removed": None,
+        "topics": ["government"],
+        "versions": 0,
+        "document": "acme-gov-deal",
+    }
+    assert fresh_client.get("/api/announcements?platform=globex").json()["total"] == 0
+    assert fresh_client.get("/api/announcements?since=2999-01-01").json()["total"] == 0

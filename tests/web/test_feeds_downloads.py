@@ -48,6 +48,18 @@ def test_each_feed_entry_and_api_change_publishes_the_chain_head_it_leads_to(cli
     assert all(c["chain_hash"] == versions[c["to_seq"]] for c in changes)
 
 
+def test_a_platforms_announcements_feed_lists_its_posts(fresh_client, fresh_engine):
+    from store.db import transaction
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        add_announcement(session)
+
+    assert entries(fresh_client, "/feeds/platforms/acme/announcements.atom") == ["Gov deal"]
+    assert entries(fresh_client, "/feeds/platforms/globex/announcements.atom") == []
+    assert fresh_client.get("/feeds/platforms/nope/announcements.atom").status_code == 404
+
+
 def test_version_text_and_change_json_download(client, site):
     download = client.get("/documents/acme-terms/versions/4/text")
     assert download.headers["content-disposition"] == 'attachment; filename="acme-terms-v4.md"'

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
+from store.queries.announcements import list_posts
 from store.queries.search import SearchQuery, search_versions
 from web.deps import (
     MAX_ID,
@@ -278,6 +279,31 @@ def diff(
         "removed_words": comparison.removed_words,
         "segments": segments,
     }
+
+
+class AnnouncementOut(BaseModel):
+    platform: str
+    source: str
+    url: str
+    title: str | None
+    published: str | None
+    first_seen: str
+    removed: str | None
+    topics: list[str]
+    versions: int
+    document: str
+
+
+@router.get("/announcements", response_model=Page[AnnouncementOut])
+def announcements(
+    platform: str | None = None,
+    since: date | None = None,
+    session: Session = Depends(get_session),
+    paging_: Paging = Depends(paging),
+):
+    """Posts found on newsrooms, newest first, as ``policywatch announcements list --json`` gives them."""
+    posts = list_posts(session, platform, day_start(since))
+    return paged(posts[paging_.offset : paging_.offset + paging_.limit], len(posts), paging_)
 
 
 @router.get("/changes", response_model=Page[ChangeOut])

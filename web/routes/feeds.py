@@ -1,4 +1,5 @@
-"""Atom feeds of changes: all, per platform, per document and per topic, with ``?min_significance=``."""
+"""Atom feeds of changes: all, per platform, per document and per topic, with ``?min_significance=``;
+and of a platform's announcements (the posts found on its newsrooms)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
+from store.queries.announcements import list_posts
 from web.deps import get_session, topic_index
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
@@ -63,6 +65,24 @@ def platform_changes(
         session,
         f"policywatch: {platform.name}",
         change_queries.ChangeFilter(platform=slug, min_significance=min_significance),
+    )
+
+
+@router.get("/platforms/{slug}/announcements.atom")
+def platform_announcements(request: Request, slug: str, session: Session = Depends(get_session)):
+    platform = document_queries.get_platform(session, slug)
+    if platform is None:
+        raise HTTPException(404, f"no platform {slug!r}")
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "announcements.xml",
+        {
+            "title": f"policywatch: {platform.name} announcements",
+            "posts": list_posts(session, slug)[:ENTRIES],
+            "self_url": str(request.url),
+            "topics": topic_index(request),
+        },
+        media_type="application/atom+xml; charset=utf-8",
     )
 
 
