@@ -1,0 +1,188 @@
+"""Provisions: where a version states each provision type of the catalog, and which ones a change touches.
+
+The catalog is the bundled provisions.yaml, extended or overridden by an operator's file
+(``POLICYWATCH_PROVISIONS_FILE``, same shape). A provision's instance in a version is the sentences of
+its outline that state it (see provisions.yaml for the rules) and the heading of the section that
+holds most of them; a version that has none does not state it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from changes.meaning import key
+from changes.outline import Section, outline
+from policywatch.settings import Settings
+
+#: The reported text of an instance stops after this many words (its clauses are all kept).
+TEXT_WORDS = 600
+#: A ``near`` sentence counts at most this many sentences after a clause of its provision.
+NEAR = 2
+NEVER = re.compile(r"(?!)")
+
+
+class ProvisionCatalogError(Exception):
+    """A provisions file cannot be used: names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class ProvisionType:
+    """One provision type of the catalog and the patterns that identify its clauses."""
+
+    id: str
+    label: str
+    description: str
+    topic: str | None
+    regulations: tuple[str, ...]
+    clauses: re.Pattern
+    headings: re.Pattern
+    in_section: re.Pattern
+    near: re.Pattern
+    exclude: re.Pattern
+
+    def states(self, sentence: str, in_cued_section: bool) -> bool:
+        """Whether ``sentence`` states this provision (in a section whose heading cues it, or not)."""
+        if self.exclude.search(sentence):
+            return False
+        return bool(self.clauses.search(sentence) or (in_cued_section and self.in_section.search(sentence)))
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Where a version states one provision: the heading of its main section and its clauses."""
+
+    provision: str
+    heading: str | None
+    path: tuple[str, ...]
+    clauses: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The clauses, one per line, up to ``TEXT_WORDS`` words."""
+        kept, words = [], 0
+        for clause in self.clauses:
+            if kept and words + len(clause.split()) > TEXT_WORDS:
+                break
+            kept.append(clause)
+            words += len(clause.split())
+        return "\n".join(kept)
+
+    def keys(self) -> frozenset[str]:
+        """What the clauses say, as changes compare sentences (links, markup and case aside)."""
+        return frozenset(k for k in map(key, self.clauses) if k)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The provision types in force, in file order."""
+
+    types: tuple[ProvisionType, ...]
+
+    def get(self, provision_id: str) -> ProvisionType | None:
+        """The type with ``provision_id``, if any."""
+        return next((t for t in self.types if t.id == provision_id), None)
+
+    def find(self, text: str) -> dict[str, Instance]:
+        """The instance of every provision type ``text`` states, by id."""
+        sections = outline(text)
+        found = {}
+        for kind in self.types:
+            instance = _instance(kind, sections)
+            if instance:
+                found[kind.id] = instance
+        return found
+
+
+def _instance(kind: ProvisionType, sections: list[Section]) -> Instance | None:
+    clauses: list[str] = []
+    per_section: Counter[int] = Counter()
+    for index, section in enumerate(sections):
+        cued = any(kind.headings.search(h) for h in section.path)
+        last = -NEAR - 1
+        for position, sentence in enumerate(section.sentences):
+            if kind.states(sentence, cued):
+                last = position
+            elif not (position - last <= NEAR and kind.near.search(sentence)):
+                continue
+            clauses.append(sentence)
+            per_section[index] += 1
+    if not clauses:
+        return None
+    main = sections[per_section.most_common(1)[0][0]]
+    return Instance(kind.id, main.heading or None, tuple(main.path), tuple(dict.fromkeys(clauses)))
+
+
+def touched(before: dict[str, Instance], after: dict[str, Instance]) -> list[str]:
+    """The provisions whose clauses differ between two versions' instances: edited, appeared or gone."""
+    ids = list(dict.fromkeys([*before, *after]))
+    empty: frozenset[str] = frozenset()
+    return [
+        i
+        for i in ids
+        if (before[i].keys() if i in before else empty) != (after[i].keys() if i in after else empty)
+    ]
+
+
+def _pattern(source: str, entry: dict, field: str) -> re.Pattern:
+    patterns = entry.get(field) or []
+    if not isinstance(patterns, list):
+        raise ProvisionCatalogError(f"{source}: provision {entry.get('id')!r}: '{field}' is not a list")
+    if not patterns:
+        return NEVER
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    except re.error as exc:
+        raise ProvisionCatalogError(f"{source}: provision {entry.get('id')!r}: '{field}': {exc}") from None
+
+
+def _types(source: str, data: object) -> list[ProvisionType]:
+    if not isinstance(data, dict) or not isinstance(data.get("provisions"), list):
+        raise ProvisionCatalogError(f"{source}: expected a mapping with a 'provisions' list")
+    types = []
+    for entry in data["provisions"]:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise ProvisionCatalogError(f"{source}: provision {entry!r} has no id")
+        types.append(
+            ProvisionType(
+                id=str(entry["id"]),
+                label=str(entry.get("label") or entry["id"]),
+                description=str(entry.get("description") or ""),
+                topic=entry.get("topic"),
+                regulations=tuple(str(r) for r in entry.get("regulations") or []),
+                clauses=_pattern(source, entry, "clauses"),
+                headings=_pattern(source, entry, "headings"),
+                in_section=_pattern(source, entry, "in_section"),
+                near=_pattern(source, entry, "near"),
+                exclude=_pattern(source, entry, "not"),
+            )
+        )
+    return types
+
+
+def _read(path: Path) -> list[ProvisionType]:
+    try:
+        return _types(str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProvisionCatalogError(f"{path}: cannot read provisions: {exc}") from None
+
+
+@lru_cache(maxsize=8)
+def load_catalog(extra: Path | None = None) -> Catalog:
+    """The bundled provision types, extended or overridden by those of the operator's file ``extra``."""
+    bundled = resources.files("changes").joinpath("provisions.yaml").read_text(encoding="utf-8")
+    types = {t.id: t for t in _types("changes/provisions.yaml", yaml.safe_load(bundled))}
+    for kind in _read(extra) if extra else []:
+        types[kind.id] = kind
+    return Catalog(tuple(types.values()))
+
+
+def catalog_for(settings: Settings) -> Catalog:
+    """The catalog in force under ``settings`` (its ``provisions_file``, if any)."""
+    return load_catalog(settings.provisions_file)
