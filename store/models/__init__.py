@@ -4,7 +4,7 @@ from store.models.audience import Delivery, Subscriber, Subscription
 from store.models.base import Base, utcnow
 from store.models.catalog import Document, Platform, Source
 from store.models.crawl import CrawlRun, FetchEvent, Snapshot
-from store.models.history import Change, Version, VersionSnapshot
+from store.models.history import Change, ProvisionInstance, Version, VersionSnapshot
 from store.models.service import Lease
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Version",
     "VersionSnapshot",
     "Change",
+    "ProvisionInstance",
     "Subscriber",
     "Subscription",
     "Delivery",

@@ -90,6 +90,7 @@ class ChangeOut(BaseModel):
     significance: Significance
     summary: str
     topics: list[str]
+    provisions: list[str]
     reasons: list[str]
     document: str
     platform: str
@@ -165,6 +166,7 @@ def _change(row) -> dict:
         "significance": row.significance,
         "summary": row.summary,
         "topics": row.topics or [],
+        "provisions": row.provisions or [],
         "reasons": row.reasons or [],
         "document": row.document,
         "platform": row.platform,
