@@ -22,10 +22,11 @@ from changes.outline import Section, outline
 from policywatch.settings import Settings
 
 #: The reported text of an instance stops after this many words (its clauses are all kept).
-TEXT_WORDS = 600
+TEXT_WORDS = 1500
 #: A ``near`` sentence counts at most this many sentences after a clause of its provision.
 NEAR = 2
 NEVER = re.compile(r"(?!)")
+QUESTION = re.compile(r"\?[*_\s]*$")
 
 
 class ProvisionCatalogError(Exception):
@@ -45,11 +46,15 @@ class ProvisionType:
     headings: re.Pattern
     in_section: re.Pattern
     near: re.Pattern
+    requires: re.Pattern | None
     exclude: re.Pattern
 
     def states(self, sentence: str, in_cued_section: bool) -> bool:
-        """Whether ``sentence`` states this provision (in a section whose heading cues it, or not)."""
-        if self.exclude.search(sentence):
+        """Whether ``sentence`` states this provision (in a section whose heading cues it, or not); a
+        question states nothing."""
+        if QUESTION.search(sentence) or self.exclude.search(sentence):
+            return False
+        if self.requires and not self.requires.search(sentence):
             return False
         return bool(self.clauses.search(sentence) or (in_cued_section and self.in_section.search(sentence)))
 
@@ -160,6 +165,7 @@ def _types(source: str, data: object) -> list[ProvisionType]:
                 headings=_pattern(source, entry, "headings"),
                 in_section=_pattern(source, entry, "in_section"),
                 near=_pattern(source, entry, "near"),
+                requires=_pattern(source, entry, "requires") if entry.get("requires") else None,
                 exclude=_pattern(source, entry, "not"),
             )
         )
