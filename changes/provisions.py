@@ -71,7 +71,8 @@ class Instance:
     @property
     def text(self) -> str:
         """The clauses, one per line, up to ``TEXT_WORDS`` words."""
-        kept, words = [], 0
+        kept: list[str] = []
+        words = 0
         for clause in self.clauses:
             if kept and words + len(clause.split()) > TEXT_WORDS:
                 break
