@@ -9,10 +9,12 @@ holds most of them; a version that has none does not state it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 
 import yaml
@@ -48,6 +50,7 @@ class ProvisionType:
     near: re.Pattern
     requires: re.Pattern | None
     exclude: re.Pattern
+    cues: tuple[str, ...] = ()
 
     def states(self, sentence: str, in_cued_section: bool) -> bool:
         """Whether ``sentence`` states this provision (in a section whose heading cues it, or not); a
@@ -97,32 +100,65 @@ class Catalog:
 
     def find(self, text: str) -> dict[str, Instance]:
         """The instance of every provision type ``text`` states, by id."""
-        sections = outline(text)
+        scan = Scan(outline(text))
         found = {}
         for kind in self.types:
-            instance = _instance(kind, sections)
+            instance = _instance(kind, scan)
             if instance:
                 found[kind.id] = instance
         return found
 
 
-def _instance(kind: ProvisionType, sections: list[Section]) -> Instance | None:
-    clauses: list[str] = []
-    per_section: Counter[int] = Counter()
-    for index, section in enumerate(sections):
-        cued = any(kind.headings.search(h) for h in section.path)
-        last = -NEAR - 1
-        for position, sentence in enumerate(section.sentences):
-            if kind.states(sentence, cued):
-                last = position
-            elif not (position - last <= NEAR and kind.near.search(sentence)):
-                continue
-            clauses.append(sentence)
-            per_section[index] += 1
-    if not clauses:
+class Scan:
+    """A version's sentences in order, with their sections, and where a cue word occurs among them."""
+
+    def __init__(self, sections: list[Section]) -> None:
+        self.sections = sections
+        self.sentences: list[str] = []
+        self.section_of: list[int] = []
+        for index, section in enumerate(sections):
+            self.sentences += section.sentences
+            self.section_of += [index] * len(section.sentences)
+        lowered = [s.lower() for s in self.sentences]
+        self.starts = list(accumulate((len(s) + 1 for s in lowered), initial=0))
+        self.lowered = "\n".join(lowered)
+
+    def containing(self, cues: tuple[str, ...]) -> set[int]:
+        """The indexes of the sentences that contain any of ``cues`` (lower-case fragments)."""
+        found: set[int] = set()
+        for cue in cues:
+            at = self.lowered.find(cue)
+            while at != -1:
+                index = bisect_right(self.starts, at) - 1
+                found.add(index)
+                at = self.lowered.find(cue, self.starts[index + 1])
+        return found
+
+    def in_sections(self, sections: set[int]) -> set[int]:
+        """The indexes of the sentences of ``sections``."""
+        return {i for i, s in enumerate(self.section_of) if s in sections}
+
+
+def _instance(kind: ProvisionType, scan: Scan) -> Instance | None:
+    cued = {
+        i for i, section in enumerate(scan.sections) if any(kind.headings.search(h) for h in section.path)
+    }
+    tried = scan.containing(kind.cues) if kind.cues else set(range(len(scan.sentences)))
+    hits = {
+        i
+        for i in tried | scan.in_sections(cued)
+        if kind.states(scan.sentences[i], scan.section_of[i] in cued)
+    }
+    for i in sorted(hits):
+        for j in range(i + 1, min(i + 1 + NEAR, len(scan.sentences))):
+            if scan.section_of[j] == scan.section_of[i] and kind.near.search(scan.sentences[j]):
+                hits.add(j)
+    if not hits:
         return None
-    main = sections[per_section.most_common(1)[0][0]]
-    return Instance(kind.id, main.heading or None, tuple(main.path), tuple(dict.fromkeys(clauses)))
+    ordered = sorted(hits)
+    main = scan.sections[Counter(scan.section_of[i] for i in ordered).most_common(1)[0][0]]
+    clauses = tuple(dict.fromkeys(scan.sentences[i] for i in ordered))
+    return Instance(kind.id, main.heading or None, tuple(main.path), clauses)
 
 
 def touched(before: dict[str, Instance], after: dict[str, Instance]) -> list[str]:
@@ -168,6 +204,7 @@ def _types(source: str, data: object) -> list[ProvisionType]:
                 near=_pattern(source, entry, "near"),
                 requires=_pattern(source, entry, "requires") if entry.get("requires") else None,
                 exclude=_pattern(source, entry, "not"),
+                cues=tuple(str(c).lower() for c in entry.get("cues") or []),
             )
         )
     return types

@@ -5,11 +5,12 @@ and listed by the CLI to its JSON contract."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from changes.provisions import load_catalog, touched
+from changes.provisions import Catalog, load_catalog, touched
 from policywatch.cli import cli
 from policywatch.settings import load_settings
 from store.db import make_engine, transaction
@@ -63,6 +64,17 @@ def test_openai_usage_policy_states_its_bans_under_its_heading():
     assert any("election interference" in c for c in found["elections_political"].clauses)
     assert any("facial recognition databases" in c for c in found["surveillance_biometrics"].clauses)
     assert "arbitration_class_waiver" not in found and "minimum_age" not in found
+
+
+def test_cues_only_skip_sentences_no_clause_pattern_matches():
+    catalog = load_catalog()
+    uncued = Catalog(tuple(replace(kind, cues=()) for kind in catalog.types))
+    for name, declaration in (
+        ("openai-usage-policies-tick34.html", OPENAI),
+        ("mistral-usage-policy-tick71.html", MISTRAL),
+    ):
+        text = extract(name, **declaration).markdown()
+        assert catalog.find(text) == uncued.find(text)
 
 
 def test_a_real_edit_outside_any_provision_touches_none():
