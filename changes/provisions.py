@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from changes.meaning import key
+from changes.meaning import meaning
 from changes.outline import Section, outline
 from policywatch.settings import Settings
 
@@ -29,6 +29,15 @@ TEXT_WORDS = 1500
 NEAR = 2
 NEVER = re.compile(r"(?!)")
 QUESTION = re.compile(r"\?[*_\s]*$")
+# a table row holds many statements: its cells, and the items of a list written inline in a cell
+TABLE_ROW = re.compile(r"^\s*\|")
+CELL_OR_ITEM = re.compile(r"\s*\|\s*|\s+-\s+(?=\S)")
+# a section number glued to the end of a sentence by the page's markup ("...by law.13.")
+GLUED_NUMBER = re.compile(r"(?<=[^\W\d_][.;:)])\d+(?:\.\d+)*\.?(?=\s|$)")
+# words whose change alone is a grammar fix, not a change of what a clause says
+GRAMMAR_WORDS = frozenset(
+    "a an the and or of to in on at by for with as from that which this these those".split()
+)
 
 
 class ProvisionCatalogError(Exception):
@@ -83,9 +92,13 @@ class Instance:
             words += len(clause.split())
         return "\n".join(kept)
 
-    def keys(self) -> frozenset[str]:
-        """What the clauses say, as changes compare sentences (links, markup and case aside)."""
-        return frozenset(k for k in map(key, self.clauses) if k)
+    def words(self) -> Counter[str]:
+        """What the clauses say, as provision changes compare it: their words in any order, without
+        links, markup, case, punctuation, glued section numbers and grammar words."""
+        found: Counter[str] = Counter()
+        for clause in self.clauses:
+            found.update(w for w in meaning(GLUED_NUMBER.sub("", clause)).split() if w not in GRAMMAR_WORDS)
+        return found
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,9 @@ class Scan:
         self.sentences: list[str] = []
         self.section_of: list[int] = []
         for index, section in enumerate(sections):
-            self.sentences += section.sentences
-            self.section_of += [index] * len(section.sentences)
+            statements = [part for sentence in section.sentences for part in _statements(sentence)]
+            self.sentences += statements
+            self.section_of += [index] * len(statements)
         lowered = [s.lower() for s in self.sentences]
         self.starts = list(accumulate((len(s) + 1 for s in lowered), initial=0))
         self.lowered = "\n".join(lowered)
@@ -137,6 +151,13 @@ class Scan:
     def in_sections(self, sections: set[int]) -> set[int]:
         """The indexes of the sentences of ``sections``."""
         return {i for i, s in enumerate(self.section_of) if s in sections}
+
+
+def _statements(sentence: str) -> list[str]:
+    """The sentence, or the cells and inline list items of a table row."""
+    if not TABLE_ROW.match(sentence):
+        return [sentence]
+    return [part for part in CELL_OR_ITEM.split(sentence) if part.strip(" -|")]
 
 
 def _instance(kind: ProvisionType, scan: Scan) -> Instance | None:
@@ -162,13 +183,14 @@ def _instance(kind: ProvisionType, scan: Scan) -> Instance | None:
 
 
 def touched(before: dict[str, Instance], after: dict[str, Instance]) -> list[str]:
-    """The provisions whose clauses differ between two versions' instances: edited, appeared or gone."""
+    """The provisions whose clauses say something else in ``after`` than in ``before``: edited beyond
+    punctuation, markup and grammar words, appeared or gone (a clause that only moved is untouched)."""
     ids = list(dict.fromkeys([*before, *after]))
-    empty: frozenset[str] = frozenset()
+    empty: Counter[str] = Counter()
     return [
         i
         for i in ids
-        if (before[i].keys() if i in before else empty) != (after[i].keys() if i in after else empty)
+        if (before[i].words() if i in before else empty) != (after[i].words() if i in after else empty)
     ]
 
 

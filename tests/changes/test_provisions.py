@@ -95,6 +95,22 @@ def test_a_provision_that_disappears_or_is_reworded_is_touched():
     assert touched(before, catalog.find(POLICY.replace("weapons", "[weapons](https://x.test)"))) == []
 
 
+def test_grammar_words_glued_section_numbers_and_other_table_cells_do_not_touch_a_provision():
+    catalog = load_catalog()
+    before = catalog.find(POLICY)
+    assert touched(before, catalog.find(POLICY.replace("purposes.", "purposes.4.2"))) == []
+    assert (
+        touched(before, catalog.find(POLICY.replace("development or military", "development, military")))
+        == []
+    )
+    row = "| Purpose | Providing information to law enforcement when required by a valid legal request. |"
+    table = catalog.find(f"# Privacy\n\n{row}\n")
+    assert table["law_enforcement_requests"].clauses == (
+        "Providing information to law enforcement when required by a valid legal request.",
+    )
+    assert touched(table, catalog.find(f"# Privacy\n\n{row.replace('Purpose', 'Why')}\n")) == []
+
+
 def _seed(session, texts):
     document = make_document(session)
     for i, text in enumerate(texts):
