@@ -50,17 +50,17 @@ def list_provisions(document: str | None, platform: str | None, as_json: bool) -
 
 
 def _table(records: list[dict]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     if not records:
         click.echo("no provisions found (crawl first, or run `policywatch provisions rebuild`)")
         return
-    table = Table("platform", "document", "provision", "heading", "clause", box=None)
     for r in records:
-        first = r["text"].splitlines()[0]
-        table.add_row(r["platform"], r["document"], r["provision"], r["heading"] or "", first[:120])
-    Console(soft_wrap=True).print(table)
+        heading = f"  [{r['heading']}]" if r["heading"] else ""
+        click.echo(f"{r['platform']}/{r['document']}  {r['provision']}{heading}")
+        clauses = r["text"].splitlines()
+        for clause in clauses[:3]:
+            click.echo(f"  {clause if len(clause) <= 160 else clause[:159] + '…'}")
+        if len(clauses) > 3:
+            click.echo(f"  (and {len(clauses) - 3} more clauses: --json shows them all)")
 
 
 @command.command("history")

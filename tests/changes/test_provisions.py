@@ -191,6 +191,11 @@ def test_changes_list_and_provision_history_name_the_change(migrated_url):
     runner = CliRunner()
     changes = json.loads(runner.invoke(cli, ["changes", "list", "--json"]).output)
     assert [c["provisions"] for c in changes] == [["military_weapons"]]
+    table = runner.invoke(cli, ["provisions", "list", "--document", "acme-terms"]).output
+    assert (
+        "acme/acme-terms  military_weapons  [Prohibited uses]\n  You may not use the service for weapons"
+        in table
+    )
     history = runner.invoke(cli, ["provisions", "history", "military_weapons"])
     assert history.exit_code == 0, history.output
     assert "acme/acme-terms" in history.output and "version 1 → 2" in history.output
