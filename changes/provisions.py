@@ -129,8 +129,10 @@ class Scan:
         self.sections = sections
         self.sentences: list[str] = []
         self.section_of: list[int] = []
+        self.spans: list[range] = []
         for index, section in enumerate(sections):
             statements = [part for sentence in section.sentences for part in _statements(sentence)]
+            self.spans.append(range(len(self.sentences), len(self.sentences) + len(statements)))
             self.sentences += statements
             self.section_of += [index] * len(statements)
         lowered = [s.lower() for s in self.sentences]
@@ -150,7 +152,7 @@ class Scan:
 
     def in_sections(self, sections: set[int]) -> set[int]:
         """The indexes of the sentences of ``sections``."""
-        return {i for i, s in enumerate(self.section_of) if s in sections}
+        return {i for section in sections for i in self.spans[section]}
 
 
 def _statements(sentence: str) -> list[str]:
