@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import accumulate
 from pathlib import Path
@@ -21,6 +21,7 @@ import yaml
 
 from changes.meaning import meaning
 from changes.outline import Section, outline
+from changes.taxonomy import Taxonomy, Topic
 from policywatch.settings import Settings
 
 #: The reported text of an instance stops after this many words (its clauses are all kept).
@@ -51,7 +52,7 @@ class ProvisionType:
     id: str
     label: str
     description: str
-    topic: str | None
+    topics: tuple[str, ...]
     regulations: tuple[str, ...]
     clauses: re.Pattern
     headings: re.Pattern
@@ -110,6 +111,23 @@ class Catalog:
     def get(self, provision_id: str) -> ProvisionType | None:
         """The type with ``provision_id``, if any."""
         return next((t for t in self.types if t.id == provision_id), None)
+
+    @cached_property
+    def claimed_topics(self) -> frozenset[str]:
+        """The taxonomy topics some provision type belongs to: a change is tagged with them only through
+        a provision it touches."""
+        return frozenset(topic for kind in self.types for topic in kind.topics)
+
+    def topics_of_change(self, taxonomy: Taxonomy, touched_ids: list[str], found: list[str]) -> list[Topic]:
+        """A change's topics: those of the provisions it touches, and of the topics the taxonomy's
+        patterns ``found`` in it only those no provision type belongs to; in taxonomy order."""
+        kinds = [k for k in map(self.get, touched_ids) if k]
+        wanted = {t for k in kinds for t in k.topics} | {t for t in found if t not in self.claimed_topics}
+        return [topic for topic in taxonomy.topics if topic.id in wanted]
+
+    def regulations_of(self, touched_ids: list[str]) -> set[str]:
+        """The regulations the provisions ``touched_ids`` bear on."""
+        return {r for k in map(self.get, touched_ids) if k for r in k.regulations}
 
     def find(self, text: str) -> dict[str, Instance]:
         """The instance of every provision type ``text`` states, by id."""
@@ -208,6 +226,12 @@ def _pattern(source: str, entry: dict, field: str) -> re.Pattern:
         raise ProvisionCatalogError(f"{source}: provision {entry.get('id')!r}: '{field}': {exc}") from None
 
 
+def _topic_ids(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
 def _types(source: str, data: object) -> list[ProvisionType]:
     if not isinstance(data, dict) or not isinstance(data.get("provisions"), list):
         raise ProvisionCatalogError(f"{source}: expected a mapping with a 'provisions' list")
@@ -220,7 +244,7 @@ def _types(source: str, data: object) -> list[ProvisionType]:
                 id=str(entry["id"]),
                 label=str(entry.get("label") or entry["id"]),
                 description=str(entry.get("description") or ""),
-                topic=entry.get("topic"),
+                topics=_topic_ids(entry.get("topic")),
                 regulations=tuple(str(r) for r in entry.get("regulations") or []),
                 clauses=_pattern(source, entry, "clauses"),
                 headings=_pattern(source, entry, "headings"),

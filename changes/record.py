@@ -73,13 +73,19 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
     earlier = earlier_versions(session, version, settings.flapping_versions)
     base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)
-    analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
+    catalog = catalog_for(settings)
+    provisions = touched(instances_of(session, base, catalog), instances_of(session, version, catalog))
+    analysis = analyse(
+        base.text,
+        version.text,
+        recent,
+        title=document.title,
+        taxonomy=taxonomy_for(settings),
+        catalog=catalog,
+        touched=provisions,
+    )
     if base is not version.parent:
         analysis.reasons.append(compared_with(base))
-    catalog = catalog_for(settings)
-    provisions = []
-    if Significance(analysis.significance).at_least(Significance.MINOR):
-        provisions = touched(instances_of(session, base, catalog), instances_of(session, version, catalog))
     return Change(
         document_id=version.document_id,
         from_version_id=version.parent_id,
@@ -90,7 +96,7 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
         topics=analysis.topics,
         summary=analysis.summary,
         details=analysis.details,
-        provisions=provisions,
+        provisions=analysis.provisions,
     )
 
 
@@ -147,19 +153,30 @@ def record_provisions(session: Session, catalog: Catalog) -> int:
     return len(versions)
 
 
-def rebuild_provisions(session: Session, catalog: Catalog) -> tuple[int, int]:
-    """Recompute every version's provision instances and every change's provisions from the versions'
-    texts (after the catalog changed); how many versions and changes were rebuilt."""
+def rebuild_provisions(session: Session, settings: Settings) -> tuple[int, int]:
+    """Recompute every version's provision instances, and every change's provisions with the topics and
+    regulations that follow from them, from the versions' texts (after the catalog changed); how many
+    versions and changes were rebuilt. Summaries keep the topics they were written with."""
+    catalog, taxonomy = catalog_for(settings), taxonomy_for(settings)
     session.execute(delete(ProvisionInstance))
     versions = record_provisions(session, catalog)
     changes = list(session.scalars(select(Change)))
     for change in changes:
-        change.provisions = []
-        if Significance(change.significance).at_least(Significance.MINOR):
-            change.provisions = touched(
-                instances_of(session, change.from_version, catalog),
-                instances_of(session, change.to_version, catalog),
-            )
+        if not Significance(change.significance).at_least(Significance.MINOR):
+            change.provisions = []
+            continue
+        change.provisions = touched(
+            instances_of(session, change.from_version, catalog),
+            instances_of(session, change.to_version, catalog),
+        )
+        topics = catalog.topics_of_change(taxonomy, change.provisions, list(change.topics or []))
+        change.topics = [t.id for t in topics]
+        regulations = {r for t in topics for r in t.regulations} | catalog.regulations_of(change.provisions)
+        change.details = {
+            **(change.details or {}),
+            "topics": [t.as_dict() for t in topics],
+            "regulations": sorted(regulations),
+        }
     return versions, len(changes)
 
 

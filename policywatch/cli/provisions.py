@@ -122,10 +122,9 @@ def _history(provision: str, records: list[dict]) -> None:
 def rebuild() -> None:
     """Recompute every version's provision instances and every change's provisions (after the catalog
     or its rules changed)."""
-    from changes.provisions import catalog_for
     from changes.record import rebuild_provisions
     from store.db import transaction
 
     with open_runtime() as runtime, transaction(runtime.engine) as session:
-        versions, changes = rebuild_provisions(session, catalog_for(runtime.settings))
+        versions, changes = rebuild_provisions(session, runtime.settings)
     click.echo(f"provisions rebuilt for {versions} versions and {changes} changes")

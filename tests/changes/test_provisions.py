@@ -146,10 +146,33 @@ def test_rebuild_recomputes_instances_and_change_provisions(engine):
         session.query(ProvisionInstance).delete()
         session.query(Change).one().provisions = []
     with transaction(engine) as session:
-        assert rebuild_provisions(session, load_catalog()) == (2, 1)
+        assert rebuild_provisions(session, load_settings()) == (2, 1)
     with transaction(engine) as session:
         assert session.query(Change).one().provisions == ["unilateral_changes"]
         assert session.query(ProvisionInstance).filter_by(present=True).count() == 4
+
+
+def test_a_change_is_tagged_with_the_topics_of_the_provisions_it_touches(engine):
+    from changes.record import record_changes
+
+    acme = (
+        "# Usage Policy\n\n## Exceptions for government customers\n"
+        "We may tailor these restrictions for government customers.\n\n"
+        "## Contact\nWrite to legal@acme.test.\n"
+    )
+    contact = acme.replace("legal@acme.test.", "legal@acme.test; federal agencies write to gov@acme.test.")
+    carve_out = contact.replace("tailor these restrictions", "tailor or waive these restrictions")
+    with transaction(engine) as session:
+        _seed(session, [acme, contact, carve_out])
+    with transaction(engine) as session:
+        record_changes(session, load_settings())
+    with transaction(engine) as session:
+        elsewhere, stated = session.query(Change).order_by(Change.id).all()
+        assert elsewhere.provisions == [] and "government" not in elsewhere.topics
+        assert elsewhere.details["regulations"] == []
+        assert stated.provisions == ["government_carve_out"]
+        assert stated.topics == ["government", "carve_outs"]
+        assert "FAR/DFARS" in stated.details["regulations"]
 
 
 def _cli_seed(url: str) -> None:
