@@ -93,12 +93,13 @@ class Instance:
             words += len(clause.split())
         return "\n".join(kept)
 
-    def words(self) -> Counter[str]:
+    def words(self, ignored: frozenset[str] = frozenset()) -> Counter[str]:
         """What the clauses say, as provision changes compare it: their words in any order, without
-        links, markup, case, punctuation, glued section numbers and grammar words."""
+        links, markup, case, punctuation, glued section numbers, grammar words and ``ignored``."""
         found: Counter[str] = Counter()
         for clause in self.clauses:
-            found.update(w for w in meaning(GLUED_NUMBER.sub("", clause)).split() if w not in GRAMMAR_WORDS)
+            words = meaning(GLUED_NUMBER.sub("", clause)).split()
+            found.update(w for w in words if w not in GRAMMAR_WORDS and w not in ignored)
         return found
 
 
@@ -202,15 +203,19 @@ def _instance(kind: ProvisionType, scan: Scan) -> Instance | None:
     return Instance(kind.id, main.heading or None, tuple(main.path), clauses)
 
 
-def touched(before: dict[str, Instance], after: dict[str, Instance]) -> list[str]:
+def touched(before: dict[str, Instance], after: dict[str, Instance], title: str = "") -> list[str]:
     """The provisions whose clauses say something else in ``after`` than in ``before``: edited beyond
-    punctuation, markup and grammar words, appeared or gone (a clause that only moved is untouched)."""
+    punctuation, markup and grammar words, appeared or gone (a clause that only moved is untouched). The
+    words of the document's ``title`` are left out: "this Privacy Policy" that becomes "this policy"
+    names the document otherwise, it does not change the clause."""
+    ignored = frozenset(meaning(title).split())
     ids = list(dict.fromkeys([*before, *after]))
     empty: Counter[str] = Counter()
     return [
         i
         for i in ids
-        if (before[i].words() if i in before else empty) != (after[i].words() if i in after else empty)
+        if (before[i].words(ignored) if i in before else empty)
+        != (after[i].words(ignored) if i in after else empty)
     ]
 
 

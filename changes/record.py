@@ -74,7 +74,9 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
     base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)
     catalog = catalog_for(settings)
-    provisions = touched(instances_of(session, base, catalog), instances_of(session, version, catalog))
+    provisions = touched(
+        instances_of(session, base, catalog), instances_of(session, version, catalog), document.title
+    )
     analysis = analyse(
         base.text,
         version.text,
@@ -168,6 +170,7 @@ def rebuild_provisions(session: Session, settings: Settings) -> tuple[int, int]:
         change.provisions = touched(
             instances_of(session, change.from_version, catalog),
             instances_of(session, change.to_version, catalog),
+            session.get_one(Document, change.document_id).title,
         )
         topics = catalog.topics_of_change(taxonomy, change.provisions, list(change.topics or []))
         change.topics = [t.id for t in topics]

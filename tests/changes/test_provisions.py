@@ -103,6 +103,9 @@ def test_grammar_words_glued_section_numbers_and_other_table_cells_do_not_touch_
         touched(before, catalog.find(POLICY.replace("development or military", "development, military")))
         == []
     )
+    renamed = catalog.find(POLICY.replace("update this policy", "update this Usage Policy"))
+    assert touched(before, renamed, title="Usage Policy") == []
+    assert touched(before, renamed) == ["unilateral_changes"]
     row = "| Purpose | Providing information to law enforcement when required by a valid legal request. |"
     table = catalog.find(f"# Privacy\n\n{row}\n")
     assert table["law_enforcement_requests"].clauses == (
