@@ -8,9 +8,10 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 
-from changes.provisions import Catalog, load_catalog, touched
+from changes.provisions import Catalog, ProvisionCatalogError, catalog_for, load_catalog, touched
 from policywatch.cli import cli
 from policywatch.settings import load_settings
 from store.db import make_engine, transaction
@@ -49,6 +50,30 @@ START = datetime(2026, 5, 1, tzinfo=UTC)
 
 def test_the_catalog_has_the_fixed_ids():
     assert [t.id for t in load_catalog().types][: len(CATALOG_IDS)] == CATALOG_IDS
+
+
+def test_operator_file_adds_and_overrides_provision_types(tmp_path, monkeypatch):
+    extra = tmp_path / "provisions.yaml"
+    extra.write_text(
+        "provisions:\n"
+        "  - id: biosecurity\n    label: Biosecurity\n    topic: prohibited_uses\n"
+        "    clauses: ['\\bpathogens?\\b']\n"
+        "  - id: military_weapons\n    label: Weapons only\n    clauses: ['\\bweapons?\\b']\n"
+    )
+    monkeypatch.setenv("POLICYWATCH_PROVISIONS_FILE", str(extra))
+    catalog = catalog_for(load_settings())
+    found = catalog.find("# Rules\n\nNo pathogens. No military use. No weapons.\n")
+    assert found["biosecurity"].clauses == ("No pathogens.",)
+    assert found["military_weapons"].clauses == ("No weapons.",)
+    assert catalog.get("military_weapons").label == "Weapons only"
+
+
+def test_invalid_provisions_file_names_the_file_and_the_pattern(tmp_path, monkeypatch):
+    extra = tmp_path / "broken.yaml"
+    extra.write_text("provisions:\n  - id: bad\n    clauses: ['(unclosed']\n")
+    monkeypatch.setenv("POLICYWATCH_PROVISIONS_FILE", str(extra))
+    with pytest.raises(ProvisionCatalogError, match="broken.yaml: provision 'bad': 'clauses'"):
+        catalog_for(load_settings())
 
 
 def test_openai_usage_policy_states_its_bans_under_its_heading():
