@@ -4,6 +4,7 @@
 whether the version states it, the heading path of its main section and the clauses that state it;
 derived from the version's text, filled by ``policywatch provisions rebuild``.
 ``change.provisions``: the ids of the provisions whose clauses the change edits, adds or removes.
+``subscription.provisions``: a professional subscription alerted only by changes of these provisions.
 
 Revision ID: 0008
 Revises: 0007
@@ -39,9 +40,14 @@ def upgrade() -> None:
     op.add_column("change", sa.Column("provisions", sa.JSON(), nullable=False, server_default="[]"))
     with op.batch_alter_table("change") as batch:
         batch.alter_column("provisions", server_default=None)
+    op.add_column("subscription", sa.Column("provisions", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("subscription") as batch:
+        batch.alter_column("provisions", server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("subscription") as batch:
+        batch.drop_column("provisions")
     with op.batch_alter_table("change") as batch:
         batch.drop_column("provisions")
     op.drop_index("ix_provision_instance_provision", table_name="provision_instance")

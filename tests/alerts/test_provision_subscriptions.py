@@ -1,0 +1,46 @@
+"""Subscriptions by provision: alerted only by a change of the provision followed, professional only."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.audience.subscribers import SubscriberError, subscribe
+from store.db import transaction
+from tests.alerts.builders import change, confirmed, document, send_alerts
+
+
+def test_a_provision_subscription_is_alerted_by_its_provision_and_not_by_a_change_elsewhere(db, sendgrid):
+    with transaction(db) as session:
+        usage = document(session, "acme", title="Usage Policy")
+        confirmed(
+            session,
+            "pro@example.com",
+            tier="professional",
+            platform="acme",
+            provisions=["government_carve_out"],
+        )
+        confirmed(session, "all@example.com", tier="watcher", platform="acme")
+        change(session, usage, "substantive", summary="Contact section reworded.")
+    send_alerts(db)
+    assert sorted(sendgrid.recipients()) == ["all@example.com"]
+
+    with transaction(db) as session:
+        usage = document(session, "acme", slug="acme-usage-2", title="Usage Policy")
+        change(
+            session,
+            usage,
+            "substantive",
+            summary="Government carve-out widened.",
+            provisions=("government_carve_out",),
+        )
+    send_alerts(db)
+    assert sorted(sendgrid.recipients()) == ["all@example.com", "all@example.com", "pro@example.com"]
+
+
+def test_provision_filters_need_the_professional_tier_and_a_catalog_id(db):
+    with transaction(db) as session:
+        document(session, "acme")
+        with pytest.raises(SubscriberError, match="provision filters need the professional tier"):
+            subscribe(session, "w@example.com", "watcher", "acme", provisions=["minimum_age"])
+        with pytest.raises(SubscriberError, match="unknown provision 'nonsense'; known provisions: gov"):
+            subscribe(session, "p@example.com", "professional", "acme", provisions=["nonsense"])
