@@ -5,8 +5,20 @@ from __future__ import annotations
 import pytest
 
 from alerts.audience.subscribers import SubscriberError, subscribe
+from changes.record import record_changes
+from policywatch.settings import load_settings
 from store.db import transaction
+from store.versions import record_version
 from tests.alerts.builders import change, confirmed, document, send_alerts
+
+POLICY = """# Usage Policy
+
+## Exceptions for government customers
+We may tailor these restrictions for government customers.
+
+## Contact
+Write to legal@acme.test.
+"""
 
 
 def test_a_provision_subscription_is_alerted_by_its_provision_and_not_by_a_change_elsewhere(db, sendgrid):
@@ -44,3 +56,28 @@ def test_provision_filters_need_the_professional_tier_and_a_catalog_id(db):
             subscribe(session, "w@example.com", "watcher", "acme", provisions=["minimum_age"])
         with pytest.raises(SubscriberError, match="unknown provision 'nonsense'; known provisions: gov"):
             subscribe(session, "p@example.com", "professional", "acme", provisions=["nonsense"])
+
+
+def test_the_alert_opens_with_the_provision_before_and_after(db, sendgrid):
+    with transaction(db) as session:
+        usage = document(session, "acme", title="Usage Policy")
+        confirmed(
+            session,
+            "pro@example.com",
+            tier="professional",
+            platform="acme",
+            provisions=["government_carve_out"],
+        )
+        record_version(session, usage, POLICY, [])
+        record_version(session, usage, POLICY.replace("may tailor", "may tailor or waive"), [])
+        record_changes(session, load_settings())
+    send_alerts(db)
+    [request] = sendgrid.accepted
+    text, html = request.body["content"]
+    lines = text["value"].splitlines()
+    assert lines[2:5] == [
+        "Government carve-out changed:",
+        "  - We may tailor these restrictions for government customers.",
+        "  + We may tailor or waive these restrictions for government customers.",
+    ]
+    assert "<strong>Government carve-out</strong> changed" in html["value"]
