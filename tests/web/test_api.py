@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
+from changes.provisions import load_catalog
+from changes.record import record_provisions
+from policywatch.settings import get_settings
+from store.db import transaction
+from web.app import create_app
+
 
 def test_lists_are_paged_with_total_and_next(client):
     first = client.get("/api/changes?limit=2").json()
@@ -76,3 +84,19 @@ def test_openapi_describes_every_api_list(client):
         parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"limit", "offset"} <= parameters, path
     assert not any(path.startswith("/api/operator") for path in schema["paths"])  # no token configured
+
+
+def test_provisions_of_the_latest_versions(fresh_engine):
+    with transaction(fresh_engine) as session:
+        record_provisions(session, load_catalog())
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        stated = [p for p in client.get("/api/provisions?document=acme-terms").json() if p["present"]]
+        globex = client.get("/api/provisions", params={"platform": "globex"}).json()
+    training = next(p for p in stated if p["provision"] == "training_on_user_data")
+    assert training["heading"] == "Training" and training["version"] == 4
+    assert training["text"] == "We may train our models on content you submit unless you opt out."
+    assert {p["document"] for p in globex} == {"globex-privacy"} or {p["platform"] for p in globex} == {
+        "globex"
+    }
+    retention = next(p for p in globex if p["provision"] == "data_retention")
+    assert retention["present"] and retention["text"] == "We keep your data for 90 days."

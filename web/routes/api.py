@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
+from store.queries.provisions import latest_instances
 from store.queries.search import SearchQuery, search_versions
 from web.deps import (
     MAX_ID,
@@ -125,6 +126,16 @@ class DiffOut(BaseModel):
     added_words: int
     removed_words: int
     segments: list[Segment]
+
+
+class ProvisionOut(BaseModel):
+    document: str
+    platform: str
+    provision: str
+    present: bool
+    heading: str | None
+    text: str
+    version: int
 
 
 class TopicOut(BaseModel):
@@ -355,6 +366,28 @@ def search(
         total,
         paging_,
     )
+
+
+@router.get("/provisions", response_model=list[ProvisionOut])
+def provisions(
+    platform: str | None = None, document: str | None = None, session: Session = Depends(get_session)
+):
+    """For the latest version of each document, every catalog provision: whether it is stated, under
+    which heading, and its clauses (as ``policywatch provisions list --json``)."""
+    from changes.provisions import Instance
+
+    return [
+        {
+            "document": r.document,
+            "platform": r.platform,
+            "provision": r.provision,
+            "present": r.present,
+            "heading": r.heading,
+            "text": Instance(r.provision, r.heading, (), tuple(r.clauses or ())).text,
+            "version": r.seq,
+        }
+        for r in latest_instances(session, document=document, platform=platform)
+    ]
 
 
 @router.get("/topics", response_model=list[TopicOut])
