@@ -118,6 +118,62 @@ def _history(provision: str, records: list[dict]) -> None:
             click.echo("  (removed)")
 
 
+@command.command("compare")
+@click.argument("provision")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of text.")
+def compare(provision: str, as_json: bool) -> None:
+    """PROVISION side by side across platforms: each document that states it now (heading, clauses,
+    last change), and the platforms that do not state it."""
+    from changes.provisions import catalog_for
+    from store.db import transaction
+    from store.queries.provisions import last_changes, latest_instances, platform_names
+
+    with open_runtime() as runtime, transaction(runtime.engine) as session:
+        if catalog_for(runtime.settings).get(provision) is None:
+            raise click.BadParameter(f"{provision!r} is not a catalog provision")
+        stated = [r for r in latest_instances(session) if r.provision == provision and r.present]
+        changed = last_changes(session, provision)
+        platforms = platform_names(session)
+    records = [
+        {
+            "platform": slug,
+            "platform_name": name,
+            "documents": [
+                {
+                    "document": r.document,
+                    "heading": r.heading,
+                    "text": _text(r.clauses),
+                    "last_changed": _moment(changed.get(r.document)),
+                }
+                for r in stated
+                if r.platform == slug
+            ],
+        }
+        for slug, name in sorted(platforms.items())
+    ]
+    if as_json:
+        click.echo(json.dumps(records, indent=1, ensure_ascii=False))
+        return
+    for record in records:
+        click.echo(f"{record['platform_name']} ({record['platform']})")
+        if not record["documents"]:
+            click.echo("  not stated")
+        for d in record["documents"]:
+            heading = f" [{d['heading']}]" if d["heading"] else ""
+            since = (
+                f", last changed {d['last_changed'][:10]}"
+                if d["last_changed"]
+                else ", unchanged since recorded"
+            )
+            click.echo(f"  {d['document']}{heading}{since}")
+            first = d["text"].splitlines()[0]
+            click.echo(f"    {first if len(first) <= 160 else first[:159] + '…'}")
+
+
+def _moment(moment) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
 @command.command("rebuild")
 def rebuild() -> None:
     """Recompute every version's provision instances and every change's provisions (after the catalog

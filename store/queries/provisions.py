@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
@@ -73,3 +74,19 @@ def provision_changes(session: Session, provision: str, platform: str | None = N
     if platform:
         query = query.where(Platform.slug == platform)
     return session.execute(query).all()
+
+
+def last_changes(session: Session, provision: str) -> dict[str, datetime]:
+    """document slug -> when a change last touched ``provision`` there."""
+    rows = session.execute(
+        select(Document.slug, func.max(Change.detected_at))
+        .join(Document, Document.id == Change.document_id)
+        .where(has_topic(Change.provisions, provision))
+        .group_by(Document.slug)
+    )
+    return {slug: moment for slug, moment in rows}
+
+
+def platform_names(session: Session) -> dict[str, str]:
+    """platform slug -> name, for every platform."""
+    return {slug: name for slug, name in session.execute(select(Platform.slug, Platform.name))}

@@ -257,3 +257,26 @@ def test_changes_list_and_provision_history_name_the_change(migrated_url):
     assert "no changes of minimum_age" in runner.invoke(cli, ["provisions", "history", "minimum_age"]).output
     unknown = runner.invoke(cli, ["provisions", "history", "nonsense"])
     assert unknown.exit_code != 0 and "not a catalog provision" in unknown.output
+
+
+def test_provisions_compare_sets_platforms_side_by_side(migrated_url):
+    from changes.record import record_changes
+
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        _seed(session, [POLICY, POLICY.replace(" or military and warfare purposes", "")])
+        other = make_document(session, slug="globex-terms", platform_slug="globex")
+        record_version(session, other, "# Terms\n\n## Fees\nYou pay monthly.\n", [], created_at=START)
+        record_changes(session, load_settings())
+    engine.dispose()
+    runner = CliRunner()
+    compared = json.loads(runner.invoke(cli, ["provisions", "compare", "military_weapons", "--json"]).output)
+    assert [(p["platform"], [d["document"] for d in p["documents"]]) for p in compared] == [
+        ("acme", ["acme-terms"]),
+        ("globex", []),
+    ]
+    acme = compared[0]["documents"][0]
+    assert acme["heading"] == "Prohibited uses" and acme["last_changed"] == "2026-05-02T00:00:00Z"
+    text = runner.invoke(cli, ["provisions", "compare", "military_weapons"]).output
+    assert "Globex (globex)\n  not stated\n" in text
+    assert "acme-terms [Prohibited uses], last changed 2026-05-02" in text
