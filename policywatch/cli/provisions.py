@@ -134,7 +134,7 @@ def compare(provision: str, as_json: bool) -> None:
         stated = [r for r in latest_instances(session) if r.provision == provision and r.present]
         changed = last_changes(session, provision)
         platforms = platform_names(session)
-    records = [
+    records: list[dict] = [
         {
             "platform": slug,
             "platform_name": name,
