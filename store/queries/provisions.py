@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from store.models import Change, Document, Platform, ProvisionInstance, Version
@@ -90,3 +90,42 @@ def last_changes(session: Session, provision: str) -> dict[str, datetime]:
 def platform_names(session: Session) -> dict[str, str]:
     """platform slug -> name, for every platform."""
     return {slug: name for slug, name in session.execute(select(Platform.slug, Platform.name))}
+
+
+def provision_events(session: Session, platform: str, limit: int = 50) -> list[dict]:
+    """The latest changes on ``platform`` that touch provisions (newest first), each with its document
+    and, per provision, whether the versions before and after state it."""
+    rows = session.execute(
+        select(
+            Change.id,
+            Change.detected_at,
+            Change.provisions,
+            Change.from_version_id,
+            Change.to_version_id,
+            Document.slug.label("document"),
+            Document.title.label("document_title"),
+        )
+        .join(Document, Document.id == Change.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(Platform.slug == platform, cast(Change.provisions, Text) != "[]")
+        .order_by(Change.detected_at.desc(), Change.id.desc())
+        .limit(limit)
+    ).all()
+    versions = {v for r in rows for v in (r.from_version_id, r.to_version_id)}
+    present = select(ProvisionInstance.version_id, ProvisionInstance.provision).where(
+        ProvisionInstance.version_id.in_(versions), ProvisionInstance.present.is_(True)
+    )
+    stated = {(version, provision) for version, provision in session.execute(present)}
+    return [
+        {
+            "change": r.id,
+            "detected_at": r.detected_at,
+            "document": r.document,
+            "document_title": r.document_title,
+            "provisions": [
+                (p, (r.from_version_id, p) in stated, (r.to_version_id, p) in stated)
+                for p in r.provisions or []
+            ],
+        }
+        for r in rows
+    ]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from changes.record import rebuild_provisions
+from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import FetchEvent, Snapshot
 from store.queries import documents as document_queries
 from tests.web.site import START
 from tests.web.test_cache import page_cache
+from web.app import create_app
 
 
 def test_home_lists_platforms_with_counts_and_a_timeline(client):
@@ -126,3 +130,12 @@ def test_document_page_links_the_raw_snapshot_of_the_latest_fetch(fresh_client, 
         f'<a href="/snapshots/{snapshot.sha256}" download>raw snapshot</a>' in page
         and "unchanged (HTTP 200)" in page
     )
+
+
+def test_platform_timeline_lists_provision_changes_as_labelled_events(fresh_engine):
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/platforms/acme").text
+    assert "<h3>Provision changes</h3>" in page
+    assert "Government carve-out reworded" in page and "Surveillance and biometrics removed" in page

@@ -11,6 +11,7 @@ from policywatch.verdicts import Significance
 from store.models import Document, Platform, Version
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
+from store.queries.provisions import provision_events
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
 from store.queries.source_health import document_source_health
 from web.deps import (
@@ -29,7 +30,7 @@ from web.middleware.cache import remembered
 from web.rendering.diff import compare_texts
 from web.rendering.snippets import highlighted
 from web.rendering.templating import page
-from web.rendering.timeline import timeline_chart
+from web.rendering.timeline import provision_event_labels, timeline_chart
 from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(include_in_schema=False)
@@ -85,6 +86,7 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
         counts=change_queries.change_counts(session, Document.slug, where),
         latest=change_queries.latest_changes(session, [d.id for d in documents]),
         chart=timeline_chart(change_queries.significance_by_month(session, where)),
+        events=provision_event_labels(request, provision_events(session, slug)),
     )
 
 
