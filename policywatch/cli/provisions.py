@@ -26,11 +26,13 @@ def _text(clauses: list[str]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 def list_provisions(document: str | None, platform: str | None, as_json: bool) -> None:
     """For the latest version of each document, the provisions it states, with heading and clauses."""
+    from changes.provisions import catalog_for
     from store.db import transaction
     from store.queries.provisions import latest_instances
 
     with open_runtime() as runtime, transaction(runtime.engine) as session:
         rows = latest_instances(session, document=document, platform=platform)
+        catalog = catalog_for(runtime.settings)
         records = [
             {
                 "document": r.document,
@@ -40,6 +42,7 @@ def list_provisions(document: str | None, platform: str | None, as_json: bool) -
                 "heading": r.heading,
                 "text": _text(r.clauses),
                 "version": r.seq,
+                "card": _card(catalog, r) if r.present else None,
             }
             for r in rows
         ]
@@ -47,6 +50,14 @@ def list_provisions(document: str | None, platform: str | None, as_json: bool) -
         click.echo(json.dumps(records, indent=1, ensure_ascii=False))
         return
     _table([r for r in records if r["present"]])
+
+
+def _card(catalog, row) -> dict | None:
+    from changes.cards import card
+    from changes.provisions import Instance
+
+    kind = catalog.get(row.provision)
+    return card(kind, Instance(row.provision, row.heading, (), tuple(row.clauses))) if kind else None
 
 
 def _table(records: list[dict]) -> None:
@@ -61,6 +72,9 @@ def _table(records: list[dict]) -> None:
             click.echo(f"  {clause if len(clause) <= 160 else clause[:159] + '…'}")
         if len(clauses) > 3:
             click.echo(f"  (and {len(clauses) - 3} more clauses: --json shows them all)")
+        says = sorted({s["says"] for s in (r["card"] or {}).get("statements", [])})
+        if says:
+            click.echo(f"  card: {', '.join(says)} (--json cites each clause)")
 
 
 @command.command("history")

@@ -224,6 +224,9 @@ def test_provisions_list_json_contract(migrated_url):
         assert entry["heading"] is None or isinstance(entry["heading"], str)
         assert isinstance(entry["text"], str)
     military = next(e for e in entries if e["provision"] == "military_weapons")
+    assert military.pop("card")["statements"] == [
+        {"says": "prohibits", "clause": "You may not use the service for weapons development."}
+    ]
     assert military == {
         "document": "acme-terms",
         "platform": "acme",
