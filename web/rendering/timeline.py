@@ -78,6 +78,7 @@ def provision_event_labels(request: Request, events: list[dict]) -> list[dict]:
         for provision, before, after in event["provisions"]:
             kind = catalog.get(provision)
             name = kind.label if kind else provision
-            labels.append(f"{name} {'added' if not before else 'removed' if not after else 'reworded'}")
+            status = "added" if not before else "removed" if not after else "reworded"
+            labels.append({"provision": provision, "text": f"{name} {status}"})
         labelled.append({**event, "labels": labels})
     return labelled
