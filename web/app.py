@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from alerts.audience.tokens import Tokens
+from changes.provisions import catalog_for
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.db import make_engine
@@ -45,6 +46,7 @@ def create_app(
     # thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.taxonomy = taxonomy_for(settings)
+    app.state.catalog = catalog_for(settings)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
     app.state.tokens = Tokens.from_settings(settings)

@@ -143,13 +143,17 @@ def update_subscription(
     *,
     tokens: Tokens,
     taxonomy: Taxonomy | None = None,
+    provisions: Iterable[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> Subscription:
-    """Change one subscription's filters from a preferences link (topics of ``taxonomy``, the bundled
-    one unless given); raises TokenError, SubscriberError."""
+    """Change one subscription's filters from a preferences link (topics of ``taxonomy`` and provisions
+    of ``catalog``, the bundled ones unless given); raises TokenError, SubscriberError."""
     subscriber = subscriber_for(session, "preferences", token, tokens=tokens)
     subscription = _own_subscription(subscriber, subscription_id)
     if topics is not None:
         subscription.topics = _topics(_tier(subscriber.tier), topics, taxonomy)
+    if provisions is not None:
+        subscription.provisions = _provisions(_tier(subscriber.tier), provisions, catalog)
     if min_significance_alert is not None:
         subscription.min_significance_alert = _significance(min_significance_alert)
     if min_significance_digest is not None:
