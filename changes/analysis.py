@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from changes.compare import SectionChange, compare_sections
+from changes.provisions import Catalog
 from changes.rules import Context, grade
 from changes.summary import summarise
 from changes.taxonomy import Taxonomy, load_taxonomy
@@ -21,6 +22,7 @@ class Analysis:
     topics: list[str]
     summary: str
     details: dict
+    provisions: list[str] = field(default_factory=list)
 
 
 def counts(sections: list[SectionChange]) -> dict:
@@ -48,16 +50,26 @@ def analyse(
     recent: Sequence[str] = (),
     title: str = "Document",
     taxonomy: Taxonomy | None = None,
+    catalog: Catalog | None = None,
+    touched: Sequence[str] = (),
 ) -> Analysis:
     """Compare ``text`` with its ``parent``; ``recent`` are the versions before the parent within the
-    flapping window, oldest first; topics come from ``taxonomy`` (the bundled one if None)."""
+    flapping window, oldest first; topics come from ``taxonomy`` (the bundled one if None). With a
+    provision ``catalog``, ``touched`` are the provisions whose clauses differ: a change of significance
+    minor or above records them, and its topics and regulations are theirs (plus the topics no
+    provision type belongs to)."""
     sections = compare_sections(parent, text)
     verdict = grade(Context(parent, text, sections, recent))
     significance, reasons = verdict.significance, verdict.reasons
     taxonomy = taxonomy or load_taxonomy()
-    topics = taxonomy.topics_in(_topic_text(sections)) if significance.at_least(Significance.MINOR) else []
-    topic_ids = [t.id for t in topics]
+    alerting = significance.at_least(Significance.MINOR)
+    topics = taxonomy.topics_in(_topic_text(sections)) if alerting else []
+    provisions = list(touched) if alerting and catalog else []
     regulations = sorted({r for t in topics for r in t.regulations})
+    if catalog and alerting:
+        topics = catalog.topics_of_change(taxonomy, provisions, [t.id for t in topics])
+        regulations = sorted({r for t in topics for r in t.regulations} | catalog.regulations_of(provisions))
+    topic_ids = [t.id for t in topics]
     details = {
         "sections": [s.as_dict() for s in sections],
         "counts": counts(sections),
@@ -71,6 +83,7 @@ def analyse(
         topic_ids,
         summarise(title, significance, sections, reasons, topic_ids),
         details,
+        provisions,
     )
 
 

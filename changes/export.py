@@ -26,6 +26,7 @@ def as_record(change: Change, platform: str, document: str) -> dict:
         "significance": change.significance,
         "reasons": list(change.reasons or []),
         "topics": list(change.topics or []),
+        "provisions": list(change.provisions or []),
         "summary": change.summary,
         "sections": details.get("sections", []),
         "counts": details.get("counts", {}),

@@ -1,19 +1,22 @@
-"""Recording changes: one Change row for every version that has a parent and no change yet."""
+"""Recording changes: one Change row for every version that has a parent and no change yet, and the
+provision instances of every version that has none yet."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from changes.analysis import analyse
+from changes.provisions import Catalog, Instance, catalog_for, touched
 from changes.rules.whole import baseline, compared_with
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
-from store.models import Change, CrawlRun, Document, Version
+from policywatch.verdicts import Significance
+from store.models import Change, CrawlRun, Document, ProvisionInstance, Version
 
 
 def pending_versions(session: Session) -> list[Version]:
@@ -70,7 +73,19 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
     earlier = earlier_versions(session, version, settings.flapping_versions)
     base = baseline(version.text, cast(Version, version.parent), earlier)  # pending versions have one
     recent = recent_texts(session, version, earlier, settings.flapping_window)
-    analysis = analyse(base.text, version.text, recent, title=document.title, taxonomy=taxonomy_for(settings))
+    catalog = catalog_for(settings)
+    provisions = touched(
+        instances_of(session, base, catalog), instances_of(session, version, catalog), document.title
+    )
+    analysis = analyse(
+        base.text,
+        version.text,
+        recent,
+        title=document.title,
+        taxonomy=taxonomy_for(settings),
+        catalog=catalog,
+        touched=provisions,
+    )
     if base is not version.parent:
         analysis.reasons.append(compared_with(base))
     return Change(
@@ -83,15 +98,99 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
         topics=analysis.topics,
         summary=analysis.summary,
         details=analysis.details,
+        provisions=analysis.provisions,
     )
 
 
+def instance_rows(version: Version, catalog: Catalog, found: dict[str, Instance]) -> list[ProvisionInstance]:
+    """One row per catalog provision type for ``version``: present with its clauses, or absent."""
+    rows = []
+    for kind in catalog.types:
+        instance = found.get(kind.id)
+        rows.append(
+            ProvisionInstance(
+                version_id=version.id,
+                provision=kind.id,
+                present=instance is not None,
+                heading=instance.heading if instance else None,
+                path=list(instance.path) if instance else [],
+                clauses=list(instance.clauses) if instance else [],
+            )
+        )
+    return rows
+
+
+def stored_instances(session: Session, version_id: int) -> dict[str, Instance] | None:
+    """The provision instances recorded for a version (present ones, by id); None if none are."""
+    rows = session.scalars(select(ProvisionInstance).where(ProvisionInstance.version_id == version_id)).all()
+    if not rows:
+        return None
+    return {r.provision: _instance(r) for r in rows if r.present}
+
+
+def _instance(row: ProvisionInstance) -> Instance:
+    return Instance(row.provision, row.heading, tuple(row.path), tuple(row.clauses))
+
+
+def instances_of(session: Session, version: Version, catalog: Catalog) -> dict[str, Instance]:
+    """The provision instances of ``version``: those recorded, or found in its text and recorded now."""
+    stored = stored_instances(session, version.id)
+    if stored is not None:
+        return stored
+    found = catalog.find(version.text)
+    try:
+        with session.begin_nested():
+            session.add_all(instance_rows(version, catalog, found))
+    except IntegrityError:
+        pass  # another writer recorded them first: they are the same derived rows
+    return found
+
+
+def record_provisions(session: Session, catalog: Catalog) -> int:
+    """Record the provision instances of every version that has none yet; how many versions."""
+    missing = ~exists().where(ProvisionInstance.version_id == Version.id)
+    versions = list(session.scalars(select(Version).where(missing).order_by(Version.id)))
+    for version in versions:
+        instances_of(session, version, catalog)
+    return len(versions)
+
+
+def rebuild_provisions(session: Session, settings: Settings) -> tuple[int, int]:
+    """Recompute every version's provision instances, and every change's provisions with the topics and
+    regulations that follow from them, from the versions' texts (after the catalog changed); how many
+    versions and changes were rebuilt. Summaries keep the topics they were written with."""
+    catalog, taxonomy = catalog_for(settings), taxonomy_for(settings)
+    session.execute(delete(ProvisionInstance))
+    versions = record_provisions(session, catalog)
+    changes = list(session.scalars(select(Change)))
+    for change in changes:
+        if not Significance(change.significance).at_least(Significance.MINOR):
+            change.provisions = []
+            continue
+        change.provisions = touched(
+            instances_of(session, change.from_version, catalog),
+            instances_of(session, change.to_version, catalog),
+            session.get_one(Document, change.document_id).title,
+        )
+        topics = catalog.topics_of_change(taxonomy, change.provisions, list(change.topics or []))
+        change.topics = [t.id for t in topics]
+        regulations = {r for t in topics for r in t.regulations} | catalog.regulations_of(change.provisions)
+        change.details = {
+            **(change.details or {}),
+            "topics": [t.as_dict() for t in topics],
+            "regulations": sorted(regulations),
+        }
+    return versions, len(changes)
+
+
 def record_changes(session: Session, settings: Settings) -> list[Change]:
-    """Create the Change of every version that has a parent and none yet; the new changes.
+    """Record the provision instances of new versions, then create the Change of every version that has
+    a parent and none yet; the new changes.
 
     Idempotent, and safe when two processes run it: a change another writer recorded first (the
     unique ``to_version_id`` decides) is skipped.
     """
+    record_provisions(session, catalog_for(settings))
     created = []
     for version in pending_versions(session):
         change = change_for(session, version, settings)

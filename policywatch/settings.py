@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = Field(
         None, description="YAML file of topics that extend or override the bundled taxonomy."
     )
+    provisions_file: Path | None = Field(
+        None, description="YAML file of provision types that extend or override the bundled catalog."
+    )
     flapping_window: int = Field(
         8, ge=1, description="Crawl runs within which content that comes back is flapping."
     )

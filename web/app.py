@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.audience.tokens import Tokens
+from changes.provisions import catalog_for
 from changes.taxonomy import taxonomy_for
 from policywatch.settings import Settings
 from store.audit import public_key
@@ -50,6 +51,7 @@ def create_app(
     # thread is released
     app.state.engine = engine or make_engine(settings.database, pool_size=2 * settings.web_threads)
     app.state.taxonomy = taxonomy_for(settings)
+    app.state.catalog = catalog_for(settings)
     app.state.templates = templates()
     app.state.csrf = Csrf(settings.signing_key())
     app.state.export_key = settings.export_signing_key()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts.audience.tiers import TIERS, Tier
 from alerts.audience.tokens import TokenError, Tokens
+from changes.provisions import Catalog, load_catalog
 from changes.taxonomy import Taxonomy, load_taxonomy
 from policywatch.verdicts import Significance
 from store.models import Delivery, Document, Platform, Subscriber, Subscription, utcnow
@@ -58,11 +59,13 @@ def subscribe(
     min_significance: str | None = None,
     *,
     taxonomy: Taxonomy | None = None,
+    provisions: Iterable[str] = (),
+    catalog: Catalog | None = None,
 ) -> Subscriber:
     """Add a subscription for ``email`` (creating the subscriber, ``free`` unless ``tier`` says
-    otherwise) to a platform slug or a document slug, with optional topic filters (professional
-    tier; topics of ``taxonomy``, the bundled one unless given) and minimum significance (for both
-    alerts and digest; defaults substantive / minor).
+    otherwise) to a platform slug or a document slug, with optional topic and provision filters
+    (professional tier; topics of ``taxonomy`` and provisions of ``catalog``, the bundled ones unless
+    given) and minimum significance (for both alerts and digest; defaults substantive / minor).
 
     A new or formerly unsubscribed address is pending and gets a confirmation email queued; an
     existing subscription to the same target has its filters replaced. Raises SubscriberError."""
@@ -73,6 +76,7 @@ def subscribe(
     rules = _tier(tier or (subscriber.tier if subscriber else "free"))
     target_platform, target_document = _target(session, platform, document)
     topics = _topics(rules, topics, taxonomy)
+    chosen_provisions = _provisions(rules, provisions, catalog)
     minimum = _significance(min_significance) if min_significance is not None else None
     if subscriber is None:
         subscriber = Subscriber(email=address, status="pending", subscriptions=[])
@@ -81,6 +85,7 @@ def subscribe(
     subscriber.tier = rules.name
     subscription = _subscription_for(subscriber, target_platform, target_document)
     subscription.topics = topics
+    subscription.provisions = chosen_provisions
     if minimum is not None:
         subscription.min_significance_alert = subscription.min_significance_digest = minimum
     if subscriber.status == "unsubscribed":
@@ -139,13 +144,17 @@ def update_subscription(
     *,
     tokens: Tokens,
     taxonomy: Taxonomy | None = None,
+    provisions: Iterable[str] | None = None,
+    catalog: Catalog | None = None,
 ) -> Subscription:
-    """Change one subscription's filters from a preferences link (topics of ``taxonomy``, the bundled
-    one unless given); raises TokenError, SubscriberError."""
+    """Change one subscription's filters from a preferences link (topics of ``taxonomy`` and provisions
+    of ``catalog``, the bundled ones unless given); raises TokenError, SubscriberError."""
     subscriber = subscriber_for(session, "preferences", token, tokens=tokens)
     subscription = _own_subscription(subscriber, subscription_id)
     if topics is not None:
         subscription.topics = _topics(_tier(subscriber.tier), topics, taxonomy)
+    if provisions is not None:
+        subscription.provisions = _provisions(_tier(subscriber.tier), provisions, catalog)
     if min_significance_alert is not None:
         subscription.min_significance_alert = _significance(min_significance_alert)
     if min_significance_digest is not None:
@@ -241,6 +250,21 @@ def _topics(rules: Tier, topics: Iterable[str], taxonomy: Taxonomy | None) -> li
     if unknown:
         raise SubscriberError(
             f"unknown topic {unknown[0]!r}; known topics: {', '.join(t.id for t in taxonomy.topics)}"
+        )
+    return chosen
+
+
+def _provisions(rules: Tier, provisions: Iterable[str], catalog: Catalog | None) -> list[str]:
+    chosen = sorted({p.strip() for p in provisions if p.strip()})
+    if chosen and not rules.topic_filters:
+        raise SubscriberError(
+            f"provision filters need the professional tier (this subscriber is {rules.name})"
+        )
+    catalog = catalog or load_catalog()
+    unknown = [p for p in chosen if catalog.get(p) is None]
+    if unknown:
+        raise SubscriberError(
+            f"unknown provision {unknown[0]!r}; known provisions: {', '.join(t.id for t in catalog.types)}"
         )
     return chosen
 

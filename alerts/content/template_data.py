@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from changes.compare import unpaired, word_diff
+from changes.provisions import load_catalog
 from policywatch.verdicts import Significance
-from store.models import Change, Document, Platform
+from store.models import Change, Document, Platform, ProvisionInstance
 from store.queries.documents import document_title
 
 MAX_SECTIONS = 8
@@ -27,13 +28,51 @@ def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> 
         .join(Platform, Platform.id == Document.platform_id)
         .where(Change.id.in_(set(change_ids)))
     ).all()
+    clauses = _clauses(session, [change for change, _, _ in rows])
     return {
-        change.id: change_view(change, document, platform, base_url) for change, document, platform in rows
+        change.id: change_view(change, document, platform, base_url, clauses)
+        for change, document, platform in rows
     }
 
 
-def change_view(change: Change, document: Document, platform: Platform, base_url: str) -> dict:
-    """One change as the templates show it."""
+def _clauses(session: Session, changes: list[Change]) -> dict[tuple[int, str], list[str]]:
+    """(version id, provision) -> its clauses, for the versions of the changes that touch provisions."""
+    wanted = [c for c in changes if c.provisions]
+    versions = {v for c in wanted for v in (c.from_version_id, c.to_version_id)}
+    if not versions:
+        return {}
+    rows = session.execute(
+        select(ProvisionInstance.version_id, ProvisionInstance.provision, ProvisionInstance.clauses).where(
+            ProvisionInstance.version_id.in_(versions)
+        )
+    )
+    return {(version, provision): list(found or []) for version, provision, found in rows}
+
+
+def _provision(change: Change, provision: str, clauses: dict[tuple[int, str], list[str]]) -> dict:
+    """One provision a change touches: its label and the clauses removed and added."""
+    kind = load_catalog().get(provision)
+    before = clauses.get((change.from_version_id, provision), [])
+    after = clauses.get((change.to_version_id, provision), [])
+    removed = [c for c in before if c not in after]
+    added = [c for c in after if c not in before]
+    return {
+        "label": kind.label if kind else provision,
+        "status": "appeared" if not before else "removed" if not after else "changed",
+        "removed": removed[:MAX_CLAUSES],
+        "added": added[:MAX_CLAUSES],
+    }
+
+
+def change_view(
+    change: Change,
+    document: Document,
+    platform: Platform,
+    base_url: str,
+    clauses: dict[tuple[int, str], list[str]] | None = None,
+) -> dict:
+    """One change as the templates show it, opening with the provisions it touches (their clauses
+    before and after, from ``clauses``: (version id, provision) -> clauses)."""
     details = change.details or {}
     sections = [_section(section) for section in details.get("sections", [])]
     return {
@@ -44,6 +83,7 @@ def change_view(change: Change, document: Document, platform: Platform, base_url
         "significance": change.significance,
         "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
         "summary": change.summary,
+        "provisions": [_provision(change, p, clauses or {}) for p in change.provisions or []],
         "reasons": list(change.reasons or []),
         "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])]
         or list(change.topics or []),

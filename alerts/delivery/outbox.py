@@ -35,14 +35,17 @@ class Interest:
     topics: tuple[str, ...]
     min_alert: str
     min_digest: str
+    provisions: tuple[str, ...] = ()
 
     def covers(self, change: Change, platform_id: int, minimum: str) -> bool:
-        """Whether this subscription wants ``change`` (of a document on ``platform_id``) at ``minimum``."""
+        """Whether this subscription wants ``change`` (of a document on ``platform_id``) at ``minimum``:
+        with provisions, only a change that touches one of them."""
         return (
             self.platform_id == platform_id
             and self.document_id in (None, change.document_id)
             and Significance(change.significance).at_least(minimum)
             and (not self.topics or bool(set(self.topics) & set(change.topics or ())))
+            and (not self.provisions or bool(set(self.provisions) & set(change.provisions or ())))
         )
 
 
@@ -116,13 +119,17 @@ def confirmed_interests(
             Subscription.topics,
             Subscription.min_significance_alert,
             Subscription.min_significance_digest,
+            Subscription.provisions,
         )
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
         .where(Subscriber.status == "confirmed", Subscription.platform_id.in_(set(platform_ids)))
     )
     if tiers is not None:
         query = query.where(Subscriber.tier.in_(tiers))
-    return [Interest(s, p, d, tuple(t or ()), a, g) for s, p, d, t, a, g in session.execute(query)]
+    return [
+        Interest(s, p, d, tuple(t or ()), a, g, tuple(v or ()))
+        for s, p, d, t, a, g, v in session.execute(query)
+    ]
 
 
 def insert_new(session: Session, rows: list[dict]) -> None:

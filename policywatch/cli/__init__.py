@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "crawl": ("crawl", "Fetch sources once and record snapshots, versions and changes."),
     "changes": ("changes", "List and show the changes found between versions."),
     "announcements": ("announcements", "List the posts found on the platforms' newsrooms."),
+    "provisions": ("provisions", "List provisions each document states, their history; rebuild them."),
     "subscribers": ("subscribers", "Add, list, confirm and remove email subscribers."),
     "alerts": ("alerts", "Send same-day alerts for new changes."),
     "digest": ("digest", "Send the weekly digest."),

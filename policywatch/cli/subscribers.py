@@ -23,6 +23,12 @@ def command() -> None:
     "--topic", "topics", multiple=True, help="Only changes touching this topic (professional; repeatable)."
 )
 @click.option(
+    "--provision",
+    "provisions",
+    multiple=True,
+    help="Only changes of this catalog provision, e.g. government_carve_out (professional; repeatable).",
+)
+@click.option(
     "--min-significance",
     type=click.Choice(Significance.values()),
     help="Least significant change to be told about.",
@@ -33,17 +39,28 @@ def add(
     platform: str | None,
     document: str | None,
     topics: tuple[str, ...],
+    provisions: tuple[str, ...],
     min_significance: str | None,
 ) -> None:
     """Subscribe EMAIL (or add a subscription to it); a new address gets a confirmation email."""
     from alerts.audience.subscribers import mask_email, subscribe
+    from changes.provisions import catalog_for
     from changes.taxonomy import taxonomy_for
     from policywatch.settings import get_settings
 
-    taxonomy = taxonomy_for(get_settings())
+    taxonomy, catalog = taxonomy_for(get_settings()), catalog_for(get_settings())
     subscriber = _in_transaction(
         lambda session: subscribe(
-            session, email, tier, platform, document, topics, min_significance, taxonomy=taxonomy
+            session,
+            email,
+            tier,
+            platform,
+            document,
+            topics,
+            min_significance,
+            taxonomy=taxonomy,
+            provisions=provisions,
+            catalog=catalog,
         )
     )
     click.echo(f"{mask_email(subscriber.email)}: {subscriber.tier}, {subscriber.status}")
@@ -70,6 +87,7 @@ def list_(full: bool) -> None:
                     (
                         documents[sub.document_id] if sub.document_id else platforms[sub.platform_id],
                         sub.topics,
+                        sub.provisions,
                         sub.min_significance_alert,
                         sub.min_significance_digest,
                     )
@@ -81,8 +99,9 @@ def list_(full: bool) -> None:
 
     for email, tier, status, subscriptions in _in_transaction(rows):
         click.echo(f"{email if full else mask_email(email)}\t{tier}\t{status}")
-        for target, topics, alert, digest in subscriptions:
+        for target, topics, provisions, alert, digest in subscriptions:
             filters = f" topics={','.join(topics)}" if topics else ""
+            filters += f" provisions={','.join(provisions)}" if provisions else ""
             click.echo(f"  {target}{filters} alert>={alert} digest>={digest}")
 
 

@@ -4,7 +4,7 @@ from store.models.audience import Delivery, Subscriber, Subscription
 from store.models.base import Base, utcnow
 from store.models.catalog import Announcement, AnnouncementSource, Document, Platform, Source
 from store.models.crawl import CrawlRun, FetchEvent, Snapshot
-from store.models.history import Change, Version, VersionSnapshot
+from store.models.history import Change, ProvisionInstance, Version, VersionSnapshot
 from store.models.service import Lease, RateWindow
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Version",
     "VersionSnapshot",
     "Change",
+    "ProvisionInstance",
     "Subscriber",
     "Subscription",
     "Delivery",

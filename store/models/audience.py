@@ -38,7 +38,8 @@ class Subscriber(Base):
 
 
 class Subscription(Base):
-    """A subscriber's interest in a platform or one document, with topic and significance filters."""
+    """A subscriber's interest in a platform or one document, with topic, provision and significance
+    filters."""
 
     __tablename__ = "subscription"
     __table_args__ = (
@@ -55,6 +56,7 @@ class Subscription(Base):
         ForeignKey("document.id", ondelete="CASCADE"), default=None
     )
     topics: Mapped[list] = mapped_column(default=list)
+    provisions: Mapped[list] = mapped_column(default=list)
     min_significance_alert: Mapped[str] = mapped_column(String(20), default="substantive")
     min_significance_digest: Mapped[str] = mapped_column(String(20), default="minor")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

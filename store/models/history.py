@@ -76,7 +76,23 @@ class Change(Base):
     topics: Mapped[list] = mapped_column(default=list)
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(default=dict)
+    provisions: Mapped[list] = mapped_column(default=list)
     alerts_processed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     from_version: Mapped[Version] = relationship(foreign_keys=[from_version_id])
     to_version: Mapped[Version] = relationship(foreign_keys=[to_version_id])
+
+
+class ProvisionInstance(Base):
+    """Whether a version states one provision type of the catalog and, if so, where: the heading path
+    of its main section and the clauses that state it. Derived from the version's text (rebuildable)."""
+
+    __tablename__ = "provision_instance"
+    __table_args__ = (Index("ix_provision_instance_provision", "provision", "version_id"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), primary_key=True)
+    provision: Mapped[str] = mapped_column(String(60), primary_key=True)
+    present: Mapped[bool] = mapped_column()
+    heading: Mapped[str | None] = mapped_column(Text, default=None)
+    path: Mapped[list] = mapped_column(default=list)
+    clauses: Mapped[list] = mapped_column(default=list)

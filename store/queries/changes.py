@@ -69,6 +69,7 @@ CHANGE_COLUMNS = (
     Change.significance,
     Change.summary,
     Change.topics,
+    Change.provisions,
     Document.slug.label("document"),
     Document.title.label("document_title"),
     Document.terms_type,

@@ -42,6 +42,7 @@ def change(
     summary: str = "Weapons development is now prohibited.",
     detected_at: datetime | None = None,
     flapping: bool = False,
+    provisions: tuple[str, ...] = (),
 ) -> Change:
     """A change between two fresh versions of ``of``, with one modified section in its details."""
     before = latest_version(session, of.id) or record_version(session, of, f"text {next(_texts)}", [])
@@ -52,6 +53,7 @@ def change(
         to_version_id=after.id,
         significance=significance,
         topics=list(topics),
+        provisions=list(provisions),
         summary=summary,
         reasons=["new prohibition"],
         details={

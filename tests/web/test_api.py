@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
+from changes.provisions import load_catalog
+from changes.record import record_provisions
+from policywatch.settings import get_settings
+from store.db import transaction
+from web.app import create_app
+
 
 def test_lists_are_paged_with_total_and_next(client):
     first = client.get("/api/changes?limit=2").json()
@@ -102,3 +110,19 @@ def test_announcements_are_listed_as_the_cli_lists_them(fresh_client, fresh_engi
     }
     assert fresh_client.get("/api/announcements?platform=globex").json()["total"] == 0
     assert fresh_client.get("/api/announcements?since=2999-01-01").json()["total"] == 0
+
+
+def test_provisions_of_the_latest_versions(fresh_engine):
+    with transaction(fresh_engine) as session:
+        record_provisions(session, load_catalog())
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        stated = [p for p in client.get("/api/provisions?document=acme-terms").json() if p["present"]]
+        globex = client.get("/api/provisions", params={"platform": "globex"}).json()
+    training = next(p for p in stated if p["provision"] == "training_on_user_data")
+    assert training["heading"] == "Training" and training["version"] == 4
+    assert training["text"] == "We may train our models on content you submit unless you opt out."
+    assert {p["document"] for p in globex} == {"globex-privacy"} or {p["platform"] for p in globex} == {
+        "globex"
+    }
+    retention = next(p for p in globex if p["provision"] == "data_retention")
+    assert retention["present"] and retention["text"] == "We keep your data for 90 days."

@@ -134,3 +134,25 @@ def test_the_api_docs_are_interactive_and_served_from_here(server, browser_page)
     page.wait_for_selector("[data-path='/api/platforms']", timeout=20_000)
     assert all(url.startswith(server) for url in requested), requested  # no CDN
     assert not [e for e in page.events if e.startswith("error")], page.events
+
+
+def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_page):
+    from changes.record import rebuild_provisions
+    from policywatch.settings import get_settings
+
+    engine = make_engine(get_settings().database)
+    with transaction(engine) as session:
+        rebuild_provisions(session, get_settings())
+    engine.dispose()
+    page = browser_page
+    page.goto(f"{server}/provisions/government_carve_out")
+    columns = page.locator("section.platform-col")
+    assert columns.count() == 2
+    acme, globex = columns.nth(0), columns.nth(1)
+    assert "lawful national security purposes" in acme.inner_text()
+    assert "We do not sell data to any government." in globex.inner_text()
+    first, second = acme.bounding_box(), globex.bounding_box()
+    assert first and second and abs(first["y"] - second["y"]) < 1 and second["x"] > first["x"]  # side by side
+    assert page.locator("main del").count() >= 1  # the history's removed clause
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events

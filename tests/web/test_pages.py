@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from changes.record import rebuild_provisions
+from policywatch.settings import get_settings
 from store.db import transaction
 from store.models import FetchEvent, Snapshot
 from store.queries import documents as document_queries
 from tests.web.site import START
 from tests.web.test_cache import page_cache
+from web.app import create_app
 
 
 def test_home_lists_platforms_with_counts_and_a_timeline(client):
@@ -151,3 +155,31 @@ def test_a_missing_page_is_an_html_page_for_a_browser_and_json_for_the_api(clien
     assert client.get("/nowhere", headers=browser).headers["content-type"].startswith("text/html")
     api = client.get("/api/documents/no-such-policy/versions", headers=browser)
     assert api.status_code == 404 and api.json() == {"detail": "no document 'no-such-policy'"}
+
+
+def test_platform_timeline_lists_provision_changes_as_labelled_events(fresh_engine):
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/platforms/acme").text
+    assert "<h3>Provision changes</h3>" in page
+    assert "Government carve-out reworded" in page and "Surveillance and biometrics removed" in page
+
+
+def test_provision_page_compares_platforms_and_shows_history_and_card(fresh_engine):
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/provisions/government_carve_out").text
+        missing = client.get("/provisions/nonsense")
+    assert "<h1>Government carve-out</h1>" in page and "FAR/DFARS" in page
+    acme, globex = page.index('href="/platforms/acme"'), page.index('href="/platforms/globex"')
+    assert (
+        "Government agencies may use the service for lawful national security purposes." in page[acme:globex]
+    )
+    assert "<strong>permits</strong>" in page[acme:globex]
+    assert "We do not sell data to any government." in page[globex:]  # under its "Public sector" heading
+    history = page[page.index("<h2>History</h2>") :]
+    assert "<del>Government agencies may not use the service for surveillance.</del>" in history
+    assert "<script>" not in page  # stored clauses are escaped
+    assert missing.status_code == 404

@@ -9,8 +9,11 @@ from email import policy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.audience.subscribers import confirm_email, subscribe
+from alerts.audience.tokens import Tokens
 from policywatch.settings import get_settings
-from store.models import Subscriber
+from store.db import transaction
+from store.models import Subscriber, Subscription
 
 LINK = re.compile(r"https?://[^/\s]+(/(confirm|unsubscribe|preferences)/[\w.\-]+)")
 
@@ -126,3 +129,26 @@ def test_subscribe_errors_are_shown_and_escaped(fresh_client):
         and "invalid email address" in answer.text
         and "<script>" not in answer.text.split("<main>")[1]
     )
+
+
+def test_a_professional_chooses_provisions_on_the_preferences_page(fresh_client, fresh_engine):
+    with transaction(fresh_engine) as session:
+        subscriber = subscribe(session, "pro@example.com", "professional", "acme")
+        confirm_email(session, "pro@example.com")
+        token = Tokens.from_settings(get_settings()).make("preferences", subscriber.id, subscriber.email)
+    preferences = fresh_client.get(f"/preferences/{token}")
+    assert 'name="provisions" value="government_carve_out"' in preferences.text
+    subscription_id = re.search(r'name="subscription_id" value="(\d+)"', preferences.text).group(1)
+    saved = fresh_client.post(
+        f"/preferences/{token}",
+        data={
+            "csrf_token": form_token(preferences.text),
+            "action": "save",
+            "subscription_id": subscription_id,
+            "provisions": ["government_carve_out", "military_weapons"],
+        },
+    )
+    assert "Saved." in saved.text and 'value="military_weapons" checked' in saved.text
+    with transaction(fresh_engine) as session:
+        stored = session.get_one(Subscription, int(subscription_id)).provisions
+    assert stored == ["government_carve_out", "military_weapons"]

@@ -1,9 +1,13 @@
-"""The governance timeline: changes per month, stacked by significance, drawn as inline SVG."""
+"""The governance timeline: changes per month, stacked by significance, drawn as inline SVG, and the
+provision changes listed as labelled events ("Government carve-out reworded")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Request
+
+from changes.provisions import catalog_for
 from policywatch.verdicts import Significance
 
 HEIGHT, GAP, WIDTH, LABEL = 80, 4, 720, 56  # LABEL: room one month label needs
@@ -62,3 +66,19 @@ def _month_range(first: str, last: str) -> list[str]:
         labels.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return labels
+
+
+def provision_event_labels(request: Request, events: list[dict]) -> list[dict]:
+    """Each provision change event with one label per provision: "<label> added", "removed" (its
+    clauses appeared or disappeared) or "reworded"."""
+    catalog = catalog_for(request.app.state.settings)
+    labelled = []
+    for event in events:
+        labels = []
+        for provision, before, after in event["provisions"]:
+            kind = catalog.get(provision)
+            name = kind.label if kind else provision
+            status = "added" if not before else "removed" if not after else "reworded"
+            labels.append({"provision": provision, "text": f"{name} {status}"})
+        labelled.append({**event, "labels": labels})
+    return labelled

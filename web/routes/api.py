@@ -13,6 +13,7 @@ from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries.announcements import list_posts
+from store.queries.provisions import latest_instances
 from store.queries.search import SearchQuery, search_versions
 from web.deps import (
     MAX_ID,
@@ -91,6 +92,7 @@ class ChangeOut(BaseModel):
     significance: Significance
     summary: str
     topics: list[str]
+    provisions: list[str]
     reasons: list[str]
     document: str
     platform: str
@@ -128,6 +130,16 @@ class DiffOut(BaseModel):
     added_words: int
     removed_words: int
     segments: list[Segment]
+
+
+class ProvisionOut(BaseModel):
+    document: str
+    platform: str
+    provision: str
+    present: bool
+    heading: str | None
+    text: str
+    version: int
 
 
 class TopicOut(BaseModel):
@@ -169,6 +181,7 @@ def _change(row) -> dict:
         "significance": row.significance,
         "summary": row.summary,
         "topics": row.topics or [],
+        "provisions": row.provisions or [],
         "reasons": row.reasons or [],
         "document": row.document,
         "platform": row.platform,
@@ -383,6 +396,28 @@ def search(
         total,
         paging_,
     )
+
+
+@router.get("/provisions", response_model=list[ProvisionOut])
+def provisions(
+    platform: str | None = None, document: str | None = None, session: Session = Depends(get_session)
+):
+    """For the latest version of each document, every catalog provision: whether it is stated, under
+    which heading, and its clauses (as ``policywatch provisions list --json``)."""
+    from changes.provisions import Instance
+
+    return [
+        {
+            "document": r.document,
+            "platform": r.platform,
+            "provision": r.provision,
+            "present": r.present,
+            "heading": r.heading,
+            "text": Instance(r.provision, r.heading, (), tuple(r.clauses or ())).text,
+            "version": r.seq,
+        }
+        for r in latest_instances(session, document=document, platform=platform)
+    ]
 
 
 @router.get("/topics", response_model=list[TopicOut])

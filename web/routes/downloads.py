@@ -68,6 +68,7 @@ def change_json(change_id: RowId, session: Session = Depends(get_session)):
         "significance": change.significance,
         "summary": change.summary,
         "topics": change.topics,
+        "provisions": change.provisions,
         "reasons": change.reasons,
         "details": change.details,
     }

@@ -7,10 +7,14 @@ from datetime import date
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
+from changes.cards import card
+from changes.provisions import Instance, catalog_for
 from policywatch.verdicts import Significance
 from store.models import Document, Platform, Version
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
+from store.queries import provisions as provision_queries
+from store.queries.provisions import provision_events
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
 from store.queries.source_health import document_source_health
 from web.deps import (
@@ -30,7 +34,7 @@ from web.middleware.security import CSP
 from web.rendering.diff import compare_texts
 from web.rendering.snippets import highlighted
 from web.rendering.templating import page
-from web.rendering.timeline import timeline_chart
+from web.rendering.timeline import provision_event_labels, timeline_chart
 from web.rendering.topic_comparison import compare_topic
 
 router = APIRouter(include_in_schema=False)
@@ -86,6 +90,7 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
         counts=change_queries.change_counts(session, Document.slug, where),
         latest=change_queries.latest_changes(session, [d.id for d in documents]),
         chart=timeline_chart(change_queries.significance_by_month(session, where)),
+        events=provision_event_labels(request, provision_events(session, slug)),
     )
 
 
@@ -254,6 +259,46 @@ def search_page(
         terms_types=remember(("terms types",), lambda: document_queries.terms_types(session)),
         topics=topic_index(request),
     )
+
+
+@router.get("/provisions/{provision}")
+def provision_page(
+    request: Request, provision: str, platform: str | None = None, session: Session = Depends(get_session)
+):
+    """One provision across platforms: each document's clauses as they stand with their card and last
+    change, the platforms that do not state it, its regulations, and every change of it."""
+    catalog = catalog_for(request.app.state.settings)
+    kind = catalog.get(provision)
+    if kind is None:
+        raise HTTPException(404, f"no provision {provision!r}")
+    changed = provision_queries.last_changes(session, provision)
+    stated = [
+        r
+        for r in provision_queries.latest_instances(session, platform=platform)
+        if r.provision == provision and r.present
+    ]
+    names = provision_queries.platform_names(session)
+    platforms = [
+        {
+            "slug": slug,
+            "name": name,
+            "documents": [
+                {
+                    "slug": r.document,
+                    "heading": r.heading,
+                    "clauses": r.clauses,
+                    "card": card(kind, Instance(provision, r.heading, (), tuple(r.clauses))),
+                    "last_changed": changed.get(r.document),
+                }
+                for r in stated
+                if r.platform == slug
+            ],
+        }
+        for slug, name in sorted(names.items())
+        if platform in (None, slug)
+    ]
+    history = provision_queries.provision_changes(session, provision, platform)
+    return page(request, "provision.html", kind=kind, platforms=platforms, history=list(reversed(history)))
 
 
 @router.get("/compare")

@@ -185,6 +185,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         email=subscribers.mask_email(subscriber.email),
         significances=Significance.values(),
         topics=topic_index(request),
+        provisions=request.app.state.catalog.types,
         names=_target_names(session, subscriber),
         saved=request.query_params.get("saved"),
     )
@@ -211,10 +212,12 @@ async def update_preferences(request: Request, token: str):
                     token,
                     subscription_id,
                     topics=[str(t) for t in form.getlist("topics")],
+                    provisions=[str(p) for p in form.getlist("provisions")],
                     min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
                     min_significance_digest=str(form.get("min_significance_digest") or "minor"),
                     tokens=request.app.state.tokens,
                     taxonomy=request.app.state.taxonomy,
+                    catalog=request.app.state.catalog,
                 )
     except TokenError as exc:
         return link_error(request, exc)
