@@ -12,7 +12,7 @@ def command() -> None:
     """Send same-day alerts for new changes."""
 
 
-@command.command("send")
+@command.command("send", epilog="Example: policywatch alerts send")
 def send() -> None:
     """Queue alerts for changes not yet alerted, then send every due email (alerts, confirmations,
     digest retries)."""

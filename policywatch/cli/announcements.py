@@ -15,7 +15,9 @@ def command() -> None:
     """List the posts found on newsrooms."""
 
 
-@command.command("list")
+@command.command(
+    "list", epilog="Example: policywatch announcements list --platform anthropic --since 2026-11-01 --json"
+)
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--since", help="Only posts first seen at or after this ISO 8601 time (UTC unless given).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")

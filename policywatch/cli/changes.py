@@ -27,7 +27,9 @@ def command() -> None:
     """List and show the changes found between versions."""
 
 
-@command.command("list")
+@command.command(
+    "list", epilog="Example: policywatch changes list --platform openai --since 2026-11-01 --json"
+)
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--document", help="Only this document (slug).")
 @click.option("--since", help="Only changes detected at or after this ISO 8601 time (UTC unless given).")
@@ -83,7 +85,7 @@ def _table(records: list[dict]) -> None:
     Console(soft_wrap=True).print(table)
 
 
-@command.command("show")
+@command.command("show", epilog="Example: policywatch changes show 42 --format markdown")
 @click.argument("change_id", type=int)
 @click.option(
     "--format",

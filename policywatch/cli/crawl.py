@@ -10,7 +10,7 @@ from policywatch.cli.common import open_runtime, rich_table
 from policywatch.cli.progress import progress
 
 
-@click.command("crawl")
+@click.command("crawl", epilog="Example: policywatch crawl --source openai-usage-policies")
 @click.option("--all", "everything", is_flag=True, help="Every active document (the default).")
 @click.option("--due", is_flag=True, help="Only documents whose schedule says they are due.")
 @click.option(

@@ -14,7 +14,7 @@ def command() -> None:
     """Upgrade, downgrade or show the database schema."""
 
 
-@command.command()
+@command.command(epilog="Example: policywatch db upgrade")
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Bring the schema up to REVISION (default: head)."""
@@ -24,7 +24,7 @@ def upgrade(revision: str) -> None:
     click.echo(f"database at {_current()} ({_where()})")
 
 
-@command.command()
+@command.command(epilog="Example: policywatch db downgrade 0009")
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
     """Take the schema down to REVISION (default: one step; 'base' removes every table)."""
@@ -34,7 +34,7 @@ def downgrade(revision: str) -> None:
     click.echo(f"database at {_current() or 'base'} ({_where()})")
 
 
-@command.command()
+@command.command(epilog="Example: policywatch db current")
 def current() -> None:
     """Show the schema revision of the database and the one this code needs."""
     now, head = _current(), head_revision()

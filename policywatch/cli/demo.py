@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 
-@click.command("demo")
+@click.command("demo", epilog="Example: policywatch demo --serve --port 8000")
 @click.option(
     "--serve", is_flag=True, help="Then leave the web UI running on the demo data (Ctrl-C stops it)."
 )

@@ -12,7 +12,7 @@ def command() -> None:
     """Send the weekly digest."""
 
 
-@command.command("send")
+@command.command("send", epilog="Example: policywatch digest send --week 2026-W48")
 @click.option("--week", help="ISO week YYYY-Www (default: the last complete week).")
 def send(week: str | None) -> None:
     """Send each confirmed subscriber one digest of the week's changes they follow; running it

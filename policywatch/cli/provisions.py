@@ -20,7 +20,7 @@ def _text(clauses: list[str]) -> str:
     return Instance("", None, (), tuple(clauses)).text
 
 
-@command.command("list")
+@command.command("list", epilog="Example: policywatch provisions list --platform openai --json")
 @click.option("--document", help="Only this document (slug).")
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
@@ -77,7 +77,9 @@ def _table(records: list[dict]) -> None:
             click.echo(f"  card: {', '.join(says)} (--json cites each clause)")
 
 
-@command.command("history")
+@command.command(
+    "history", epilog="Example: policywatch provisions history military_weapons --platform openai"
+)
 @click.argument("provision")
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of text.")
@@ -132,7 +134,7 @@ def _history(provision: str, records: list[dict]) -> None:
             click.echo("  (removed)")
 
 
-@command.command("compare")
+@command.command("compare", epilog="Example: policywatch provisions compare government_carve_out")
 @click.argument("provision")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of text.")
 def compare(provision: str, as_json: bool) -> None:
@@ -188,7 +190,7 @@ def _moment(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-@command.command("rebuild")
+@command.command("rebuild", epilog="Example: policywatch provisions rebuild")
 def rebuild() -> None:
     """Recompute every version's provision instances and every change's provisions (after the catalog
     or its rules changed)."""

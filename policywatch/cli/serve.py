@@ -11,7 +11,7 @@ import click
 from policywatch.cli.common import open_runtime
 
 
-@click.command("serve")
+@click.command("serve", epilog="Example: policywatch serve")
 def command() -> None:
     """Run the scheduler: crawl sources when due, send alerts and the weekly digest, keep house.
 

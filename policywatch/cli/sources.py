@@ -16,7 +16,7 @@ def command() -> None:
     """Load, import, export and list the declared policy sources."""
 
 
-@command.command()
+@command.command(epilog="Example: policywatch sources load sources.yaml")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(file: Path) -> None:
     """Load a sources FILE (YAML or JSON) in one transaction; documents left out are deactivated."""
@@ -27,7 +27,9 @@ def load(file: Path) -> None:
     click.echo(f"{file}: {report.line()}")
 
 
-@command.command("import-ota")
+@command.command(
+    "import-ota", epilog="Example: policywatch sources import-ota ../genai-eu-declarations/declarations"
+)
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
@@ -52,7 +54,7 @@ def _read(reader, path: Path):
         raise click.ClickException(str(exc)) from None
 
 
-@command.command()
+@command.command(epilog="Example: policywatch sources export -o sources.yaml")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
 )
@@ -73,7 +75,7 @@ def export(output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
-@command.command("list")
+@command.command("list", epilog="Example: policywatch sources list --all")
 @click.option("--all", "everything", is_flag=True, help="Include inactive documents and sources.")
 def list_(everything: bool) -> None:
     """Per source: document, URL, last fetch, status, failure reason and version count."""

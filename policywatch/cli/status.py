@@ -10,7 +10,7 @@ import click
 from policywatch.cli.common import open_runtime, rich_table
 
 
-@click.command("status")
+@click.command("status", epilog="Example: policywatch status --json")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def command(as_json: bool) -> None:
     """Show last and next crawl per source, broken sources, changes waiting to be alerted,

@@ -14,7 +14,9 @@ def command() -> None:
     """Add, list, confirm and remove email subscribers."""
 
 
-@command.command("add")
+@command.command(
+    "add", epilog="Example: policywatch subscribers add ann@example.com --tier watcher --platform openai"
+)
 @click.argument("email")
 @click.option("--tier", type=click.Choice(list(TIERS)), help="Tier (new subscribers: free).")
 @click.option("--platform", help="Platform slug to follow.")
@@ -68,7 +70,7 @@ def add(
         _send_now()
 
 
-@command.command("list")
+@command.command("list", epilog="Example: policywatch subscribers list --full")
 @click.option("--full", is_flag=True, help="Show whole addresses instead of masked ones.")
 def list_(full: bool) -> None:
     """List subscribers and their subscriptions (addresses masked unless --full)."""
@@ -105,7 +107,7 @@ def list_(full: bool) -> None:
             click.echo(f"  {target}{filters} alert>={alert} digest>={digest}")
 
 
-@command.command("remove")
+@command.command("remove", epilog="Example: policywatch subscribers remove ann@example.com")
 @click.argument("email")
 def remove(email: str) -> None:
     """Delete EMAIL with its subscriptions and outbox rows."""
@@ -116,7 +118,7 @@ def remove(email: str) -> None:
     click.echo(f"{mask_email(email)} removed")
 
 
-@command.command("confirm")
+@command.command("confirm", epilog="Example: policywatch subscribers confirm ann@example.com")
 @click.argument("email")
 def confirm(email: str) -> None:
     """Confirm EMAIL without its link (operator override)."""

@@ -7,7 +7,7 @@ import click
 from policywatch.cli.common import open_engine
 
 
-@click.command("web")
+@click.command("web", epilog="Example: policywatch web --host 0.0.0.0 --port 8000 --workers 4")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."

@@ -54,3 +54,25 @@ def test_stop_all_stops_running_children_and_refuses_new_ones(tmp_path):
     assert commands.run("print('late')", timeout=60).returncode == -signal.SIGTERM
     commands.resume()
     assert commands.run("print('again')", timeout=60).ok
+
+
+def test_every_command_help_ends_with_an_example():
+    import click
+    from click.testing import CliRunner
+
+    from policywatch.cli import cli
+
+    def leaves(group, ctx, path):
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                yield from leaves(command, ctx, [*path, name])
+            else:
+                yield [*path, name]
+
+    missing = [
+        " ".join(path)
+        for path in leaves(cli, click.Context(cli), [])
+        if "Example: policywatch " + " ".join(path) not in CliRunner().invoke(cli, [*path, "--help"]).output
+    ]
+    assert missing == []
