@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy.orm import Session
 
 from alerts.audience.subscribers import followed
-from alerts.content.template_data import by_platform, by_significance, change_views, subject_line
+from alerts.content.template_data import by_platform, by_significance, change_views, post_views, subject_line
 from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
@@ -45,6 +45,10 @@ class OutboxRow(Protocol):
     def tier(self) -> str: ...
     @property
     def change_id(self) -> int | None: ...
+    @property
+    def announcement_id(self) -> int | None: ...
+    @property
+    def announcement_ids(self) -> tuple[int, ...]: ...
     @property
     def change_ids(self) -> tuple[int, ...]: ...
     @property
@@ -145,18 +149,39 @@ def alert_email(views: list[dict]) -> Email:
     return render("alert", subject, changes=ordered)
 
 
-def digest_email(week: str, views: list[dict]) -> Email:
-    """The weekly digest of ``views`` grouped by platform, most significant first, with counts."""
+def announcement_email(posts: list[dict]) -> Email:
+    """The same-day news of new posts on the newsrooms of platforms followed."""
+    if len(posts) == 1:
+        subject = f"[policywatch] {posts[0]['platform']} announced: {posts[0]['title']}"
+    else:
+        subject = f"[policywatch] {len(posts)} new announcements: " + ", ".join(p["title"] for p in posts[:2])
+        subject += ", …" if len(posts) > 2 else ""
+    return render("announcement", subject, posts=posts)
+
+
+def digest_email(week: str, views: list[dict], posts: Sequence[dict] = ()) -> Email:
+    """The weekly digest: new announcements first, then a summary table (one row per change), then
+    the changes grouped by platform, most significant first, with counts."""
     groups = by_platform(views)
     counts = {
         name: sum(1 for view in views if view["significance"] == name)
         for name in reversed(Significance.values())
     }
-    subject = (
-        f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"
-        f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}"
+    subject = f"[policywatch] Weekly digest {week}: {len(views)} change{'s' if len(views) != 1 else ''}"
+    subject += f" on {len(groups)} platform{'s' if len(groups) != 1 else ''}"
+    if posts:
+        subject += f", {len(posts)} announcement{'s' if len(posts) != 1 else ''}"
+    summary = [view for _, changes in groups for view in changes]
+    return render(
+        "digest",
+        subject,
+        week=week,
+        groups=groups,
+        counts=counts,
+        total=len(views),
+        posts=list(posts),
+        summary=summary,
     )
-    return render("digest", subject, week=week, groups=groups, counts=counts, total=len(views))
 
 
 def content_key(message: Sequence[OutboxRow]) -> tuple:
@@ -166,7 +191,9 @@ def content_key(message: Sequence[OutboxRow]) -> tuple:
         return (first.kind, first.tier, first.subscriber_id)
     if first.kind == "alert":
         return (first.kind, tuple(sorted(row.change_id for row in message)))
-    return (first.kind, first.digest_week, first.change_ids)
+    if first.kind == "announcement":
+        return (first.kind, tuple(sorted(row.announcement_id for row in message)))
+    return (first.kind, first.digest_week, first.change_ids, first.announcement_ids)
 
 
 @dataclass
@@ -181,23 +208,39 @@ def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> Compos
     """The email of each content key, rendered once; the changes they show loaded in one query. A
     key whose email cannot be rendered is reported in ``errors`` and the others are still composed."""
     keys = list(keys)
-    ids = {i for key in keys if key[0] != "confirmation" for i in key[-1]}
+    ids = {i for key in keys for i in _change_ids(key)}
     views = change_views(session, ids, base_url) if ids else {}
+    post_ids = {i for key in keys for i in _post_ids(key)}
+    posts = post_views(session, post_ids, base_url) if post_ids else {}
     subscribers = {key[2] for key in keys if key[0] == "confirmation"}
     follows = followed(session, subscribers) if subscribers else {}
     composed = Composed()
     for key in keys:
         try:
-            composed.emails[key] = _email(key, views, follows)
+            composed.emails[key] = _email(key, views, posts, follows)
         except Exception as exc:  # one email's content must not stop the others
             composed.errors[key] = f"{type(exc).__name__}: {exc}"
     return composed
 
 
-def _email(key: tuple, views: dict[int, dict], follows: dict[int, list[str]]) -> Email:
+def _change_ids(key: tuple) -> tuple[int, ...]:
+    return key[1] if key[0] == "alert" else key[2] if key[0] == "digest" else ()
+
+
+def _post_ids(key: tuple) -> tuple[int, ...]:
+    return key[1] if key[0] == "announcement" else key[3] if key[0] == "digest" else ()
+
+
+def _email(
+    key: tuple, views: dict[int, dict], posts: dict[int, dict], follows: dict[int, list[str]]
+) -> Email:
     kind = key[0]
     if kind == "confirmation":
         return confirmation_email(key[1], follows.get(key[2], []))
     if kind == "alert":
         return alert_email([views[i] for i in key[1] if i in views])
-    return digest_email(key[1], [views[i] for i in key[2] if i in views])
+    if kind == "announcement":
+        return announcement_email([posts[i] for i in key[1] if i in posts])
+    return digest_email(
+        key[1], [views[i] for i in key[2] if i in views], [posts[i] for i in key[3] if i in posts]
+    )

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from changes.compare import unpaired, word_diff
 from changes.provisions import load_catalog
+from changes.taxonomy import load_taxonomy
 from policywatch.verdicts import Significance
-from store.models import Change, Document, Platform, ProvisionInstance
+from store.models import Announcement, Change, Document, Platform, ProvisionInstance, Version
 from store.queries.documents import document_title
 
 MAX_SECTIONS = 8
@@ -133,3 +134,57 @@ def _reworded(pair: dict) -> dict:
     before, after = pair.get("before", ""), pair.get("after", "")
     runs = pair.get("diff") or word_diff(before, after)
     return {"before": before, "after": after, "redline": [{"op": op, "text": text} for op, text in runs]}
+
+
+#: The opening of a post shown in its alert, at most this many characters.
+OPENING_CHARS = 400
+
+
+def post_views(session: Session, post_ids: Iterable[int], base_url: str) -> dict[int, dict]:
+    """Template views of these newsroom posts by id: platform, title, date, topics, opening, links."""
+    topics = {topic.id: topic.label for topic in load_taxonomy().topics}
+    rows = session.execute(
+        select(Announcement, Document, Platform)
+        .join(Document, Document.id == Announcement.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(Announcement.id.in_(set(post_ids)))
+    ).all()
+    texts = _latest_texts(session, [document.id for _, document, _ in rows])
+    return {
+        post.id: {
+            "platform": platform.name,
+            "title": post.title or post.listed_title or document.title,
+            "published": post.published or post.listed_published or "date not given",
+            "topics": [topics.get(topic, topic) for topic in post.topics or []],
+            "opening": _opening(texts.get(document.id, "")),
+            "url": post.url,
+            "page": f"{base_url}/documents/{document.slug}",
+        }
+        for post, document, platform in rows
+    }
+
+
+def _latest_texts(session: Session, document_ids: list[int]) -> dict[int, str]:
+    latest = (
+        select(Version.document_id, func.max(Version.seq).label("seq"))
+        .where(Version.document_id.in_(document_ids))
+        .group_by(Version.document_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Version.document_id, Version.text).join(
+            latest, (Version.document_id == latest.c.document_id) & (Version.seq == latest.c.seq)
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def _opening(text: str) -> str:
+    """The post's first paragraph of prose (headings, datelines and short labels skipped)."""
+    for block in text.split("\n\n"):
+        block = " ".join(block.split())
+        if not block.startswith(("#", "|", "- ")) and len(block) >= 80:
+            return (
+                block if len(block) <= OPENING_CHARS else block[: OPENING_CHARS - 1].rsplit(" ", 1)[0] + "…"
+            )
+    return ""

@@ -1,9 +1,10 @@
 """The transactional outbox: deciding who is told about what, in the transaction that records it.
 
 ``queue_alerts`` turns every change not yet alerted into one delivery row per matching subscriber
-and marks the change processed, all at once; ``queue_digest`` adds one row per subscriber and week.
-The unique keys (subscriber, change) and (subscriber, week) make both safe to run twice or
-concurrently. Sending is the sender's job (alerts.delivery.sender).
+and marks the change processed, all at once; ``queue_announcements`` does the same for new
+newsroom posts; ``queue_digest`` adds one row per subscriber and week. The unique keys (subscriber,
+change), (subscriber, post) and (subscriber, week) make them safe to run twice or concurrently.
+Sending is the sender's job (alerts.delivery.sender).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import cast
 
 from sqlalchemy import Insert, Table, insert, select
@@ -20,7 +21,16 @@ from sqlalchemy.orm import Session
 
 from alerts.audience.tiers import ALERT_TIERS
 from policywatch.verdicts import Significance
-from store.models import Change, Delivery, Document, Subscriber, Subscription, utcnow
+from store.models import (
+    Announcement,
+    AnnouncementSource,
+    Change,
+    Delivery,
+    Document,
+    Subscriber,
+    Subscription,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,17 @@ class Interest:
     min_alert: str
     min_digest: str
     provisions: tuple[str, ...] = ()
+
+    def wants_post(self, post: Announcement, platform_id: int) -> bool:
+        """Whether this subscription wants news of ``post``, a new post of ``platform_id``: a
+        subscription to the whole platform, whose topics (if any) the post shares; a subscription to
+        one document or to provisions follows those alone."""
+        return (
+            self.platform_id == platform_id
+            and self.document_id is None
+            and not self.provisions
+            and (not self.topics or bool(set(self.topics) & set(post.topics or ())))
+        )
 
     def covers(self, change: Change, platform_id: int, minimum: str) -> bool:
         """Whether this subscription wants ``change`` (of a document on ``platform_id``) at ``minimum``:
@@ -73,10 +94,72 @@ def queue_alerts(session: Session) -> tuple[int, int]:
     return len(changes), len(rows)
 
 
+#: A post published more than this many days before it was found is old news, not announced.
+NEWS_DAYS = 7
+
+
+def queue_announcements(session: Session) -> tuple[int, int]:
+    """Queue same-day news of every post fetched and not yet processed, and mark those posts
+    processed: (posts processed, deliveries queued). A newsroom's back catalogue (the posts found
+    before alerts began to follow it) and posts published over ``NEWS_DAYS`` before they were found
+    are processed without news."""
+    now = utcnow()
+    for newsroom in session.scalars(
+        select(AnnouncementSource).where(AnnouncementSource.alerts_from.is_(None))
+    ):
+        newsroom.alerts_from = now
+    posts = session.execute(
+        select(Announcement, AnnouncementSource)
+        .join(AnnouncementSource, AnnouncementSource.id == Announcement.source_id)
+        .where(Announcement.alerts_processed_at.is_(None), Announcement.fetched)
+        .order_by(Announcement.id)
+        .with_for_update(of=Announcement, skip_locked=True)
+    ).all()
+    interests = confirmed_interests(
+        session, {newsroom.platform_id for _, newsroom in posts}, tiers=ALERT_TIERS
+    )
+    rows = []
+    for post, newsroom in posts:
+        if _news(post, newsroom):
+            wanted = {i.subscriber_id for i in interests if i.wants_post(post, newsroom.platform_id)}
+            rows += [
+                {"subscriber_id": s, "kind": "announcement", "announcement_id": post.id}
+                for s in sorted(wanted)
+            ]
+        post.alerts_processed_at = now
+    insert_new(session, rows)
+    log.info("alerts: %d post(s) processed, %d delivery row(s) queued", len(posts), len(rows))
+    return len(posts), len(rows)
+
+
+def _news(post: Announcement, newsroom: AnnouncementSource) -> bool:
+    """Whether ``post`` is news: found after alerts began to follow its newsroom, not removed, and
+    not published long before it was found."""
+    if (
+        post.removed_at is not None
+        or newsroom.alerts_from is None
+        or _utc(post.first_seen) < _utc(newsroom.alerts_from)
+    ):
+        return False
+    published = _day(post.published or post.listed_published)
+    return published is None or (post.first_seen.date() - published).days <= NEWS_DAYS
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def queue_digest(session: Session, week: str, start: datetime, end: datetime) -> int:
-    """Queue one digest for ``week`` per confirmed subscriber with matching changes detected in
-    [start, end), listing them; a subscriber already queued for the week is left alone. Returns the
-    number of subscribers with something to report."""
+    """Queue one digest for ``week`` per confirmed subscriber with matching changes detected, or
+    newsroom posts found, in [start, end), listing them; a subscriber already queued for the week is
+    left alone. Returns the number of subscribers with something to report."""
     detected = session.execute(
         select(Change, Document.platform_id)
         .join(Document, Document.id == Change.document_id)
@@ -88,21 +171,48 @@ def queue_digest(session: Session, week: str, start: datetime, end: datetime) ->
         for change, platform_id in detected
         if not (change.details or {}).get("flapping")
     ]
-    interests = confirmed_interests(session, {platform_id for _, platform_id in changes})
-    reports: dict[int, set[int]] = {}
+    posts = _posts_found(session, start, end)
+    platforms = {platform_id for _, platform_id in changes} | {platform_id for _, platform_id in posts}
+    interests = confirmed_interests(session, platforms)
+    reports: dict[int, tuple[set[int], set[int]]] = {}
     for change, platform_id in changes:
         for interest in interests:
             if interest.covers(change, platform_id, interest.min_digest):
-                reports.setdefault(interest.subscriber_id, set()).add(change.id)
-    insert_new(
-        session,
-        [
-            {"subscriber_id": s, "kind": "digest", "digest_week": week, "change_ids": sorted(ids)}
-            for s, ids in sorted(reports.items())
-        ],
+                reports.setdefault(interest.subscriber_id, (set(), set()))[0].add(change.id)
+    for post, platform_id in posts:
+        for interest in interests:
+            if interest.wants_post(post, platform_id):
+                reports.setdefault(interest.subscriber_id, (set(), set()))[1].add(post.id)
+    rows = [
+        {
+            "subscriber_id": s,
+            "kind": "digest",
+            "digest_week": week,
+            "change_ids": sorted(change_ids),
+            "announcement_ids": sorted(post_ids),
+        }
+        for s, (change_ids, post_ids) in sorted(reports.items())
+    ]
+    insert_new(session, rows)
+    log.info(
+        "digest %s: %d change(s), %d post(s), %d subscriber(s) to tell",
+        week,
+        len(changes),
+        len(posts),
+        len(reports),
     )
-    log.info("digest %s: %d change(s), %d subscriber(s) to tell", week, len(changes), len(reports))
     return len(reports)
+
+
+def _posts_found(session: Session, start: datetime, end: datetime) -> list[tuple[Announcement, int]]:
+    """The newsroom posts found in [start, end) that are news (not a back catalogue), with their platform."""
+    rows = session.execute(
+        select(Announcement, AnnouncementSource)
+        .join(AnnouncementSource, AnnouncementSource.id == Announcement.source_id)
+        .where(Announcement.first_seen >= start, Announcement.first_seen < end, Announcement.fetched)
+        .order_by(Announcement.id)
+    ).all()
+    return [(post, newsroom.platform_id) for post, newsroom in rows if _news(post, newsroom)]
 
 
 def confirmed_interests(

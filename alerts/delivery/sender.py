@@ -40,7 +40,14 @@ from store.models import Delivery, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 # Which subscriber state each kind of email needs; rows of anyone else are cancelled.
-SENDABLE_TO = {"confirmation": "pending", "alert": "confirmed", "digest": "confirmed"}
+SENDABLE_TO = {
+    "confirmation": "pending",
+    "alert": "confirmed",
+    "announcement": "confirmed",
+    "digest": "confirmed",
+}
+#: Kinds told the same day: only to tiers with same-day alerts.
+SAME_DAY = ("alert", "announcement")
 
 
 @dataclass
@@ -80,6 +87,8 @@ class Claimed:
     email: str
     subscriber_status: str
     tier: str
+    announcement_id: int | None = None
+    announcement_ids: tuple[int, ...] = ()
 
 
 class Sender:
@@ -323,7 +332,9 @@ class Sender:
 
 def _eligible(row: Claimed) -> bool:
     """Whether the row's subscriber may still get it: state for its kind, and a tier with alerts."""
-    return row.subscriber_status == SENDABLE_TO[row.kind] and (row.kind != "alert" or row.tier in ALERT_TIERS)
+    return row.subscriber_status == SENDABLE_TO[row.kind] and (
+        row.kind not in SAME_DAY or row.tier in ALERT_TIERS
+    )
 
 
 def _unconfirmed(lost: int) -> str:
@@ -346,6 +357,8 @@ def _claimed_rows(session: Session, ids: Sequence[int]) -> list[Claimed]:
             Delivery.change_id,
             Delivery.change_ids,
             Delivery.digest_week,
+            Delivery.announcement_id,
+            Delivery.announcement_ids,
             Delivery.attempts,
             Delivery.unconfirmed_attempts,
             Delivery.created_at,
@@ -359,8 +372,8 @@ def _claimed_rows(session: Session, ids: Sequence[int]) -> list[Claimed]:
         .order_by(Delivery.id)
     )
     return [
-        Claimed(i, s, k, c, tuple(cs or ()), w, a, u, at, m, e, st, t)
-        for i, s, k, c, cs, w, a, u, at, m, e, st, t in rows
+        Claimed(i, s, k, c, tuple(cs or ()), w, a, u, at, m, e, st, t, p, tuple(ps or ()))
+        for i, s, k, c, cs, w, p, ps, a, u, at, m, e, st, t in rows
     ]
 
 

@@ -20,7 +20,8 @@ def send() -> None:
 
     with open_runtime() as runtime:
         sent = usecases.send_alerts(runtime)
-    click.echo(f"{sent.changes} new change(s), {sent.queued} alert(s) queued")
+    posts = f", {sent.posts} new post(s)" if sent.posts else ""
+    click.echo(f"{sent.changes} new change(s){posts}, {sent.queued} alert(s) queued")
     echo_delivered(sent.delivered)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from alerts.content.weekly_digest import last_complete_week, parse_week, queue_week
 from alerts.delivery.backends import DeliveryError
-from alerts.delivery.outbox import queue_alerts
+from alerts.delivery.outbox import queue_alerts, queue_announcements
 from alerts.delivery.sender import Report, Sender
 from policywatch.runtime import Runtime
 from store.db import transaction
@@ -23,11 +23,12 @@ class Delivered:
 
 @dataclass
 class AlertsSent:
-    """New changes seen, alerts queued for them, and the outbox run that followed."""
+    """New changes and posts seen, alerts queued for them, and the outbox run that followed."""
 
     changes: int
     queued: int
     delivered: Delivered
+    posts: int = 0
 
 
 @dataclass
@@ -48,10 +49,11 @@ def send_outbox(runtime: Runtime) -> Delivered:
 
 
 def send_alerts(runtime: Runtime) -> AlertsSent:
-    """Queue alerts for changes not yet alerted, then send the outbox."""
+    """Queue alerts for changes and newsroom posts not yet alerted, then send the outbox."""
     with transaction(runtime.engine) as session:
         changes, queued = queue_alerts(session)
-    return AlertsSent(changes, queued, send_outbox(runtime))
+        posts, told = queue_announcements(session)
+    return AlertsSent(changes, queued + told, send_outbox(runtime), posts)
 
 
 def digest_week(week: str | None) -> str:

@@ -11,7 +11,7 @@ from store.models.base import Base, utcnow
 
 TIERS = ("free", "watcher", "professional")
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
-DELIVERY_KINDS = ("confirmation", "alert", "digest")
+DELIVERY_KINDS = ("confirmation", "alert", "digest", "announcement")
 DELIVERY_STATES = ("pending", "sending", "sent", "unconfirmed", "failed", "cancelled")
 
 
@@ -65,8 +65,8 @@ class Subscription(Base):
 
 
 class Delivery(Base):
-    """The outbox: one row per (subscriber, change) alert, per (subscriber, week) digest, or per
-    confirmation. Rows that go out in one email share ``message_key``, kept while that email is retried.
+    """The outbox: one row per (subscriber, change) alert, per (subscriber, post) announcement, per
+    (subscriber, week) digest, or per confirmation. Rows that go out in one email share ``message_key``, kept while that email is retried.
     A digest row lists the changes it reports in ``change_ids``, fixed when the digest is decided.
     ``unconfirmed_attempts`` counts requests whose answer was lost (timeout, cut answer, sender
     killed): the provider may have accepted them; past the bound the row is ``unconfirmed``."""
@@ -77,6 +77,7 @@ class Delivery(Base):
         CheckConstraint(f"status IN {DELIVERY_STATES}", name="status"),
         UniqueConstraint("subscriber_id", "change_id"),
         UniqueConstraint("subscriber_id", "digest_week"),
+        UniqueConstraint("subscriber_id", "announcement_id"),
         Index("ix_delivery_due", "status", "next_attempt_at"),
     )
 
@@ -86,6 +87,12 @@ class Delivery(Base):
     change_id: Mapped[int | None] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"), default=None)
     digest_week: Mapped[str | None] = mapped_column(String(10), default=None)
     change_ids: Mapped[list] = mapped_column(default=list)
+    #: the newsroom posts a digest row reports, fixed with ``change_ids``
+    announcement_ids: Mapped[list] = mapped_column(default=list)
+    #: the newsroom post a same-day ``announcement`` row tells of
+    announcement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE"), default=None
+    )
     status: Mapped[str] = mapped_column(String(20), default="pending")
     message_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -115,6 +115,8 @@ class AnnouncementSource(Base):
     last_modified: Mapped[str | None] = mapped_column(Text, default=None)
     last_read_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: when alerts started to follow this newsroom: posts found before are its back catalogue
+    alerts_from: Mapped[datetime | None] = mapped_column(default=None)
 
     platform: Mapped[Platform] = relationship()
     posts: Mapped[list[Announcement]] = relationship(back_populates="source", cascade="all, delete-orphan")
@@ -147,6 +149,8 @@ class Announcement(Base):
     fetched: Mapped[bool] = mapped_column(default=False)
     gone: Mapped[int] = mapped_column(default=0)
     removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: when the same-day alerts decided who is told of this post (None: not yet)
+    alerts_processed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     source: Mapped[AnnouncementSource] = relationship(back_populates="posts")
     document: Mapped[Document] = relationship()

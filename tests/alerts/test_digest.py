@@ -72,8 +72,11 @@ def test_digest_groups_by_platform_most_significant_first_and_sends_once(db, sen
     assert both["categories"] == ["policywatch", "digest"]
     text = both["content"][0]["value"]
     assert "3 changes (2 substantive, 1 minor, 0 cosmetic)" in text
-    assert text.index("== OpenAI (2) ==") < text.index("OpenAI bans Y.") < text.index("Minor OpenAI edit.")
-    assert text.index("== Anthropic (1) ==") < text.index("Anthropic bans X.")
+    summary = text[text.index("== This week's changes ==") : text.index("== OpenAI (2) ==")]
+    assert "* OpenAI Usage Policies — substantive: OpenAI bans Y." in summary  # one line per change first
+    openai = text[text.index("== OpenAI (2) ==") :]
+    assert openai.index("OpenAI bans Y.") < openai.index("Minor OpenAI edit.")
+    assert text.index("== Anthropic (1) ==") < text.rindex("Anthropic bans X.")
     assert "Typo." not in text and "Next week." not in text
     assert "https://policywatch.test/changes/" in text
     assert (
