@@ -1,9 +1,10 @@
 """same-day alerts of newsroom posts
 
 ``delivery.announcement_id`` and the ``announcement`` delivery kind: one row per (subscriber,
-post) told the same day; ``delivery.announcement_ids``: the posts a digest row reports; ``announcement.alerts_processed_at``: when the alerts decided who is told
-of a post; ``announcement_source.alerts_from``: when alerts began to follow the newsroom, so its
-back catalogue is not announced as news.
+post) told the same day; ``delivery.announcement_ids``: the posts a digest row reports;
+``announcement.alerts_processed_at``: when the alerts decided who is told of a post;
+``announcement_source.alerts_from``: when alerts began to follow the newsroom, so its back
+catalogue is not announced as news.
 
 Revision ID: 0010
 Revises: 0008

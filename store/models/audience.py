@@ -66,8 +66,9 @@ class Subscription(Base):
 
 class Delivery(Base):
     """The outbox: one row per (subscriber, change) alert, per (subscriber, post) announcement, per
-    (subscriber, week) digest, or per confirmation. Rows that go out in one email share ``message_key``, kept while that email is retried.
-    A digest row lists the changes it reports in ``change_ids``, fixed when the digest is decided.
+    (subscriber, week) digest, or per confirmation. Rows that go out in one email share
+    ``message_key``, kept while that email is retried. A digest row lists the changes and posts it
+    reports in ``change_ids`` and ``announcement_ids``, fixed when the digest is decided.
     ``unconfirmed_attempts`` counts requests whose answer was lost (timeout, cut answer, sender
     killed): the provider may have accepted them; past the bound the row is ``unconfirmed``."""
 

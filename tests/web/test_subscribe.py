@@ -152,3 +152,50 @@ def test_a_professional_chooses_provisions_on_the_preferences_page(fresh_client,
     with transaction(fresh_engine) as session:
         stored = session.get_one(Subscription, int(subscription_id)).provisions
     assert stored == ["government_carve_out", "military_weapons"]
+
+
+def test_the_form_chooses_a_plan_several_platforms_and_topics(fresh_client, fresh_engine):
+    from sqlalchemy import select
+
+    from store.db import transaction
+    from store.models import Platform, Subscriber, Subscription
+
+    form = fresh_client.get("/subscribe").text
+    assert 'name="tier" value="professional"' in form and "no same-day alerts" in form
+    assert form.count('name="platform"') >= 2 and 'name="topics"' in form and 'name="provisions"' in form
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = fresh_client.post(
+        "/subscribe",
+        data={
+            "csrf_token": token,
+            "email": "pro@example.com",
+            "tier": "professional",
+            "platform": ["acme", "globex"],
+            "topics": ["government"],
+            "min_significance": "minor",
+        },
+    )
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    with transaction(fresh_engine) as session:
+        subscriber = session.scalars(select(Subscriber).where(Subscriber.email == "pro@example.com")).one()
+        chosen = session.execute(
+            select(Platform.slug, Subscription.topics)
+            .join(Platform, Platform.id == Subscription.platform_id)
+            .where(Subscription.subscriber_id == subscriber.id)
+            .order_by(Platform.slug)
+        ).all()
+    assert subscriber.tier == "professional" and [tuple(row) for row in chosen] == [
+        ("acme", ["government"]),
+        ("globex", ["government"]),
+    ]
+
+    free = fresh_client.post(
+        "/subscribe",
+        data={
+            "csrf_token": token,
+            "email": "free@example.com",
+            "tier": "free",
+            "platform": ["acme", "globex"],
+        },
+    )
+    assert free.status_code == 400 and "the free tier follows at most 1" in free.text

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from alerts.audience import subscribers
+from alerts.audience.tiers import TIERS
 from alerts.audience.tokens import TokenError
 from alerts.delivery.sender import Sender
 from policywatch.verdicts import Significance
@@ -42,6 +43,30 @@ def link_error(request: Request, exc: Exception):
     return page(request, "message.html", status_code=400, title="This link does not work", message=str(exc))
 
 
+def subscribe_page(request: Request, session: Session, status_code: int = 200, **chosen):
+    """The subscribe form with what was chosen (platforms, document, tier, topics, provisions)."""
+    platforms, _ = document_queries.list_platforms(session, 500, 0)
+    context: dict[str, object] = {
+        "platforms": [],
+        "document": None,
+        "tier": "free",
+        "topics": [],
+        "provisions": [],
+        "error": None,
+    }
+    return page(
+        request,
+        "subscribe.html",
+        status_code=status_code,
+        all_platforms=platforms,
+        tiers=TIERS,
+        all_topics=topic_index(request),
+        all_provisions=request.app.state.catalog.types,
+        significances=Significance.values(),
+        **(context | chosen),
+    )
+
+
 @router.get("/subscribe")
 def subscribe_form(
     request: Request,
@@ -49,17 +74,8 @@ def subscribe_form(
     document: str | None = None,
     session: Session = Depends(get_session),
 ):
-    """The subscribe form (double opt-in)."""
-    platforms, _ = document_queries.list_platforms(session, 500, 0)
-    return page(
-        request,
-        "subscribe.html",
-        platforms=platforms,
-        platform=platform,
-        document=document,
-        significances=Significance.values(),
-        error=None,
-    )
+    """The subscribe form (double opt-in): tier, platforms, the document asked for, topics."""
+    return subscribe_page(request, session, platforms=[platform] if platform else [], document=document)
 
 
 @router.post("/subscribe")
@@ -67,37 +83,49 @@ def subscribe(
     request: Request,
     background: BackgroundTasks,
     email: str = Form(..., max_length=320),
-    platform: str = Form("", max_length=80, pattern=SLUG),
+    platform: list[str] = Form([], max_length=80),
     document: str = Form("", max_length=120, pattern=SLUG),
+    tier: str = Form("free", pattern="^(free|watcher|professional)$"),
+    topics: list[str] = Form([]),
+    provisions: list[str] = Form([]),
     min_significance: str = Form("substantive", pattern=Significance.pattern()),
     csrf_token: str = Form("", alias=CSRF_FIELD),
 ):
-    """Record a pending subscription, queue its confirmation email and send it after answering."""
+    """Record a pending subscriber with one subscription per platform chosen (or to the document),
+    queue its confirmation email and send it after answering."""
     check_csrf(request, csrf_token)
     request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
+    targets = [(None, document)] if document else [(slug, None) for slug in dict.fromkeys(platform) if slug]
     try:
+        if not targets:
+            raise subscribers.SubscriberError("choose at least one platform")
         with transaction(request.app.state.engine) as session:
-            subscribers.subscribe(
-                session,
-                email,
-                platform=platform or None,
-                document=document or None,
-                min_significance=min_significance,
-                taxonomy=request.app.state.taxonomy,
-            )
+            for target_platform, target_document in targets:
+                subscribers.subscribe(
+                    session,
+                    email,
+                    tier,
+                    platform=target_platform,
+                    document=target_document,
+                    topics=topics,
+                    min_significance=min_significance,
+                    taxonomy=request.app.state.taxonomy,
+                    provisions=provisions,
+                    catalog=request.app.state.catalog,
+                )
     except subscribers.SubscriberError as exc:
         with Session(request.app.state.engine) as session:
-            platforms, _ = document_queries.list_platforms(session, 500, 0)
-        return page(
-            request,
-            "subscribe.html",
-            status_code=400,
-            platforms=platforms,
-            platform=platform,
-            document=document,
-            significances=Significance.values(),
-            error=str(exc),
-        )
+            return subscribe_page(
+                request,
+                session,
+                400,
+                platforms=platform,
+                document=document or None,
+                tier=tier,
+                topics=topics,
+                provisions=provisions,
+                error=str(exc),
+            )
     background.add_task(send_due, request.app.state.engine, request.app.state.settings)
     return page(
         request,
