@@ -162,7 +162,7 @@ def test_platform_timeline_lists_provision_changes_as_labelled_events(fresh_engi
         rebuild_provisions(session, get_settings())
     with TestClient(create_app(get_settings(), fresh_engine)) as client:
         page = client.get("/platforms/acme").text
-    assert "<h3>Provision changes</h3>" in page
+    assert "<h3>Provision changes and announcements</h3>" in page
     assert "Government carve-out reworded" in page and "Surveillance and biometrics removed" in page
 
 
@@ -183,3 +183,20 @@ def test_provision_page_compares_platforms_and_shows_history_and_card(fresh_engi
     assert "<del>Government agencies may not use the service for surveillance.</del>" in history
     assert "<script>" not in page  # stored clauses are escaped
     assert missing.status_code == 404
+
+
+def test_a_platform_shows_its_announcements_as_events_beside_its_policy_changes(fresh_engine):
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+        add_announcement(session)
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/platforms/acme").text
+    events = page[
+        page.index("<h3>Provision changes and announcements</h3>") : page.index("<h2>Policies</h2>")
+    ]
+    assert '2026-05-02 · Announced: <a href="/documents/acme-gov-deal">Gov deal</a>' in events
+    assert "Government" in events and "Government carve-out reworded" in events
+    policies = page[page.index("<h2>Policies</h2>") :]
+    assert "acme-gov-deal" not in policies  # a post is an event, not one of the platform's policies

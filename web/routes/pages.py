@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 from changes.cards import card
 from changes.provisions import Instance, catalog_for
 from policywatch.verdicts import Significance
+from store.announcements import ANNOUNCEMENT
 from store.models import Document, Platform, Version
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
 from store.queries import provisions as provision_queries
+from store.queries.announcements import list_posts
 from store.queries.provisions import provision_events
 from store.queries.search import COUNT_CAP, SearchQuery, search_versions
 from store.queries.source_health import document_source_health
@@ -81,17 +83,34 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
     if platform is None:
         raise HTTPException(404, f"no platform {slug!r}")
     documents, _ = document_queries.list_documents(session, 1000, 0, platform=slug)
+    policies = [d for d in documents if d.terms_type != ANNOUNCEMENT]
     where = change_queries.ChangeFilter(platform=slug)
     return page(
         request,
         "platform.html",
         platform=platform,
-        documents=documents,
+        documents=policies,
         counts=change_queries.change_counts(session, Document.slug, where),
-        latest=change_queries.latest_changes(session, [d.id for d in documents]),
+        latest=change_queries.latest_changes(session, [d.id for d in policies]),
         chart=timeline_chart(change_queries.significance_by_month(session, where)),
-        events=provision_event_labels(request, provision_events(session, slug)),
+        events=governance_events(
+            provision_event_labels(request, provision_events(session, slug)),
+            list_posts(session, platform=slug),
+        ),
+        topics=topic_index(request),
     )
+
+
+def governance_events(changes: list[dict], posts: list[dict]) -> list[dict]:
+    """Provision changes and newsroom posts in one list, newest first, each with its ``day`` and
+    ``kind`` (``provision`` or ``announcement``), so a post sits beside the policy change it explains."""
+    events = [{**e, "kind": "provision", "day": e["detected_at"].date().isoformat()} for e in changes]
+    events += [
+        {**post, "kind": "announcement", "day": (post["published"] or post["first_seen"])[:10]}
+        for post in posts
+        if not post["removed"]
+    ]
+    return sorted(events, key=lambda event: event["day"], reverse=True)
 
 
 @router.get("/documents/{slug}")
