@@ -4,6 +4,7 @@ at a mail client's 600 px and a phone's 390 px, no sideways scrolling, under Gma
 from __future__ import annotations
 
 import email
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from store.db import make_engine, transaction
 from tests.alerts.builders import change, confirmed, document
 
 CHROMIUM = Path("/usr/bin/chromium")
+MONDAY = datetime(2026, 11, 9, 8, tzinfo=UTC)  # in 2026-W46
 GMAIL_CLIPS_AT = 102_000  # bytes of HTML after which Gmail hides the rest behind a link
 
 pytestmark = [
@@ -45,11 +47,31 @@ def alert_html(migrated_url) -> str:
     return email.message_from_bytes(eml.read_bytes(), policy=policy.default).get_body(("html",)).get_content()
 
 
+def digest_html(migrated_url) -> str:
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        usage = document(session, platform_name="OpenAI")
+        confirmed(session, "ann@example.com")
+        for n in range(12):
+            change(
+                session,
+                usage,
+                summary=f"Change {n}: https://api.example-vendor.test/v1/organizations/org-0123456789abcdef "
+                "now requires a signed agreement for governmental customers.",
+                detected_at=MONDAY,
+            )
+    engine.dispose()
+    assert CliRunner().invoke(cli, ["digest", "send", "--week", "2026-W46"]).exit_code == 0
+    (eml,) = [path for path in get_settings().outbox.iterdir() if b"Weekly digest" in path.read_bytes()]
+    return email.message_from_bytes(eml.read_bytes(), policy=policy.default).get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("kind", ["alert", "digest"])
 @pytest.mark.parametrize("width", [600, 390])
-def test_an_alert_reads_without_sideways_scrolling_at_client_and_phone_widths(migrated_url, width):
+def test_emails_read_without_sideways_scrolling_at_client_and_phone_widths(migrated_url, width, kind):
     from playwright.sync_api import sync_playwright
 
-    html = alert_html(migrated_url)
+    html = alert_html(migrated_url) if kind == "alert" else digest_html(migrated_url)
     assert len(html.encode()) < GMAIL_CLIPS_AT
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
