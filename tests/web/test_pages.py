@@ -200,3 +200,19 @@ def test_a_platform_shows_its_announcements_as_events_beside_its_policy_changes(
     assert "Government" in events and "Government carve-out reworded" in events
     policies = page[page.index("<h2>Policies</h2>") :]
     assert "acme-gov-deal" not in policies  # a post is an event, not one of the platform's policies
+
+
+def test_unchanged_lines_folded_in_a_diff_open_on_request(fresh_engine):
+    from store.versions import record_version
+    from tests.factories import make_document
+
+    lines = [f"Clause {n}: you may not misuse the service in way number {n}." for n in range(30)]
+    with transaction(fresh_engine) as session:
+        long = make_document(session, "acme-long", ("https://acme.test/long",))
+        record_version(session, long, "\n\n".join(lines), [])
+        record_version(session, long, "\n\n".join([*lines[:15], "Clause 15: a new rule.", *lines[16:]]), [])
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        for view in ("inline", "side"):
+            page = client.get(f"/documents/acme-long/diff?from=1&to=2&view={view}").text
+            folded = page[page.index("<details") : page.index("</details>")]
+            assert "unchanged lines …</summary>" in folded and "Clause 3: you may not misuse" in folded
