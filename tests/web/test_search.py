@@ -138,3 +138,23 @@ def test_only_queries_the_index_can_answer_alone_are_narrowed_through_its_docume
             keyed(q) for q in ('"national security"', "opt-out", "-surveillance", "the -surveillance")
         )
     engine.dispose()
+
+
+def test_consecutive_versions_showing_the_same_passage_are_one_hit(fresh_client, fresh_engine):
+    from store.db import transaction
+    from store.versions import record_version
+    from tests.factories import make_document
+
+    with transaction(fresh_engine) as session:
+        policy = make_document(session, "acme-retention", ("https://acme.test/retention",))
+        filler = " ".join(
+            f"Clause {n} covers accounts, billing and support in every region." for n in range(40)
+        )
+        for n in range(4):  # the passage stays, a clause far from it changes
+            record_version(
+                session, policy, f"We keep backups for ninety days.\n\n{filler}\n\nContact office {n}.", []
+            )
+    page = fresh_client.get("/search?q=backups").text
+    hits = page[page.index('<ol class="hits">') : page.index("</ol>")]
+    assert hits.count("<li>") == 1
+    assert "and 3 more versions with the same passage (v1–v4)" in hits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -33,3 +34,17 @@ def highlight(snippet: str) -> Markup:
     if open_:
         out.append("</mark>")
     return Markup("".join(out))
+
+
+def grouped_hits(rows: Sequence, snippets: Mapping[int, Markup]) -> list[dict]:
+    """Search hits with consecutive versions of one document showing the same passage folded into
+    one entry: its row (the first listed), the snippet, and the versions it stands for."""
+    groups: list[dict] = []
+    for row in rows:
+        snippet = snippets.get(row.id, Markup(""))
+        last = groups[-1] if groups else None
+        if last and last["row"].document == row.document and last["snippet"] == snippet:
+            last["seqs"].append(row.seq)
+        else:
+            groups.append({"row": row, "snippet": snippet, "seqs": [row.seq]})
+    return groups

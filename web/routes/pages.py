@@ -34,7 +34,7 @@ from web.deps import (
 from web.middleware.cache import remembered
 from web.middleware.security import CSP
 from web.rendering.diff import compare_texts
-from web.rendering.snippets import highlighted
+from web.rendering.snippets import grouped_hits, highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import provision_event_labels, timeline_chart
 from web.rendering.topic_comparison import compare_topic
@@ -269,9 +269,8 @@ def search_page(
         request,
         "search.html",
         search=query,
-        rows=rows,
+        hits=grouped_hits(rows, highlighted(marked)),
         total=total,
-        snippets=highlighted(marked),
         paged=paged,
         cap=COUNT_CAP,
         platforms=platforms,
