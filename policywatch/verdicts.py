@@ -62,7 +62,6 @@ class FailureKind(StrEnum):
     ERROR_PAGE = "error_page"
     EMPTY_SELECTION = "empty_selection"
     SHRANK = "shrank"
-    REPLACED = "replaced"
     NOT_A_DOCUMENT = "not_a_document"
     #: an ignore pattern of the document took too long over its text (catastrophic backtracking)
     SLOW_PATTERN = "slow_pattern"

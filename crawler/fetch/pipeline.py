@@ -8,10 +8,8 @@ the fetch event, pointing at that snapshot: nothing is parsed or stored. A selec
 same digest as last time is not converted to Markdown; bytes this crawl already extracted under the
 same rules (another URL serving them) are not parsed again (``RegionMemo``).
 Failure is never a change: an error, an extraction refused (challenge, error page, empty
-selection, not a document) or a text that shrank below ``SHRINK_RATIO`` of the last one, or
-shares almost none of its vocabulary (another page served at the URL: ``REPLACED_OVERLAP``),
-fails the source and records no version. Either is accepted once the source is broken by it: a
-page that stays so is the document now.
+selection, not a document) or a text that shrank below ``SHRINK_RATIO`` of the last one fails
+the source and records no version; a shortening is accepted once the source is broken by it.
 
 The store comes from the spider (``PolicySpider.recorder``, made by the composition root): the
 pipeline reads a source's state through it and hands it ``FetchResult``s.
@@ -51,10 +49,6 @@ log = logging.getLogger(__name__)
 SHRINK_RATIO = 0.3
 #: ...when the last text had at least this many characters.
 SHRINK_MIN_CHARS = 500
-#: A new text sharing less than this share of the distinct words of the smaller vocabulary with
-#: the last text is another page (an article, a landing page), not a new version of the document.
-REPLACED_OVERLAP = 0.2
-_WORD = regex.compile(r"[^\W\d_]{4,}")
 #: Seconds a document's ignore patterns may spend on its text: a pattern that backtracks
 #: catastrophically fails the source instead of hanging the crawl.
 IGNORE_SECONDS = 1.0
@@ -272,9 +266,9 @@ class Fetch:
         if text is None:
             text = (region or _extracted(job, page)[1]).markdown()
             regions.put(key, Extracted(extracted.digest, text))
-        refused = _shrank(source.text, text) or _replaced(source.text, text)
-        if refused and not (source.broken and source.last_failure_kind == refused.kind):
-            return self.parsed("error", refused)
+        shrank = _shrank(source.text, text)
+        if shrank and not (source.broken and source.last_failure_kind == FailureKind.SHRANK):
+            return self.parsed("error", shrank)
         return self.parsed("changed", fingerprint=self.fingerprint, text=text, region_digest=extracted.digest)
 
     def parsed(self, outcome: str, failure: Failure | None = None, **accepted) -> FetchResult:
@@ -319,22 +313,6 @@ def _shrank(before: str | None, after: str) -> Failure | None:
         detail = f"text shrank from {len(before)} to {len(after)} characters (below {SHRINK_RATIO:.0%})"
         return Failure(FailureKind.SHRANK, detail)
     return None
-
-
-def _replaced(before: str | None, after: str) -> Failure | None:
-    """The failure when ``after`` shares almost none of ``before``'s words (another page), else None."""
-    if not before or len(before) < SHRINK_MIN_CHARS:
-        return None
-    old, new = _vocabulary(before), _vocabulary(after)
-    shared = len(old & new) / max(1, min(len(old), len(new)))
-    if shared < REPLACED_OVERLAP:
-        detail = f"the page shares {shared:.0%} of its words with the last version: another page is served"
-        return Failure(FailureKind.REPLACED, detail)
-    return None
-
-
-def _vocabulary(text: str) -> set[str]:
-    return {word.casefold() for word in _WORD.findall(text)}
 
 
 def _seconds(schedule: str) -> int:

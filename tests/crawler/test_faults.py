@@ -2,7 +2,8 @@
 
 Each fault is a document that first serves its good policy (one version), then the fault: the
 fetch is recorded as a failure with its kind, no version and no change is made, and when the good
-page comes back that is no change either.
+page comes back that is no change either. One thing that looks like a fault is news instead: a
+policy's URL that now serves another page (a vendor replacing a policy by a discontinuation notice).
 """
 
 from __future__ import annotations
@@ -146,7 +147,6 @@ FAULTS: dict[str, tuple[Callable[[str], Answer], str]] = {
         "too_large",
     ),
     "lost-most-text": (lambda url: page("<h1>Acceptable Use Policy</h1><p>See our terms.</p>"), "shrank"),
-    "unrelated-article": (lambda url: page(ARTICLE, title="Five recipes for a rainy weekend"), "replaced"),
     "not-html": (lambda url: raw(bytes(range(256)) * 40, 200, Content_Type="image/png"), "not_a_document"),
 }
 SELECTED = {"selector-gone": "select: [main > h1, main > h2, main > p]"}
@@ -204,3 +204,17 @@ def test_every_fault_is_a_failure_with_its_kind_and_the_good_page_back_is_no_cha
             db.events(name)[-1].reason,
         )
         assert len(db.versions(name)) == 1 and changes_of(db.engine, name) == 0, name
+
+
+def test_another_page_served_at_a_policy_url_is_news_not_a_fault(fault_site, load, crawl, db):
+    fault_site.answers["/policy"] = page(POLICY)
+    load(sources_yaml(document("acme-policy", f"{fault_site.url}/policy")))
+    crawl()
+    fault_site.answers["/policy"] = page(ARTICLE, title="Five recipes for a rainy weekend")
+    crawl()
+
+    assert db.events("acme-policy")[-1].outcome == "changed"
+    assert "Five recipes" in db.versions("acme-policy")[-1]
+    with transaction(db.engine) as session:
+        (significance,) = session.scalars(select(Change.significance).join(Document)).all()
+    assert significance == "substantive"
