@@ -152,3 +152,38 @@ def test_two_workers_fetch_each_page_once_one_crawl_of_a_host_at_a_time(
     for slug in [slug for group in slugs.values() for slug in group]:
         assert db.versions(slug) == [db.versions(slug)[0]] and slug in db.versions(slug)[0]
     assert "every chain intact" in cli("verify").output
+
+
+def test_a_worker_killed_mid_crawl_has_its_job_finished_by_another_and_no_version_twice(
+    pg_url, app, hosts, load, db, cli, tmp_path
+):
+    site = hosts[0]
+    site.delay = 1.0  # six pages, one at a time: the crawl surely runs when the worker is killed
+    slugs = publish(load, [site], per_host=6)[site.url]
+    assert queue.enqueue_crawls(app, due_batches()) == 1
+    doomed = worker(pg_url, tmp_path, "doomed")
+    try:
+        assert wait_for(lambda: len(site.requests) >= 2)
+        doomed.kill()  # SIGKILL: no heartbeat any more, its crawl dies with it
+        doomed.wait()
+        served = len(site.requests)
+        rescuer = worker(pg_url, tmp_path, "rescuer")
+        assert wait_for(lambda: crawls_done(pg_url)), job_states(pg_url)
+    finally:
+        stop(*(process for process in (doomed, locals().get("rescuer")) if process))
+
+    crawl_jobs = [state for state in job_states(pg_url) if state[0].endswith("crawl_batch")]
+    assert [(status, attempts >= 1) for _, status, attempts in crawl_jobs] == [("succeeded", True)]
+    assert len(site.requests) > served  # the other worker crawled what was left
+    for slug in slugs:
+        versions = db.versions(slug)
+        assert len(versions) == 1 and slug in versions[0], slug  # every page recorded, none twice
+    assert "every chain intact" in cli("verify").output
+
+
+def test_the_worker_refuses_sqlite_in_one_line(migrated_url, cli):
+    if not migrated_url.startswith("sqlite"):
+        pytest.skip("the refusal is SQLite's")
+    result = cli("worker", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "needs PostgreSQL" in result.output
