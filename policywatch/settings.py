@@ -131,6 +131,14 @@ class Settings(BaseSettings):
             "retried by another worker (workers beat every third of it)."
         ),
     )
+    job_attempts: int = Field(
+        5, ge=1, description="PostgreSQL: attempts at a queued job before it is left failed with its reason."
+    )
+    job_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="PostgreSQL: seconds before a failed job's first retry; each next waits 5× longer.",
+    )
     fetch_event_retention_days: int = Field(
         180, ge=1, description="Days fetch events are kept (each source keeps its latest)."
     )

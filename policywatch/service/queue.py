@@ -33,9 +33,22 @@ log = logging.getLogger("policywatch.queue")
 NAMESPACE = "policywatch"
 #: The queues: crawl jobs, email (alerts, digest), housekeeping.
 QUEUES = ("crawl", "delivery", "housekeeping")
-#: Five attempts, waiting 5, 25, 125 and 625 s between them; then the job stays failed.
-RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=5)
-tasks = procrastinate.Blueprint()
+
+
+class Backoff(procrastinate.BaseRetryStrategy):
+    """Retry a failed job until POLICYWATCH_JOB_ATTEMPTS attempts, the first retry after
+    POLICYWATCH_JOB_RETRY_SECONDS and each next one five times later; then it stays failed."""
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> procrastinate.RetryDecision | None:
+        settings = jobs.runtime().settings
+        if job.attempts + 1 >= settings.job_attempts:
+            return None
+        return procrastinate.RetryDecision(retry_in={"seconds": settings.job_retry_seconds * 5**job.attempts})
+
+
+RETRY = Backoff()
 
 
 class CrawlFailed(Exception):
@@ -60,7 +73,9 @@ def conninfo(url: str) -> str:
 def make_app(settings: Settings) -> procrastinate.App:
     """The queue on ``settings``' database, with policywatch's tasks (not opened yet)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings.database)))
-    app.add_tasks_from(tasks, namespace=NAMESPACE)
+    for function, queue in TASKS.items():
+        name = f"{NAMESPACE}:{function.__name__}"
+        app.task(name=name, queue=queue, retry=RETRY, pass_context=True)(recorded(function))
     return app
 
 
@@ -115,8 +130,6 @@ def active_slugs(engine: Engine, document_ids: list[int]) -> list[str]:
         return list(session.scalars(query.order_by(Document.id)))
 
 
-@tasks.task(name="crawl_batch", queue="crawl", retry=RETRY, pass_context=True)
-@recorded
 def crawl_batch(context: procrastinate.JobContext, document_ids: list[int], host: str) -> None:
     """Crawl those of ``document_ids`` (documents on ``host``) still due, in a child
     `policywatch crawl` with the scheduler's timeout; it records the changes; then queue the alerts.
@@ -133,28 +146,31 @@ def crawl_batch(context: procrastinate.JobContext, document_ids: list[int], host
     defer(context.app, "send_alerts")
 
 
-@tasks.task(name="send_alerts", queue="delivery", retry=RETRY, pass_context=True)
-@recorded
 def send_alerts(context: procrastinate.JobContext) -> None:
     """Send the same-day alerts of new changes (the outbox keeps each email to one sending)."""
     jobs.run_alerts()
 
 
-@tasks.task(name="send_digest", queue="delivery", retry=RETRY, pass_context=True)
-@recorded
 def send_digest(context: procrastinate.JobContext) -> None:
     """Send the weekly digest of the last complete week."""
     jobs.run_digest()
 
 
-@tasks.task(name="housekeeping", queue="housekeeping", retry=RETRY, pass_context=True)
-@recorded
 def housekeeping(context: procrastinate.JobContext) -> None:
     """The scheduler's housekeeping, then retry the jobs of workers that stopped beating."""
     jobs.run_housekeeping()
     from asgiref.sync import async_to_sync
 
     async_to_sync(retry_stalled)(context.app, jobs.runtime().settings.worker_stalled_seconds)
+
+
+#: The tasks workers run, each on its queue.
+TASKS: dict[Callable[..., Any], str] = {
+    crawl_batch: "crawl",
+    send_alerts: "delivery",
+    send_digest: "delivery",
+    housekeeping: "housekeeping",
+}
 
 
 async def retry_stalled(app: procrastinate.App, seconds: float) -> int:

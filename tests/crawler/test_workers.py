@@ -64,7 +64,7 @@ def publish(load, sites: list[Site], per_host: int) -> dict[str, list[str]]:
     return slugs
 
 
-def worker(url: str, tmp_path, name: str) -> subprocess.Popen:
+def worker(url: str, tmp_path, name: str, **settings) -> subprocess.Popen:
     """`policywatch worker` in a child process, each host's pages fetched one at a time."""
     env = {
         **os.environ,
@@ -74,6 +74,7 @@ def worker(url: str, tmp_path, name: str) -> subprocess.Popen:
         "POLICYWATCH_WORKER_STALLED_SECONDS": "3",
         "POLICYWATCH_DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": str(ROOT),
+        **{f"POLICYWATCH_{name.upper()}": str(value) for name, value in settings.items()},
     }
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (the child writes it)
     return subprocess.Popen(
@@ -179,6 +180,32 @@ def test_a_worker_killed_mid_crawl_has_its_job_finished_by_another_and_no_versio
         versions = db.versions(slug)
         assert len(versions) == 1 and slug in versions[0], slug  # every page recorded, none twice
     assert "every chain intact" in cli("verify").output
+
+
+def test_a_crawl_job_that_keeps_failing_is_left_failed_and_status_says_why(
+    pg_url, app, hosts, load, cli, tmp_path
+):
+    site = hosts[0]
+    site.delay = 30.0  # longer than a crawl may take
+    publish(load, [site], per_host=1)
+    assert queue.enqueue_crawls(app, due_batches()) == 1
+    settings = {
+        "crawl_run_timeout": 3,
+        "shutdown_grace_seconds": 0,
+        "job_attempts": 2,
+        "job_retry_seconds": 0.1,
+    }
+    process = worker(pg_url, tmp_path, "failing", **settings)
+    try:
+        assert wait_for(lambda: [state[1] for state in job_states(pg_url)] == ["failed"]), job_states(pg_url)
+    finally:
+        stop(process)
+
+    output = cli("status").output
+    assert "1 failed, 0 stalled" in output
+    [line] = [line for line in output.splitlines() if line.startswith("failed: job")]
+    host = site.url.removeprefix("http://")
+    assert f"crawl_batch after 2 attempts: CrawlFailed: crawl of {host} timed out" in line
 
 
 def test_the_worker_refuses_sqlite_in_one_line(migrated_url, cli):
