@@ -35,6 +35,7 @@ def command(with_worker: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").setLevel(
         logging.ERROR
     )  # not "skipped: already running" each check

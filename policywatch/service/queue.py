@@ -30,6 +30,8 @@ from store.db import transaction
 from store.models import Document, JobFailure, utcnow
 
 log = logging.getLogger("policywatch.queue")
+#: Hours a succeeded job stays in the queue's tables (failed ones stay until deleted).
+KEPT_JOBS_HOURS = 7 * 24
 NAMESPACE = "policywatch"
 #: The queues: crawl jobs, email (alerts, digest), housekeeping.
 QUEUES = ("crawl", "delivery", "housekeeping")
@@ -157,11 +159,17 @@ def send_digest(context: procrastinate.JobContext) -> None:
 
 
 def housekeeping(context: procrastinate.JobContext) -> None:
-    """The scheduler's housekeeping, then retry the jobs of workers that stopped beating."""
+    """The scheduler's housekeeping, then retry the jobs of workers that stopped beating and forget
+    jobs that succeeded more than ``KEPT_JOBS_HOURS`` ago."""
     jobs.run_housekeeping()
     from asgiref.sync import async_to_sync
 
-    async_to_sync(retry_stalled)(context.app, jobs.runtime().settings.worker_stalled_seconds)
+    async_to_sync(_tidy_queue)(context.app, jobs.runtime().settings.worker_stalled_seconds)
+
+
+async def _tidy_queue(app: procrastinate.App, stalled: float) -> None:
+    await retry_stalled(app, stalled)
+    await app.job_manager.delete_old_jobs(nb_hours=KEPT_JOBS_HOURS)
 
 
 #: The tasks workers run, each on its queue.
