@@ -19,7 +19,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import exceptions
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from policywatch.service import jobs
@@ -160,11 +160,13 @@ def send_digest(context: procrastinate.JobContext) -> None:
 
 def housekeeping(context: procrastinate.JobContext) -> None:
     """The scheduler's housekeeping, then retry the jobs of workers that stopped beating and forget
-    jobs that succeeded more than ``KEPT_JOBS_HOURS`` ago."""
+    jobs that succeeded more than ``KEPT_JOBS_HOURS`` ago, with the reasons of their failed attempts."""
     jobs.run_housekeeping()
     from asgiref.sync import async_to_sync
 
     async_to_sync(_tidy_queue)(context.app, jobs.runtime().settings.worker_stalled_seconds)
+    with transaction(jobs.runtime().engine) as session:
+        session.execute(delete(JobFailure).where(text("job_id NOT IN (SELECT id FROM procrastinate_jobs)")))
 
 
 async def _tidy_queue(app: procrastinate.App, stalled: float) -> None:
