@@ -3,7 +3,7 @@
 from alembic import context
 
 from store.db import make_engine
-from store.migrate import read_side
+from store.migrate import job_queue, read_side
 from store.models import Base
 from store.models.base import UTCDateTime
 
@@ -31,8 +31,9 @@ def _render_item(kind, obj, autogen_context):
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Leave out of autogenerate what no model has: the read-side search of revisions 0002, 0003,
     0005 and 0006 (FTS5 tables, PostgreSQL's stored search vector and its GIN index, change time index) and
-    APScheduler's job table, which `policywatch serve` creates and owns."""
-    search_index = read_side(name)
+    APScheduler's job table, which `policywatch serve` creates and owns, and the job queue's tables
+    (revision 0012), which Procrastinate's schema defines."""
+    search_index = read_side(name) or job_queue(name)
     scheduler_jobs = bool(name) and name.startswith(("apscheduler_jobs", "ix_apscheduler_jobs"))
     return not (reflected and compare_to is None and (search_index or scheduler_jobs))
 

@@ -129,6 +129,22 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         25.0, ge=0, description="Seconds a stopping child gets before SIGKILL."
     )
+    worker_stalled_seconds: float = Field(
+        30.0,
+        ge=3,
+        description=(
+            "Seconds without a heartbeat after which a worker counts as dead and its running jobs are "
+            "retried by another worker (workers beat every third of it)."
+        ),
+    )
+    job_attempts: int = Field(
+        5, ge=1, description="PostgreSQL: attempts at a queued job before it is left failed with its reason."
+    )
+    job_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="PostgreSQL: seconds before a failed job's first retry; each next waits 5× longer.",
+    )
     fetch_event_retention_days: int = Field(
         180, ge=1, description="Days fetch events are kept (each source keeps its latest)."
     )

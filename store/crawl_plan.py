@@ -18,7 +18,8 @@ class UnknownDocument(LookupError):
 def document_ids(
     session: Session, slugs: list[str] | None = None, due: bool = False, now: datetime | None = None
 ) -> list[int]:
-    """Active documents to crawl: those named by ``slugs``, those due by their schedule, or all."""
+    """Active documents to crawl: those named by ``slugs`` (all when none), of them only those due
+    by their schedule with ``due``."""
     query = select(Document.id).where(Document.active).order_by(Document.id)
     if slugs:
         found = dict(
@@ -29,7 +30,7 @@ def document_ids(
         missing = [slug for slug in slugs if slug not in found]
         if missing:
             raise UnknownDocument(f"no active document {', '.join(missing)} (see `policywatch sources list`)")
-        return sorted(found.values())
+        query = query.where(Document.id.in_(found.values()))
     if due:
         query = query.where(
             Document.id.in_(

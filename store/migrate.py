@@ -26,6 +26,12 @@ def read_side(name: str | None) -> bool:
     return name is not None and (name.startswith("version_fts") or name in READ_SIDE)
 
 
+def job_queue(name: str | None) -> bool:
+    """Whether ``name`` is one of the job queue's objects (revision 0012: Procrastinate's own schema
+    on PostgreSQL), which the queue's package defines, not the models."""
+    return name is not None and "procrastinate_" in name
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision``; StoreError when it cannot be reached."""
     try:

@@ -68,8 +68,13 @@ def test_the_store_imports_of_the_crawler_only_the_data_it_persists():
 
 
 FRONT_ENDS = ("policywatch.cli", "policywatch.service", "policywatch.demo", "web")
-#: A CLI command may start the front end it names (the scheduler, the demo); nothing else crosses.
-STARTS = {("policywatch.cli.serve", "policywatch.service"), ("policywatch.cli.demo", "policywatch.demo")}
+#: A CLI command may start the front end it names (the scheduler, a worker, the demo); nothing else
+#: crosses.
+STARTS = {
+    ("policywatch.cli.serve", "policywatch.service"),
+    ("policywatch.cli.worker", "policywatch.service"),
+    ("policywatch.cli.demo", "policywatch.demo"),
+}
 #: Calls that make a store function a write function: methods of a ``session`` that add, delete,
 #: flush or commit rows, and SQLAlchemy's insert, update and delete statements.
 SESSION_WRITES = {"add", "add_all", "delete", "merge", "flush", "commit"}

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("alerts", "Send same-day alerts for new changes."),
     "digest": ("digest", "Send the weekly digest."),
     "serve": ("serve", "Run the scheduler: crawls, alerts, digest, housekeeping."),
+    "worker": ("worker", "Run queued jobs (PostgreSQL): crawls, alerts, digest, housekeeping."),
     "status": ("status", "Show crawl health, pending alerts and the scheduler leader."),
     "web": ("web", "Serve the analyst web UI and JSON API."),
     "demo": ("demo", "Run policywatch end to end on bundled real pages, offline."),

@@ -12,7 +12,11 @@ from policywatch.cli.progress import progress
 
 @click.command("crawl", epilog="Example: policywatch crawl --source openai-usage-policies")
 @click.option("--all", "everything", is_flag=True, help="Every active document (the default).")
-@click.option("--due", is_flag=True, help="Only documents whose schedule says they are due.")
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Only documents whose schedule says they are due (with --source: those of them that are).",
+)
 @click.option(
     "--source", "slugs", multiple=True, metavar="DOCUMENT_SLUG", help="Only this document (repeatable)."
 )
@@ -21,8 +25,8 @@ def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
 
     Exits 0 when the crawl ran, even if some sources failed (the table shows why), and when there
     is nothing to crawl; 1 when it stopped because the database could not record (disk full)."""
-    if sum(map(bool, (everything, due, slugs))) > 1:
-        raise click.UsageError("give one of --all, --due or --source")
+    if everything and (due or slugs):
+        raise click.UsageError("--all takes neither --due nor --source")
     from policywatch import usecases
     from policywatch.usecases.crawl import newsrooms_declared, selection
     from store.crawl_plan import UnknownDocument

@@ -20,7 +20,7 @@ def command(as_json: bool) -> None:
     from store.models import utcnow
 
     with open_runtime() as runtime, transaction(runtime.engine) as session:
-        status = service_status(session, utcnow())
+        status = service_status(session, utcnow(), runtime.settings.worker_stalled_seconds)
     if as_json:
         click.echo(json.dumps(status, indent=2))
     elif sys.stdout.isatty():
@@ -56,12 +56,31 @@ def _summary_lines(status: dict) -> list[str]:
             for state in ("pending", "sending", "unconfirmed", "failed", "sent")
         ),
     ]
+    lines.extend(_queue_lines(status["queue"]))
     delayed = status["delayed_deliveries"]
     if delayed:
         lines.append(
             f"delivery delayed: {delayed['deliveries']} pending after provider errors, queued since "
             f"{delayed['since']}, next attempt {delayed['next_attempt']}: {delayed['error']}"
         )
+    return lines
+
+
+def _queue_lines(queue: dict | None) -> list[str]:
+    """The job queue in a few lines: workers, jobs per queue, failed and stalled jobs and why."""
+    if queue is None:
+        return []
+    per_queue = "; ".join(
+        f"{name} {jobs['waiting']} waiting, {jobs['running']} running"
+        for name, jobs in queue["queues"].items()
+    )
+    lines = [
+        f"job queue: {queue['workers']} worker(s) beating; {per_queue or 'no job waiting or running'}; "
+        f"{queue['failed']} failed, {queue['stalled']} stalled"
+    ]
+    for job in queue["failed_jobs"]:
+        reason = " ".join((job["reason"] or "no reason recorded").split())
+        lines.append(f"failed: job {job['job']} {job['task']} after {job['attempts']} attempts: {reason}")
     return lines
 
 

@@ -3,7 +3,8 @@
 Each crawl runs in its own process because Scrapy's Twisted reactor cannot be restarted inside
 one; a child per run also frees its memory and isolates a crash. Children run in their own process
 group: on timeout or shutdown the group gets SIGTERM (Scrapy then finishes the responses in flight
-and closes cleanly), and SIGKILL only after a grace period.
+and closes cleanly), and SIGKILL only after a grace period. A worker's children die with it
+(``die_with_parent``): a worker killed mid-job leaves no crawl behind to race the job's retry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("policywatch.service")
@@ -37,9 +39,15 @@ class CommandRunner:
     """Starts ``policywatch <args>`` children (``program`` names the command) and can stop every
     running one."""
 
-    def __init__(self, grace: float = 25.0, program: tuple[str, ...] = (sys.executable, "-m", "policywatch")):
+    def __init__(
+        self,
+        grace: float = 25.0,
+        program: tuple[str, ...] = (sys.executable, "-m", "policywatch"),
+        die_with_parent: bool = False,
+    ):
         self.grace = grace
         self.program = program
+        self.die_with_parent = die_with_parent
         self._running: set[subprocess.Popen] = set()
         self.stopped: list[int] = []  # pids of children stopped before they ended
         self._lock = threading.Lock()
@@ -56,6 +64,7 @@ class CommandRunner:
             text=True,
             errors="replace",
             start_new_session=True,
+            preexec_fn=killed_with_parent() if self.die_with_parent else None,
         )
         with self._lock:
             self._running.add(process)
@@ -114,6 +123,21 @@ class CommandRunner:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
+
+
+def killed_with_parent() -> Callable[[], None] | None:
+    """What a child runs before it starts so that the kernel kills it when the thread that started
+    it dies (Linux's PR_SET_PDEATHSIG), even by SIGKILL; None where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return arm
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

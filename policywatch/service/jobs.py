@@ -1,6 +1,8 @@
 """The scheduler's jobs. Each is a plain function the persistent job store names by reference, run
-on the process's runtime (``use``). The crawl runs as a `policywatch crawl` child process (see
-``commands``: Twisted's reactor cannot restart); alerts, digest and housekeeping run in process."""
+on the process's runtime (``use``). On SQLite the crawl runs as a `policywatch crawl` child process
+(see ``commands``: Twisted's reactor cannot restart) and alerts, digest and housekeeping run in
+process; given the job queue (PostgreSQL), each job queues the work for the workers instead: one
+crawl job per host with documents due (see ``queue``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import hashlib
 import logging
 import urllib.parse
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,15 +22,21 @@ from policywatch.service.commands import CommandRunner
 from store.db import transaction
 from store.models import Document, Source, utcnow
 
+if TYPE_CHECKING:
+    from procrastinate import App
+
 log = logging.getLogger("policywatch.service")
 SPREAD = timedelta(minutes=10)  # first crawls of newly loaded sources are spread over this window
 RUNNER = CommandRunner()
 _runtime: list[Runtime] = []
+_queue: list[App] = []
 
 
-def use(runtime: Runtime) -> None:
-    """Run the jobs of this process on ``runtime`` (the serve command's)."""
+def use(runtime: Runtime, queue: App | None = None) -> None:
+    """Run the jobs of this process on ``runtime`` (the serve command's); with ``queue`` (opened),
+    queue their work for the workers instead of doing it here."""
     _runtime[:] = [runtime]
+    _queue[:] = [queue] if queue is not None else []
 
 
 def runtime() -> Runtime:
@@ -38,11 +47,22 @@ def runtime() -> Runtime:
 
 
 def crawl_due() -> bool:
-    """Crawl the sources that are due, in a child process; whether a crawl ran."""
+    """Crawl the sources that are due, in a child process, or queue one crawl job per host of them;
+    whether a crawl ran here."""
     now, settings = utcnow(), runtime().settings
     with transaction(runtime().engine) as session:
         spread_first_crawls(session, now)
-        due = count_due(session, now)
+        if _queue:
+            batches = due_batches(session, now)
+        else:
+            due = count_due(session, now)
+    if _queue:
+        from policywatch.service.queue import enqueue_crawls
+
+        queued = enqueue_crawls(_queue[0], batches)
+        if queued:
+            log.info("queued crawl jobs for %d of %d host(s) with documents due", queued, len(batches))
+        return False
     if not due:
         return False
     log.info("crawling %d due source(s)", due)
@@ -51,11 +71,39 @@ def crawl_due() -> bool:
 
 
 def send_alerts() -> None:
+    """Send the same-day alerts of new changes, or queue the job that does."""
+    if not _queued("send_alerts"):
+        run_alerts()
+
+
+def send_digest() -> None:
+    """Send the weekly digest, or queue the job that does."""
+    if not _queued("send_digest"):
+        run_digest()
+
+
+def keep_house() -> None:
+    """Keep house (``run_housekeeping``), or queue the job that does."""
+    if not _queued("housekeeping"):
+        run_housekeeping()
+
+
+def _queued(task: str) -> bool:
+    """Whether this process queues its jobs' work; if so, ``task`` is queued unless one waits."""
+    if not _queue:
+        return False
+    from policywatch.service.queue import defer
+
+    defer(_queue[0], task)
+    return True
+
+
+def run_alerts() -> None:
     """Send the same-day alerts of new changes."""
     _log_delivery("alerts", usecases.send_alerts(runtime()))
 
 
-def send_digest() -> None:
+def run_digest() -> None:
     """Send the weekly digest."""
     _log_delivery("digest", usecases.send_digest(runtime()))
 
@@ -80,7 +128,7 @@ def _log_delivery(job: str, sent: usecases.AlertsSent | usecases.DigestSent) -> 
         log.warning("%s: %s", job, error)
 
 
-def keep_house() -> None:
+def run_housekeeping() -> None:
     """Free expired delivery claims, close killed crawl runs, prune old fetch events and rate-limit
     windows that are over, refresh statistics."""
     settings, now = runtime().settings, utcnow()
@@ -112,6 +160,29 @@ def count_due(session: Session, now: datetime) -> int:
     """How many sources are due for a crawl at ``now``."""
     query = due_sources().where(Source.next_fetch_at <= now).with_only_columns(func.count())
     return session.scalar(query)
+
+
+def due_batches(session: Session, now: datetime) -> dict[str, list[int]]:
+    """The ids of the documents with a source due at ``now``, by the host (``name[:port]``) of their
+    first due source: one crawl job each."""
+    rows = session.execute(
+        due_sources()
+        .where(Source.next_fetch_at <= now)
+        .with_only_columns(Source.document_id, Source.url)
+        .order_by(Source.document_id, Source.position)
+    ).all()
+    batches: dict[str, list[int]] = {}
+    for document_id, url in rows:
+        if not any(document_id in ids for ids in batches.values()):
+            batches.setdefault(host_of(url), []).append(document_id)
+    return batches
+
+
+def host_of(url: str) -> str:
+    """The host a crawl job of ``url`` locks: its name, with the port when one is given."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or url).lower()
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def spread_first_crawls(session: Session, now: datetime) -> int:

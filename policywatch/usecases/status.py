@@ -1,5 +1,6 @@
-"""What `policywatch status` reports: crawl health per source, changes and deliveries waiting, and
-who leads the scheduler. Plain data, so the CLI can print it as tables or JSON."""
+"""What `policywatch status` reports: crawl health per source, changes and deliveries waiting, who
+leads the scheduler and, on PostgreSQL, the job queue's workers and jobs. Plain data, so the CLI
+can print it as tables or JSON."""
 
 from __future__ import annotations
 
@@ -10,15 +11,32 @@ from sqlalchemy.orm import Session
 
 from policywatch.service.scheduler import JOB_TABLE
 from policywatch.usecases.leader import LEASE
-from store.models import Change, Delivery, Document, Lease
+from store.models import Change, Delivery, Document, JobFailure, Lease
 from store.queries.source_health import every_source_health
 
 FAILED_SHOWN = 10
+#: A queue worker ``w`` that sent a heartbeat within the last ``:age`` seconds.
+BEATING = "w.last_heartbeat >= now() - make_interval(secs => :age)"
+JOBS_PER_QUEUE = (
+    "SELECT queue_name, status, count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+    "GROUP BY queue_name, status ORDER BY queue_name"
+)
+LATEST_FAILED = (
+    "SELECT id, task_name, attempts FROM procrastinate_jobs WHERE status = 'failed' "
+    "ORDER BY id DESC LIMIT :shown"
+)
+#: Running jobs whose worker is gone or stopped beating (the workers retry them).
+STALLED_JOBS = (
+    "SELECT count(*) FROM procrastinate_jobs j LEFT JOIN procrastinate_workers w ON w.id = j.worker_id "
+    f"WHERE j.status = 'doing' AND (w.id IS NULL OR NOT {BEATING})"
+)
 
 
-def service_status(session: Session, now: datetime) -> dict:
-    """The whole status as JSON-ready data."""
+def service_status(session: Session, now: datetime, stalled_seconds: float = 30.0) -> dict:
+    """The whole status as JSON-ready data; a worker without a heartbeat for ``stalled_seconds``
+    counts as gone."""
     return {
+        "queue": queue_state(session, stalled_seconds),
         "now": now.isoformat(),
         "sources": every_source_health(session),
         "changes_waiting": changes_waiting(session),
@@ -89,6 +107,44 @@ def scheduler_state(session: Session, now: datetime) -> dict:
             "alive": lease.expires_at > now,
         }
     return {"leader": leader, "jobs": _next_runs(session)}
+
+
+def queue_state(session: Session, stalled_seconds: float) -> dict | None:
+    """The job queue (PostgreSQL; None without one): workers beating, jobs waiting and running per
+    queue, jobs failed for good and jobs stalled (running on a worker that stopped beating), and the
+    latest failed jobs with the reason of their last attempt."""
+    if not inspect(session.connection()).has_table("procrastinate_jobs"):
+        return None
+    age = {"age": stalled_seconds}
+    workers = session.scalar(text(f"SELECT count(*) FROM procrastinate_workers w WHERE {BEATING}"), age)
+    queues: dict[str, dict[str, int]] = {}
+    for name, status, count in session.execute(text(JOBS_PER_QUEUE)):
+        queues.setdefault(name, {"waiting": 0, "running": 0})[
+            "waiting" if status == "todo" else "running"
+        ] = count
+    stalled = session.scalar(text(STALLED_JOBS), age)
+    failed = session.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'"))
+    shown = session.execute(text(LATEST_FAILED), {"shown": FAILED_SHOWN}).all()
+    reasons = {
+        f.job_id: f
+        for f in session.scalars(select(JobFailure).where(JobFailure.job_id.in_([j.id for j in shown])))
+    }
+    return {
+        "workers": workers,
+        "queues": queues,
+        "failed": failed,
+        "stalled": stalled,
+        "failed_jobs": [
+            {
+                "job": id_,
+                "task": task.rpartition(":")[2],
+                "attempts": attempts,
+                "reason": reasons[id_].reason if id_ in reasons else None,
+                "failed_at": _iso(reasons[id_].failed_at) if id_ in reasons else None,
+            }
+            for id_, task, attempts in shown
+        ],
+    }
 
 
 def _next_runs(session: Session) -> dict[str, str | None]:

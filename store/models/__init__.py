@@ -5,7 +5,7 @@ from store.models.base import Base, utcnow
 from store.models.catalog import Announcement, AnnouncementSource, Document, Platform, Source
 from store.models.crawl import CrawlRun, FetchEvent, Snapshot
 from store.models.history import Change, ProvisionInstance, Version, VersionSnapshot
-from store.models.service import Lease, RateWindow
+from store.models.service import JobFailure, Lease, RateWindow
 
 __all__ = [
     "Base",
@@ -27,4 +27,5 @@ __all__ = [
     "Delivery",
     "Lease",
     "RateWindow",
+    "JobFailure",
 ]

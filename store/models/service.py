@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base
@@ -31,3 +31,16 @@ class RateWindow(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     hits: Mapped[int] = mapped_column(default=0)
+
+
+class JobFailure(Base):
+    """Why one attempt at a queued job (``job_id`` of the job queue) failed; the latest attempt's
+    reason is kept, so `policywatch status` can show why a job was given up."""
+
+    __tablename__ = "job_failure"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    task: Mapped[str] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column()

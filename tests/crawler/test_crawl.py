@@ -305,6 +305,8 @@ def test_crawl_selects_documents_by_slug_or_schedule(site, load, crawl, db, cli)
     assert len(db.events("acme-aup")) == 1 and db.events("acme-tos") == []
     crawl("--due")
     assert len(db.events("acme-aup")) == 1 and len(db.events("acme-tos")) == 1
+    assert "nothing to crawl" in crawl("--due", "--source", "acme-aup").stdout  # named, but not due
+    assert len(db.events("acme-aup")) == 1
 
     result = cli("crawl", "--source", "acme-nothing", ok=False)
     assert result.exit_code != 0 and "acme-nothing" in result.output

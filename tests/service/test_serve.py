@@ -197,6 +197,7 @@ def test_serve_runs_crawl_after_crawl_each_in_a_new_process(engine, tmp_path):
             process.kill()
         pages.close()
     assert process.returncode == 0, output
-    assert output.count("policywatch crawl --due: exit 0") >= 3
+    crawled = [line for line in output.splitlines() if "policywatch crawl --due" in line]
+    assert sum(line.endswith(": exit 0") for line in crawled) >= 3  # on PostgreSQL: by its worker
     with transaction(engine) as session:
         assert [v.seq for v in session.scalars(select(Version))] == [1]  # the page never changed
