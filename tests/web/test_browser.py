@@ -156,3 +156,25 @@ def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_p
     assert page.locator("main del").count() >= 1  # the history's removed clause
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
+
+
+def test_pages_are_usable_on_a_phone_without_sideways_scrolling(server, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = {}
+    for path in (
+        "/",
+        "/platforms/acme",
+        "/documents/acme-terms",
+        "/documents/acme-terms/versions/2",
+        "/documents/acme-terms/diff?from=1&to=4",
+        "/documents/acme-terms/diff?from=1&to=4&view=side",
+        "/changes",
+        "/search?q=data",
+        "/subscribe",
+    ):
+        page.goto(server + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide[path] = overflow
+    assert wide == {}, f"pages wider than a 390 px phone (px too wide): {wide}"
