@@ -4,7 +4,6 @@ another language. Either makes the change cosmetic."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
@@ -13,8 +12,7 @@ from changes.rules.base import Context, Rule, word_count
 ERROR_PAGE_WORDS = 120  # a version this short ...
 ERROR_PAGE_SHARE = 0.2  # ... and under this share of its parent's words looks like an error page
 SMALL_WORDS_NEEDED = 5  # distinct small lower-case words each side needs for a language comparison
-FREQUENT_SMALL = 12  # the most frequent small words of each side stand for its language ...
-SHARED_SMALL = 0.25  # ... and under this share of them shared, the page switched language
+SHARED_SMALL = 0.4  # under this share of them shared: the page switched language
 SMALL_WORD = re.compile(r"(?<![\w-])[^\W\d_A-Z]{2,4}(?![\w-])")
 
 
@@ -60,16 +58,15 @@ def compared_with(version: _Versioned) -> str:
     return f"compared with version {version.seq}, before an error page or failed extraction"
 
 
-def _frequent_small(text: str) -> set[str]:
-    return {word for word, _ in Counter(SMALL_WORD.findall(text)).most_common(FREQUENT_SMALL)}
+def _small_words(text: str) -> set[str]:
+    return set(SMALL_WORD.findall(text))
 
 
 def switched_language(removed: str, added: str) -> bool:
-    """Whether the removed and the added text are the same page in two languages: the most frequent
-    small lower-case words of each (its language's function words: "the", "und", "des") are
-    mostly absent from the other, while names and numbers may be shared. Two texts of one language
-    on different subjects share their function words, whatever else they say."""
-    old, new = _frequent_small(removed), _frequent_small(added)
+    """Whether the removed and the added text are the same page in two languages: the small
+    lower-case words of each (its language's function words: "the", "und", "des") are mostly
+    absent from the other, while names and numbers may be shared."""
+    old, new = _small_words(removed), _small_words(added)
     if len(old) < SMALL_WORDS_NEEDED or len(new) < SMALL_WORDS_NEEDED:
         return False
     shared = len(old & new)

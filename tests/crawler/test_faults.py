@@ -32,10 +32,17 @@ POLICY = "<h1>Acceptable Use Policy</h1>" + "".join(
         ("build weapons", "deceive voters", "track people", "harass anyone", "evade export controls"), 1
     )
 )
-ARTICLE = "<h1>Five recipes for a rainy weekend</h1>" + "".join(
-    f"<p>Recipe {n}: slice the {food}, warm the oven to two hundred degrees and bake it until golden, "
-    f"then serve it with a green salad and a glass of cold water for the whole family.</p>"
-    for n, food in enumerate(("pumpkin", "potatoes", "apples", "onions", "carrots"), 1)
+ARTICLE = (
+    "<h1>Five recipes for a rainy weekend</h1>"
+    "<p>When the weather turns, we like to cook something slow and warm that the whole family can share.</p>"
+    "<p>Our first recipe is a pumpkin soup: roast the pumpkin in the oven, then blend it with stock and a "
+    "little cream until it is smooth.</p>"
+    "<p>For the second, slice potatoes thinly, layer them in a dish with garlic and milk, and bake them "
+    "for an hour.</p>"
+    "<p>If you prefer something sweet, apples baked with cinnamon and butter are ready in thirty minutes and "
+    "keep well for the next day.</p>"
+    "<p>We hope these ideas make your weekend a little brighter, and we would love to hear which one you try "
+    "first.</p>"
 )
 Answer = Callable[[BaseHTTPRequestHandler], None]
 
@@ -206,8 +213,21 @@ def test_every_fault_is_a_failure_with_its_kind_and_the_good_page_back_is_no_cha
         assert len(db.versions(name)) == 1 and changes_of(db.engine, name) == 0, name
 
 
+NATURAL_POLICY = (
+    "<h1>Acceptable Use Policy</h1>"
+    "<p>You may not use our services to develop weapons, to deceive people about who they are talking to, "
+    "or to track a person without their consent.</p>"
+    "<p>We review the accounts that are reported to us, and we may suspend an account while the review is "
+    "in progress if the activity puts someone at risk.</p>"
+    "<p>If you build an application with our models, you are responsible for the way it is used and for "
+    "telling your users which of these rules apply to them.</p>"
+    "<p>We will update this policy from time to time and tell you by email when a change affects what you "
+    "are allowed to do with the service.</p>"
+)
+
+
 def test_another_page_served_at_a_policy_url_is_news_not_a_fault(fault_site, load, crawl, db):
-    fault_site.answers["/policy"] = page(POLICY)
+    fault_site.answers["/policy"] = page(NATURAL_POLICY)
     load(sources_yaml(document("acme-policy", f"{fault_site.url}/policy")))
     crawl()
     fault_site.answers["/policy"] = page(ARTICLE, title="Five recipes for a rainy weekend")
