@@ -11,6 +11,7 @@ globally. A worker that stops beating (killed, cut off) has its running jobs ret
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
@@ -206,7 +207,43 @@ def run_worker(settings: Settings, queues: Iterable[str], concurrency: int) -> N
     asyncio.run(_work(make_app(settings), settings, list(queues), concurrency))
 
 
+#: Seconds a worker that lost the database waits before taking jobs again, doubled up to the max.
+RECONNECT_SECONDS, RECONNECT_MAX_SECONDS = 1.0, 60.0
+
+
 async def _work(app: procrastinate.App, settings: Settings, queues: list[str], concurrency: int) -> None:
+    """Take jobs until SIGTERM or SIGINT; a worker that loses the database stops taking jobs, says
+    so in one line, and takes them again once it is back."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    wait = RECONNECT_SECONDS
+    while not stopping.is_set():
+        started = loop.time()
+        try:
+            await _work_until_stopped(app, settings, queues, concurrency, stopping)
+            if stopping.is_set():
+                break
+            reason = "its connection to the database failed"
+        except (exceptions.ConnectorException, OSError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        if loop.time() - started > RECONNECT_MAX_SECONDS:  # it had worked a while: try again soon
+            wait = RECONNECT_SECONDS
+        reason = " ".join(reason.split())
+        log.warning("worker lost the database (%s); taking jobs again in %.0f s", reason, wait)
+        try:
+            await asyncio.wait_for(stopping.wait(), wait)
+        except TimeoutError:
+            wait = min(2 * wait, RECONNECT_MAX_SECONDS)
+    log.info("worker stopped")
+
+
+async def _work_until_stopped(
+    app: procrastinate.App, settings: Settings, queues: list[str], concurrency: int, stopping: asyncio.Event
+) -> None:
+    """Run Procrastinate's worker until ``stopping`` is set (running crawls then get SIGTERM and
+    the jobs end) or until the worker stops by itself (it lost the database)."""
     stalled = settings.worker_stalled_seconds
     async with app.open_async():
         worker = asyncio.create_task(
@@ -220,17 +257,17 @@ async def _work(app: procrastinate.App, settings: Settings, queues: list[str], c
             )
         )
         recovery = asyncio.create_task(_recover(app, stalled))
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, _stop, worker)
+        stop = asyncio.create_task(stopping.wait())
         log.info("worker %s on queues %s, %d at a time", holder_id(), ", ".join(queues), concurrency)
         try:
-            await worker
-        except asyncio.CancelledError:
-            pass
+            await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.is_set():
+                _stop(worker)
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         finally:
             recovery.cancel()
-    log.info("worker stopped")
+            stop.cancel()
 
 
 def _stop(worker: asyncio.Task) -> None:

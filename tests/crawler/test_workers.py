@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import create_engine, make_url, text, update
 
 from policywatch.runtime import Runtime
 from policywatch.service import jobs, queue
@@ -214,3 +214,36 @@ def test_the_worker_refuses_sqlite_in_one_line(migrated_url, cli):
     result = cli("worker", ok=False)
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "needs PostgreSQL" in result.output
+
+
+def test_a_worker_that_loses_the_database_stops_taking_jobs_and_resumes(
+    pg_url, app, hosts, load, db, tmp_path
+):
+    site = hosts[0]
+    slugs = publish(load, [site], per_host=2)[site.url]
+    log = tmp_path / "cut-off.log"
+    process = worker(pg_url, tmp_path, "cut-off")
+    admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    database = make_url(pg_url).database
+    try:
+        assert wait_for(lambda: "worker " in log.read_text())  # it takes jobs
+        with admin.connect() as connection:  # the database goes away: no connection, none allowed
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                {"name": database},
+            )
+        assert wait_for(lambda: "worker lost the database" in log.read_text(), 90), log.read_text()
+        assert process.poll() is None  # it waits, it does not die
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+        app.close()
+        app.open()
+        assert queue.enqueue_crawls(app, due_batches()) == 1
+        assert wait_for(lambda: crawls_done(pg_url)), log.read_text()  # and takes jobs again
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        stop(process)
+    assert all(len(db.versions(slug)) == 1 for slug in slugs)
