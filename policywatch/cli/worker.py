@@ -19,7 +19,12 @@ from policywatch.service.queue import QUEUES
     help="Comma-separated queues to take jobs from.",
 )
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1), help="Jobs at a time.")
-def command(queues: str, concurrency: int) -> None:
+@click.option(
+    "--health-port",
+    type=click.IntRange(1, 65535),
+    help="Answer GET /healthz on 127.0.0.1:PORT (200 while jobs are taken, 503 otherwise), for containers.",
+)
+def command(queues: str, concurrency: int, health_port: int | None) -> None:
     """Run jobs `policywatch serve` queued, on any number of machines sharing one PostgreSQL.
 
     One crawl of a host runs at a time across every worker; a worker killed mid-job has its job
@@ -44,4 +49,4 @@ def command(queues: str, concurrency: int) -> None:
         jobs.use(runtime)
         jobs.RUNNER.grace = runtime.settings.shutdown_grace_seconds
         jobs.RUNNER.die_with_parent = True
-        queue.run_worker(runtime.settings, chosen, concurrency)
+        queue.run_worker(runtime.settings, chosen, concurrency, health_port)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import signal
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import procrastinate
@@ -200,20 +203,61 @@ async def retry_stalled(app: procrastinate.App, seconds: float) -> int:
     return retried
 
 
-def run_worker(settings: Settings, queues: Iterable[str], concurrency: int) -> None:
+def run_worker(
+    settings: Settings, queues: Iterable[str], concurrency: int, health_port: int | None = None
+) -> None:
     """Run jobs of ``queues``, ``concurrency`` at a time, until SIGTERM or SIGINT:
     then running crawls get SIGTERM (they record what they fetched) and the worker ends once its
-    jobs have."""
-    asyncio.run(_work(make_app(settings), settings, list(queues), concurrency))
+    jobs have. With ``health_port``, ``GET /healthz`` on 127.0.0.1 answers whether it takes jobs."""
+    asyncio.run(_work(make_app(settings), settings, list(queues), concurrency, health_port))
+
+
+@dataclass
+class Health:
+    """Whether the worker takes jobs, or why not, since when (what ``/healthz`` answers)."""
+
+    taking_jobs: bool = False
+    reason: str = "starting"
+    since: float = field(default_factory=time.time)
+
+    def set(self, taking_jobs: bool, reason: str) -> None:
+        self.taking_jobs, self.reason, self.since = taking_jobs, reason, time.time()
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One HTTP answer: 200 while jobs are taken, else 503, with the state as JSON."""
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await reader.readuntil(b"\r\n\r\n")
+            body = json.dumps(
+                {
+                    "status": "ok" if self.taking_jobs else "unavailable",
+                    "taking_jobs": self.taking_jobs,
+                    "reason": self.reason,
+                    "since": round(self.since),
+                }
+            ).encode()
+            status = b"200 OK" if self.taking_jobs else b"503 Service Unavailable"
+            writer.write(
+                b"HTTP/1.1 "
+                + status
+                + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        writer.close()
 
 
 #: Seconds a worker that lost the database waits before taking jobs again, doubled up to the max.
 RECONNECT_SECONDS, RECONNECT_MAX_SECONDS = 1.0, 60.0
 
 
-async def _work(app: procrastinate.App, settings: Settings, queues: list[str], concurrency: int) -> None:
+async def _work(
+    app: procrastinate.App, settings: Settings, queues: list[str], concurrency: int, health_port: int | None
+) -> None:
     """Take jobs until SIGTERM or SIGINT; a worker that loses the database stops taking jobs, says
     so in one line, and takes them again once it is back."""
+    health = Health()
+    server = await asyncio.start_server(health.answer, "127.0.0.1", health_port) if health_port else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -222,7 +266,7 @@ async def _work(app: procrastinate.App, settings: Settings, queues: list[str], c
     while not stopping.is_set():
         started = loop.time()
         try:
-            await _work_until_stopped(app, settings, queues, concurrency, stopping)
+            await _work_until_stopped(app, settings, queues, concurrency, stopping, health)
             if stopping.is_set():
                 break
             reason = "its connection to the database failed"
@@ -232,15 +276,23 @@ async def _work(app: procrastinate.App, settings: Settings, queues: list[str], c
             wait = RECONNECT_SECONDS
         reason = " ".join(reason.split())
         log.warning("worker lost the database (%s); taking jobs again in %.0f s", reason, wait)
+        health.set(False, f"lost the database: {reason}")
         try:
             await asyncio.wait_for(stopping.wait(), wait)
         except TimeoutError:
             wait = min(2 * wait, RECONNECT_MAX_SECONDS)
+    if server is not None:
+        server.close()
     log.info("worker stopped")
 
 
 async def _work_until_stopped(
-    app: procrastinate.App, settings: Settings, queues: list[str], concurrency: int, stopping: asyncio.Event
+    app: procrastinate.App,
+    settings: Settings,
+    queues: list[str],
+    concurrency: int,
+    stopping: asyncio.Event,
+    health: Health,
 ) -> None:
     """Run Procrastinate's worker until ``stopping`` is set (running crawls then get SIGTERM and
     the jobs end) or until the worker stops by itself (it lost the database)."""
@@ -259,6 +311,7 @@ async def _work_until_stopped(
         recovery = asyncio.create_task(_recover(app, stalled))
         stop = asyncio.create_task(stopping.wait())
         log.info("worker %s on queues %s, %d at a time", holder_id(), ", ".join(queues), concurrency)
+        health.set(True, "taking jobs")
         try:
             await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
             if stopping.is_set():

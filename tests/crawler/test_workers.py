@@ -4,10 +4,13 @@ without any version recorded twice."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from sqlalchemy import create_engine, make_url, text, update
@@ -18,6 +21,7 @@ from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.models import Source, utcnow
 from tests.crawler.conftest import ROOT, Site, document, sources_yaml
+from tests.web.serving import free_port
 
 pytestmark = pytest.mark.slow  # workers and their crawls run in child processes
 
@@ -64,7 +68,18 @@ def publish(load, sites: list[Site], per_host: int) -> dict[str, list[str]]:
     return slugs
 
 
-def worker(url: str, tmp_path, name: str, **settings) -> subprocess.Popen:
+def health(port: int) -> tuple[int, dict]:
+    """A worker's /healthz answer: status and JSON."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as answer:
+        return answer.code, json.load(answer)
+    except OSError:
+        return 0, {}
+
+
+def worker(url: str, tmp_path, name: str, *args: str, **settings) -> subprocess.Popen:
     """`policywatch worker` in a child process, each host's pages fetched one at a time."""
     env = {
         **os.environ,
@@ -78,7 +93,7 @@ def worker(url: str, tmp_path, name: str, **settings) -> subprocess.Popen:
     }
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (the child writes it)
     return subprocess.Popen(
-        [sys.executable, "-m", "policywatch", "worker"], env=env, cwd=ROOT, stdout=log, stderr=log
+        [sys.executable, "-m", "policywatch", "worker", *args], env=env, cwd=ROOT, stdout=log, stderr=log
     )
 
 
@@ -222,11 +237,13 @@ def test_a_worker_that_loses_the_database_stops_taking_jobs_and_resumes(
     site = hosts[0]
     slugs = publish(load, [site], per_host=2)[site.url]
     log = tmp_path / "cut-off.log"
-    process = worker(pg_url, tmp_path, "cut-off")
+    port = free_port()
+    process = worker(pg_url, tmp_path, "cut-off", "--health-port", str(port))
     admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     database = make_url(pg_url).database
     try:
         assert wait_for(lambda: "worker " in log.read_text())  # it takes jobs
+        assert wait_for(lambda: health(port)[0] == 200) and health(port)[1]["taking_jobs"]
         with admin.connect() as connection:  # the database goes away: no connection, none allowed
             connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
             connection.execute(
@@ -235,12 +252,15 @@ def test_a_worker_that_loses_the_database_stops_taking_jobs_and_resumes(
             )
         assert wait_for(lambda: "worker lost the database" in log.read_text(), 90), log.read_text()
         assert process.poll() is None  # it waits, it does not die
+        status, state = health(port)
+        assert status == 503 and state["reason"].startswith("lost the database")  # a container sees it
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
         app.close()
         app.open()
         assert queue.enqueue_crawls(app, due_batches()) == 1
         assert wait_for(lambda: crawls_done(pg_url)), log.read_text()  # and takes jobs again
+        assert health(port)[0] == 200
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
