@@ -3,11 +3,14 @@
 per host) and run by 1, 2, 4… `policywatch worker` processes against one PostgreSQL.
 
     .venv/bin/python bench/workers.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
-        [--pages 2000] [--hosts 20] [--workers 1 2 4]
+        [--pages 2000] [--hosts 20] [--workers 1 2 4] [--kill-one-after SECONDS]
 
 For each worker count, on a fresh database: the wall time from the workers' start to the last crawl
 job's end, whether each page was fetched exactly once, and the most connections one host had at once
 (never above POLICYWATCH_CRAWL_CONCURRENCY_PER_HOST, set here to 2, with a 0.05 s crawl delay).
+With ``--kill-one-after``, one worker is killed (SIGKILL) that many seconds into each round: the
+others retry its job once its heartbeat is stale, and the round reports whether every page was still
+recorded exactly once (a page in flight at the kill may be fetched twice, never recorded twice).
 """
 
 from __future__ import annotations
@@ -73,12 +76,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--kill-one-after", type=float, help="SIGKILL one worker this many seconds in")
     args = parser.parse_args()
-    results = [_round(args.database_url, args.pages, args.hosts, count) for count in args.workers]
+    results = [
+        _round(args.database_url, args.pages, args.hosts, count, args.kill_one_after)
+        for count in args.workers
+    ]
     print(json.dumps(results, indent=2))
 
 
-def _round(server_url: str, pages: int, host_count: int, workers: int) -> dict:
+def _round(server_url: str, pages: int, host_count: int, workers: int, kill_after: float | None) -> dict:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -93,8 +100,12 @@ def _round(server_url: str, pages: int, host_count: int, workers: int) -> dict:
     try:
         _prepare(url, env, folder, hosts, pages)
         processes, started = [_worker(env, folder, n) for n in range(workers)], time.monotonic()
+        killer = threading.Timer(kill_after, processes[0].kill) if kill_after is not None else None
+        if killer is not None:
+            killer.start()
         _wait_for_crawls(url)
         seconds = time.monotonic() - started
+        recorded = _versions_per_document(url)
         for process in processes:
             process.terminate()
         for process in processes:
@@ -114,6 +125,8 @@ def _round(server_url: str, pages: int, host_count: int, workers: int) -> dict:
         "hosts": host_count,
         "seconds": round(seconds, 1),
         "each_page_once": dict(fetched) == {1: pages},
+        "killed_one_worker_after": kill_after,
+        "each_page_recorded_once": recorded == {1: pages},
         "most_connections_to_one_host": max(host.peak for host in hosts),
     }
 
@@ -158,6 +171,22 @@ app.close()
 def _worker(env: dict, folder: Path, n: int) -> subprocess.Popen:
     log = open(folder / f"worker-{n}.log", "w")  # noqa: SIM115 (the child writes it)
     return subprocess.Popen([sys.executable, "-m", "policywatch", "worker"], env=env, stdout=log, stderr=log)
+
+
+def _versions_per_document(url: str) -> dict[int, int]:
+    """How many documents have 1, 2… versions."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT n, count(*) FROM (SELECT count(*) AS n FROM version GROUP BY document_id) AS c "
+                "GROUP BY n"
+            )
+        ).all()
+    engine.dispose()
+    return {n: count for n, count in rows}
 
 
 def _wait_for_crawls(url: str) -> None:
