@@ -10,6 +10,7 @@ import base64
 import functools
 import ipaddress
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -236,31 +237,20 @@ class Settings(BaseSettings):
         SettingsError when that folder cannot keep it."""
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret.key"
-        try:
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(secrets.token_urlsafe(48))
-                path.chmod(0o600)
-            return path.read_text().strip()
-        except OSError as exc:
-            raise SettingsError(
-                f"{PREFIX}DATA_DIR: cannot keep the secret key in {path}: {exc.strerror} "
-                f"(set {PREFIX}SECRET_KEY, or a data folder policywatch may write)"
-            ) from None
+        return _kept(
+            self.data_dir / "secret.key", lambda: secrets.token_urlsafe(48), "the secret key", "SECRET_KEY"
+        )
 
     def export_signing_key(self) -> bytes:
         """The 32-byte Ed25519 private key that signs audit exports: the setting, else a key kept in
         the data folder, made on first use."""
-        key = self.existing_export_signing_key()
-        if key is None:
-            path = self.data_dir / "export.key"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-            path.chmod(0o600)
-            key = self.existing_export_signing_key()
-        assert key is not None, "the key was just written"
-        return key
+        if self.export_key:
+            return _export_key_bytes(self.export_key, f"{PREFIX}EXPORT_KEY")
+        path = self.data_dir / "export.key"
+        made = _kept(
+            path, lambda: base64.b64encode(secrets.token_bytes(32)).decode(), "the export key", "EXPORT_KEY"
+        )
+        return _export_key_bytes(made, str(path))
 
     def existing_export_signing_key(self) -> bytes | None:
         """The export signing key of the setting or the data folder, None when there is none yet."""
@@ -268,6 +258,22 @@ class Settings(BaseSettings):
             return _export_key_bytes(self.export_key, f"{PREFIX}EXPORT_KEY")
         path = self.data_dir / "export.key"
         return _export_key_bytes(path.read_text().strip(), str(path)) if path.exists() else None
+
+
+def _kept(path: Path, make: Callable[[], str], what: str, setting: str) -> str:
+    """The secret kept in ``path``, written owner-only by ``make`` on first use; SettingsError
+    naming ``what`` and the ``setting`` that replaces it when the folder cannot keep it."""
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(make())
+            path.chmod(0o600)
+        return path.read_text().strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"{PREFIX}DATA_DIR: cannot keep {what} in {path}: {exc.strerror} "
+            f"(set {PREFIX}{setting}, or a data folder policywatch may write)"
+        ) from None
 
 
 def _export_key_bytes(text: str, origin: str) -> bytes:
