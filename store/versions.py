@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,23 @@ def latest_version(session: Session, document_id: int) -> Version | None:
     return session.scalar(
         select(Version).where(Version.document_id == document_id).order_by(Version.seq.desc()).limit(1)
     )
+
+
+def latest_texts(session: Session, document_ids: Iterable[int] | Select) -> dict[int, str]:
+    """The newest version's text of each document of ``document_ids`` (ids, or a select of them)."""
+    ids = document_ids if isinstance(document_ids, Select) else list(document_ids)
+    latest = (
+        select(Version.document_id, func.max(Version.seq).label("seq"))
+        .where(Version.document_id.in_(ids))
+        .group_by(Version.document_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Version.document_id, Version.text).join(
+            latest, (Version.document_id == latest.c.document_id) & (Version.seq == latest.c.seq)
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 def timestamp(moment: datetime) -> str:

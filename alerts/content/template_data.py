@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from changes.compare import unpaired, word_diff
@@ -16,6 +16,7 @@ from changes.taxonomy import load_taxonomy
 from policywatch.verdicts import Significance
 from store.models import Announcement, Change, Document, Platform, ProvisionInstance, Version
 from store.queries.documents import document_title
+from store.versions import latest_texts
 
 MAX_SECTIONS = 8
 MAX_CLAUSES = 4
@@ -24,15 +25,16 @@ MAX_CLAUSES = 4
 def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> dict[int, dict]:
     """Template views of these changes by id, each with its platform, document, redline and link."""
     rows = session.execute(
-        select(Change, Document, Platform)
+        select(Change, Document, Platform, Version.chain_hash)
         .join(Document, Document.id == Change.document_id)
         .join(Platform, Platform.id == Document.platform_id)
+        .join(Version, Version.id == Change.to_version_id)
         .where(Change.id.in_(set(change_ids)))
     ).all()
-    clauses = _clauses(session, [change for change, _, _ in rows])
+    clauses = _clauses(session, [change for change, _, _, _ in rows])
     return {
-        change.id: change_view(change, document, platform, base_url, clauses)
-        for change, document, platform in rows
+        change.id: change_view(change, document, platform, head, base_url, clauses)
+        for change, document, platform, head in rows
     }
 
 
@@ -69,11 +71,13 @@ def change_view(
     change: Change,
     document: Document,
     platform: Platform,
+    chain_head: str,
     base_url: str,
     clauses: dict[tuple[int, str], list[str]] | None = None,
 ) -> dict:
     """One change as the templates show it, opening with the provisions it touches (their clauses
-    before and after, from ``clauses``: (version id, provision) -> clauses)."""
+    before and after, from ``clauses``: (version id, provision) -> clauses), and the chain head
+    its new version made."""
     details = change.details or {}
     sections = [_section(section) for section in details.get("sections", [])]
     return {
@@ -92,7 +96,7 @@ def change_view(
         "sections": sections[:MAX_SECTIONS],
         "more_sections": max(0, len(sections) - MAX_SECTIONS),
         "url": f"{base_url}/changes/{change.id}",
-        "chain_head": change.to_version.chain_hash,
+        "chain_head": chain_head,
     }
 
 
@@ -149,7 +153,7 @@ def post_views(session: Session, post_ids: Iterable[int], base_url: str) -> dict
         .join(Platform, Platform.id == Document.platform_id)
         .where(Announcement.id.in_(set(post_ids)))
     ).all()
-    texts = _latest_texts(session, [document.id for _, document, _ in rows])
+    texts = latest_texts(session, [document.id for _, document, _ in rows])
     return {
         post.id: {
             "platform": platform.name,
@@ -162,21 +166,6 @@ def post_views(session: Session, post_ids: Iterable[int], base_url: str) -> dict
         }
         for post, document, platform in rows
     }
-
-
-def _latest_texts(session: Session, document_ids: list[int]) -> dict[int, str]:
-    latest = (
-        select(Version.document_id, func.max(Version.seq).label("seq"))
-        .where(Version.document_id.in_(document_ids))
-        .group_by(Version.document_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Version.document_id, Version.text).join(
-            latest, (Version.document_id == latest.c.document_id) & (Version.seq == latest.c.seq)
-        )
-    )
-    return dict(rows.tuples().all())
 
 
 def _opening(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Insert, Table, insert, select
@@ -135,11 +135,7 @@ def queue_announcements(session: Session) -> tuple[int, int]:
 def _news(post: Announcement, newsroom: AnnouncementSource) -> bool:
     """Whether ``post`` is news: found after alerts began to follow its newsroom, not removed, and
     not published long before it was found."""
-    if (
-        post.removed_at is not None
-        or newsroom.alerts_from is None
-        or _utc(post.first_seen) < _utc(newsroom.alerts_from)
-    ):
+    if post.removed_at is not None or newsroom.alerts_from is None or post.first_seen < newsroom.alerts_from:
         return False
     published = _day(post.published or post.listed_published)
     return published is None or (post.first_seen.date() - published).days <= NEWS_DAYS
@@ -150,10 +146,6 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text[:10]) if text else None
     except ValueError:
         return None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def queue_digest(session: Session, week: str, start: datetime, end: datetime) -> int:
