@@ -13,12 +13,10 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 from itertools import accumulate
 from pathlib import Path
 
-import yaml
-
+from changes.data_files import bundled_and_extra
 from changes.meaning import meaning
 from changes.outline import Section, outline
 from changes.taxonomy import Taxonomy, Topic
@@ -263,21 +261,10 @@ def _types(source: str, data: object) -> list[ProvisionType]:
     return types
 
 
-def _read(path: Path) -> list[ProvisionType]:
-    try:
-        return _types(str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProvisionCatalogError(f"{path}: cannot read provisions: {exc}") from None
-
-
 @lru_cache(maxsize=8)
 def load_catalog(extra: Path | None = None) -> Catalog:
     """The bundled provision types, extended or overridden by those of the operator's file ``extra``."""
-    bundled = resources.files("changes").joinpath("provisions.yaml").read_text(encoding="utf-8")
-    types = {t.id: t for t in _types("changes/provisions.yaml", yaml.safe_load(bundled))}
-    for kind in _read(extra) if extra else []:
-        types[kind.id] = kind
-    return Catalog(tuple(types.values()))
+    return Catalog(tuple(bundled_and_extra("provisions.yaml", extra, _types, ProvisionCatalogError)))
 
 
 def catalog_for(settings: Settings) -> Catalog:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
+from changes.data_files import bundled_and_extra
 from policywatch.settings import Settings
 
 
@@ -78,21 +76,10 @@ def _topics(source: str, data: object) -> list[Topic]:
     return topics
 
 
-def _read(path: Path) -> list[Topic]:
-    try:
-        return _topics(str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TaxonomyError(f"{path}: cannot read taxonomy: {exc}") from None
-
-
 @lru_cache(maxsize=8)
 def load_taxonomy(extra: Path | None = None) -> Taxonomy:
     """The bundled topics, extended or overridden by those of the operator's file ``extra``."""
-    bundled = resources.files("changes").joinpath("taxonomy.yaml").read_text(encoding="utf-8")
-    topics = {t.id: t for t in _topics("changes/taxonomy.yaml", yaml.safe_load(bundled))}
-    for topic in _read(extra) if extra else []:
-        topics[topic.id] = topic
-    return Taxonomy(tuple(topics.values()))
+    return Taxonomy(tuple(bundled_and_extra("taxonomy.yaml", extra, _topics, TaxonomyError)))
 
 
 def taxonomy_for(settings: Settings) -> Taxonomy:
