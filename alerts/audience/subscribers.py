@@ -242,30 +242,24 @@ def _significance(name: str) -> str:
 
 
 def _topics(rules: Tier, topics: Iterable[str], taxonomy: Taxonomy | None) -> list[str]:
-    chosen = sorted({topic.strip() for topic in topics if topic.strip()})
-    if chosen and not rules.topic_filters:
-        raise SubscriberError(f"topic filters need the professional tier (this subscriber is {rules.name})")
-    taxonomy = taxonomy or load_taxonomy()
-    unknown = [topic for topic in chosen if taxonomy.get(topic) is None]
-    if unknown:
-        raise SubscriberError(
-            f"unknown topic {unknown[0]!r}; known topics: {', '.join(t.id for t in taxonomy.topics)}"
-        )
-    return chosen
+    known = [topic.id for topic in (taxonomy or load_taxonomy()).topics]
+    return _filters(rules, topics, "topic", known)
 
 
 def _provisions(rules: Tier, provisions: Iterable[str], catalog: Catalog | None) -> list[str]:
-    chosen = sorted({p.strip() for p in provisions if p.strip()})
+    known = [kind.id for kind in (catalog or load_catalog()).types]
+    return _filters(rules, provisions, "provision", known)
+
+
+def _filters(rules: Tier, wanted: Iterable[str], kind: str, known: list[str]) -> list[str]:
+    """The ``kind`` filters (topics, provisions) ``wanted``, sorted; SubscriberError when the tier
+    has no filters or one is not of ``known``."""
+    chosen = sorted({name.strip() for name in wanted if name.strip()})
     if chosen and not rules.topic_filters:
-        raise SubscriberError(
-            f"provision filters need the professional tier (this subscriber is {rules.name})"
-        )
-    catalog = catalog or load_catalog()
-    unknown = [p for p in chosen if catalog.get(p) is None]
+        raise SubscriberError(f"{kind} filters need the professional tier (this subscriber is {rules.name})")
+    unknown = [name for name in chosen if name not in known]
     if unknown:
-        raise SubscriberError(
-            f"unknown provision {unknown[0]!r}; known provisions: {', '.join(t.id for t in catalog.types)}"
-        )
+        raise SubscriberError(f"unknown {kind} {unknown[0]!r}; known {kind}s: {', '.join(known)}")
     return chosen
 
 
