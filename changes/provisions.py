@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import accumulate
@@ -92,13 +93,18 @@ class Instance:
         return "\n".join(kept)
 
     def words(self, ignored: frozenset[str] = frozenset()) -> Counter[str]:
-        """What the clauses say, as provision changes compare it: their words in any order, without
-        links, markup, case, punctuation, glued section numbers, grammar words and ``ignored``."""
-        found: Counter[str] = Counter()
-        for clause in self.clauses:
-            words = meaning(GLUED_NUMBER.sub("", clause)).split()
-            found.update(w for w in words if w not in GRAMMAR_WORDS and w not in ignored)
-        return found
+        """What the clauses say, as provision changes compare it (see ``said``)."""
+        return said(self.clauses, ignored)
+
+
+def said(lines: Iterable[str], ignored: frozenset[str] = frozenset()) -> Counter[str]:
+    """The words of ``lines`` in any order, without links, markup, case, punctuation, glued section
+    numbers, grammar words and ``ignored``: what provision changes compare."""
+    found: Counter[str] = Counter()
+    for line in lines:
+        words = meaning(GLUED_NUMBER.sub("", line)).split()
+        found.update(w for w in words if w not in GRAMMAR_WORDS and w not in ignored)
+    return found
 
 
 @dataclass(frozen=True)
@@ -201,20 +207,46 @@ def _instance(kind: ProvisionType, scan: Scan) -> Instance | None:
     return Instance(kind.id, main.heading or None, tuple(main.path), clauses)
 
 
-def touched(before: dict[str, Instance], after: dict[str, Instance], title: str = "") -> list[str]:
+def touched(
+    before: dict[str, Instance],
+    after: dict[str, Instance],
+    title: str = "",
+    texts: tuple[str, str] | None = None,
+) -> list[str]:
     """The provisions whose clauses say something else in ``after`` than in ``before``: edited beyond
     punctuation, markup and grammar words, appeared or gone (a clause that only moved is untouched). The
     words of the document's ``title`` are left out: "this Privacy Policy" that becomes "this policy"
-    names the document otherwise, it does not change the clause."""
+    names the document otherwise, it does not change the clause. Given the documents' ``texts`` (before,
+    after), a provision is touched only by words the document itself gained or lost: words that only
+    moved between sentences (a heading glued to a clause, then split from it) change no clause."""
     ignored = frozenset(meaning(title).split())
+    edited = _edited(texts, ignored) if texts else None
     ids = list(dict.fromkeys([*before, *after]))
     empty: Counter[str] = Counter()
-    return [
-        i
-        for i in ids
-        if (before[i].words(ignored) if i in before else empty)
-        != (after[i].words(ignored) if i in after else empty)
-    ]
+    found = []
+    for i in ids:
+        was = before[i].words(ignored) if i in before else empty
+        now = after[i].words(ignored) if i in after else empty
+        if was != now and (edited is None or _agrees(edited, was, now)):
+            found.append(i)
+    return found
+
+
+def _edited(texts: tuple[str, str], ignored: frozenset[str]) -> Counter[str]:
+    """How many times each word occurs more (or fewer, negative) in the second text than the first
+    (read from the lines that differ: the others cancel out)."""
+    before, after = Counter(texts[0].splitlines()), Counter(texts[1].splitlines())
+    delta = said((after - before).elements(), ignored)
+    delta.subtract(said((before - after).elements(), ignored))
+    return delta
+
+
+def _agrees(edited: Counter[str], was: Counter[str], now: Counter[str]) -> bool:
+    """Whether some word the clauses gained (lost) from ``was`` to ``now`` is one the document gained
+    (lost) too."""
+    change = Counter(now)
+    change.subtract(was)
+    return any(n and edited[w] and (n > 0) == (edited[w] > 0) for w, n in change.items())
 
 
 def _pattern(source: str, entry: dict, field: str) -> re.Pattern:

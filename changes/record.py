@@ -75,7 +75,10 @@ def change_for(session: Session, version: Version, settings: Settings) -> Change
     recent = recent_texts(session, version, earlier, settings.flapping_window)
     catalog = catalog_for(settings)
     provisions = touched(
-        instances_of(session, base, catalog), instances_of(session, version, catalog), document.title
+        instances_of(session, base, catalog),
+        instances_of(session, version, catalog),
+        document.title,
+        (base.text, version.text),
     )
     analysis = analyse(
         base.text,
@@ -171,6 +174,7 @@ def rebuild_provisions(session: Session, settings: Settings) -> tuple[int, int]:
             instances_of(session, change.from_version, catalog),
             instances_of(session, change.to_version, catalog),
             session.get_one(Document, change.document_id).title,
+            (change.from_version.text, change.to_version.text),
         )
         topics = catalog.topics_of_change(taxonomy, change.provisions, list(change.topics or []))
         change.topics = [t.id for t in topics]
