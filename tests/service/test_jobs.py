@@ -1,11 +1,13 @@
-"""Which sources the crawl job finds due, and how first crawls are spread over hosts."""
+"""Which sources and newsroom listings the crawl job finds due, and how first crawls are spread over
+hosts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from policywatch.service.jobs import SPREAD, count_due, host_phase, spread_first_crawls
+from policywatch.service.jobs import SPREAD, count_due, due_listings, host_phase, spread_first_crawls
 from store.db import transaction
+from store.models import AnnouncementSource
 from tests.factories import make_document
 
 NOW = datetime(2026, 5, 18, 10, 0, tzinfo=UTC)
@@ -38,3 +40,27 @@ def test_due_counts_active_sources_whose_time_has_come(engine):
         session.flush()
         assert count_due(session, NOW) == 1
         assert count_due(session, NOW + timedelta(hours=2)) == 2
+
+
+def test_newsroom_listings_are_due_by_their_own_schedule_grouped_by_host(engine):
+    with transaction(engine) as session:
+        platform = make_document(session, "acme-terms", ("https://acme.test/terms",)).platform
+        platform.documents[0].sources[0].next_fetch_at = NOW + timedelta(days=1)  # no document due
+
+        def newsroom(slug: str, listing: str, next_read_at=None, active=True) -> AnnouncementSource:
+            source = AnnouncementSource(
+                slug=slug, platform=platform, listing=listing, next_read_at=next_read_at, active=active
+            )
+            session.add(source)
+            return source
+
+        never = newsroom("never-read", "https://acme.test/news")
+        due = newsroom("due", "https://acme.test/blog/feed.xml", NOW - timedelta(minutes=1))
+        newsroom("later", "https://acme.test/press", NOW + timedelta(hours=1))
+        newsroom("paused", "https://acme.test/old", NOW - timedelta(hours=1), active=False)
+        other = newsroom("other-host", "https://news.acme.test:8443/", NOW)
+        session.flush()
+        assert count_due(session, NOW) == 0
+        expected = {"acme.test": [never.id, due.id], "news.acme.test:8443": [other.id]}
+        assert due_listings(session, NOW) == expected
+        assert len(due_listings(session, NOW + timedelta(hours=2))["acme.test"]) == 3
