@@ -183,9 +183,16 @@ def test_the_new_post_is_alerted_the_same_day_and_in_the_digest_and_the_back_cat
 
 
 def test_the_platform_page_shows_the_post_beside_the_policy_change(demo):
+    from lxml import html
+
     _, post = new_post(demo["report"])
-    page = demo["platform_page"]
-    assert post["title"] in page and "OpenAI Services Agreement" in page
+    (svg,) = html.fromstring(demo["platform_page"]).xpath("//figure[@class='timeline']/svg")
+    marks = {g.findtext(".//text"): g for g in svg.xpath("g[@class='announcement']")}
+    mark = marks[post["title"]]  # labelled by its title on the chart
+    month = post["published"][:7]
+    (bar,) = [g.find("rect") for g in svg.xpath("g[not(@class)]") if g.findtext("title").startswith(month)]
+    assert float(mark.find("line").get("x1")) == float(bar.get("x")) + float(bar.get("width")) / 2
+    assert "substantive" in bar.getparent().findtext("title")  # the month of the OpenAI changes
 
 
 def test_the_summary_names_the_discovered_post_and_the_change_beside_it(demo):
