@@ -5,7 +5,7 @@ listed as labelled events ("Government carve-out reworded")."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
@@ -51,9 +51,9 @@ class Chart:
     height: int
     peak: int
     bar_width: float
-    marks: list[Mark] = field(default_factory=list)
-    view_width: float = 0.0
-    view_height: float = 0.0
+    marks: list[Mark]
+    view_width: float
+    view_height: float
 
 
 def timeline_chart(months: dict[str, dict[str, int]], posts: Sequence[dict] = ()) -> Chart | None:
