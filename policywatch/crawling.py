@@ -1,4 +1,5 @@
-"""One crawl, in this process: plan the sources, run Scrapy once, record the crawl run.
+"""One crawl, in this process: plan the sources and newsroom listings, run Scrapy once, record the
+crawl run.
 
 Twisted's reactor cannot restart, so ``run_crawl`` runs at most once per process (the CLI and the
 scheduler start a process per crawl).
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from crawler.fetch.items import CrawlReport
 from crawler.fetch.scrapy_settings import scrapy_settings
 from crawler.fetch.spider import PolicySpider, browser_available
+from crawler.sources.declarations import parse_schedule
 from crawler.sources.plan import CrawlPlan
 from policywatch.settings import Settings
 from policywatch.usecases.leader import holder_gone, holder_id
@@ -29,6 +31,8 @@ from store.models import CrawlRun, utcnow
 
 #: Lease name prefix of a document being crawled (``crawl:document:ID``).
 CRAWL_LEASE = "crawl:document:"
+#: Lease name prefix of a newsroom whose listing is being read (``crawl:newsroom:ID``).
+LISTING_LEASE = "crawl:newsroom:"
 #: Crawled pages go to the store as they arrive.
 PIPELINES = {"crawler.fetch.pipeline.FetchPipeline": 300}
 #: Scrapy stats copied into the crawl run's stats.
@@ -48,19 +52,19 @@ def run_crawl(
     engine: Engine,
     document_ids: list[int],
     trigger: str = "cli",
-    newsrooms: bool = True,
+    newsroom_ids: list[int] = [],  # noqa: B006 (never changed)
     progress: Callable[[CrawlReport], None] | None = None,
 ) -> CrawlReport:
-    """Fetch every active source of ``document_ids`` once, and read every newsroom listing when
-    ``newsrooms``, and record what was found through ``engine``, which the caller owns;
-    ``progress`` is told of each source's result; ``CrawlReport.stopped`` says why a crawl stopped
-    early."""
+    """Fetch every active source of ``document_ids`` once, read the listings of ``newsroom_ids``,
+    and record what was found through ``engine``, which the caller owns; ``progress`` is told of
+    each source's result; ``CrawlReport.stopped`` says why a crawl stopped early. Documents and
+    newsrooms another running crawl is reading are left out."""
     started, holder = time.monotonic(), holder_id()
     with transaction(engine) as session:
-        leased = _lease_documents(session, document_ids, holder, settings)
+        leased = _lease(session, CRAWL_LEASE, document_ids, holder, settings)
         plan = build_plan(session, leased)
         plan.posts = post_sources(session, list(plan.jobs))
-        plan.listings = listing_jobs(session) if newsrooms else []
+        plan.listings = listing_jobs(session, _lease(session, LISTING_LEASE, newsroom_ids, holder, settings))
         run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
         session.add(run)
         session.flush()
@@ -81,10 +85,11 @@ def run_crawl(
     return report
 
 
-def _lease_documents(session, document_ids: list[int], holder: str, settings: Settings) -> list[int]:
-    """The documents of ``document_ids`` no other running crawl is fetching, leased to ``holder``
-    for as long as a crawl may run (a crawl of this host that was killed frees its own at once)."""
-    names = {f"{CRAWL_LEASE}{id_}": id_ for id_ in document_ids}
+def _lease(session, prefix: str, ids: list[int], holder: str, settings: Settings) -> list[int]:
+    """Those of ``ids`` (documents or newsrooms, by lease ``prefix``) no other running crawl is
+    reading, leased to ``holder`` for as long as a crawl may run (a crawl of this host that was
+    killed frees its own at once)."""
+    names = {f"{prefix}{id_}": id_ for id_ in ids}
     ttl = timedelta(seconds=settings.crawl_run_timeout)
     taken = acquire_leases(session, list(names), holder, utcnow(), ttl, gone=holder_gone)
     return [id_ for name, id_ in names.items() if name in taken]
@@ -119,7 +124,9 @@ def _fetch(settings: Settings, engine: Engine, plan: CrawlPlan, report: CrawlRep
     process = CrawlerProcess({**scrapy_settings(settings, browser), "ITEM_PIPELINES": PIPELINES})
     crawler = process.create_crawler(PolicySpider)
     recorder = FetchRecorder(engine, settings.broken_after, report.run_id)
-    newsroom = NewsroomRecorder(recorder.batch, settings.announcement_budget)
+    newsroom = NewsroomRecorder(
+        recorder.batch, settings.announcement_budget, parse_schedule(settings.announcement_schedule)
+    )
     process.crawl(
         crawler,
         plan=plan,

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     default_schedule: str = Field(
         "12h", description="How often a source is crawled unless it says otherwise."
     )
+    announcement_schedule: str = Field(
+        "6h", description="How often a newsroom listing is read unless it says otherwise."
+    )
     announcement_pages: int = Field(
         3, ge=1, description="Pages of a newsroom listing read per crawl (its next-page links followed)."
     )

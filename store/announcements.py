@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from crawler.newsroom.items import POST_CHROME, Listed, PostPage
 from crawler.sources.plan import ListingJob, SourceJob
 from store.db import Batch
-from store.models import Announcement, AnnouncementSource, Document, Source
+from store.models import Announcement, AnnouncementSource, Document, Source, utcnow
 
 #: The terms type of a post's document.
 ANNOUNCEMENT = "Announcement"
@@ -29,9 +29,13 @@ ANNOUNCEMENT = "Announcement"
 GONE = (404, 410)
 
 
-def listing_jobs(session: Session) -> list[ListingJob]:
-    """The active newsrooms, as the spider reads them."""
-    rows = session.scalars(select(AnnouncementSource).where(AnnouncementSource.active).order_by("id"))
+def listing_jobs(session: Session, ids: list[int]) -> list[ListingJob]:
+    """The active newsrooms of ``ids``, as the spider reads them."""
+    rows = session.scalars(
+        select(AnnouncementSource)
+        .where(AnnouncementSource.active, AnnouncementSource.id.in_(ids))
+        .order_by(AnnouncementSource.id)
+    )
     return [ListingJob(n.id, n.slug, n.listing, n.follow, n.kind, n.etag, n.last_modified) for n in rows]
 
 
@@ -47,10 +51,11 @@ def post_sources(session: Session, source_ids: list[int]) -> set[int]:
 
 class NewsroomRecorder:
     """Writes one crawl's newsroom findings in the crawl's batch (``FetchRecorder.batch``), so that
-    the pipeline sees the documents of posts found during the crawl; ``budget`` new posts per newsroom."""
+    the pipeline sees the documents of posts found during the crawl; ``budget`` new posts per newsroom;
+    a listing without a schedule of its own is read again ``schedule_seconds`` after each read."""
 
-    def __init__(self, batch: Batch, budget: int) -> None:
-        self.batch, self.budget = batch, budget
+    def __init__(self, batch: Batch, budget: int, schedule_seconds: int) -> None:
+        self.batch, self.budget, self.schedule_seconds = batch, budget, schedule_seconds
         self.started: dict[int, int] = {}
 
     def discovered(self, job: ListingJob, listed: list[Listed], now: datetime) -> list[SourceJob]:
@@ -69,9 +74,13 @@ class NewsroomRecorder:
             return self._start(session, newsroom)
 
     def listing_read(self, job: ListingJob, kind: str | None, error: str | None, validators=(None, None)):
-        """Note how reading a listing went: its kind and validators when it was read, else the error."""
+        """Note how reading a listing went: its kind and validators when it was read, else the error;
+        either way, when it is due next."""
         with self.batch.unit() as session:
             newsroom = session.get_one(AnnouncementSource, job.newsroom_id)
+            newsroom.last_read_at = utcnow()
+            every = timedelta(seconds=newsroom.schedule_seconds or self.schedule_seconds)
+            newsroom.next_read_at = newsroom.last_read_at + every
             newsroom.last_error = error
             if error is None:
                 newsroom.kind = kind or newsroom.kind

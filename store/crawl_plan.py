@@ -1,4 +1,5 @@
-"""Which sources one crawl fetches: the plan, built from the catalog before Scrapy starts."""
+"""Which sources and newsroom listings one crawl reads: the plan, built from the catalog before
+Scrapy starts."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crawler.sources.plan import CrawlPlan, SourceJob, inputs_digest
-from store.models import Document, Snapshot, Source, utcnow
+from store.models import AnnouncementSource, Document, Snapshot, Source, utcnow
 
 
 class UnknownDocument(LookupError):
     """A document slug given on the command line is not in the catalog (or not active)."""
+
+
+class UnknownNewsroom(LookupError):
+    """An announcement source slug given on the command line is not in the catalog (or not active)."""
 
 
 def document_ids(
@@ -40,6 +45,32 @@ def document_ids(
                 )
             )
         )
+    return list(session.scalars(query))
+
+
+def newsroom_ids(
+    session: Session, slugs: list[str] | None = None, due: bool = False, now: datetime | None = None
+) -> list[int]:
+    """Active newsrooms to read: those named by ``slugs`` (all when none), of them only those whose
+    listing is due by its schedule with ``due``."""
+    query = select(AnnouncementSource.id).where(AnnouncementSource.active).order_by(AnnouncementSource.id)
+    if slugs:
+        found = dict(
+            session.execute(
+                select(AnnouncementSource.slug, AnnouncementSource.id).where(
+                    AnnouncementSource.active, AnnouncementSource.slug.in_(slugs)
+                )
+            ).all()
+        )
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise UnknownNewsroom(
+                f"no active announcement source {', '.join(missing)} (see `policywatch sources export`)"
+            )
+        query = query.where(AnnouncementSource.id.in_(found.values()))
+    if due:
+        next_read = AnnouncementSource.next_read_at
+        query = query.where(or_(next_read.is_(None), next_read <= (now or utcnow())))
     return list(session.scalars(query))
 
 

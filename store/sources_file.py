@@ -88,6 +88,7 @@ def _load_newsroom(
         "listing": decl.listing,
         "follow": decl.follow,
         "select": decl.select,
+        "schedule_seconds": parse_schedule(decl.schedule) if decl.schedule else None,
         "active": True,
     }
     if newsroom is None:
@@ -168,6 +169,8 @@ def _newsroom_data(newsroom: AnnouncementSource) -> dict:
         data["follow"] = newsroom.follow
     if newsroom.select:
         data["select"] = list(newsroom.select)
+    if newsroom.schedule_seconds:
+        data["schedule"] = format_schedule(newsroom.schedule_seconds)
     return data
 
 

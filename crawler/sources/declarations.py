@@ -161,12 +161,21 @@ class DocumentDecl(_Strict):
 
 class AnnouncementDecl(_Strict):
     """A newsroom of a platform: a listing page, feed or sitemap whose posts are each watched as a
-    document; ``follow`` says which links are posts (else automatic rules), ``select`` a post's content."""
+    document; ``follow`` says which links are posts (else automatic rules), ``select`` a post's content,
+    ``schedule`` how often the listing is read."""
 
     slug: str = Field(pattern=SLUG, max_length=80)
     listing: str = Field(pattern=r"^https?://\S+$")
     follow: str | None = None
     select: list[str | dict] = []
+    schedule: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
 
     @field_validator("follow")
     @classmethod

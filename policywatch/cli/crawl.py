@@ -11,40 +11,51 @@ from policywatch.cli.progress import progress
 
 
 @click.command("crawl", epilog="Example: policywatch crawl --source openai-usage-policies")
-@click.option("--all", "everything", is_flag=True, help="Every active document (the default).")
+@click.option(
+    "--all", "everything", is_flag=True, help="Every active document and newsroom listing (the default)."
+)
 @click.option(
     "--due",
     is_flag=True,
-    help="Only documents whose schedule says they are due (with --source: those of them that are).",
+    help="Only documents and newsroom listings whose schedule says they are due "
+    "(with --source or --newsroom: those of them that are).",
 )
 @click.option(
     "--source", "slugs", multiple=True, metavar="DOCUMENT_SLUG", help="Only this document (repeatable)."
 )
-def command(everything: bool, due: bool, slugs: tuple[str, ...]) -> None:
-    """Fetch sources once and record snapshots, versions and changes.
+@click.option(
+    "--newsroom",
+    "newsrooms",
+    multiple=True,
+    metavar="ANNOUNCEMENT_SLUG",
+    help="Only this newsroom listing (repeatable); newsrooms are read unless --source is given alone.",
+)
+def command(everything: bool, due: bool, slugs: tuple[str, ...], newsrooms: tuple[str, ...]) -> None:
+    """Fetch sources and read newsroom listings once; record snapshots, versions, changes and posts.
 
     Exits 0 when the crawl ran, even if some sources failed (the table shows why), and when there
     is nothing to crawl; 1 when it stopped because the database could not record (disk full)."""
-    if everything and (due or slugs):
-        raise click.UsageError("--all takes neither --due nor --source")
+    if everything and (due or slugs or newsrooms):
+        raise click.UsageError("--all takes neither --due, --source nor --newsroom")
     from policywatch import usecases
-    from policywatch.usecases.crawl import newsrooms_declared, selection
-    from store.crawl_plan import UnknownDocument
+    from policywatch.usecases.crawl import newsroom_selection, selection
+    from store.crawl_plan import UnknownDocument, UnknownNewsroom
 
     with open_runtime() as runtime:
         try:
-            ids = selection(runtime, list(slugs), due=due)
-        except UnknownDocument as exc:
+            ids = selection(runtime, list(slugs), due=due) if slugs or not newsrooms else []
+            listings = newsroom_selection(runtime, list(newsrooms), due=due) if newsrooms or not slugs else []
+        except (UnknownDocument, UnknownNewsroom) as exc:
             raise click.ClickException(str(exc)) from None
-        newsrooms = not slugs
-        if not ids and (due or not newsrooms or not newsrooms_declared(runtime)):
-            click.echo("nothing to crawl: " + ("no document is due" if due else "no active document"))
+        if not ids and not listings:
+            what = "no document or newsroom listing is due" if due else "no active document or newsroom"
+            click.echo(f"nothing to crawl: {what}")
             return
         with progress("sources crawled") as show:
             crawled = usecases.crawl(
                 runtime,
                 ids,
-                newsrooms=newsrooms,
+                newsroom_ids=listings,
                 progress=lambda report: show(len(report.results), max(report.planned, len(report.results))),
             )
     _print_report(crawled.report, crawled.changes)

@@ -1,4 +1,5 @@
-"""The bundled replay: real policy pages (Open Terms Archive, ODC-By 1.0) served tick by tick."""
+"""The bundled replay: real policy pages (Open Terms Archive, ODC-By 1.0) served tick by tick, and
+a sample newsroom of fictional posts (``newsroom``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import zstandard
+
+from policywatch.demo.newsroom import SampleNewsroom
 
 DATA = Path(__file__).parent / "replay"
 
@@ -48,7 +51,7 @@ class ReplayDocument:
 
 
 class Replay:
-    """The bundle: documents, tick times, page bytes and the labelled truth, read once."""
+    """The bundle, read once: documents, tick times, page bytes, labelled truth, sample newsroom."""
 
     def __init__(self, folder: Path = DATA):
         manifest = json.loads((folder / "manifest.json").read_text())
@@ -56,6 +59,7 @@ class Replay:
         self.documents = [ReplayDocument(**doc) for doc in manifest["documents"]]
         self.truth: list[dict] = json.loads((folder / "truth.json").read_text())["events"]
         self._archive = folder / "replay.tar.zst"
+        self.newsroom = SampleNewsroom.load(folder / "sample_newsroom.json")
 
     @functools.cached_property
     def blobs(self) -> dict[str, bytes]:

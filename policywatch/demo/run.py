@@ -1,8 +1,9 @@
 """The demo run: policywatch end to end on the bundled replay, offline, in a scratch folder.
 
-It serves the replay on 127.0.0.1, declares its pages as sources, subscribes a demo address, runs
-one crawl per replayed tick (each in its own process, as `policywatch serve` does), then sends the
-same-day alerts and the weekly digest to the file outbox. Everything else runs in process through
+It serves the replay on 127.0.0.1, declares its pages as sources and its sample newsroom (fictional
+posts, labelled as such) as an announcement source, subscribes a demo address, runs one crawl per
+replayed tick (each in its own process, as `policywatch serve` does), then sends the same-day alerts
+and the weekly digest to the file outbox. Everything else runs in process through
 the layers' own functions. ``demo.json`` in the folder records what was found, for tests.
 """
 
@@ -46,7 +47,8 @@ def demo_environment(folder: Path) -> dict[str, str]:
 
 
 def sources_declaration(replay: Replay, server: ReplayServer) -> dict:
-    """The sources file of the replayed pages, with their Open Terms Archive selectors."""
+    """The sources file of the replayed pages, with their Open Terms Archive selectors, and the
+    sample newsroom under its platform."""
     platforms: dict[str, dict] = {}
     for doc in replay.documents:
         platform = platforms.setdefault(
@@ -57,6 +59,8 @@ def sources_declaration(replay: Replay, server: ReplayServer) -> dict:
             declared
             | {key: value for key, value in (("select", doc.select), ("remove", doc.remove)) if value}
         )
+    newsroom = replay.newsroom
+    platforms[newsroom.platform]["announcements"] = [{"slug": newsroom.slug, "listing": server.listing_url}]
     return {"platforms": list(platforms.values())}
 
 
@@ -71,6 +75,8 @@ class Crawl:
     versions: int = 0
     first_versions: list[str] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
+    #: newsroom posts this crawl discovered, as ``policywatch announcements list --json`` gives them
+    posts: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +118,8 @@ class Demo:
                 for tick, moment in enumerate(self.replay.ticks):
                     server.tick = tick
                     self.outcome.crawls.append(self._crawl(engine, tick, moment))
+                    if tick == 0:
+                        self._follow_newsroom(runtime)
             self.show.changes(self.outcome.crawls, self.replay)
             self._send(runtime)
         finally:
@@ -141,7 +149,22 @@ class Demo:
         platforms = len(declaration["platforms"])
         self.show.step(
             f"{len(self.replay.documents)} policies of {platforms} platforms declared in {path.name}, "
-            f"served from {server.base_url}"
+            f"served from {server.base_url}, and a sample newsroom (fictional posts) under "
+            f"{self.replay.newsroom.platform}"
+        )
+
+    def _follow_newsroom(self, runtime: Runtime) -> None:
+        """Run the same-day alerts once after the baseline crawl, as serve's alerts job would: from
+        now on they follow the newsroom, and the posts the first crawl found are its back catalogue."""
+        from policywatch import usecases
+
+        delivered = usecases.send_alerts(runtime).delivered
+        if delivered.error is not None:
+            raise DemoError(f"sending the alerts after the first crawl failed: {delivered.error}")
+        back = len(self.outcome.crawls[0].posts)
+        self.show.step(
+            f"alerts follow the newsroom from now on: the {back} post(s) of the first crawl are its "
+            "back catalogue (archived, not alerted)"
         )
 
     def _subscribe(self, runtime: Runtime) -> None:
@@ -161,9 +184,11 @@ class Demo:
     def _crawl(self, engine, tick: int, moment: str) -> Crawl:
         from store.db import transaction
         from store.models import Change, CrawlRun, Document, FetchEvent, Source, Version
+        from store.queries.announcements import list_posts
 
         with transaction(engine) as session:
             seen = set(session.scalars(select(Change.id)))
+            known = {post["document"] for post in list_posts(session)}
         result = subprocess.run(
             [sys.executable, "-m", "policywatch", "crawl", "--all"],
             env=self.env,
@@ -220,6 +245,7 @@ class Demo:
                             "topics": change.topics,
                         }
                     )
+            crawl.posts = [post for post in list_posts(session) if post["document"] not in known]
         self.show.crawl(crawl, len(self.replay.ticks))
         return crawl
 

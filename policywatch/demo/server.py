@@ -1,11 +1,12 @@
-"""A tiny threaded HTTP server on 127.0.0.1 that serves the replay at its current tick, with
-ETag / Last-Modified and 304s like a well-behaved web server."""
+"""A tiny threaded HTTP server on 127.0.0.1 that serves the replay (policy pages and the sample
+newsroom) at its current tick, with ETag / Last-Modified and 304s like a well-behaved web server."""
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from policywatch.demo.bundle import Replay
@@ -22,6 +23,7 @@ class ReplayServer:
         self.tick = 0
         self.requests = 0
         self._by_path = {doc.path: doc for doc in replay.documents}
+        self.today = datetime.now(UTC).date()  # the sample posts are dated from it
         self._http = ThreadingHTTPServer((HOST, 0), _handler(self))
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, name="replay-server", daemon=True)
@@ -35,12 +37,20 @@ class ReplayServer:
         """The loopback URL a replay document is served at."""
         return self.base_url + document.path
 
+    @property
+    def listing_url(self) -> str:
+        """The loopback URL of the sample newsroom's listing."""
+        return self.base_url + self.replay.newsroom.path
+
     def answer(
         self, path: str, if_none_match: str | None, if_modified_since: str | None
     ) -> tuple[int, dict, bytes]:
         """(status, headers, body) for a GET of ``path`` at the current tick."""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
+        sample = self.replay.newsroom.page(path, self.tick, self.today)
+        if sample is not None:
+            return _sample_answer(sample, if_none_match)
         document = self._by_path.get(path)
         page = self.replay.page(document, self.tick) if document else None
         if document is None or page is None:
@@ -71,6 +81,13 @@ class ReplayServer:
     def __exit__(self, *exc) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+def _sample_answer(body: bytes, if_none_match: str | None) -> tuple[int, dict, bytes]:
+    """A sample newsroom page, or 304 when the client has it (by its ETag)."""
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Content-Type": "text/html; charset=utf-8"}
+    return (304, headers, b"") if if_none_match == headers["ETag"] else (200, headers, body)
 
 
 def _not_after(modified: datetime, header: str) -> bool:

@@ -50,6 +50,8 @@ class Show:
                 f"[bold]policywatch demo[/]: {len(replay.documents)} real policy pages replayed over "
                 f"{len(replay.ticks)} real crawls ({first} to {last} UTC), offline.\n"
                 f"{escape(titles)}\n"
+                f"Plus a sample newsroom of {escape(replay.newsroom.platform)}: fictional posts written "
+                "for the demo and labelled as samples, not the vendor's.\n"
                 "[dim]Pages: Open Terms Archive (opentermsarchive.org), ODC-By 1.0. "
                 "Served on 127.0.0.1 only.[/]",
                 border_style="cyan",
@@ -78,6 +80,8 @@ class Show:
         for change in crawl.changes:
             style = STYLE.get(change["significance"], "")
             self.console.print(f"    [{style}]{change['significance']}[/] change: {change['document']}")
+        for post in crawl.posts:
+            self.console.print(f"    [bold magenta]new post[/]: {escape(post['title'] or post['url'])}")
 
     def changes(self, crawls, replay: Replay) -> None:
         changes = [(crawl, c) for crawl in crawls for c in crawl.changes]
@@ -90,6 +94,7 @@ class Show:
                 f"[{style}]{c['significance']}[/]  [dim]{topics}[/]"
             )
             self.console.print(f"           {escape(first_line(summary_body(c['summary']), 100))}")
+        self.announcements(crawls, replay)
         hit, missed = truth_found(crawls, replay)
         below = sum(1 for _, c in changes if c["significance"] != "substantive")
         self.console.print(
@@ -103,6 +108,26 @@ class Show:
             f"substantive changes, {len(replay.noise())} noise events. Found {len(hit)} of "
             f"{len(replay.substantive())}: {verdict}.\n"
         )
+
+    def announcements(self, crawls, replay: Replay) -> None:
+        """The posts discovered after the first crawl, each with the policy changes of its platform
+        that the same crawl found."""
+        platform = {doc.slug: doc.platform for doc in replay.documents}
+        found = [(crawl, post) for crawl in crawls[1:] for post in crawl.posts]
+        self.console.print(f"\n[bold]Announcements discovered: {len(found)}[/] [dim](sample newsroom)[/]")
+        for crawl, post in found:
+            topics = ", ".join(post["topics"]) or "no topic"
+            title = escape(post["title"] or post["url"])
+            self.console.print(
+                f"  crawl {crawl.tick + 1}  [bold]{post['platform']}[/]  {title}"
+                f"  [dim]{post['published'] or 'undated'}; {topics}[/]"
+            )
+            beside = [c for c in crawl.changes if platform.get(c["document"]) == post["platform"]]
+            for change in beside:
+                self.console.print(
+                    f"           beside the {change['significance']} change of {change['document']} "
+                    "found by the same crawl"
+                )
 
     def finish(self, outcome, env: dict[str, str]) -> None:
         self.console.print(f"[bold]Emails written to the outbox:[/] {len(outcome.emails)}")

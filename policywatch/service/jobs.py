@@ -2,7 +2,7 @@
 on the process's runtime (``use``). On SQLite the crawl runs as a `policywatch crawl` child process
 (see ``commands``: Twisted's reactor cannot restart) and alerts, digest and housekeeping run in
 process; given the job queue (PostgreSQL), each job queues the work for the workers instead: one
-crawl job per host with documents due (see ``queue``)."""
+crawl job per host with documents or newsroom listings due (see ``queue``)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from policywatch import usecases
 from policywatch.runtime import Runtime
 from policywatch.service import housekeeping
 from policywatch.service.commands import CommandRunner
+from store.crawl_plan import newsroom_ids
 from store.db import transaction
-from store.models import Document, Source, utcnow
+from store.models import AnnouncementSource, Document, Source, utcnow
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -47,25 +48,26 @@ def runtime() -> Runtime:
 
 
 def crawl_due() -> bool:
-    """Crawl the sources that are due, in a child process, or queue one crawl job per host of them;
-    whether a crawl ran here."""
+    """Crawl the sources and newsroom listings that are due, in a child process, or queue one crawl
+    job per host of them; whether a crawl ran here."""
     now, settings = utcnow(), runtime().settings
     with transaction(runtime().engine) as session:
         spread_first_crawls(session, now)
         if _queue:
-            batches = due_batches(session, now)
+            batches, listings = due_batches(session, now), due_listings(session, now)
         else:
-            due = count_due(session, now)
+            due, listed = count_due(session, now), len(newsroom_ids(session, due=True, now=now))
     if _queue:
         from policywatch.service.queue import enqueue_crawls
 
-        queued = enqueue_crawls(_queue[0], batches)
+        queued = enqueue_crawls(_queue[0], batches, listings)
         if queued:
-            log.info("queued crawl jobs for %d of %d host(s) with documents due", queued, len(batches))
+            hosts = len(set(batches) | set(listings))
+            log.info("queued crawl jobs for %d of %d host(s) with documents or listings due", queued, hosts)
         return False
-    if not due:
+    if not due and not listed:
         return False
-    log.info("crawling %d due source(s)", due)
+    log.info("crawling %d due source(s) and %d due newsroom listing(s)", due, listed)
     RUNNER.run("crawl", "--due", timeout=settings.crawl_run_timeout)
     return True
 
@@ -175,6 +177,20 @@ def due_batches(session: Session, now: datetime) -> dict[str, list[int]]:
     for document_id, url in rows:
         if not any(document_id in ids for ids in batches.values()):
             batches.setdefault(host_of(url), []).append(document_id)
+    return batches
+
+
+def due_listings(session: Session, now: datetime) -> dict[str, list[int]]:
+    """The ids of the newsrooms whose listing is due at ``now``, by the host of the listing."""
+    due = newsroom_ids(session, due=True, now=now)
+    rows = session.execute(
+        select(AnnouncementSource.id, AnnouncementSource.listing)
+        .where(AnnouncementSource.id.in_(due))
+        .order_by(AnnouncementSource.id)
+    ).all()
+    batches: dict[str, list[int]] = {}
+    for newsroom_id, url in rows:
+        batches.setdefault(host_of(url), []).append(newsroom_id)
     return batches
 
 

@@ -2,7 +2,8 @@
 worker loop.
 
 ``serve`` decides what is due and defers jobs; ``policywatch worker`` processes, on any number of
-machines, run them. A crawl job fetches the due documents of one host, in a child
+machines, run them. A crawl job fetches the due documents and reads the due newsroom listings of
+one host, in a child
 `policywatch crawl` as the scheduler does on SQLite (Twisted's reactor cannot restart), under the
 host's lock: one crawl of a host at a time across every worker, so per-host politeness holds
 globally. A worker that stops beating (killed, cut off) has its running jobs retried by another.
@@ -31,7 +32,7 @@ from policywatch.service.commands import Outcome
 from policywatch.settings import Settings
 from policywatch.usecases.leader import holder_id
 from store.db import transaction
-from store.models import Document, JobFailure, utcnow
+from store.models import AnnouncementSource, Document, JobFailure, utcnow
 
 log = logging.getLogger("policywatch.queue")
 #: Hours a succeeded job stays in the queue's tables (failed ones stay until deleted).
@@ -96,12 +97,23 @@ def defer(app: procrastinate.App, task: str, lock: str | None = None, key: str |
     return True
 
 
-def enqueue_crawls(app: procrastinate.App, batches: dict[str, list[int]]) -> int:
-    """Queue one crawl job per host of ``batches`` (host → due document ids), locked by the host and
-    not queued twice while one waits; how many were queued."""
+def enqueue_crawls(
+    app: procrastinate.App, batches: dict[str, list[int]], listings: dict[str, list[int]] | None = None
+) -> int:
+    """Queue one crawl job per host of ``batches`` (host → due document ids) and ``listings`` (host →
+    due newsroom ids), locked by the host and not queued twice while one waits; how many were queued."""
+    listings = listings or {}
     return sum(
-        defer(app, "crawl_batch", lock=f"host:{host}", key=f"crawl:{host}", document_ids=ids, host=host)
-        for host, ids in sorted(batches.items())
+        defer(
+            app,
+            "crawl_batch",
+            lock=f"host:{host}",
+            key=f"crawl:{host}",
+            document_ids=batches.get(host, []),
+            host=host,
+            newsroom_ids=listings.get(host, []),
+        )
+        for host in sorted(set(batches) | set(listings))
     )
 
 
@@ -136,17 +148,34 @@ def active_slugs(engine: Engine, document_ids: list[int]) -> list[str]:
         return list(session.scalars(query.order_by(Document.id)))
 
 
-def crawl_batch(context: procrastinate.JobContext, document_ids: list[int], host: str) -> None:
-    """Crawl those of ``document_ids`` (documents on ``host``) still due, in a child
-    `policywatch crawl` with the scheduler's timeout; it records the changes; then queue the alerts.
-    CrawlFailed when the crawl did not end well (the job is retried)."""
+def active_newsrooms(engine: Engine, newsroom_ids: list[int]) -> list[str]:
+    """The slugs of those of ``newsroom_ids`` that are still active."""
+    with transaction(engine) as session:
+        query = select(AnnouncementSource.slug).where(
+            AnnouncementSource.active, AnnouncementSource.id.in_(newsroom_ids)
+        )
+        return list(session.scalars(query.order_by(AnnouncementSource.id)))
+
+
+def crawl_batch(
+    context: procrastinate.JobContext,
+    document_ids: list[int],
+    host: str,
+    newsroom_ids: list[int] | None = None,
+) -> None:
+    """Crawl those of ``document_ids`` (documents on ``host``) and of ``newsroom_ids`` (listings on
+    it) still due, in a child `policywatch crawl` with the scheduler's timeout; it records the
+    changes; then queue the alerts. CrawlFailed when the crawl did not end well (the job is retried)."""
     runtime = jobs.runtime()
     slugs = active_slugs(runtime.engine, document_ids)
-    if not slugs:
+    newsrooms = active_newsrooms(runtime.engine, newsroom_ids or [])
+    if not slugs and not newsrooms:
         return
-    log.info("crawling those of %d document(s) on %s still due", len(slugs), host)
-    sources = [f"--source={slug}" for slug in slugs]
-    outcome = jobs.RUNNER.run("crawl", "--due", *sources, timeout=runtime.settings.crawl_run_timeout)
+    log.info(
+        "crawling those of %d document(s) and %d listing(s) on %s still due", len(slugs), len(newsrooms), host
+    )
+    named = [f"--source={slug}" for slug in slugs] + [f"--newsroom={slug}" for slug in newsrooms]
+    outcome = jobs.RUNNER.run("crawl", "--due", *named, timeout=runtime.settings.crawl_run_timeout)
     if not outcome.ok:
         raise CrawlFailed(host, outcome)
     defer(context.app, "send_alerts")

@@ -1,4 +1,5 @@
-"""Crawl: fetch the chosen documents' sources once, then record the changes of the new versions."""
+"""Crawl: fetch the chosen documents' sources and read the chosen newsroom listings once, then
+record the changes of the new versions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from changes.record import record_changes
 from policywatch.runtime import Runtime
 from store.crawl_plan import document_ids as select_documents
+from store.crawl_plan import newsroom_ids as select_newsrooms
 from store.db import transaction
 
 if TYPE_CHECKING:
@@ -30,29 +32,28 @@ def selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int
         return select_documents(session, slugs, due=due)
 
 
-def newsrooms_declared(runtime: Runtime) -> bool:
-    """Whether any newsroom listing is declared (a crawl of no document still reads them)."""
-    from store.announcements import listing_jobs
-
+def newsroom_selection(runtime: Runtime, slugs: list[str], due: bool = False) -> list[int]:
+    """The ids of the newsrooms ``slugs`` name (all active ones when empty; only those whose listing
+    is due with ``due``); UnknownNewsroom for a slug no announcement source has."""
     with transaction(runtime.engine) as session:
-        return bool(listing_jobs(session))
+        return select_newsrooms(session, slugs, due=due)
 
 
 def crawl(
     runtime: Runtime,
     document_ids: list[int],
     trigger: str = "cli",
-    newsrooms: bool = True,
+    newsroom_ids: list[int] = [],  # noqa: B006 (never changed)
     progress: Callable[[CrawlReport], None] | None = None,
 ) -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
-    reactor cannot restart), read the newsrooms' listings when ``newsrooms``, record the changes of
+    reactor cannot restart), read the listings of ``newsroom_ids``, record the changes of
     the versions found and tag the posts with their topics, unless the crawl stopped because the
     store could not record (``report.stopped``); ``progress`` is told of each source's result."""
     from policywatch.crawling import run_crawl
     from policywatch.usecases.announcements import tag_posts
 
-    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, newsrooms, progress)
+    report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, newsroom_ids, progress)
     if report.stopped:  # the store cannot record: the next crawl records the changes
         return Crawled(report, 0)
     with transaction(runtime.engine) as session:

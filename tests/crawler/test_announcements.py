@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from tests.crawler.conftest import Page
+from store.db import transaction
+from store.models import AnnouncementSource, utcnow
+from tests.crawler.conftest import Page, document, sources_yaml
 
 
 def newsroom(slug: str, listing: str, *extra: str) -> str:
@@ -234,3 +238,48 @@ def test_a_related_posts_box_that_changes_with_every_new_post_is_no_edit(site, l
     crawl()
 
     assert json.loads(cli("changes", "list", "--json").output) == []
+
+
+def read_times(db) -> dict[str, tuple]:
+    """slug -> (last_read_at, next_read_at) of every announcement source."""
+    with transaction(db.engine) as session:
+        rows = session.execute(
+            select(AnnouncementSource.slug, AnnouncementSource.last_read_at, AnnouncementSource.next_read_at)
+        ).all()
+    return {slug: (last, following) for slug, last, following in rows}
+
+
+def test_crawl_due_reads_a_due_listing_when_no_document_is_due_and_leaves_a_listing_not_due(
+    site, load, crawl, announcements, db
+):
+    site.html("/aup", "<h1>Acceptable use</h1><p>" + "Do not misuse the service. " * 20 + "</p>")
+    site.pages["/news"] = Page(listing_page(card("/news/first", "First", "Mar 1, 2025")))
+    site.pages["/blog"] = Page(listing_page(card("/blog/hello", "Hello", "Mar 1, 2025")))
+    serve_post(site, "/news/first", "First", "Text.")
+    serve_post(site, "/blog/hello", "Hello", "Text.")
+    load(
+        sources_yaml(document("acme-aup", f"{site.url}/aup", "schedule: 1d"))
+        + f"    announcements:\n      - slug: acme-news\n        listing: {site.url}/news\n"
+        "        schedule: 1h\n"
+        f"      - slug: acme-blog\n        listing: {site.url}/blog\n"
+    )
+    crawl(env={"POLICYWATCH_ANNOUNCEMENT_SCHEDULE": "2d"})
+    times = read_times(db)
+    assert times["acme-news"][1] - times["acme-news"][0] == timedelta(hours=1)  # its own schedule
+    assert times["acme-blog"][1] - times["acme-blog"][0] == timedelta(days=2)  # the setting's
+    with transaction(db.engine) as session:  # an hour later: the news listing is due, nothing else
+        source = session.scalars(select(AnnouncementSource).filter_by(slug="acme-news")).one()
+        source.next_read_at = utcnow() - timedelta(minutes=1)
+    news = card("/news/second", "Second", "Mar 2, 2025") + card("/news/first", "First", "Mar 1, 2025")
+    site.pages["/news"] = Page(listing_page(news))
+    site.pages["/blog"] = Page(listing_page(card("/blog/again", "Again", "Mar 2, 2025")))
+    serve_post(site, "/news/second", "Second", "Text.")
+
+    result = crawl("--due")
+
+    assert "nothing to crawl" not in result.stdout
+    assert {p["title"] for p in announcements()} == {"First", "Second", "Hello"}
+    assert len(site.hits("/news")) == 2 and len(site.hits("/blog")) == 1  # the blog is not due
+    assert len(db.events("acme-aup")) == 1  # nor is the document
+    assert read_times(db)["acme-news"][1] > utcnow() + timedelta(minutes=50)
+    assert "nothing to crawl" in crawl("--due").stdout  # read: not due again for an hour

@@ -405,7 +405,8 @@ def test_an_empty_catalog_or_nothing_due_is_nothing_to_crawl(site, load, crawl, 
     crawl("--due")
     result = crawl("--due")
 
-    assert "nothing to crawl: no document is due" in result.stdout and result.stderr == ""
+    assert "nothing to crawl: no document or newsroom listing is due" in result.stdout
+    assert result.stderr == ""
     assert len(db.events("acme-aup")) == 1
 
 

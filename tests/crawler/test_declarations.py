@@ -247,6 +247,7 @@ NEWSROOM = """platforms:
       - slug: acme-news
         listing: https://acme.test/news
         follow: '/news/[a-z0-9-]+$'
+        schedule: 2h
         select: [article]
       - slug: acme-feed
         listing: https://acme.test/blog/feed.xml
@@ -259,6 +260,7 @@ NEWSROOM = """platforms:
         ("follow: '/news/[a-z0-9-]+$'", "announcement acme-news, follow", "not a valid regular expression"),
         ("listing: https://acme.test/news", "announcement acme-news, listing", "pattern"),
         ("select: [article]", "announcement acme-news, select", "must not be empty"),
+        ("schedule: 2h", "announcement acme-news, schedule", "not a positive duration"),
         ("        select: [article]", "announcement acme-news, colour", "Extra inputs"),
     ],
 )
@@ -267,6 +269,7 @@ def test_an_invalid_announcement_source_names_platform_source_and_field(tmp_path
         "follow: '/news/[a-z0-9-]+$'": "follow: '(unclosed'",
         "listing: https://acme.test/news": "listing: acme.test/news",
         "select: [article]": "select: ['  ']",
+        "schedule: 2h": "schedule: often",
         "        select: [article]": "        select: [article]\n        colour: red",
     }[change]
     message = _error(tmp_path, NEWSROOM.replace(change, wrong, 1))
@@ -283,6 +286,7 @@ def test_announcement_sources_load_export_and_deactivate(load, cli, tmp_path, mi
     (back,) = read_declarations(exported).platforms
     (declared,) = read_declarations(tmp_path / "sources.yaml").platforms
     assert sorted(back.announcements, key=str) == sorted(declared.announcements, key=str)
+    assert [a.schedule for a in back.announcements if a.slug == "acme-news"] == ["2h"]
 
     only_feed = NEWSROOM.split("      - slug: acme-news")[0] + NEWSROOM.split("[article]\n")[1]
     assert "0 created, 0 updated, 1 deactivated" in load(only_feed).output

@@ -267,3 +267,30 @@ def test_a_worker_that_loses_the_database_stops_taking_jobs_and_resumes(
         admin.dispose()
         stop(process)
     assert all(len(db.versions(slug)) == 1 for slug in slugs)
+
+
+def test_a_host_with_only_a_newsroom_listing_due_gets_a_crawl_job_that_reads_it(
+    pg_url, app, hosts, load, cli, tmp_path
+):
+    site = hosts[0]
+    site.html("/news", "<h1>News</h1><ul>" + '<li><a href="/news/launch">Acme launches a model</a></li>' * 3)
+    site.html("/news/launch", "<article><h1>Acme launches a model</h1><p>It is out today.</p></article>")
+    load(
+        "platforms:\n  - slug: acme\n    name: Acme\n    documents: []\n    announcements:\n"
+        f"      - slug: acme-news\n        listing: {site.url}/news\n"
+    )
+    runtime = Runtime.from_settings(get_settings())
+    with transaction(runtime.engine) as session:
+        assert jobs.due_batches(session, utcnow()) == {}  # no document at all
+        listings = jobs.due_listings(session, utcnow())
+    runtime.close()
+    assert list(listings) == [f"127.0.0.1:{site.server.server_address[1]}"]
+    assert queue.enqueue_crawls(app, {}, listings) == 1
+    one = worker(pg_url, tmp_path, "one")
+    try:
+        assert wait_for(lambda: crawls_done(pg_url)), job_states(pg_url)
+    finally:
+        stop(one)
+
+    posts = json.loads(cli("announcements", "list", "--json").output)
+    assert [p["title"] for p in posts] == ["Acme launches a model"]

@@ -1,4 +1,5 @@
-"""`policywatch demo` end to end: real changes of the bundled replay found and alerted, noise not."""
+"""`policywatch demo` end to end: real changes of the bundled replay found and alerted, noise not;
+the sample newsroom's new post discovered, alerted and shown beside the policy change."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import textwrap
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from policywatch.demo.bundle import Replay
+from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.models import Change, Delivery, Document
 from tests.web.serving import free_port, wait_until_healthy
+from web.app import create_app
 
 pytestmark = pytest.mark.slow  # the demo runs in a child process
 
@@ -51,8 +55,29 @@ def demo(tmp_path_factory):
                 select(Delivery.change_id).where(Delivery.kind == "alert", Delivery.status == "sent")
             )
         )
+    with TestClient(create_app(get_settings(), engine)) as client:
+        platform_page = client.get("/platforms/openai").text
     engine.dispose()
-    yield {"root": root, "output": result.stdout, "report": report, "changes": changes, "alerted": alerted}
+    yield {
+        "root": root,
+        "output": result.stdout,
+        "report": report,
+        "changes": changes,
+        "alerted": alerted,
+        "platform_page": platform_page,
+    }
+
+
+def message(path: str) -> email.message.EmailMessage:
+    with open(path, "rb") as file:
+        return email.message_from_bytes(file.read(), policy=email.policy.default)
+
+
+def new_post(report: dict) -> tuple[dict, dict]:
+    """(the crawl that discovered the sample newsroom's new post, the post)."""
+    found = [(crawl, post) for crawl in report["crawls"][1:] for post in crawl["posts"]]
+    assert len(found) == 1, found
+    return found[0]
 
 
 def crawl_of(report: dict) -> dict[int, int]:
@@ -128,3 +153,50 @@ def test_sigterm_to_demo_serve_stops_its_web_server_too(migrated_url):
     serving.wait(timeout=30)
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{base}/healthz", timeout=2)
+
+
+def test_the_sample_newsrooms_new_post_is_discovered_by_the_crawl_of_the_openai_change(demo):
+    crawl, post = new_post(demo["report"])
+    sample = Replay().newsroom.posts[-1]
+    assert crawl["tick"] == sample.from_tick
+    assert post["platform"] == "openai" and post["title"] == sample.title
+    assert post["title"].startswith("Sample post") and post["versions"] == 1
+    assert post["published"] and "data_retention" in post["topics"]
+    assert {"openai-services-agreement"} <= {
+        c["document"] for c in crawl["changes"] if c["significance"] == "substantive"
+    }
+    first_crawl = demo["report"]["crawls"][0]["posts"]
+    assert [p["title"] for p in first_crawl] == [Replay().newsroom.posts[0].title]
+
+
+def test_the_new_post_is_alerted_the_same_day_and_in_the_digest_and_the_back_catalogue_is_not(demo):
+    _, post = new_post(demo["report"])
+    emails = demo["report"]["emails"]
+    announced = [message(m["path"]) for m in emails if m["kind"] == "announcement"]
+    assert len(announced) == 1 and post["title"] in announced[0]["Subject"]
+    text = announced[0].get_body(("plain",)).get_content()
+    assert "fictional" in text  # the sample says it is one, in every email too
+    digest = next(message(m["path"]) for m in emails if m["kind"] == "digest")
+    digest_text = digest.get_body(("plain",)).get_content()
+    assert post["title"] in digest_text
+    assert Replay().newsroom.posts[0].title not in text + digest_text
+
+
+def test_the_platform_page_shows_the_post_beside_the_policy_change(demo):
+    from lxml import html
+
+    _, post = new_post(demo["report"])
+    (svg,) = html.fromstring(demo["platform_page"]).xpath("//figure[@class='timeline']/svg")
+    marks = {g.findtext(".//text"): g for g in svg.xpath("g[@class='announcement']")}
+    mark = marks[post["title"]]  # labelled by its title on the chart
+    month = post["published"][:7]
+    (bar,) = [g.find("rect") for g in svg.xpath("g[not(@class)]") if g.findtext("title").startswith(month)]
+    assert float(mark.find("line").get("x1")) == float(bar.get("x")) + float(bar.get("width")) / 2
+    assert "substantive" in bar.getparent().findtext("title")  # the month of the OpenAI changes
+
+
+def test_the_summary_names_the_discovered_post_and_the_change_beside_it(demo):
+    _, post = new_post(demo["report"])
+    output = " ".join(demo["output"].split())
+    assert "Announcements discovered: 1" in output and post["title"] in output
+    assert "beside the substantive change of openai-services-agreement" in output

@@ -64,3 +64,20 @@ def test_unknown_pages_are_404_and_the_server_listens_on_loopback_only(replay):
         assert server.base_url.startswith("http://127.0.0.1:")
         assert get(server.base_url + "/example.com/nothing")[0] == 404
         assert get(server.base_url + "/robots.txt")[0] == 200
+
+
+def test_the_sample_newsroom_lists_its_new_post_from_its_tick_and_marks_every_page_a_sample(replay):
+    newsroom = replay.newsroom
+    old, new = newsroom.posts
+    with ReplayServer(replay) as server:
+        _, headers, before = get(server.listing_url)
+        post_url = f"{server.listing_url}{new.slug}/"
+        missing = get(post_url)[0]
+        server.tick = new.from_tick
+        status, _, after = get(server.listing_url, **{"If-None-Match": headers["ETag"]})
+        post = get(post_url)[2]
+    assert old.title.encode() in before and new.title.encode() not in before and missing == 404
+    assert status == 200 and new.title.encode() in after
+    for page in (before, after, post):
+        assert newsroom.notice.encode() in page and b"fictional" in page
+    assert "fictional" in (DATA / "ATTRIBUTION.md").read_text()

@@ -230,19 +230,25 @@ def build_site(session: Session) -> Site:
     return Site(acme_changes, globex_change, snapshot.sha256)
 
 
-def add_announcement(session: Session) -> None:
-    """A post found on Acme's newsroom, about government."""
+def add_announcement(
+    session: Session, slug: str = "gov-deal", title: str = "Gov deal", published: str = "2026-05-02"
+) -> None:
+    """A post found on Acme's newsroom (about government, unless told otherwise)."""
     acme = session.scalars(select(Platform).where(Platform.slug == "acme")).one()
-    newsroom = AnnouncementSource(platform=acme, slug="acme-news", listing="https://acme.test/news")
-    document = Document(slug="acme-gov-deal", platform=acme, title="Gov deal", terms_type="Announcement")
+    newsroom = session.scalars(select(AnnouncementSource).filter_by(slug="acme-news")).one_or_none()
+    newsroom = newsroom or AnnouncementSource(
+        platform=acme, slug="acme-news", listing="https://acme.test/news"
+    )
+    document = Document(slug=f"acme-{slug}", platform=acme, title=title, terms_type="Announcement")
     session.add(
         Announcement(
             source=newsroom,
             document=document,
-            url="https://acme.test/news/gov-deal",
-            listed_url="https://acme.test/news/gov-deal",
-            title="Gov deal",
-            published="2026-05-02",
+            url=f"https://acme.test/news/{slug}",
+            listed_url=f"https://acme.test/news/{slug}",
+            title=title,
+            published=published,
             topics=["government"],
         )
     )
+    session.flush()

@@ -178,3 +178,36 @@ def test_pages_are_usable_on_a_phone_without_sideways_scrolling(server, browser_
         if overflow > 0:
             wide[path] = overflow
     assert wide == {}, f"pages wider than a 390 px phone (px too wide): {wide}"
+
+
+def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its_title_in_view(
+    server, browser_page, tmp_path
+):
+    import os
+
+    from tests.web.site import add_announcement
+
+    engine = make_engine(os.environ["POLICYWATCH_DATABASE_URL"])
+    long_title = "Acme expands government access to its models, with exceptions to the usage policy it set"
+    with transaction(engine) as session:
+        add_announcement(session, "gov-access", long_title, "2026-05-20")
+    engine.dispose()
+    page = browser_page
+    page.goto(f"{server}/platforms/acme")
+    chart = page.locator("figure.timeline svg")
+    mark = chart.locator("g.announcement")
+    label = mark.locator("text")
+    bar = chart.locator("g:has(> title:text-matches('^2026-05')) rect.slot")
+
+    assert mark.count() == 1 and label.is_visible()
+    assert label.text_content().startswith("Acme expands government access")
+    box, bar_box, chart_box = label.bounding_box(), bar.bounding_box(), chart.bounding_box()
+    diamond = mark.locator("path").bounding_box()
+    middle = diamond["x"] + diamond["width"] / 2
+    assert bar_box["x"] < middle < bar_box["x"] + bar_box["width"]  # under its month's bar
+    assert box["y"] > bar_box["y"] + bar_box["height"]  # below the bars, not over them
+    assert box["x"] + box["width"] <= chart_box["x"] + chart_box["width"] + 1  # the label is not cut off
+    page.screenshot(path=str(tmp_path / "chart.png"))
+    mark.locator("a").click()
+    page.wait_for_url(f"{server}/documents/acme-gov-access")
+    assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events

@@ -202,6 +202,32 @@ def test_a_platform_shows_its_announcements_as_events_beside_its_policy_changes(
     assert "acme-gov-deal" not in policies  # a post is an event, not one of the platform's policies
 
 
+def test_the_governance_chart_marks_each_announcement_at_its_month_labelled_by_title(fresh_engine):
+    from lxml import html
+
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        add_announcement(session)  # 2026-05, a month with a change
+        add_announcement(session, "price-cut", "<b>Prices</b> cut by half", "2026-08-10")  # no change then
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/platforms/acme").text
+    (svg,) = html.fromstring(page).xpath("//figure[@class='timeline']/svg")
+    bars = {g.findtext("title")[:7]: g.find("rect") for g in svg.xpath("g[not(@class)]")}
+    marks = {g.findtext(".//text"): g for g in svg.xpath("g[@class='announcement']")}
+
+    assert sorted(bars) == ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]  # spans the posts
+    assert sorted(marks) == ["<b>Prices</b> cut by half", "Gov deal"]  # labelled by title, as text
+    for title, month in (("Gov deal", "2026-05"), ("<b>Prices</b> cut by half", "2026-08")):
+        bar, mark = bars[month], marks[title]
+        middle = float(bar.get("x")) + float(bar.get("width")) / 2
+        assert float(mark.find("line").get("x1")) == middle  # on its month's bar, beside its changes
+        assert mark.findtext("title").startswith("Announced 20")
+    assert marks["Gov deal"].find("a").get("href") == "/documents/acme-gov-deal"
+    assert "<b>Prices</b>" not in page  # a post's title is text, never markup
+    assert "announcement" in svg.getparent().find("figcaption").text_content()  # in the key
+
+
 def test_unchanged_lines_folded_in_a_diff_open_on_request(fresh_engine):
     from store.versions import record_version
     from tests.factories import make_document

@@ -1,8 +1,10 @@
-"""The governance timeline: changes per month, stacked by significance, drawn as inline SVG, and the
-provision changes listed as labelled events ("Government carve-out reworded")."""
+"""The governance timeline: changes per month, stacked by significance, drawn as inline SVG with a
+platform's announcements marked at their month and labelled by title, and the provision changes
+listed as labelled events ("Government carve-out reworded")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -11,6 +13,8 @@ from changes.provisions import catalog_for
 from policywatch.verdicts import Significance
 
 HEIGHT, GAP, WIDTH, LABEL = 80, 4, 720, 56  # LABEL: room one month label needs
+AXIS, ROW, CHAR = 24, 14, 6.0  # room of the month labels, of one announcement row, of a label character
+MARKS, TITLE = 8, 80  # announcements marked (the newest), characters of a label
 
 
 @dataclass(frozen=True)
@@ -25,23 +29,43 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """One announcement on the chart: on its own row below the axis, at the middle of its month's
+    bar, labelled by its title."""
+
+    x: float
+    y: float
+    day: str
+    title: str
+    label: str
+    document: str
+
+
+@dataclass(frozen=True)
 class Chart:
-    """Bars, the chart's size and its busiest month, ready for ``_timeline.html``."""
+    """Bars, announcement marks, the chart's size and its busiest month, ready for the ``timeline``
+    macro; ``view_width`` and ``view_height`` make room for the marks and their labels."""
 
     bars: list[Bar]
     width: float
     height: int
     peak: int
     bar_width: float
+    marks: list[Mark]
+    view_width: float
+    view_height: float
 
 
-def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
-    """A chart of ``months`` ("YYYY-MM" -> counts by significance), with empty months filled in;
-    None if empty."""
-    if not months:
+def timeline_chart(months: dict[str, dict[str, int]], posts: Sequence[dict] = ()) -> Chart | None:
+    """A chart of ``months`` ("YYYY-MM" -> counts by significance), with empty months filled in, and
+    the newest ``MARKS`` of ``posts`` (announcements with ``day``, ``title`` and ``document``) marked
+    at their month; None if both are empty."""
+    posted = sorted(posts, key=lambda post: post["day"], reverse=True)[:MARKS]
+    spanned = [*months, *(post["day"][:7] for post in posted)]
+    if not spanned:
         return None
-    labels = _month_range(min(months), max(months))
-    peak = max(sum(counts.values()) for counts in months.values()) or 1
+    labels = _month_range(min(spanned), max(spanned))
+    peak = max((sum(counts.values()) for counts in months.values()), default=0) or 1
     bar = min(max(WIDTH / len(labels) - GAP, 3.0), 40.0)
     every = max(1, -(-len(labels) * LABEL // int(len(labels) * (bar + GAP))))  # one label per LABEL pixels
     bars = []
@@ -56,7 +80,19 @@ def timeline_chart(months: dict[str, dict[str, int]]) -> Chart | None:
         bars.append(
             Bar(month, round(i * (bar + GAP), 1), sum(counts.values()), segments, "" if i % every else month)
         )
-    return Chart(bars, round(len(bars) * (bar + GAP), 1), HEIGHT, peak, round(bar, 1))
+    middle = {b.month: round(b.x + bar / 2, 1) for b in bars}
+    marks = [_mark(post, middle[post["day"][:7]], HEIGHT + AXIS + ROW * i) for i, post in enumerate(posted)]
+    width = round(len(bars) * (bar + GAP), 1)
+    view_width = round(max([width + 50, *(mark.x + 8 + CHAR * len(mark.label) for mark in marks)]), 1)
+    view_height = HEIGHT + AXIS + ROW * len(marks)
+    return Chart(bars, width, HEIGHT, peak, round(bar, 1), marks, view_width, view_height)
+
+
+def _mark(post: dict, x: float, y: float) -> Mark:
+    """The mark of announcement ``post`` at (``x``, ``y``), its title shortened to ``TITLE``."""
+    title = post["title"] or post["url"]
+    label = title if len(title) <= TITLE else title[: TITLE - 1] + "…"
+    return Mark(x, y, post["day"], title, label, post["document"])
 
 
 def _month_range(first: str, last: str) -> list[str]:

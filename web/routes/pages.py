@@ -78,13 +78,18 @@ def home(request: Request, session: Session = Depends(get_session)):
 
 @router.get("/platforms/{slug}")
 def platform_page(request: Request, slug: str, session: Session = Depends(get_session)):
-    """One platform: its documents with last change and counts, and its governance timeline."""
+    """One platform: its documents with last change and counts, and its governance timeline (changes
+    per month with its announcements marked, and the list of provision changes and announcements)."""
     platform = document_queries.get_platform(session, slug)
     if platform is None:
         raise HTTPException(404, f"no platform {slug!r}")
     documents, _ = document_queries.list_documents(session, 1000, 0, platform=slug)
     policies = [d for d in documents if d.terms_type != ANNOUNCEMENT]
     where = change_queries.ChangeFilter(platform=slug)
+    events = governance_events(
+        provision_event_labels(request, provision_events(session, slug)), list_posts(session, platform=slug)
+    )
+    posts = [event for event in events if event["kind"] == "announcement"]
     return page(
         request,
         "platform.html",
@@ -92,11 +97,8 @@ def platform_page(request: Request, slug: str, session: Session = Depends(get_se
         documents=policies,
         counts=change_queries.change_counts(session, Document.slug, where),
         latest=change_queries.latest_changes(session, [d.id for d in policies]),
-        chart=timeline_chart(change_queries.significance_by_month(session, where)),
-        events=governance_events(
-            provision_event_labels(request, provision_events(session, slug)),
-            list_posts(session, platform=slug),
-        ),
+        chart=timeline_chart(change_queries.significance_by_month(session, where), posts),
+        events=events,
         topics=topic_index(request),
     )
 
