@@ -76,6 +76,55 @@ def provision_changes(session: Session, provision: str, platform: str | None = N
     return session.execute(query).all()
 
 
+def provision_versions(session: Session, provision: str, platform: str | None = None) -> Sequence[Row]:
+    """The versions at which ``provision``'s clauses changed in each document (by platform, document and
+    version): the first recorded version that states it, then every version whose recorded clauses
+    differ from the previous version's (it appeared, was reworded, or disappeared), each with the
+    clauses and heading before it, and the change that recorded it (if any)."""
+    text = cast(ProvisionInstance.clauses, Text)
+    clauses, heading = ProvisionInstance.clauses, ProvisionInstance.heading
+
+    timeline = (
+        select(
+            Platform.slug.label("platform"),
+            Document.slug.label("document"),
+            Document.title.label("document_title"),
+            Version.id.label("version_id"),
+            Version.seq,
+            Version.created_at,
+            ProvisionInstance.present,
+            heading,
+            clauses,
+            text.label("text"),
+            _previous(text).label("before_text"),
+            _previous(clauses).label("before"),
+            _previous(heading).label("before_heading"),
+        )
+        .join(ProvisionInstance, ProvisionInstance.version_id == Version.id)
+        .join(Document, Document.id == Version.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(ProvisionInstance.provision == provision)
+    )
+    if platform:
+        timeline = timeline.where(Platform.slug == platform)
+    versions = timeline.subquery()
+    query = (
+        select(versions, Change.id.label("change"), Change.significance)
+        .outerjoin(Change, Change.to_version_id == versions.c.version_id)
+        .where(
+            (versions.c.before_text.is_(None) & versions.c.present)
+            | (versions.c.before_text != versions.c.text)
+        )
+        .order_by(versions.c.platform, versions.c.document, versions.c.seq)
+    )
+    return session.execute(query).all()
+
+
+def _previous(column):
+    """``column`` of the document's version before (by ``seq``)."""
+    return func.lag(column, type_=column.type).over(partition_by=Version.document_id, order_by=Version.seq)
+
+
 def last_changes(session: Session, provision: str) -> dict[str, datetime]:
     """document slug -> when a change last touched ``provision`` there."""
     rows = session.execute(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from changes.cards import card
 from changes.provisions import Instance, catalog_for
+from changes.redline import compare_texts
 from policywatch.verdicts import Significance
 from store.announcements import ANNOUNCEMENT
 from store.models import Document, Platform, Version
@@ -33,7 +34,7 @@ from web.deps import (
 )
 from web.middleware.cache import remembered
 from web.middleware.security import CSP
-from web.rendering.diff import compare_texts
+from web.rendering.provision_history import provision_timelines
 from web.rendering.snippets import grouped_hits, highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import provision_event_labels, timeline_chart
@@ -284,7 +285,8 @@ def provision_page(
     request: Request, provision: str, platform: str | None = None, session: Session = Depends(get_session)
 ):
     """One provision across platforms: each document's clauses as they stand with their card and last
-    change, the platforms that do not state it, its regulations, and every change of it."""
+    change, the platforms that do not state it, its regulations, and its full history in each document
+    (every version where its clauses changed, with the redline)."""
     catalog = catalog_for(request.app.state.settings)
     kind = catalog.get(provision)
     if kind is None:
@@ -315,8 +317,8 @@ def provision_page(
         for slug, name in sorted(names.items())
         if platform in (None, slug)
     ]
-    history = provision_queries.provision_changes(session, provision, platform)
-    return page(request, "provision.html", kind=kind, platforms=platforms, history=list(reversed(history)))
+    timelines = provision_timelines(provision_queries.provision_versions(session, provision, platform))
+    return page(request, "provision.html", kind=kind, platforms=platforms, timelines=timelines)
 
 
 @router.get("/compare")
