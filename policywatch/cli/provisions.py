@@ -11,7 +11,8 @@ from policywatch.cli.common import open_runtime
 
 @click.group("provisions")
 def command() -> None:
-    """List the provisions each document states, follow one provision's changes, rebuild them."""
+    """List the provisions each document states, follow one provision's changes, ask for notes on
+    them, rebuild them."""
 
 
 def _text(clauses: list[str]) -> str:
@@ -208,6 +209,24 @@ def compare(provision: str, as_json: bool) -> None:
 
 def _moment(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+@command.command("notes", epilog="Example: POLICYWATCH_NOTE_URL=… policywatch provisions notes --limit 50")
+@click.option("--limit", type=click.IntRange(min=1), help="Ask for at most this many notes.")
+def notes(limit: int | None) -> None:
+    """Ask the LLM provider the settings name for a machine-written note on each provision text of
+    the documents' latest versions that has none yet (each text is asked once)."""
+    from policywatch.usecases.notes import write_notes
+
+    with open_runtime() as runtime:
+        done = write_notes(runtime, limit)
+    if done is None:
+        raise click.ClickException("notes are off: set POLICYWATCH_NOTE_URL and POLICYWATCH_NOTE_MODEL")
+    click.echo(
+        f"{done.written} notes written, {done.failed} requests failed, {done.waiting} texts without a note"
+    )
+    if done.failed:
+        raise SystemExit(1)
 
 
 @command.command("rebuild", epilog="Example: policywatch provisions rebuild")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from store.models import Change, Document, Platform, ProvisionInstance, Version
+from store.models import Change, Document, Platform, ProvisionInstance, ProvisionNote, Version
 from store.queries.changes import has_topic
 
 FROM, TO = aliased(Version), aliased(Version)
@@ -178,3 +178,18 @@ def provision_events(session: Session, platform: str, limit: int = 50) -> list[d
         }
         for r in rows
     ]
+
+
+def note_keys(session: Session) -> set[tuple[str, str]]:
+    """(provision, text SHA-256) of every machine-written note kept."""
+    return {(p, d) for p, d in session.execute(select(ProvisionNote.provision, ProvisionNote.text_sha256))}
+
+
+def notes_for(session: Session, provision: str, digests: Iterable[str]) -> dict[str, ProvisionNote]:
+    """text SHA-256 -> the machine-written note kept on that text of ``provision``."""
+    rows = session.scalars(
+        select(ProvisionNote).where(
+            ProvisionNote.provision == provision, ProvisionNote.text_sha256.in_(set(digests))
+        )
+    )
+    return {row.text_sha256: row for row in rows}

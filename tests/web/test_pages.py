@@ -206,6 +206,40 @@ def test_provision_page_shows_each_version_of_the_clause_newest_first_with_its_r
     assert "stated</span> in" in terms and "reworded" not in terms  # the same clause in every version
 
 
+def test_a_machine_written_note_is_marked_as_such_and_quotes_its_clauses(fresh_engine, monkeypatch):
+    from policywatch.runtime import Runtime
+    from policywatch.settings import load_settings
+    from policywatch.usecases.notes import write_notes
+    from tests.changes import fake_llm
+
+    server = fake_llm.start()
+    server.state.tell(
+        body={"choices": [{"message": {"content": "<b>Agencies</b> may use it for security."}}]}
+    )
+    monkeypatch.setenv("POLICYWATCH_NOTE_URL", server.url)
+    monkeypatch.setenv("POLICYWATCH_NOTE_MODEL", "test-model")
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+    try:
+        with Runtime.from_settings(load_settings()) as runtime:
+            write_notes(runtime)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with TestClient(create_app(load_settings(), fresh_engine)) as client:
+        page = client.get("/provisions/government_carve_out").text
+    acme = page[page.index('href="/platforms/acme"') : page.index('href="/platforms/globex"')]
+    note = acme[acme.index('<aside class="machine-note">') :]
+    assert (
+        "<strong>Machine-written note</strong> by test-model" in note and "not reviewed by a person" in note
+    )
+    assert (
+        "<blockquote>Government agencies may use the service for lawful national security purposes." in note
+    )
+    assert '<p class="note">&lt;b&gt;Agencies&lt;/b&gt; may use it for security.</p>' in note  # escaped
+    assert "<script>" not in page
+
+
 def test_a_platform_shows_its_announcements_as_events_beside_its_policy_changes(fresh_engine):
     from tests.web.site import add_announcement
 
