@@ -13,7 +13,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ class NoteProvider:
 
     url: str
     model: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     timeout: float
 
     @classmethod

@@ -225,6 +225,13 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("note_url")
+    @classmethod
+    def _note_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("not an http:// or https:// URL")
+        return value or None
+
     @field_validator("note_model")
     @classmethod
     def _note_model(cls, value: str | None, info: ValidationInfo) -> str | None:

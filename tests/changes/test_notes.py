@@ -130,9 +130,13 @@ def test_notes_are_off_by_default(migrated_url, llm):
     assert llm.state.received == []
 
 
-def test_a_note_url_needs_a_model(monkeypatch):
+def test_a_note_url_needs_a_model_and_must_be_http(monkeypatch):
     monkeypatch.setenv("POLICYWATCH_NOTE_URL", "http://127.0.0.1:9/v1/chat/completions")
     with pytest.raises(SettingsError, match="POLICYWATCH_NOTE_MODEL: .*required with POLICYWATCH_NOTE_URL"):
+        load_settings()
+    monkeypatch.setenv("POLICYWATCH_NOTE_MODEL", "test-model")
+    monkeypatch.setenv("POLICYWATCH_NOTE_URL", "file:///etc/passwd")
+    with pytest.raises(SettingsError, match="POLICYWATCH_NOTE_URL: .*not an http:// or https:// URL"):
         load_settings()
 
 
