@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "POLICYWATCH_"
@@ -159,6 +159,24 @@ class Settings(BaseSettings):
     provisions_file: Path | None = Field(
         None, description="YAML file of provision types that extend or override the bundled catalog."
     )
+    note_url: str | None = Field(
+        None,
+        description=(
+            "OpenAI-compatible chat-completions endpoint (…/v1/chat/completions) asked for a "
+            "machine-written note on each provision's clauses; unset: no notes."
+        ),
+    )
+    note_model: str | None = Field(
+        None, validate_default=True, description="Model named in note requests (required with a note URL)."
+    )
+    note_api_key_env: str = Field(
+        "OPENAI_API_KEY",
+        description="Environment variable holding the note provider's API key, sent as a Bearer token.",
+    )
+    note_timeout: float = Field(20.0, gt=0, description="Seconds before a note request times out.")
+    notes_per_crawl: int = Field(
+        20, ge=0, description="Most notes asked after one crawl (the rest after the next, or by command)."
+    )
     flapping_window: int = Field(
         8, ge=1, description="Crawl runs within which content that comes back is flapping."
     )
@@ -209,6 +227,20 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("note_url")
+    @classmethod
+    def _note_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("not an http:// or https:// URL")
+        return value or None
+
+    @field_validator("note_model")
+    @classmethod
+    def _note_model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("note_url") and not value:
+            raise ValueError(f"required with {PREFIX}NOTE_URL")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

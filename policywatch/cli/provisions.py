@@ -11,7 +11,8 @@ from policywatch.cli.common import open_runtime
 
 @click.group("provisions")
 def command() -> None:
-    """List the provisions each document states, follow one provision's changes, rebuild them."""
+    """List the provisions each document states, follow one provision's changes, ask for notes on
+    them, rebuild them."""
 
 
 def _text(clauses: list[str]) -> str:
@@ -84,7 +85,7 @@ def _table(records: list[dict]) -> None:
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of text.")
 def history(provision: str, platform: str | None, as_json: bool) -> None:
-    """Every change of PROVISION (a catalog id), oldest first, with its clauses before and after."""
+    """Every change of PROVISION (a catalog id), oldest first, with the word-level redline of its clauses."""
     from changes.provisions import catalog_for
     from store.db import transaction
     from store.queries.provisions import provision_changes
@@ -116,22 +117,42 @@ def _history(provision: str, records: list[dict]) -> None:
     if not records:
         click.echo(f"no changes of {provision}")
         return
+    click.echo("[-removed-] {+added+}")
     for r in records:
+        status = "appeared" if not r["before"] else "removed" if not r["after"] else "reworded"
         click.echo(
-            f"{r['detected_at'][:16].replace('T', ' ')}  {r['platform']}/{r['document']}  "
+            f"\n{r['detected_at'][:16].replace('T', ' ')}  {r['platform']}/{r['document']}  {status}  "
             f"change {r['change']} ({r['significance']}), version {r['versions'][0]} → {r['versions'][1]}"
         )
-        before, after = set(r["before"]), set(r["after"])
-        for clause in r["before"]:
-            if clause not in after:
-                click.echo(f"  - {clause}")
-        for clause in r["after"]:
-            if clause not in before:
-                click.echo(f"  + {clause}")
-        if not r["before"]:
-            click.echo("  (appeared)")
-        if not r["after"]:
-            click.echo("  (removed)")
+        for line in _redline_lines(r["before"], r["after"]):
+            click.echo(f"  {line}")
+
+
+def _redline_lines(before: list[str], after: list[str]) -> list[str]:
+    """The word-level redline of clauses ``before`` against ``after`` as plain text lines (one per
+    clause): removed words in ``[-…-]``, added ones in ``{+…+}`` (red and green on a terminal),
+    unchanged clauses away from an edit folded into one line."""
+    from changes.redline import compare_texts
+
+    lines: list[str] = []
+    for block in compare_texts("\n".join(before), "\n".join(after), context=1).blocks:
+        if block.kind == "gap":
+            lines.append(f"… {block.skipped} unchanged clause{'' if block.skipped == 1 else 's'} …")
+        elif block.kind == "same":
+            lines.extend(block.lines)
+        else:
+            lines.extend("".join(_marked(s.op, s.text) for s in block.inline).split("\n"))
+    return lines
+
+
+def _marked(op: str, text: str) -> str:
+    """``text`` as it reads in the redline: each line's piece of a deletion or insertion marked."""
+    if op == "equal":
+        return text
+    opening, closing, colour = ("[-", "-]", "red") if op == "delete" else ("{+", "+}", "green")
+    return "\n".join(
+        click.style(f"{opening}{piece}{closing}", fg=colour) if piece else piece for piece in text.split("\n")
+    )
 
 
 @command.command("compare", epilog="Example: policywatch provisions compare government_carve_out")
@@ -188,6 +209,24 @@ def compare(provision: str, as_json: bool) -> None:
 
 def _moment(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+@command.command("notes", epilog="Example: POLICYWATCH_NOTE_URL=… policywatch provisions notes --limit 50")
+@click.option("--limit", type=click.IntRange(min=1), help="Ask for at most this many notes.")
+def notes(limit: int | None) -> None:
+    """Ask the LLM provider the settings name for a machine-written note on each provision text of
+    the documents' latest versions that has none yet (each text is asked once)."""
+    from policywatch.usecases.notes import write_notes
+
+    with open_runtime() as runtime:
+        done = write_notes(runtime, limit)
+    if done is None:
+        raise click.ClickException("notes are off: set POLICYWATCH_NOTE_URL and POLICYWATCH_NOTE_MODEL")
+    click.echo(
+        f"{done.written} notes written, {done.failed} requests failed, {done.waiting} texts without a note"
+    )
+    if done.failed:
+        raise SystemExit(1)
 
 
 @command.command("rebuild", epilog="Example: policywatch provisions rebuild")

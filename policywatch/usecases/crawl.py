@@ -47,11 +47,13 @@ def crawl(
     progress: Callable[[CrawlReport], None] | None = None,
 ) -> Crawled:
     """Fetch every active source of ``document_ids`` once (at most once per process: Twisted's
-    reactor cannot restart), read the listings of ``newsroom_ids``, record the changes of
-    the versions found and tag the posts with their topics, unless the crawl stopped because the
-    store could not record (``report.stopped``); ``progress`` is told of each source's result."""
+    reactor cannot restart), read the listings of ``newsroom_ids``, record the changes of the
+    versions found, tag the posts with their topics and ask for the provision notes still wanted
+    (when notes are on), unless the crawl stopped because the store could not record
+    (``report.stopped``); ``progress`` is told of each source's result."""
     from policywatch.crawling import run_crawl
     from policywatch.usecases.announcements import tag_posts
+    from policywatch.usecases.notes import write_notes
 
     report = run_crawl(runtime.settings, runtime.engine, document_ids, trigger, newsroom_ids, progress)
     if report.stopped:  # the store cannot record: the next crawl records the changes
@@ -59,4 +61,5 @@ def crawl(
     with transaction(runtime.engine) as session:
         changes = len(record_changes(session, runtime.settings))
         tag_posts(session, runtime.settings)
+    write_notes(runtime, runtime.settings.notes_per_crawl)
     return Crawled(report, changes)

@@ -4,7 +4,7 @@ from store.models.audience import Delivery, Subscriber, Subscription
 from store.models.base import Base, utcnow
 from store.models.catalog import Announcement, AnnouncementSource, Document, Platform, Source
 from store.models.crawl import CrawlRun, FetchEvent, Snapshot
-from store.models.history import Change, ProvisionInstance, Version, VersionSnapshot
+from store.models.history import Change, ProvisionInstance, ProvisionNote, Version, VersionSnapshot
 from store.models.service import JobFailure, Lease, RateWindow
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "VersionSnapshot",
     "Change",
     "ProvisionInstance",
+    "ProvisionNote",
     "Subscriber",
     "Subscription",
     "Delivery",

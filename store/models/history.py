@@ -96,3 +96,16 @@ class ProvisionInstance(Base):
     heading: Mapped[str | None] = mapped_column(Text, default=None)
     path: Mapped[list] = mapped_column(default=list)
     clauses: Mapped[list] = mapped_column(default=list)
+
+
+class ProvisionNote(Base):
+    """A machine-written interpretive note on one provision's clause text, asked of the LLM provider
+    the settings name once per provision type and text (``text_sha256`` of ``Instance.text``)."""
+
+    __tablename__ = "provision_note"
+
+    provision: Mapped[str] = mapped_column(String(60), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

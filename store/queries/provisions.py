@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from store.models import Change, Document, Platform, ProvisionInstance, Version
+from store.models import Change, Document, Platform, ProvisionInstance, ProvisionNote, Version
 from store.queries.changes import has_topic
 
 FROM, TO = aliased(Version), aliased(Version)
@@ -76,6 +76,55 @@ def provision_changes(session: Session, provision: str, platform: str | None = N
     return session.execute(query).all()
 
 
+def provision_versions(session: Session, provision: str, platform: str | None = None) -> Sequence[Row]:
+    """The versions at which ``provision``'s clauses changed in each document (by platform, document and
+    version): the first recorded version that states it, then every version whose recorded clauses
+    differ from the previous version's (it appeared, was reworded, or disappeared), each with the
+    clauses and heading before it, and the change that recorded it (if any)."""
+    text = cast(ProvisionInstance.clauses, Text)
+    clauses, heading = ProvisionInstance.clauses, ProvisionInstance.heading
+
+    timeline = (
+        select(
+            Platform.slug.label("platform"),
+            Document.slug.label("document"),
+            Document.title.label("document_title"),
+            Version.id.label("version_id"),
+            Version.seq,
+            Version.created_at,
+            ProvisionInstance.present,
+            heading,
+            clauses,
+            text.label("text"),
+            _previous(text).label("before_text"),
+            _previous(clauses).label("before"),
+            _previous(heading).label("before_heading"),
+        )
+        .join(ProvisionInstance, ProvisionInstance.version_id == Version.id)
+        .join(Document, Document.id == Version.document_id)
+        .join(Platform, Platform.id == Document.platform_id)
+        .where(ProvisionInstance.provision == provision)
+    )
+    if platform:
+        timeline = timeline.where(Platform.slug == platform)
+    versions = timeline.subquery()
+    query = (
+        select(versions, Change.id.label("change"), Change.significance)
+        .outerjoin(Change, Change.to_version_id == versions.c.version_id)
+        .where(
+            (versions.c.before_text.is_(None) & versions.c.present)
+            | (versions.c.before_text != versions.c.text)
+        )
+        .order_by(versions.c.platform, versions.c.document, versions.c.seq)
+    )
+    return session.execute(query).all()
+
+
+def _previous(column):
+    """``column`` of the document's version before (by ``seq``)."""
+    return func.lag(column, type_=column.type).over(partition_by=Version.document_id, order_by=Version.seq)
+
+
 def last_changes(session: Session, provision: str) -> dict[str, datetime]:
     """document slug -> when a change last touched ``provision`` there."""
     rows = session.execute(
@@ -129,3 +178,18 @@ def provision_events(session: Session, platform: str, limit: int = 50) -> list[d
         }
         for r in rows
     ]
+
+
+def note_keys(session: Session) -> set[tuple[str, str]]:
+    """(provision, text SHA-256) of every machine-written note kept."""
+    return {(p, d) for p, d in session.execute(select(ProvisionNote.provision, ProvisionNote.text_sha256))}
+
+
+def notes_for(session: Session, provision: str, digests: Iterable[str]) -> dict[str, ProvisionNote]:
+    """text SHA-256 -> the machine-written note kept on that text of ``provision``."""
+    rows = session.scalars(
+        select(ProvisionNote).where(
+            ProvisionNote.provision == provision, ProvisionNote.text_sha256.in_(set(digests))
+        )
+    )
+    return {row.text_sha256: row for row in rows}

@@ -253,13 +253,32 @@ def test_changes_list_and_provision_history_name_the_change(migrated_url):
     history = runner.invoke(cli, ["provisions", "history", "military_weapons"])
     assert history.exit_code == 0, history.output
     assert "acme/acme-terms" in history.output and "version 1 → 2" in history.output
-    assert "- You may not use the service for weapons development or military and warfare purposes." in (
-        history.output
-    )
-    assert "+ You may not use the service for weapons development." in history.output
+    reworded = "  You may not use the service for weapons development[- or military and warfare purposes-].\n"
+    assert reworded in history.output
     assert "no changes of minimum_age" in runner.invoke(cli, ["provisions", "history", "minimum_age"]).output
     unknown = runner.invoke(cli, ["provisions", "history", "nonsense"])
     assert unknown.exit_code != 0 and "not a catalog provision" in unknown.output
+
+
+def test_provision_history_folds_the_unchanged_clauses_of_a_long_provision(migrated_url):
+    from changes.record import record_changes
+
+    changes = POLICY.replace(
+        "We may update this policy from time to time.",
+        "We may update this policy from time to time.\nWe may change these terms at any time.\n"
+        "We may modify this policy to reflect new laws.\nWe may revise this policy when our services change.",
+    )
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        _seed(session, [changes, changes.replace("by email", "in the product")])
+        record_changes(session, load_settings())
+    engine.dispose()
+    history = CliRunner().invoke(cli, ["provisions", "history", "unilateral_changes"]).output
+    assert history.endswith(
+        "  … 3 unchanged clauses …\n"
+        "  We may revise this policy when our services change.\n"
+        "  We will notify you of material changes [-by-]{+in+} [-email-]{+the product+}.\n"
+    )
 
 
 def test_provisions_compare_sets_platforms_side_by_side(migrated_url):

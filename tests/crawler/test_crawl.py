@@ -324,6 +324,26 @@ def test_browser_sources_fail_clearly_without_the_browser_extra(site, load, craw
     assert site.hits("/app") == []
 
 
+def test_a_crawl_asks_for_notes_on_the_provisions_it_found_when_notes_are_on(site, load, crawl, db):
+    from store.models import ProvisionNote
+    from tests.changes import fake_llm
+
+    server = fake_llm.start()
+    site.html("/aup", POLICY)
+    load(sources_yaml(document("acme-aup", f"{site.url}/aup", "select: [main]")))
+    try:
+        crawl(env={"POLICYWATCH_NOTE_URL": server.url, "POLICYWATCH_NOTE_MODEL": "test-model"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    questions = [body["messages"][-1]["content"] for _, body in server.state.received]
+    assert any("You may not use our services to develop weapons" in q for q in questions)
+    with transaction(db.engine) as session:
+        kept = session.scalars(select(ProvisionNote.provision)).all()
+    assert len(kept) == len(questions) and "military_weapons" in kept
+
+
 def test_crawl_refuses_a_schema_that_is_behind(database_url, monkeypatch):
     from click.testing import CliRunner
 

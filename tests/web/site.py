@@ -252,3 +252,32 @@ def add_announcement(
         )
     )
     session.flush()
+
+
+USAGE_V1 = """# Usage policy
+
+## Prohibited uses
+You may not use the service for weapons development.
+
+## Contact
+Write to legal@acme.test."""
+USAGE_V2 = USAGE_V1.replace("legal@acme.test", "policy@acme.test")
+USAGE_V3 = USAGE_V2.replace("weapons development.", "weapons development or military and warfare purposes.")
+USAGE_V4 = USAGE_V3.replace(
+    "You may not use the service for weapons development or military and warfare purposes.",
+    "You may not use the service to harm others.",
+)
+USAGE_V5 = USAGE_V3
+
+
+def add_usage_history(session: Session) -> None:
+    """Acme's usage policy in five versions, its military ban stated, untouched by an edit of the
+    contact line, reworded, removed, and stated again; with its changes and provisions recorded."""
+    from changes.record import record_changes
+    from policywatch.settings import get_settings
+
+    usage = make_document(session, "acme-usage", ("https://acme.test/usage",), platform_slug="acme")
+    usage.title = "Usage Policy"
+    for i, text in enumerate([USAGE_V1, USAGE_V2, USAGE_V3, USAGE_V4, USAGE_V5]):
+        record_version(session, usage, text, [], created_at=START + timedelta(days=40 + 10 * i))
+    record_changes(session, get_settings())

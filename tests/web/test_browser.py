@@ -158,6 +158,29 @@ def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_p
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
 
 
+def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(server, browser_page):
+    from policywatch.settings import get_settings
+    from tests.web.site import add_usage_history
+
+    engine = make_engine(get_settings().database)
+    with transaction(engine) as session:
+        add_usage_history(session)
+    engine.dispose()
+    page = browser_page
+    page.goto(f"{server}/provisions/military_weapons?platform=acme")
+    usage = page.locator("section.provision-history", has_text="Usage Policy")
+    entries = usage.locator("ol.provision-versions > li")
+    assert entries.count() == 4
+    assert "appeared in version 5" in entries.nth(0).locator("summary").inner_text().lower()
+    assert entries.nth(0).locator("ins").is_visible()  # the newest version's redline is open
+    reworded = entries.nth(2)
+    added = reworded.locator("ins", has_text="or military and warfare purposes")
+    assert not added.is_visible()  # older versions are folded
+    reworded.locator("summary").click()
+    assert added.is_visible()
+    assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
+
+
 def test_pages_are_usable_on_a_phone_without_sideways_scrolling(server, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})

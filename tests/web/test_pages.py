@@ -180,9 +180,64 @@ def test_provision_page_compares_platforms_and_shows_history_and_card(fresh_engi
     assert "<strong>permits</strong>" in page[acme:globex]
     assert "We do not sell data to any government." in page[globex:]  # under its "Public sector" heading
     history = page[page.index("<h2>History</h2>") :]
-    assert "<del>Government agencies may not use the service for surveillance.</del>" in history
+    assert "Government agencies may<del> not</del> use the service for <del>surveillance</del>" in history
     assert "<script>" not in page  # stored clauses are escaped
     assert missing.status_code == 404
+
+
+def test_provision_page_shows_each_version_of_the_clause_newest_first_with_its_redline(fresh_engine):
+    from tests.web.site import add_usage_history
+
+    with transaction(fresh_engine) as session:
+        add_usage_history(session)
+    with TestClient(create_app(get_settings(), fresh_engine)) as client:
+        page = client.get("/provisions/military_weapons", params={"platform": "acme"}).text
+    history = page[page.index("<h2>History</h2>") :]
+    terms, usage = history.split('<a href="/documents/acme-usage">Usage Policy</a>')
+    usage = usage[: usage.index("</section>")]
+    entries = re.findall(r'pv-(\w+)">\w+</span> in <a href="/documents/acme-usage/versions/(\d+)"', usage)
+    assert entries == [("appeared", "5"), ("removed", "4"), ("reworded", "3"), ("stated", "1")]  # not v2
+    appeared, removed, reworded, stated = usage.split("<li>")[1:]
+    assert "for weapons development<ins> or military and warfare purposes</ins>." in reworded
+    assert "<time>2026-05-01</time>" in reworded and 'class="sig sig-substantive"' in reworded
+    assert "<del>You may not use the service for weapons development or military and warfare" in removed
+    assert "<ins>You may not use the service for weapons development or military" in appeared
+    assert "<details open>" in appeared and "<details open>" not in removed + reworded + stated
+    assert "stated</span> in" in terms and "reworded" not in terms  # the same clause in every version
+
+
+def test_a_machine_written_note_is_marked_as_such_and_quotes_its_clauses(fresh_engine, monkeypatch):
+    from policywatch.runtime import Runtime
+    from policywatch.settings import load_settings
+    from policywatch.usecases.notes import write_notes
+    from tests.changes import fake_llm
+
+    server = fake_llm.start()
+    server.state.tell(
+        body={"choices": [{"message": {"content": "<b>Agencies</b> may use it for security."}}]}
+    )
+    monkeypatch.setenv("POLICYWATCH_NOTE_URL", server.url)
+    monkeypatch.setenv("POLICYWATCH_NOTE_MODEL", "test-model")
+    with transaction(fresh_engine) as session:
+        rebuild_provisions(session, get_settings())
+    try:
+        with Runtime.from_settings(load_settings()) as runtime:
+            write_notes(runtime)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with TestClient(create_app(load_settings(), fresh_engine)) as client:
+        page = client.get("/provisions/government_carve_out").text
+    acme = page[page.index('href="/platforms/acme"') : page.index('href="/platforms/globex"')]
+    note = acme[acme.index('<aside class="machine-note">') :]
+    assert (
+        "<strong>Machine-written note</strong> by test-model" in note and "not reviewed by a person" in note
+    )
+    assert (
+        "<blockquote>Government agencies may use the service for lawful national security purposes." in note
+    )
+    assert '<p class="note">&lt;b&gt;Agencies&lt;/b&gt; may use it for security.</p>' in note  # escaped
+    assert "<script>" not in page
 
 
 def test_a_platform_shows_its_announcements_as_events_beside_its_policy_changes(fresh_engine):

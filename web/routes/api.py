@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from changes.redline import compare_texts, inline_segments
 from policywatch.verdicts import Significance
 from store.queries import changes as change_queries
 from store.queries import documents as document_queries
@@ -27,7 +28,6 @@ from web.deps import (
     search_paging,
     topic_index,
 )
-from web.rendering.diff import compare_texts, inline_segments
 from web.rendering.snippets import highlighted
 from web.rendering.topic_comparison import compare_topic
 

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from changes.cards import card
+from changes.notes import digest
 from changes.provisions import Instance, catalog_for
+from changes.redline import compare_texts
 from policywatch.verdicts import Significance
 from store.announcements import ANNOUNCEMENT
 from store.models import Document, Platform, Version
@@ -33,7 +35,7 @@ from web.deps import (
 )
 from web.middleware.cache import remembered
 from web.middleware.security import CSP
-from web.rendering.diff import compare_texts
+from web.rendering.provision_history import provision_timelines
 from web.rendering.snippets import grouped_hits, highlighted
 from web.rendering.templating import page
 from web.rendering.timeline import provision_event_labels, timeline_chart
@@ -285,8 +287,10 @@ def search_page(
 def provision_page(
     request: Request, provision: str, platform: str | None = None, session: Session = Depends(get_session)
 ):
-    """One provision across platforms: each document's clauses as they stand with their card and last
-    change, the platforms that do not state it, its regulations, and every change of it."""
+    """One provision across platforms: each document's clauses as they stand with their card (and the
+    machine-written note kept on them, if any) and last change, the platforms that do not state it,
+    its regulations, and its full history in each document (every version where its clauses changed,
+    with the redline)."""
     catalog = catalog_for(request.app.state.settings)
     kind = catalog.get(provision)
     if kind is None:
@@ -298,6 +302,8 @@ def provision_page(
         if r.provision == provision and r.present
     ]
     names = provision_queries.platform_names(session)
+    instances = {r.document: Instance(provision, r.heading, (), tuple(r.clauses)) for r in stated}
+    notes = provision_queries.notes_for(session, provision, {digest(i.text) for i in instances.values()})
     platforms = [
         {
             "slug": slug,
@@ -307,7 +313,9 @@ def provision_page(
                     "slug": r.document,
                     "heading": r.heading,
                     "clauses": r.clauses,
-                    "card": card(kind, Instance(provision, r.heading, (), tuple(r.clauses))),
+                    "card": card(kind, instances[r.document]),
+                    "note": notes.get(digest(instances[r.document].text)),
+                    "quoted": instances[r.document].text,
                     "last_changed": changed.get(r.document),
                 }
                 for r in stated
@@ -317,8 +325,8 @@ def provision_page(
         for slug, name in sorted(names.items())
         if platform in (None, slug)
     ]
-    history = provision_queries.provision_changes(session, provision, platform)
-    return page(request, "provision.html", kind=kind, platforms=platforms, history=list(reversed(history)))
+    timelines = provision_timelines(provision_queries.provision_versions(session, provision, platform))
+    return page(request, "provision.html", kind=kind, platforms=platforms, timelines=timelines)
 
 
 @router.get("/compare")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.rendering.diff import compare_texts, inline_segments
+from changes.redline import compare_texts, inline_segments
 
 
 def rebuilt(comparison, leave_out: str) -> str:
