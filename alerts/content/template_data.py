@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from changes.compare import unpaired, word_diff
-from changes.provisions import load_catalog
-from changes.taxonomy import load_taxonomy
+from changes.provisions import Catalog
+from changes.taxonomy import Taxonomy
 from policywatch.verdicts import Significance
 from store.models import Announcement, Change, Document, Platform, ProvisionInstance, Version
 from store.queries.documents import document_title
@@ -22,8 +22,11 @@ MAX_SECTIONS = 8
 MAX_CLAUSES = 4
 
 
-def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> dict[int, dict]:
-    """Template views of these changes by id, each with its platform, document, redline and link."""
+def change_views(
+    session: Session, change_ids: Iterable[int], base_url: str, catalog: Catalog
+) -> dict[int, dict]:
+    """Template views of these changes by id, each with its platform, document, redline and link; the
+    provisions they touch named by ``catalog`` (the one in force: bundled and the operator's)."""
     rows = session.execute(
         select(Change, Document, Platform, Version.chain_hash)
         .join(Document, Document.id == Change.document_id)
@@ -33,7 +36,7 @@ def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> 
     ).all()
     clauses = _clauses(session, [change for change, _, _, _ in rows])
     return {
-        change.id: change_view(change, document, platform, head, base_url, clauses)
+        change.id: change_view(change, document, platform, head, base_url, clauses, catalog)
         for change, document, platform, head in rows
     }
 
@@ -52,9 +55,11 @@ def _clauses(session: Session, changes: list[Change]) -> dict[tuple[int, str], l
     return {(version, provision): list(found or []) for version, provision, found in rows}
 
 
-def _provision(change: Change, provision: str, clauses: dict[tuple[int, str], list[str]]) -> dict:
-    """One provision a change touches: its label and the clauses removed and added."""
-    kind = load_catalog().get(provision)
+def _provision(
+    change: Change, provision: str, clauses: dict[tuple[int, str], list[str]], catalog: Catalog
+) -> dict:
+    """One provision a change touches: its label (from ``catalog``) and the clauses removed and added."""
+    kind = catalog.get(provision)
     before = clauses.get((change.from_version_id, provision), [])
     after = clauses.get((change.to_version_id, provision), [])
     removed = [c for c in before if c not in after]
@@ -73,11 +78,12 @@ def change_view(
     platform: Platform,
     chain_head: str,
     base_url: str,
-    clauses: dict[tuple[int, str], list[str]] | None = None,
+    clauses: dict[tuple[int, str], list[str]],
+    catalog: Catalog,
 ) -> dict:
-    """One change as the templates show it, opening with the provisions it touches (their clauses
-    before and after, from ``clauses``: (version id, provision) -> clauses), and the chain head
-    its new version made."""
+    """One change as the templates show it, opening with the provisions it touches (named by
+    ``catalog``, with their clauses before and after, from ``clauses``: (version id, provision) ->
+    clauses), and the chain head its new version made."""
     details = change.details or {}
     sections = [_section(section) for section in details.get("sections", [])]
     return {
@@ -88,7 +94,7 @@ def change_view(
         "significance": change.significance,
         "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
         "summary": change.summary,
-        "provisions": [_provision(change, p, clauses or {}) for p in change.provisions or []],
+        "provisions": [_provision(change, p, clauses, catalog) for p in change.provisions or []],
         "reasons": list(change.reasons or []),
         "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])]
         or list(change.topics or []),
@@ -144,9 +150,12 @@ def _reworded(pair: dict) -> dict:
 OPENING_CHARS = 400
 
 
-def post_views(session: Session, post_ids: Iterable[int], base_url: str) -> dict[int, dict]:
-    """Template views of these newsroom posts by id: platform, title, date, topics, opening, links."""
-    topics = {topic.id: topic.label for topic in load_taxonomy().topics}
+def post_views(
+    session: Session, post_ids: Iterable[int], base_url: str, taxonomy: Taxonomy
+) -> dict[int, dict]:
+    """Template views of these newsroom posts by id: platform, title, date, topics (labelled by
+    ``taxonomy``, the one in force: bundled and the operator's), opening, links."""
+    topics = {topic.id: topic.label for topic in taxonomy.topics}
     rows = session.execute(
         select(Announcement, Document, Platform)
         .join(Document, Document.id == Announcement.document_id)
