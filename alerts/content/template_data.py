@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from changes.compare import unpaired, word_diff
+from changes.compare import shown_clauses, word_diff
 from changes.provisions import Catalog
 from changes.taxonomy import Taxonomy
 from policywatch.verdicts import Significance
@@ -20,6 +20,7 @@ from store.versions import latest_texts
 
 MAX_SECTIONS = 8
 MAX_CLAUSES = 4
+MAX_TABLE_ROWS = 8
 
 
 def change_views(
@@ -125,10 +126,9 @@ def subject_line(view: dict) -> str:
 
 
 def _section(section: dict) -> dict:
-    """A section as the emails show it: a reworded clause once, as its word-level redline, and the
-    clauses only added or only removed."""
-    changed = section.get("changed", [])
-    added, removed = unpaired(section.get("added", []), section.get("removed", []), changed)
+    """A section as the emails show it: a reworded clause once, as its word-level redline, the
+    clauses only added or only removed, and its changed tables as tables."""
+    added, removed, changed = shown_clauses(section)
     return {
         "heading": section.get("heading") or section.get("path") or "(untitled section)",
         "old_heading": section.get("old_heading"),
@@ -137,7 +137,45 @@ def _section(section: dict) -> dict:
         "removed": removed[:MAX_CLAUSES],
         "changed": [_reworded(c) for c in changed[:MAX_CLAUSES]],
         "more": sum(max(0, len(clauses) - MAX_CLAUSES) for clauses in (added, removed, changed)),
+        "tables": [_table(table) for table in section.get("tables", [])],
     }
+
+
+def _table(table: dict) -> dict:
+    """A changed table as the emails show it: its header and rows up to ``MAX_TABLE_ROWS`` changed
+    ones (unchanged runs as their count), and for the plain-text part each changed row as
+    "Column: value" lines (a changed cell as "old → new")."""
+    rows, edited = [], 0
+    for row in table["rows"]:
+        edited += row["status"] != "same"
+        if edited > MAX_TABLE_ROWS:
+            break
+        rows.append(row)
+    names = [_side(cell, "insert") or _side(cell, "delete") for cell in table["header"]]
+    lines = [line for row in rows if row["status"] != "same" for line in _row_lines(row, names)]
+    total = sum(row["status"] != "same" for row in table["rows"])
+    return {**table, "rows": rows, "lines": lines, "more": max(0, total - MAX_TABLE_ROWS)}
+
+
+def _side(cell: dict, op: str) -> str:
+    """A cell's text before (``op`` delete) or after (``op`` insert) the change."""
+    return "".join(text for kind, text in cell["diff"] if kind in ("equal", op))
+
+
+def _row_lines(row: dict, names: list[str]) -> list[str]:
+    """One changed row as plain-text lines: "<status> row:" then "Column: value" per cell (of a
+    changed row, its first cell and the cells that changed)."""
+    lines = [f"{row['status']} row:"]
+    for i, (name, cell) in enumerate(zip(names, row["cells"])):
+        before, after = _side(cell, "delete"), _side(cell, "insert")
+        if row["status"] != "changed":
+            value = after if row["status"] == "added" else before
+            lines += [f"  {name}: {value}"] if value else []
+        elif cell["changed"]:
+            lines.append(f"  {name}: {before or '(empty)'} → {after or '(empty)'}")
+        elif i == 0:
+            lines.append(f"  {name}: {after}")
+    return lines
 
 
 def _reworded(pair: dict) -> dict:
