@@ -210,3 +210,29 @@ def _row(status: str, before: tuple[str | None, ...] | None, after: tuple[str | 
     olds = before if before is not None else (None,) * width
     news = after if after is not None else (None,) * width
     return {"status": status, "cells": [_cell(o, n) for o, n in zip(olds, news)]}
+
+
+def side(cell: dict, op: str) -> str:
+    """A cell's text before (``op`` delete) or after (``op`` insert) the change."""
+    return "".join(text for kind, text in cell["diff"] if kind in ("equal", op))
+
+
+def row_lines(header: list[dict], rows: list[dict]) -> list[str]:
+    """The changed ``rows`` of a table diff as plain-text lines: "<status> row:", then "Column: value"
+    per cell (of a changed row, its first cell and "Column: old → new" per changed cell)."""
+    names = [side(cell, "insert") or side(cell, "delete") for cell in header]
+    lines = []
+    for row in rows:
+        if row["status"] == "same":
+            continue
+        lines.append(f"{row['status']} row:")
+        for i, (name, cell) in enumerate(zip(names, row["cells"])):
+            before, after = side(cell, "delete"), side(cell, "insert")
+            if row["status"] != "changed":
+                value = after if row["status"] == "added" else before
+                lines += [f"  {name}: {value}"] if value else []
+            elif cell["changed"]:
+                lines.append(f"  {name}: {before or '(empty)'} → {after or '(empty)'}")
+            elif i == 0:
+                lines.append(f"  {name}: {after}")
+    return lines

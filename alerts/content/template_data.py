@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from changes.compare import shown_clauses, word_diff
 from changes.provisions import Catalog
+from changes.tables import row_lines
 from changes.taxonomy import Taxonomy
 from policywatch.verdicts import Significance
 from store.models import Announcement, Change, Document, Platform, ProvisionInstance, Version
@@ -151,31 +152,9 @@ def _table(table: dict) -> dict:
         if edited > MAX_TABLE_ROWS:
             break
         rows.append(row)
-    names = [_side(cell, "insert") or _side(cell, "delete") for cell in table["header"]]
-    lines = [line for row in rows if row["status"] != "same" for line in _row_lines(row, names)]
+    lines = row_lines(table["header"], rows)
     total = sum(row["status"] != "same" for row in table["rows"])
     return {**table, "rows": rows, "lines": lines, "more": max(0, total - MAX_TABLE_ROWS)}
-
-
-def _side(cell: dict, op: str) -> str:
-    """A cell's text before (``op`` delete) or after (``op`` insert) the change."""
-    return "".join(text for kind, text in cell["diff"] if kind in ("equal", op))
-
-
-def _row_lines(row: dict, names: list[str]) -> list[str]:
-    """One changed row as plain-text lines: "<status> row:" then "Column: value" per cell (of a
-    changed row, its first cell and the cells that changed)."""
-    lines = [f"{row['status']} row:"]
-    for i, (name, cell) in enumerate(zip(names, row["cells"])):
-        before, after = _side(cell, "delete"), _side(cell, "insert")
-        if row["status"] != "changed":
-            value = after if row["status"] == "added" else before
-            lines += [f"  {name}: {value}"] if value else []
-        elif cell["changed"]:
-            lines.append(f"  {name}: {before or '(empty)'} → {after or '(empty)'}")
-        elif i == 0:
-            lines.append(f"  {name}: {after}")
-    return lines
 
 
 def _reworded(pair: dict) -> dict:
