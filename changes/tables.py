@@ -148,6 +148,7 @@ def _cell(before: str | None, after: str | None) -> dict:
 
 
 def _rows(old: list[tuple[str | None, ...]], new: list[tuple[str | None, ...]]) -> list[dict]:
+    """The rows of the diff: runs of equal rows as their count, the rows of each run that differs."""
     rows: list[dict] = []
     matcher = SequenceMatcher(
         None, [_key(_text(r)) for r in old], [_key(_text(r)) for r in new], autojunk=False
@@ -170,7 +171,7 @@ def _edited(gone: list[tuple[str | None, ...]], came: list[tuple[str | None, ...
         while removed and removed[0] < follows:
             rows.append(_row("removed", gone[removed.pop(0)], None))
         before = gone[pairs[k]] if k in pairs else None
-        rows.append(_row("changed" if before else "added", before, row))
+        rows.append(_row("added" if before is None else "changed", before, row))
     return rows + [_row("removed", gone[i], None) for i in removed]
 
 
