@@ -5,12 +5,13 @@ renamed or reordered section is "modified"/"moved", not "removed + added". Withi
 sentences are aligned with difflib's SequenceMatcher on their meaning keys (changes.meaning), so a
 sentence whose link target or punctuation changed is equal; a removed and an added sentence that
 are alike are reported as "changed", with a word-level diff. A changed sentence is also listed in
-"added" (new wording) and "removed" (old wording), so readers of those lists see every clause.
+"added" (new wording) and "removed" (old wording), so readers of those lists see every clause. A
+table row is one sentence; the section also keeps what changed in each of its tables, row by row and
+cell by cell (changes.tables), for readers to see a table as a table.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -18,10 +19,11 @@ from rapidfuzz import fuzz, process
 
 from changes.meaning import key, meaning
 from changes.outline import Section, outline
+from changes.tables import is_row, table_changes
+from changes.words import word_diff
 
 SIMILAR_SENTENCE = 60.0  # rapidfuzz ratio above which a removed and an added sentence are one edit
 SIMILAR_SECTION = 50.0  # token-set ratio above which two unpaired sections are one, renamed
-WORD = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 @dataclass
@@ -36,10 +38,11 @@ class SectionChange:
     removed: list[str] = field(default_factory=list)
     changed: list[dict] = field(default_factory=list)
     cosmetic: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        """The section as stored in Change.details["sections"]."""
-        return {
+        """The section as stored in Change.details["sections"] (``tables`` only when one changed)."""
+        stored = {
             "heading": self.heading,
             "path": self.path,
             "status": self.status,
@@ -48,6 +51,7 @@ class SectionChange:
             "removed": self.removed,
             "changed": self.changed,
         }
+        return stored | ({"tables": self.tables} if self.tables else {})
 
     @property
     def unpaired(self) -> tuple[list[str], list[str]]:
@@ -62,26 +66,15 @@ def unpaired(added: list[str], removed: list[str], changed: list[dict]) -> tuple
     return [s for s in added if s not in after], [s for s in removed if s not in before]
 
 
-def word_diff(before: str, after: str) -> list[list[str]]:
-    """[op, text] runs turning ``before`` into ``after`` word by word; op is equal, insert or delete."""
-    a, b = WORD.findall(before), WORD.findall(after)
-    runs: list[list[str]] = []
-
-    def emit(op: str, text: str) -> None:
-        if not text:
-            return
-        if runs and runs[-1][0] == op:
-            runs[-1][1] += text
-        else:
-            runs.append([op, text])
-
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            emit("equal", "".join(a[i1:i2]))
-        else:
-            emit("delete", "".join(a[i1:i2]))
-            emit("insert", "".join(b[j1:j2]))
-    return runs
+def shown_clauses(section: dict) -> tuple[list[str], list[str], list[dict]]:
+    """A stored section's clauses as readers see them: (only added, only removed, reworded pairs),
+    each once; table rows are left out when the section keeps its tables (shown as tables)."""
+    changed = section.get("changed", [])
+    added, removed = unpaired(section.get("added", []), section.get("removed", []), changed)
+    if section.get("tables"):
+        added, removed = [s for s in added if not is_row(s)], [s for s in removed if not is_row(s)]
+        changed = [c for c in changed if not (is_row(c["before"]) and is_row(c["after"]))]
+    return added, removed, changed
 
 
 def pair_sections(old: list[Section], new: list[Section]) -> list[tuple[int | None, int | None]]:
@@ -167,13 +160,21 @@ def compare_sections(old_text: str, new_text: str) -> list[SectionChange]:
         if i is not None and j is None:
             section = old[i]
             removed = SectionChange(
-                section.heading, section.path, "removed", removed=[s for s in section.sentences if key(s)]
+                section.heading,
+                section.path,
+                "removed",
+                removed=[s for s in section.sentences if key(s)],
+                tables=table_changes(section.lines, []),
             )
             changes.append((len(new) + i, removed))
         elif i is None and j is not None:
             section = new[j]
             added = SectionChange(
-                section.heading, section.path, "added", added=[s for s in section.sentences if key(s)]
+                section.heading,
+                section.path,
+                "added",
+                added=[s for s in section.sentences if key(s)],
+                tables=table_changes([], section.lines),
             )
             changes.append((j, added))
         elif i is not None and j is not None:
@@ -198,6 +199,7 @@ def _section_change(old: Section, new: Section, moved: bool) -> SectionChange | 
         removed=removed + [a for a, _ in changed],
         changed=[{"before": a, "after": b, "diff": word_diff(a, b)} for a, b in changed],
         cosmetic=cosmetic,
+        tables=table_changes(old.lines, new.lines) if added or removed or changed else [],
     )
     if renamed and key(old.heading) == key(new.heading):
         change.cosmetic.append((old.heading, new.heading))

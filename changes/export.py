@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 from html import escape
 
-from changes.compare import unpaired
+from changes.compare import shown_clauses
+from changes.tables import row_lines
 from store.models import Change
+
+CHANGED_CELL = '<td class="cell-changed">'
 
 
 def as_record(change: Change, platform: str, document: str) -> dict:
@@ -56,22 +59,18 @@ def _section_title(section: dict) -> str:
     return f"{title} [{section['status']}]"
 
 
-def _plain_only(section: dict) -> tuple[list[str], list[str]]:
-    return unpaired(section.get("added", []), section.get("removed", []), section.get("changed", []))
-
-
 def render_text(change: Change, platform: str, document: str) -> str:
     """Plain text: header, summary, reasons, then per section the removed (-), added (+) and
-    reworded (~) clauses."""
+    reworded (~) clauses, and each changed table's rows as "Column: value" lines."""
     lines = _header(change, platform, document)
     lines += ["", "Why: " + "; ".join(change.reasons or [])]
     if change.details.get("regulations"):
         lines.append("Regulations: " + ", ".join(change.details["regulations"]))
     for section in change.details.get("sections", []):
-        added, removed = _plain_only(section)
+        added, removed, changed = shown_clauses(section)
         lines += ["", _section_title(section)]
         lines += [f"  - {s}" for s in removed] + [f"  + {s}" for s in added]
-        for edit in section.get("changed", []):
+        for edit in changed:
             lines.append(
                 "  ~ "
                 + "".join(
@@ -79,6 +78,8 @@ def render_text(change: Change, platform: str, document: str) -> str:
                     for op, t in edit["diff"]
                 )
             )
+        for table in section.get("tables", []):
+            lines += [f"  {line}" for line in row_lines(table["header"], table["rows"])]
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +88,8 @@ def _md(text: str) -> str:
 
 
 def render_markdown(change: Change, platform: str, document: str) -> str:
-    """Markdown: the same content as text, reworded clauses with ~~deleted~~ and **inserted** words."""
+    """Markdown: the same content as text, reworded clauses with ~~deleted~~ and **inserted** words,
+    each changed table as a Markdown table of its changed rows."""
     header = _header(change, platform, document)
     lines = [
         f"### {header[0]}",
@@ -101,27 +103,43 @@ def render_markdown(change: Change, platform: str, document: str) -> str:
     if change.details.get("regulations"):
         lines.append("**Regulations:** " + ", ".join(change.details["regulations"]))
     for section in change.details.get("sections", []):
-        added, removed = _plain_only(section)
+        added, removed, changed = shown_clauses(section)
         lines += ["", f"#### {_section_title(section)}", ""]
         lines += [f"- removed: ~~{_md(s)}~~" for s in removed] + [f"- added: **{s}**" for s in added]
-        for edit in section.get("changed", []):
-            lines.append(
-                "- reworded: "
-                + "".join(
-                    f"~~{_md(t)}~~"
-                    if op == "delete" and t.strip()
-                    else f"**{t}**"
-                    if op == "insert" and t.strip()
-                    else t
-                    for op, t in edit["diff"]
-                )
-            )
+        lines += [f"- reworded: {_md_runs(edit['diff'])}" for edit in changed]
+        for table in section.get("tables", []):
+            lines += [""] * bool(lines[-1]) + _md_table(table)
     return "\n".join(lines) + "\n"
 
 
+def _md_runs(diff: list[list[str]]) -> str:
+    return "".join(
+        f"~~{_md(t)}~~" if op == "delete" and t.strip() else f"**{t}**" if op == "insert" and t.strip() else t
+        for op, t in diff
+    )
+
+
+def _md_table(table: dict) -> list[str]:
+    """A table diff as a Markdown table: a status column, then each cell's runs (pipes escaped)."""
+
+    def row(values: list[str]) -> str:
+        return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+
+    lines = [
+        row(["", *(_md_runs(c["diff"]) for c in table["header"])]),
+        row(["---"] * (table["columns"] + 1)),
+    ]
+    for entry in table["rows"]:
+        if entry["status"] == "same":
+            lines.append(row([f"*{entry['count']} unchanged*", *[""] * table["columns"]]))
+        else:
+            lines.append(row([entry["status"], *(_md_runs(c["diff"]) for c in entry["cells"])]))
+    return lines
+
+
 def render_html(change: Change, platform: str, document: str) -> str:
-    """An HTML fragment: the redline of the change, removed text in <del>, added text in <ins>, all
-    escaped."""
+    """An HTML fragment: the redline of the change, removed text in <del>, added text in <ins>, each
+    changed table as a table, all escaped."""
     header = _header(change, platform, document)
     parts = [
         f'<article class="change change-{escape(change.significance)}">',
@@ -135,28 +153,47 @@ def render_html(change: Change, platform: str, document: str) -> str:
             f'<p class="regulations">Regulations: {escape(", ".join(change.details["regulations"]))}</p>'
         )
     for section in change.details.get("sections", []):
-        added, removed = _plain_only(section)
+        added, removed, changed = shown_clauses(section)
         parts.append(
             f'<section class="status-{escape(section["status"])}"><h3>{escape(_section_title(section))}</h3>'
         )
         parts += [f"<p><del>{escape(s)}</del></p>" for s in removed]
         parts += [f"<p><ins>{escape(s)}</ins></p>" for s in added]
-        for edit in section.get("changed", []):
-            parts.append(
-                "<p>"
-                + "".join(
-                    f"<del>{escape(t)}</del>"
-                    if op == "delete"
-                    else f"<ins>{escape(t)}</ins>"
-                    if op == "insert"
-                    else escape(t)
-                    for op, t in edit["diff"]
-                )
-                + "</p>"
-            )
+        parts += [f"<p>{_html_runs(edit['diff'])}</p>" for edit in changed]
+        parts += [_html_table(table) for table in section.get("tables", [])]
         parts.append("</section>")
     parts.append("</article>")
     return "\n".join(parts) + "\n"
+
+
+def _html_runs(diff: list[list[str]]) -> str:
+    return "".join(
+        f"<del>{escape(t)}</del>"
+        if op == "delete"
+        else f"<ins>{escape(t)}</ins>"
+        if op == "insert"
+        else escape(t)
+        for op, t in diff
+    )
+
+
+def _html_table(table: dict) -> str:
+    """A table diff as an HTML table: header, changed rows (class ``row-<status>``, changed cells
+    ``cell-changed``), runs of unchanged rows as their count."""
+    head = "".join(f"<th>{_html_runs(c['diff'])}</th>" for c in table["header"])
+    rows = []
+    for row in table["rows"]:
+        if row["status"] == "same":
+            span = table["columns"] + 1
+            rows.append(f'<tr class="rows-same"><td colspan="{span}">{row["count"]} unchanged</td></tr>')
+            continue
+        cells = "".join(
+            (CHANGED_CELL if row["status"] == "changed" and c["changed"] else "<td>")
+            + f"{_html_runs(c['diff'])}</td>"
+            for c in row["cells"]
+        )
+        rows.append(f'<tr class="row-{escape(row["status"])}"><td>{escape(row["status"])}</td>{cells}</tr>')
+    return f'<table class="table-diff"><tr><th></th>{head}</tr>{"".join(rows)}</table>'
 
 
 RENDERERS = {"text": render_text, "markdown": render_markdown, "html": render_html, "json": render_json}

@@ -23,8 +23,8 @@ class Section:
 
     @cached_property
     def sentences(self) -> list[str]:
-        """The section's sentences in order (a list item or table row is at least one sentence)."""
-        return [s for line in self.lines for s in split_sentences(line)]
+        """The section's sentences in order (a list item is at least one sentence, a table row is one)."""
+        return [s for line in self.lines for s in ([line] if line.startswith("|") else split_sentences(line))]
 
 
 def split_sentences(line: str) -> list[str]:

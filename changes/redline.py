@@ -6,6 +6,10 @@ matching keeps a sentence's edits readable), so a long policy diffs quickly. A r
 whole (less than ``REWRITTEN`` of the shorter side's words kept, in order) shows as removed then
 added: marking the few little words both happen to share would only cut it into fragments, and
 costs the most. Long unchanged runs fold into a gap that keeps ``CONTEXT`` lines on each side.
+
+A table a change touches is one ``table`` block, shown as a table (changes.tables: header, changed
+rows with their cells' word-level diffs, rows added and removed); its segments still cover all its
+lines, so the inline segments rebuild both texts.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, LCSseq
+
+from changes.tables import diff_tables, pair_tables, tables_in
 
 CONTEXT = 3
 WORDS = re.compile(r"\s+|\w+|[^\w\s]")
@@ -32,8 +38,9 @@ class Segment:
 
 @dataclass
 class Block:
-    """``same`` lines, a ``gap`` of unchanged lines folded away, or a ``changed`` run of lines
-    (``removed`` lines of the old text replaced by ``added`` lines of the new one)."""
+    """``same`` lines, a ``gap`` of unchanged lines folded away, a ``changed`` run of lines
+    (``removed`` lines of the old text replaced by ``added`` lines of the new one), or a changed
+    ``table`` (its lines' segments, and the ``table`` diff of changes.tables.diff_tables)."""
 
     kind: str
     lines: list[str] = field(default_factory=list)
@@ -42,6 +49,7 @@ class Block:
     inline: list[Segment] = field(default_factory=list)
     removed: int = 0
     added: int = 0
+    table: dict | None = None
 
     @property
     def skipped(self) -> int:
@@ -50,7 +58,7 @@ class Block:
     @property
     def sides(self) -> tuple[bool, bool]:
         """Whether the block holds lines of the old text, and of the new one."""
-        return (self.removed > 0, self.added > 0) if self.kind == "changed" else (True, True)
+        return (self.removed > 0, self.added > 0) if self.kind in ("changed", "table") else (True, True)
 
 
 @dataclass(frozen=True)
@@ -69,19 +77,100 @@ class Comparison:
 def compare_texts(old: str, new: str, context: int = CONTEXT) -> Comparison:
     """The word-level comparison of ``old`` with ``new``."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    blocks: list[Block] = []
-    added = removed = 0
     opcodes = _line_runs(old_lines, new_lines)
-    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+    blocks = _Blocks(old_lines, new_lines, context, _changed_tables(old_lines, new_lines, opcodes))
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            blocks.extend(_fold(old_lines[i1:i2], context, first=index == 0, last=index == len(opcodes) - 1))
+            blocks.same(i1, i2, j1)
+        else:
+            blocks.changed(range(i1, i2), range(j1, j2))
+    added = sum(_word_count(s.text) for b in blocks.done for s in b.new if s.op == "insert")
+    removed = sum(_word_count(s.text) for b in blocks.done for s in b.old if s.op == "delete")
+    return Comparison(blocks.done, added, removed)
+
+
+@dataclass
+class _TableSpan:
+    """A changed table: its lines in the old text and in the new one (empty when on one side only)."""
+
+    old: range
+    new: range
+    table: dict
+
+
+def _changed_tables(
+    old_lines: list[str], new_lines: list[str], opcodes: list[tuple[str, int, int, int, int]]
+) -> list[_TableSpan]:
+    """The tables whose lines a changed run of lines touches, with what changed in them."""
+    changed_old = {i for tag, i1, i2, _, _ in opcodes if tag != "equal" for i in range(i1, i2)}
+    changed_new = {j for tag, _, _, j1, j2 in opcodes if tag != "equal" for j in range(j1, j2)}
+    spans = []
+    for before, after in pair_tables(tables_in(old_lines), tables_in(new_lines)):
+        old_range = range(before.start, before.end) if before else range(0)
+        new_range = range(after.start, after.end) if after else range(0)
+        if changed_old.isdisjoint(old_range) and changed_new.isdisjoint(new_range):
             continue
-        block = _changed("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))
-        block.removed, block.added = i2 - i1, j2 - j1
-        added += sum(_word_count(s.text) for s in block.new if s.op == "insert")
-        removed += sum(_word_count(s.text) for s in block.old if s.op == "delete")
-        blocks.append(block)
-    return Comparison(blocks, added, removed)
+        table = diff_tables(before, after)
+        if table:
+            spans.append(_TableSpan(old_range, new_range, table))
+    return spans
+
+
+class _Blocks:
+    """The blocks of a comparison, built run by run; a changed table's lines make one table block,
+    where its first line is met."""
+
+    def __init__(self, old: list[str], new: list[str], context: int, tables: list[_TableSpan]) -> None:
+        self.old, self.new, self.context = old, new, context
+        self.old_table = {i: span for span in tables for i in span.old}
+        self.new_table = {j: span for span in tables for j in span.new}
+        self.shown: set[int] = set()
+        self.done: list[Block] = []
+
+    def same(self, i1: int, i2: int, j1: int) -> None:
+        """Equal lines ``i1``..``i2`` of the old text (from ``j1`` in the new one), folded when long."""
+        start = i1
+        for i in range(i1, i2):
+            spans = [s for s in (self.old_table.get(i), self.new_table.get(j1 + i - i1)) if s is not None]
+            if spans:
+                self._fold(start, i, j1 + start - i1)
+                for span in spans:
+                    self._table(span)
+                start = i + 1
+        self._fold(start, i2, j1 + start - i1)
+
+    def changed(self, old: range, new: range) -> None:
+        """A run of old lines replaced by new ones: plain lines before the first table line of each
+        side, the tables, then the plain lines after."""
+        spans = [self.new_table.get(j) for j in new] + [self.old_table.get(i) for i in old]
+        first_old = next((i for i in old if i in self.old_table), old.stop)
+        first_new = next((j for j in new if j in self.new_table), new.stop)
+        self._lines([i for i in old if i < first_old], [j for j in new if j < first_new])
+        for span in spans:
+            if span is not None:
+                self._table(span)
+        after_old = [i for i in old if i > first_old and i not in self.old_table]
+        self._lines(after_old, [j for j in new if j > first_new and j not in self.new_table])
+
+    def _fold(self, i1: int, i2: int, j1: int) -> None:
+        if i1 < i2:
+            first, last = i1 == 0 and j1 == 0, i2 == len(self.old) and j1 + i2 - i1 == len(self.new)
+            self.done.extend(_fold(self.old[i1:i2], self.context, first, last))
+
+    def _lines(self, old: list[int], new: list[int]) -> None:
+        if old or new:
+            block = _changed("\n".join(self.old[i] for i in old), "\n".join(self.new[j] for j in new))
+            block.removed, block.added = len(old), len(new)
+            self.done.append(block)
+
+    def _table(self, span: _TableSpan) -> None:
+        if id(span) in self.shown:
+            return
+        self.shown.add(id(span))
+        block = _changed("\n".join(self.old[i] for i in span.old), "\n".join(self.new[j] for j in span.new))
+        block.kind, block.table = "table", span.table
+        block.removed, block.added = len(span.old), len(span.new)
+        self.done.append(block)
 
 
 def _line_runs(old_lines: list[str], new_lines: list[str]) -> list[tuple[str, int, int, int, int]]:
@@ -116,7 +205,7 @@ def inline_segments(comparison: Comparison) -> list[Segment]:
             )
         old_before, new_before = old_before or has_old, new_before or has_new
         for segment in (
-            block.inline if block.kind == "changed" else [Segment("equal", "\n".join(block.lines))]
+            block.inline if block.kind in ("changed", "table") else [Segment("equal", "\n".join(block.lines))]
         ):
             _append(segments, segment.op, segment.text)
     return segments

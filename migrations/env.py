@@ -46,6 +46,7 @@ def _run(connection) -> None:
         compare_type=True,
         render_item=_render_item,
         include_object=_include_object,
+        on_version_apply=config.attributes.get("on_version_apply", ()),
     )
     with context.begin_transaction():
         context.run_migrations()

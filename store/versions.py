@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
@@ -120,11 +120,17 @@ def chain_records(session: Session, document_id: int, with_text: bool = True) ->
     ]
 
 
-def verify_all(session: Session) -> tuple[int, list[ChainProblem]]:
-    """Check every document's chain: (versions checked, problems found)."""
+def verify_all(
+    session: Session, progress: Callable[[int, int], None] | None = None
+) -> tuple[int, list[ChainProblem]]:
+    """Check every document's chain: (versions checked, problems found); ``progress`` is told
+    (documents checked, documents) after each document."""
     checked, problems = 0, []
-    for document in session.scalars(select(Document).order_by(Document.slug)):
+    documents = session.scalars(select(Document).order_by(Document.slug)).all()
+    for done, document in enumerate(documents, start=1):
         records = chain_records(session, document.id)
         checked += len(records)
         problems.extend(check_chain(document.slug, records))
+        if progress:
+            progress(done, len(documents))
     return checked, problems

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from alerts.audience.subscribers import followed
 from alerts.content.template_data import by_platform, by_significance, change_views, post_views, subject_line
+from changes.provisions import catalog_for
+from changes.taxonomy import taxonomy_for
+from policywatch.settings import Settings
 from policywatch.verdicts import Significance
 
 LINKS = ("confirm", "unsubscribe", "preferences")
@@ -204,14 +207,16 @@ class Composed:
     errors: dict[tuple, str] = field(default_factory=dict)
 
 
-def emails_for(session: Session, keys: Iterable[tuple], base_url: str) -> Composed:
-    """The email of each content key, rendered once; the changes they show loaded in one query. A
-    key whose email cannot be rendered is reported in ``errors`` and the others are still composed."""
-    keys = list(keys)
+def emails_for(session: Session, keys: Iterable[tuple], settings: Settings) -> Composed:
+    """The email of each content key, rendered once; the changes they show loaded in one query, their
+    links on ``settings.base_url``, topics and provisions named as the taxonomy and catalog in force
+    name them. A key whose email cannot be rendered is reported in ``errors`` and the others are still
+    composed."""
+    keys, base_url = list(keys), settings.base_url
     ids = {i for key in keys for i in _change_ids(key)}
-    views = change_views(session, ids, base_url) if ids else {}
+    views = change_views(session, ids, base_url, catalog_for(settings)) if ids else {}
     post_ids = {i for key in keys for i in _post_ids(key)}
-    posts = post_views(session, post_ids, base_url) if post_ids else {}
+    posts = post_views(session, post_ids, base_url, taxonomy_for(settings)) if post_ids else {}
     subscribers = {key[2] for key in keys if key[0] == "confirmation"}
     follows = followed(session, subscribers) if subscribers else {}
     composed = Composed()

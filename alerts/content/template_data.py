@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from changes.compare import unpaired, word_diff
-from changes.provisions import load_catalog
-from changes.taxonomy import load_taxonomy
+from changes.compare import shown_clauses, word_diff
+from changes.provisions import Catalog
+from changes.tables import row_lines
+from changes.taxonomy import Taxonomy
 from policywatch.verdicts import Significance
 from store.models import Announcement, Change, Document, Platform, ProvisionInstance, Version
 from store.queries.documents import document_title
@@ -20,10 +21,14 @@ from store.versions import latest_texts
 
 MAX_SECTIONS = 8
 MAX_CLAUSES = 4
+MAX_TABLE_ROWS = 8
 
 
-def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> dict[int, dict]:
-    """Template views of these changes by id, each with its platform, document, redline and link."""
+def change_views(
+    session: Session, change_ids: Iterable[int], base_url: str, catalog: Catalog
+) -> dict[int, dict]:
+    """Template views of these changes by id, each with its platform, document, redline and link; the
+    provisions they touch named by ``catalog`` (the one in force: bundled and the operator's)."""
     rows = session.execute(
         select(Change, Document, Platform, Version.chain_hash)
         .join(Document, Document.id == Change.document_id)
@@ -33,7 +38,7 @@ def change_views(session: Session, change_ids: Iterable[int], base_url: str) -> 
     ).all()
     clauses = _clauses(session, [change for change, _, _, _ in rows])
     return {
-        change.id: change_view(change, document, platform, head, base_url, clauses)
+        change.id: change_view(change, document, platform, head, base_url, clauses, catalog)
         for change, document, platform, head in rows
     }
 
@@ -52,9 +57,11 @@ def _clauses(session: Session, changes: list[Change]) -> dict[tuple[int, str], l
     return {(version, provision): list(found or []) for version, provision, found in rows}
 
 
-def _provision(change: Change, provision: str, clauses: dict[tuple[int, str], list[str]]) -> dict:
-    """One provision a change touches: its label and the clauses removed and added."""
-    kind = load_catalog().get(provision)
+def _provision(
+    change: Change, provision: str, clauses: dict[tuple[int, str], list[str]], catalog: Catalog
+) -> dict:
+    """One provision a change touches: its label (from ``catalog``) and the clauses removed and added."""
+    kind = catalog.get(provision)
     before = clauses.get((change.from_version_id, provision), [])
     after = clauses.get((change.to_version_id, provision), [])
     removed = [c for c in before if c not in after]
@@ -73,11 +80,12 @@ def change_view(
     platform: Platform,
     chain_head: str,
     base_url: str,
-    clauses: dict[tuple[int, str], list[str]] | None = None,
+    clauses: dict[tuple[int, str], list[str]],
+    catalog: Catalog,
 ) -> dict:
-    """One change as the templates show it, opening with the provisions it touches (their clauses
-    before and after, from ``clauses``: (version id, provision) -> clauses), and the chain head
-    its new version made."""
+    """One change as the templates show it, opening with the provisions it touches (named by
+    ``catalog``, with their clauses before and after, from ``clauses``: (version id, provision) ->
+    clauses), and the chain head its new version made."""
     details = change.details or {}
     sections = [_section(section) for section in details.get("sections", [])]
     return {
@@ -88,7 +96,7 @@ def change_view(
         "significance": change.significance,
         "detected_at": change.detected_at.strftime("%Y-%m-%d %H:%M UTC"),
         "summary": change.summary,
-        "provisions": [_provision(change, p, clauses or {}) for p in change.provisions or []],
+        "provisions": [_provision(change, p, clauses, catalog) for p in change.provisions or []],
         "reasons": list(change.reasons or []),
         "topics": [topic.get("label") or topic.get("id") for topic in details.get("topics", [])]
         or list(change.topics or []),
@@ -119,10 +127,9 @@ def subject_line(view: dict) -> str:
 
 
 def _section(section: dict) -> dict:
-    """A section as the emails show it: a reworded clause once, as its word-level redline, and the
-    clauses only added or only removed."""
-    changed = section.get("changed", [])
-    added, removed = unpaired(section.get("added", []), section.get("removed", []), changed)
+    """A section as the emails show it: a reworded clause once, as its word-level redline, the
+    clauses only added or only removed, and its changed tables as tables."""
+    added, removed, changed = shown_clauses(section)
     return {
         "heading": section.get("heading") or section.get("path") or "(untitled section)",
         "old_heading": section.get("old_heading"),
@@ -131,7 +138,23 @@ def _section(section: dict) -> dict:
         "removed": removed[:MAX_CLAUSES],
         "changed": [_reworded(c) for c in changed[:MAX_CLAUSES]],
         "more": sum(max(0, len(clauses) - MAX_CLAUSES) for clauses in (added, removed, changed)),
+        "tables": [_table(table) for table in section.get("tables", [])],
     }
+
+
+def _table(table: dict) -> dict:
+    """A changed table as the emails show it: its header and rows up to ``MAX_TABLE_ROWS`` changed
+    ones (unchanged runs as their count), and for the plain-text part each changed row as
+    "Column: value" lines (a changed cell as "old → new")."""
+    rows, edited = [], 0
+    for row in table["rows"]:
+        edited += row["status"] != "same"
+        if edited > MAX_TABLE_ROWS:
+            break
+        rows.append(row)
+    lines = row_lines(table["header"], rows)
+    total = sum(row["status"] != "same" for row in table["rows"])
+    return {**table, "rows": rows, "lines": lines, "more": max(0, total - MAX_TABLE_ROWS)}
 
 
 def _reworded(pair: dict) -> dict:
@@ -144,9 +167,12 @@ def _reworded(pair: dict) -> dict:
 OPENING_CHARS = 400
 
 
-def post_views(session: Session, post_ids: Iterable[int], base_url: str) -> dict[int, dict]:
-    """Template views of these newsroom posts by id: platform, title, date, topics, opening, links."""
-    topics = {topic.id: topic.label for topic in load_taxonomy().topics}
+def post_views(
+    session: Session, post_ids: Iterable[int], base_url: str, taxonomy: Taxonomy
+) -> dict[int, dict]:
+    """Template views of these newsroom posts by id: platform, title, date, topics (labelled by
+    ``taxonomy``, the one in force: bundled and the operator's), opening, links."""
+    topics = {topic.id: topic.label for topic in taxonomy.topics}
     rows = session.execute(
         select(Announcement, Document, Platform)
         .join(Document, Document.id == Announcement.document_id)

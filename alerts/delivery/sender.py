@@ -300,7 +300,7 @@ class Sender:
         for message in messages.values():
             groups[content_key(message)].append(message)
         with transaction(self.engine) as session:
-            composed = emails_for(session, groups, self.settings.base_url)
+            composed = emails_for(session, groups, self.settings)
         batches = []
         for key, messages_alike in groups.items():
             email = composed.emails.get(key)

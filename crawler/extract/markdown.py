@@ -1,4 +1,5 @@
-"""HTML to Markdown with markdownify: ATX headings, ``-`` bullets, nested lists, pipe tables.
+"""HTML to Markdown with markdownify: ATX headings, ``-`` bullets, nested lists, pipe tables (a
+pipe inside a cell escaped, so the cell stays one).
 
 Links keep their text and lose their target, and images are dropped: link and image targets
 carry tracking ids that change on every crawl and are not policy text. Horizontal rules are
@@ -22,6 +23,12 @@ class PolicyConverter(MarkdownConverter):
 
     def convert_hr(self, el, text, parent_tags):  # noqa: D102 - a rule is decoration, not text
         return "\n\n"
+
+    def convert_td(self, el, text, parent_tags):  # noqa: D102 - a pipe in a cell is text, not a border
+        return super().convert_td(el, text.replace("|", "\\|"), parent_tags)
+
+    def convert_th(self, el, text, parent_tags):  # noqa: D102 - as in a cell
+        return super().convert_th(el, text.replace("|", "\\|"), parent_tags)
 
 
 _CONVERT_BLOCK = vars(MarkdownConverter)["convert_div"]  # markdownify's hook; its stub does not declare it

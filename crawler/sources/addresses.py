@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -65,8 +65,11 @@ class AddressPolicy:
             return None
         return f"{_kind(reached)}, not in POLICYWATCH_ALLOWED_NETWORKS"
 
-    def check(self, declared: SourcesFile, origin: str) -> None:
-        """DeclarationError naming each source of ``declared`` whose host is refused."""
+    def check(
+        self, declared: SourcesFile, origin: str, progress: Callable[[int, int], None] | None = None
+    ) -> None:
+        """DeclarationError naming each source of ``declared`` whose host is refused; ``progress`` is
+        told (hosts checked, hosts) as their names resolve."""
         sources = [
             (platform.slug, document.slug, source.url)
             for platform in declared.platforms
@@ -74,8 +77,12 @@ class AddressPolicy:
             for source in document.sources
         ]
         hosts = sorted({urlsplit(url).hostname or "" for _, _, url in sources} - {""})
+        refused = {}
         with ThreadPoolExecutor(min(RESOLVERS, len(hosts) or 1)) as pool:
-            refused = dict(zip(hosts, pool.map(self.host_refusal, hosts)))
+            for done, (host, reason) in enumerate(zip(hosts, pool.map(self.host_refusal, hosts)), start=1):
+                refused[host] = reason
+                if progress:
+                    progress(done, len(hosts))
         problems = [
             f"{origin}: platform {platform}, document {document}: source {url} is refused: {reason}"
             for platform, document, url in sources

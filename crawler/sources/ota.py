@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,21 +46,23 @@ def declaration_files(path: str | Path) -> list[Path]:
     return [path]
 
 
-def read_ota(path: str | Path) -> OtaImport:
+def read_ota(path: str | Path, progress: Callable[[int, int], None] | None = None) -> OtaImport:
     """Read one OTA declaration file or a folder of them, leaving out (and reporting in
-    ``skipped``) the files that are malformed; DeclarationError naming the file when none is usable."""
+    ``skipped``) the files that are malformed; DeclarationError naming the file when none is usable.
+    ``progress`` is told (files read, files) after each file."""
     platforms, warnings, skipped = [], [], []
     files = declaration_files(path)
     if not files:
         raise DeclarationError(f"{path}: no <Service>.json declarations found")
-    for file in files:
+    for done, file in enumerate(files, start=1):
         try:
             platform, found = _read_service(file)
+            platforms.append(platform)
+            warnings.extend(found)
         except DeclarationError as exc:
             skipped.append(str(exc))
-            continue
-        platforms.append(platform)
-        warnings.extend(found)
+        if progress:
+            progress(done, len(files))
     if not platforms:
         raise DeclarationError("; ".join(skipped))
     return OtaImport(parse_declarations({"platforms": platforms}, str(path)), warnings, skipped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from policywatch.cli.common import open_engine
+from policywatch.cli.progress import progress
 from policywatch.settings import get_settings
 from store.db import StoreError, current_revision, head_revision
 
@@ -20,7 +21,8 @@ def upgrade(revision: str) -> None:
     """Bring the schema up to REVISION (default: head)."""
     from store.migrate import upgrade as run
 
-    _migrate(run, revision)
+    with progress("revisions applied") as show:
+        _migrate(lambda url, target: run(url, target, progress=show), revision)
     click.echo(f"database at {_current()} ({_where()})")
 
 

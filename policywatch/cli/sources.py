@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from policywatch.cli.common import open_engine, open_runtime, rich_table
+from policywatch.cli.progress import stages
 
 
 @click.group("sources")
@@ -35,8 +36,8 @@ def import_ota(path: Path) -> None:
     """Import Open Terms Archive declarations: a <Service>.json file or a folder of them."""
     from policywatch.usecases.sources import import_ota as load_ota
 
-    with open_runtime() as runtime:
-        report, warnings, skipped = _read(lambda found: load_ota(runtime, found), path)
+    with open_runtime() as runtime, stages() as show:
+        report, warnings, skipped = _read(lambda found: load_ota(runtime, found, show), path)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     for line in skipped:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from policywatch.cli.common import open_engine
+from policywatch.cli.progress import progress
 from policywatch.settings import get_settings
 
 
@@ -66,8 +67,8 @@ def _verify_database() -> None:
     from store.versions import verify_all
 
     engine = open_engine()
-    with transaction(engine) as session:
-        checked, problems = verify_all(session)
+    with transaction(engine) as session, progress("documents checked") as show:
+        checked, problems = verify_all(session, show)
     engine.dispose()
     for problem in problems:
         click.echo(f"TAMPERED {problem}")

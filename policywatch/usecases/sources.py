@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from crawler.sources.addresses import AddressPolicy
@@ -12,10 +13,17 @@ from store.db import transaction
 from store.sources_file import load_declarations
 
 
-def load_declared(runtime: Runtime, declared: SourcesFile, deactivate_missing: bool, origin: str):
+def load_declared(
+    runtime: Runtime,
+    declared: SourcesFile,
+    deactivate_missing: bool,
+    origin: str,
+    progress: Callable[[int, int], None] | None = None,
+):
     """Load ``declared`` (read from ``origin``) into the catalog in one transaction; the load report.
-    DeclarationError naming each source whose host is an internal address not allowed."""
-    AddressPolicy(runtime.settings.allowed_networks).check(declared, origin)
+    DeclarationError naming each source whose host is an internal address not allowed; ``progress``
+    is told (hosts checked, hosts) as their addresses are checked."""
+    AddressPolicy(runtime.settings.allowed_networks).check(declared, origin, progress)
     with transaction(runtime.engine) as session:
         return load_declarations(session, declared, deactivate_missing=deactivate_missing)
 
@@ -26,9 +34,17 @@ def load_sources(runtime: Runtime, path: Path):
     return load_declared(runtime, read_declarations(path), deactivate_missing=True, origin=str(path))
 
 
-def import_ota(runtime: Runtime, path: Path):
+def import_ota(runtime: Runtime, path: Path, progress: Callable[[str, int, int], None] | None = None):
     """Import Open Terms Archive declarations (a file or a folder); (load report, warnings, one line
-    per declaration file left out)."""
-    imported = read_ota(path)
-    report = load_declared(runtime, imported.declarations, deactivate_missing=False, origin=str(path))
+    per declaration file left out). ``progress`` is told (stage, done, total) as the files are read
+    and their hosts checked."""
+    show = progress or (lambda stage, done, total: None)
+    imported = read_ota(path, lambda done, total: show("declarations read", done, total))
+    report = load_declared(
+        runtime,
+        imported.declarations,
+        deactivate_missing=False,
+        origin=str(path),
+        progress=lambda done, total: show("hosts checked", done, total),
+    )
     return report, imported.warnings, imported.skipped

@@ -99,3 +99,34 @@ def test_the_weekly_digest_opens_with_the_new_announcements(db, sendgrid):
     assert request.body["subject"].endswith("1 change on 1 platform, 1 announcement")
     assert text.index("== New announcements ==") < text.index("== This week's changes ==")
     assert "* OpenAI: OpenAI for Government" in text
+
+
+def test_a_post_names_the_topics_of_the_operators_taxonomy_by_their_labels(
+    db, sendgrid, tmp_path, monkeypatch
+):
+    from policywatch.settings import get_settings
+
+    extra = tmp_path / "topics.yaml"
+    extra.write_text(
+        "topics:\n  - id: model_welfare\n    label: Model welfare\n    patterns: ['\\bwelfare\\b']\n"
+    )
+    monkeypatch.setenv("POLICYWATCH_TAXONOMY_FILE", str(extra))
+    get_settings.cache_clear()
+    with transaction(db) as session:
+        document(session, platform_name="OpenAI")
+        newsroom = AnnouncementSource(
+            platform=session.scalars(select(Platform)).one(),
+            slug="openai-news",
+            listing="https://openai.test/news",
+        )
+        session.add(newsroom)
+        session.flush()
+        newsroom.alerts_from = utcnow() - timedelta(days=1)
+        post(session, newsroom, "openai-welfare", "Model welfare", utcnow(), ["model_welfare", "government"])
+        confirmed(session, "watcher@example.com")
+    send_alerts(db)
+
+    [request] = sendgrid.accepted
+    text, html = (part["value"] for part in request.body["content"])
+    assert "Topics: Model welfare, Government" in text
+    assert "Model welfare, Government" in html and "model_welfare" not in text + html

@@ -66,12 +66,29 @@ def digest_html(migrated_url) -> str:
     return email.message_from_bytes(eml.read_bytes(), policy=policy.default).get_body(("html",)).get_content()
 
 
-@pytest.mark.parametrize("kind", ["alert", "digest"])
+def table_alert_html(migrated_url) -> str:
+    """The alert on a subprocessor table that changed (a wide table: four columns of prose)."""
+    from tests.web.tables import record_table_change
+
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        record_table_change(session)
+        confirmed(session, "dpo@example.com", platform="acme")
+    engine.dispose()
+    assert CliRunner().invoke(cli, ["alerts", "send"]).exit_code == 0
+    (eml,) = get_settings().outbox.iterdir()
+    return email.message_from_bytes(eml.read_bytes(), policy=policy.default).get_body(("html",)).get_content()
+
+
+EMAILS = {"alert": alert_html, "digest": digest_html, "table": table_alert_html}
+
+
+@pytest.mark.parametrize("kind", list(EMAILS))
 @pytest.mark.parametrize("width", [600, 390])
 def test_emails_read_without_sideways_scrolling_at_client_and_phone_widths(migrated_url, width, kind):
     from playwright.sync_api import sync_playwright
 
-    html = alert_html(migrated_url) if kind == "alert" else digest_html(migrated_url)
+    html = EMAILS[kind](migrated_url)
     assert len(html.encode()) < GMAIL_CLIPS_AT
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -81,6 +98,10 @@ def test_emails_read_without_sideways_scrolling_at_client_and_phone_widths(migra
         page.set_content(html)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         text_size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        cut_cells = page.evaluate(  # a table's cells keep their words whole; a wide table scrolls instead
+            "[...document.querySelectorAll('td, th')].filter(c => c.scrollWidth > c.clientWidth).length"
+        )
         browser.close()
+    assert cut_cells == 0
     assert overflow <= 0, f"{overflow} px wider than a {width} px screen"
     assert text_size >= 14

@@ -84,3 +84,36 @@ def test_the_alert_opens_with_the_provision_before_and_after(db, sendgrid):
         "  + We may tailor or waive these restrictions for government customers.",
     ]
     assert "<strong>Government carve-out</strong> changed" in html["value"]
+
+
+def test_the_alert_names_a_provision_of_the_operators_catalog_by_its_label(
+    db, sendgrid, tmp_path, monkeypatch
+):
+    from changes.provisions import catalog_for
+    from policywatch.settings import get_settings
+
+    extra = tmp_path / "provisions.yaml"
+    extra.write_text(
+        "provisions:\n  - id: tailoring\n    label: Tailored restrictions\n    topic: government\n"
+        "    clauses: ['\\btailor\\b']\n"
+    )
+    monkeypatch.setenv("POLICYWATCH_PROVISIONS_FILE", str(extra))
+    get_settings.cache_clear()
+    with transaction(db) as session:
+        usage = document(session, "acme", title="Usage Policy")
+        confirmed(
+            session,
+            "pro@example.com",
+            tier="professional",
+            platform="acme",
+            provisions=["tailoring"],
+            catalog=catalog_for(get_settings()),
+        )
+        record_version(session, usage, POLICY, [])
+        record_version(session, usage, POLICY.replace("may tailor", "may tailor or waive"), [])
+        record_changes(session, get_settings())
+    send_alerts(db)
+    [request] = sendgrid.accepted
+    text, html = (part["value"] for part in request.body["content"])
+    assert "Tailored restrictions changed:" in text.splitlines()
+    assert "<strong>Tailored restrictions</strong> changed" in html

@@ -80,3 +80,37 @@ def test_show_renders_a_redline_in_every_format(migrated_url):
 def test_since_must_be_iso8601(migrated_url):
     result = CliRunner().invoke(cli, ["changes", "list", "--since", "yesterday"])
     assert result.exit_code != 0 and "ISO 8601" in result.output
+
+
+def test_show_renders_a_changed_table_as_rows_in_every_format(migrated_url):
+    from tests.web.tables import record_table_change
+
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        change_id = str(record_table_change(session).id)
+    engine.dispose()
+    runner = CliRunner()
+
+    def show(fmt: str) -> str:
+        return runner.invoke(cli, ["changes", "show", change_id, "--format", fmt]).output
+
+    text = show("text").splitlines()
+    start = text.index("  changed row:")
+    assert text[start : start + 4] == [
+        "  changed row:",
+        "    Subprocessor: Stripe, Inc.",
+        "    Location: United States → Ireland",
+        "  removed row:",
+    ]
+    assert not [line for line in text if line.lstrip().startswith(("+ |", "- |", "~ |"))]  # no pipe soup
+    markdown = show("markdown")
+    assert "|  | Subprocessor | Purpose | Data processed | Location |" in markdown
+    assert (
+        "| changed | Stripe, Inc. | Payment processing and fraud prevention | Billing details | " in markdown
+    )
+    assert "~~United States~~**Ireland**" in markdown
+    html = show("html")
+    assert '<td class="cell-changed"><del>United States</del><ins>Ireland</ins></td>' in html
+    assert (
+        '<tr class="row-added"><td>added</td><td><ins>Intercom R&amp;D Unlimited Company</ins></td>' in html
+    )

@@ -61,3 +61,15 @@ def test_lines_only_added_or_only_removed_rebuild_both_texts():
     for old, new in cases:
         full = compare_texts(old, new, context=10**9)
         assert (rebuilt(full, "insert"), rebuilt(full, "delete")) == (old, new)
+
+
+def test_a_changed_table_is_one_table_block_and_the_full_view_rebuilds_both_texts():
+    old = "Intro.\n\n| Name | Location |\n| --- | --- |\n| Stripe | United States |\n| AWS | US |\n\nEnd."
+    new = old.replace("United States", "Ireland").replace("End.", "End here.")
+    folded = compare_texts(old, new)
+    assert [b.kind for b in folded.blocks] == ["same", "table", "same", "changed"]
+    [table] = [b.table for b in folded.blocks if b.kind == "table"]
+    assert [row["status"] for row in table["rows"]] == ["changed", "same"]
+    assert (folded.added_words, folded.removed_words) == (2, 2)  # Ireland, here / United States
+    full = compare_texts(old, new, context=10**9)
+    assert rebuilt(full, "insert") == old and rebuilt(full, "delete") == new

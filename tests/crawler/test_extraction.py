@@ -223,3 +223,14 @@ def test_neighbouring_boxes_keep_a_word_boundary_and_words_split_by_markup_do_no
         "More information Opens in new tab for our **c**ustomers.\n\n"
         "Status Subscribe\n\nContents\n\nOverview\n\nEnd\n"
     )
+
+
+def test_a_pipe_inside_a_table_cell_stays_in_its_cell():
+    from changes.tables import tables_in
+
+    body = page(
+        "<table><tr><th>Purpose</th><th>Vendor</th></tr>"
+        "<tr><td>Hosting | storage</td><td>AWS</td></tr></table>"
+    )
+    [table] = tables_in(extract(body).markdown().splitlines())
+    assert table.rows == (("Hosting | storage", "AWS"),)

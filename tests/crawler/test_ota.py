@@ -64,6 +64,15 @@ def test_a_folder_with_a_malformed_declaration_imports_the_rest_and_reports_it(c
     result = cli("sources", "import-ota", str(folder))
 
     assert "2 created" in result.output and "1 declaration(s) skipped" in result.output
+    lines = result.stdout.splitlines()
+    assert lines[:5] == [  # progress in plain lines (no terminal), before the report
+        "declarations read: 1/3",
+        "declarations read: 2/3",
+        "declarations read: 3/3",
+        "hosts checked: 1/2",
+        "hosts checked: 2/2",
+    ]
+    assert lines[-1].startswith(f"{folder}: 2 created")
     assert f"skipped: {folder / 'Empty.json'}: an OTA declaration needs a name and terms" in result.output
     assert "warning: acme-terms-of-service: OTA filters removeSessionIds cannot run here" in result.output
 
@@ -119,5 +128,5 @@ def test_a_malformed_ota_declaration_is_refused_in_one_line(cli, tmp_path, terms
     result = cli("sources", "import-ota", str(path), ok=False)
 
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [result.output.strip()]  # one line, no traceback
-    assert str(path) in result.output and reason in result.output
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
+    assert str(path) in result.stderr and reason in result.stderr

@@ -234,3 +234,31 @@ def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its
     mark.locator("a").click()
     page.wait_for_url(f"{server}/documents/acme-gov-access")
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
+
+
+def test_a_changed_table_reads_as_a_table_on_a_phone_and_scrolls_in_its_own_box(
+    server, browser_page, tmp_path
+):
+    from policywatch.settings import get_settings
+    from tests.web.tables import record_table_change
+
+    engine = make_engine(get_settings().database)
+    with transaction(engine) as session:
+        change_id = record_table_change(session).id
+    engine.dispose()
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (
+        f"/changes/{change_id}",
+        "/documents/acme-subprocessors/diff?from=1&to=2",
+        "/documents/acme-subprocessors/diff?from=1&to=2&view=side",
+    ):
+        page.goto(server + path)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+        box = page.locator(".table-scroll").first
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth"), path  # the wide table scrolls within
+        changed = page.locator("table.table-diff td.cell-changed").first
+        assert changed.inner_text() == "United StatesIreland", path
+        assert page.locator("table.table-diff tr.row-added").first.is_visible(), path
+        page.screenshot(path=str(tmp_path / f"table-{len(path)}.png"), full_page=True)
+    assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
