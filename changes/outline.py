@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-# a sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# a sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or bracket, or at a
+# period the page's markup glued to the next section's number and heading ("...any such Claim.2 Claims")
+SENTENCE_END = re.compile(
+    r"(?<=[.!?])[\"'”’)]?\s+(?=[\"'“‘(\[]?[A-Z0-9])|(?<=[^\W\d_]\.)(?=\d+(?:\.\d+)*\.?\s+[A-Z])"
+)
 LIST_MARKER = re.compile(r"^\s*(?:[-+*]\s*)?(?:\(?\w{1,4}[.)])?$")
 ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Inc|Ltd|Co|Corp|No|Art|Sec|U\.S|Mr|Ms|Dr|St)\.$")
 

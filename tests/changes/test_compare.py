@@ -35,6 +35,11 @@ def test_outline_keeps_heading_paths_and_splits_sentences():
     ]
     assert sections[2].path == ["Usage Policy", "Fees"]
     assert sections[2].sentences == ["You pay monthly.", "Late payments incur interest."]
+    assert split_sentences("for any such Claim.2 Claims Outside the United States. If you") == [
+        "for any such Claim.",
+        "2 Claims Outside the United States.",
+        "If you",
+    ]
     assert split_sentences("Use it, e.g. for tests. Do not resell it.") == [
         "Use it, e.g. for tests.",
         "Do not resell it.",
