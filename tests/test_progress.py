@@ -6,7 +6,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from store.db import make_engine, transaction
-from store.migrate import upgrade
+from store.migrate import pending_revisions, upgrade
 from store.versions import record_version
 from tests.factories import make_document
 
@@ -23,19 +23,22 @@ def run(*args: str):
 
 def test_db_upgrade_counts_the_revisions_it_applies_and_none_when_up_to_date(database_url, monkeypatch):
     monkeypatch.setenv("POLICYWATCH_DATABASE_URL", database_url)
+    total = pending_revisions(database_url)
     lines = run("db", "upgrade")
     applied = [line for line in lines if line.startswith("revisions applied: ")]
-    assert applied[-1] == "revisions applied: 12/12" and len(applied) >= 2  # one line per tenth or so
-    assert lines[-1].startswith("database at 0012")
+    assert applied[-1] == f"revisions applied: {total}/{total}" and len(applied) >= 2  # about one per tenth
+    assert lines[-1].startswith("database at ") and pending_revisions(database_url) == 0
     again = run("db", "upgrade")
     assert not [line for line in again if line.startswith("revisions applied")]
 
 
 def test_db_upgrade_from_an_older_revision_counts_only_those_left(database_url, monkeypatch):
-    upgrade(database_url, "0010")  # the chain runs 0011, 0009, 0008, 0010, 0012
+    upgrade(database_url, "0010")  # the chain runs 0011, 0009, 0008, 0010, then 0012 and later ones
+    left = pending_revisions(database_url)
     monkeypatch.setenv("POLICYWATCH_DATABASE_URL", database_url)
     lines = run("db", "upgrade")
-    assert "revisions applied: 1/1" in lines and lines[-1].startswith("database at 0012")
+    assert 0 < left < 10 and f"revisions applied: {left}/{left}" in lines
+    assert pending_revisions(database_url) == 0
 
 
 def test_verify_counts_the_documents_it_checks(migrated_url):

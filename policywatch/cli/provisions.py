@@ -211,7 +211,7 @@ def _moment(moment) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-@command.command("notes", epilog="Example: POLICYWATCH_NOTE_URL=… policywatch provisions notes --limit 50")
+@command.command("notes", epilog="Example: policywatch provisions notes --limit 50")
 @click.option("--limit", type=click.IntRange(min=1), help="Ask for at most this many notes.")
 def notes(limit: int | None) -> None:
     """Ask the LLM provider the settings name for a machine-written note on each provision text of
