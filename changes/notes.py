@@ -13,13 +13,16 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from changes.provisions import Catalog, Instance, ProvisionType
 from policywatch.settings import Settings
-from store.queries.provisions import latest_instances, note_keys
+from store.models import ProvisionNote
+from store.queries.provisions import latest_instances, note_keys, notes_on
 
 MAX_NOTE_CHARS = 1200
 #: Answers that concern the one request (its clause), not the provider: the round goes on.
@@ -115,11 +118,29 @@ def wanted_notes(session: Session, catalog: Catalog) -> list[Wanted]:
         kind = catalog.get(row.provision)
         if not row.present or kind is None:
             continue
-        text = Instance(row.provision, row.heading, (), tuple(row.clauses)).text
+        text = _text(row)
         key = (row.provision, digest(text))
         if key not in known:
             wanted.setdefault(key, Wanted(kind, text, key[1]))
     return list(wanted.values())
+
+
+def kept_notes(session: Session, rows: Sequence[Row]) -> list[dict | None]:
+    """For each row of ``latest_instances``, the machine-written note kept on its text as JSON
+    (``text``, ``model``, ``written_at``, ``machine_written``); None when it states nothing or has none."""
+    keys = [(r.provision, digest(_text(r))) if r.present else None for r in rows]
+    kept = notes_on(session, {key for key in keys if key})
+    return [_as_json(kept[key]) if key in kept else None for key in keys]
+
+
+def _as_json(note: ProvisionNote) -> dict:
+    written = note.created_at.isoformat().replace("+00:00", "Z")
+    return {"text": note.note, "model": note.model, "written_at": written, "machine_written": True}
+
+
+def _text(row: Row) -> str:
+    """The text of a recorded instance, as its note was asked on."""
+    return Instance(row.provision, row.heading, (), tuple(row.clauses or ())).text
 
 
 def _note_in(answer: object, url: str) -> str:

@@ -26,7 +26,9 @@ def _text(clauses: list[str]) -> str:
 @click.option("--platform", help="Only this platform (slug).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 def list_provisions(document: str | None, platform: str | None, as_json: bool) -> None:
-    """For the latest version of each document, the provisions it states, with heading and clauses."""
+    """For the latest version of each document, the provisions it states, with heading, clauses and
+    the machine-written note kept on them, if any."""
+    from changes.notes import kept_notes
     from changes.provisions import catalog_for
     from store.db import transaction
     from store.queries.provisions import latest_instances
@@ -44,8 +46,9 @@ def list_provisions(document: str | None, platform: str | None, as_json: bool) -
                 "text": _text(r.clauses),
                 "version": r.seq,
                 "card": _card(catalog, r) if r.present else None,
+                "note": note,
             }
-            for r in rows
+            for r, note in zip(rows, kept_notes(session, rows), strict=True)
         ]
     if as_json:
         click.echo(json.dumps(records, indent=1, ensure_ascii=False))

@@ -11,6 +11,9 @@ import click
 from policywatch.cli.common import open_engine, open_runtime, rich_table
 from policywatch.cli.progress import stages
 
+#: Colours of rows on a terminal, by status.
+ROW_STYLES = {"broken": "red", "failing": "yellow"}
+
 
 @click.group("sources")
 def command() -> None:
@@ -77,13 +80,18 @@ def export(output: Path | None) -> None:
 
 
 @command.command("list", epilog="Example: policywatch sources list --all")
-@click.option("--all", "everything", is_flag=True, help="Include inactive documents and sources.")
+@click.option(
+    "--all", "everything", is_flag=True, help="Include inactive documents, sources and newsroom listings."
+)
 def list_(everything: bool) -> None:
-    """Per source: document, URL, last fetch, status, failure reason and version count."""
+    """Per source: document, URL, last fetch, status, failure reason and version count; then per
+    newsroom listing: platform, slug, listing URL, schedule, last read, next due, status and reason."""
     from sqlalchemy import func, select
 
+    from crawler.sources.declarations import parse_schedule
+    from policywatch.usecases.status import listing_states
     from store.db import transaction
-    from store.models import Document, Source, Version
+    from store.models import Document, Source, Version, utcnow
 
     runtime = open_runtime()
     with transaction(runtime.engine) as session:
@@ -105,8 +113,41 @@ def list_(everything: bool) -> None:
             )
             for source, document in session.execute(query)
         ]
+        every = parse_schedule(runtime.settings.announcement_schedule)
+        listings = [_listing_row(n) for n in listing_states(session, every, utcnow(), everything)]
     runtime.close()
     _print_table(("document", "url", "last fetch", "status", "failures", "versions", "reason"), rows)
+    if listings:
+        header = ("platform", "newsroom", "listing", "schedule", "last read", "next due", "status", "reason")
+        _print_table(header, listings, gap=True)
+
+
+def _listing_row(listing: dict) -> tuple[str, ...]:
+    """A newsroom listing's row: its times to the minute, its status ``inactive``, ``failing``,
+    ``due``, ``ok`` or ``new`` (never read)."""
+    if not listing["active"]:
+        status = "inactive"
+    elif listing["failing"]:
+        status = "failing"
+    elif not listing["last_read"]:
+        status = "new"
+    else:
+        status = "due" if listing["due"] else "ok"
+    return (
+        listing["platform"],
+        listing["slug"],
+        listing["listing"],
+        listing["schedule"],
+        _minute(listing["last_read"]) or "never",
+        "now" if listing["due"] else _minute(listing["next_read"]) or "",
+        status,
+        listing["reason"] or "",
+    )
+
+
+def _minute(moment: str | None) -> str | None:
+    """An ISO 8601 time as ``YYYY-MM-DD HH:MM``."""
+    return moment[:16].replace("T", " ") if moment else None
 
 
 def _status(source, document) -> str:
@@ -119,13 +160,17 @@ def _status(source, document) -> str:
     return "ok" if source.last_fetched_at else "new"
 
 
-def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], gap: bool = False) -> None:
+    """A rich table on a terminal (broken or failing rows in colour), else tab-separated lines;
+    ``gap`` puts an empty line before it."""
+    if gap:
+        click.echo()
     if sys.stdout.isatty():
         from rich.console import Console
 
         table = rich_table(*header)
         for row in rows:
-            table.add_row(*row, style="red" if row[3] == "broken" else None)
+            table.add_row(*row, style=ROW_STYLES.get(row[header.index("status")]))
         Console().print(table)
         return
     for row in (header, *rows):

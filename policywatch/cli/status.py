@@ -1,4 +1,5 @@
-"""``policywatch status``: crawl health, changes and deliveries waiting, scheduler leader."""
+"""``policywatch status``: crawl health of sources and newsroom listings, changes and deliveries
+waiting, scheduler leader."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ from policywatch.cli.common import open_runtime, rich_table
 @click.command("status", epilog="Example: policywatch status --json")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def command(as_json: bool) -> None:
-    """Show last and next crawl per source, broken sources, changes waiting to be alerted,
-    deliveries pending or failed, and which scheduler leads."""
+    """Show last and next crawl per source, broken sources, newsroom listings due or failing,
+    changes waiting to be alerted, deliveries pending or failed, and which scheduler leads."""
+    from crawler.sources.declarations import parse_schedule
     from policywatch.usecases.status import service_status
     from store.db import transaction
     from store.models import utcnow
 
     with open_runtime() as runtime, transaction(runtime.engine) as session:
-        status = service_status(session, utcnow(), runtime.settings.worker_stalled_seconds)
+        settings = runtime.settings
+        status = service_status(
+            session,
+            utcnow(),
+            settings.worker_stalled_seconds,
+            parse_schedule(settings.announcement_schedule),
+        )
     if as_json:
         click.echo(json.dumps(status, indent=2))
     elif sys.stdout.isatty():
@@ -47,8 +55,11 @@ def _summary_lines(status: dict) -> list[str]:
     deliveries = status["deliveries"]
     broken = [s for s in status["sources"] if s["broken"]]
     failing = [s for s in status["sources"] if s["failures"] and not s["broken"]]
+    listings = status["listings"]
     lines = [
         f"sources: {len(status['sources'])}, broken: {len(broken)}, failing: {len(failing)}",
+        f"newsroom listings: {len(listings)}, due: {sum(n['due'] for n in listings)}, "
+        f"failing: {sum(n['failing'] for n in listings)}",
         f"changes waiting to be alerted: {len(status['changes_waiting'])}",
         "deliveries: "
         + ", ".join(
@@ -93,6 +104,18 @@ def _health(source: dict) -> str:
     return f"{state} ({source['failures']} failures in a row): {reason}"
 
 
+def _listing_health(listing: dict) -> str:
+    """``ok``, or ``failing`` with the error of the listing's last read on one line."""
+    if not listing["failing"]:
+        return "ok"
+    return "failing: " + " ".join(listing["reason"].split())
+
+
+def _listing_next(listing: dict) -> str:
+    """When the listing is read next: ``due`` when it is due now."""
+    return "due" if listing["due"] else listing["next_read"]
+
+
 def _print_plain(status: dict) -> None:
     click.echo(_leader_line(status))
     click.echo(_job_line(status))
@@ -103,6 +126,11 @@ def _print_plain(status: dict) -> None:
         click.echo(
             f"{s['document']}\t{s['url']}\tlast {s['last_crawl'] or 'never'}"
             f"\tnext {s['next_crawl'] or 'now'}\t{state}"
+        )
+    for n in status["listings"]:
+        click.echo(
+            f"listing {n['platform']}/{n['slug']}\t{n['listing']}\tevery {n['schedule']}"
+            f"\tlast {n['last_read'] or 'never'}\tnext {_listing_next(n)}\t{_listing_health(n)}"
         )
     for c in status["changes_waiting"]:
         click.echo(f"waiting: change {c['change']} {c['document']} {c['significance']} {c['detected_at']}")
@@ -128,6 +156,8 @@ def _print_rich(status: dict) -> None:
         health = f"[{colour}]{escape(_health(s))}[/]"
         table.add_row(s["document"], s["url"], s["last_crawl"] or "never", s["next_crawl"] or "now", health)
     console.print(table)
+    if status["listings"]:
+        console.print(_listings_table(status["listings"]))
     if status["changes_waiting"]:
         waiting = rich_table(
             "change", "document", "significance", "detected", title="Changes waiting to be alerted"
@@ -140,3 +170,18 @@ def _print_rich(status: dict) -> None:
         for d in status["failed_deliveries"]:
             failed.add_row(str(d["delivery"]), d["kind"], d["status"], str(d["attempts"]), d["error"] or "")
         console.print(failed)
+
+
+def _listings_table(listings: list[dict]):
+    """The newsroom listings as a rich table: schedule, last and next read, health."""
+    from rich.markup import escape
+
+    header = ("platform", "listing", "url", "schedule", "last read", "next read", "health")
+    table = rich_table(*header, title="Newsroom listings")
+    for n in listings:
+        colour = "yellow" if n["failing"] else "green"
+        due = "[cyan]due[/]" if n["due"] else n["next_read"]
+        health = f"[{colour}]{escape(_listing_health(n))}[/]"
+        last = n["last_read"] or "never"
+        table.add_row(n["platform"], n["slug"], n["listing"], n["schedule"], last, due, health)
+    return table

@@ -1,6 +1,6 @@
-"""What `policywatch status` reports: crawl health per source, changes and deliveries waiting, who
-leads the scheduler and, on PostgreSQL, the job queue's workers and jobs. Plain data, so the CLI
-can print it as tables or JSON."""
+"""What `policywatch status` reports: crawl health per source and per newsroom listing, changes and
+deliveries waiting, who leads the scheduler and, on PostgreSQL, the job queue's workers and jobs.
+Plain data, so the CLI can print it as tables or JSON."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from crawler.sources.declarations import format_schedule, parse_schedule
 from policywatch.service.scheduler import JOB_TABLE
+from policywatch.settings import get_settings
 from policywatch.usecases.leader import LEASE
 from store.models import Change, Delivery, Document, JobFailure, Lease
+from store.queries.announcements import listing_schedules
 from store.queries.source_health import every_source_health
 
 FAILED_SHOWN = 10
@@ -32,19 +35,34 @@ STALLED_JOBS = (
 )
 
 
-def service_status(session: Session, now: datetime, stalled_seconds: float = 30.0) -> dict:
+def service_status(
+    session: Session, now: datetime, stalled_seconds: float = 30.0, listing_seconds: int | None = None
+) -> dict:
     """The whole status as JSON-ready data; a worker without a heartbeat for ``stalled_seconds``
-    counts as gone."""
+    counts as gone; a listing without a schedule of its own is read every ``listing_seconds``
+    (default: the ``announcement_schedule`` setting)."""
+    every = listing_seconds or parse_schedule(get_settings().announcement_schedule)
     return {
         "queue": queue_state(session, stalled_seconds),
         "now": now.isoformat(),
         "sources": every_source_health(session),
+        "listings": listing_states(session, every, now),
         "changes_waiting": changes_waiting(session),
         "deliveries": delivery_counts(session),
         "delayed_deliveries": delayed_deliveries(session),
         "failed_deliveries": failed_deliveries(session),
         "scheduler": scheduler_state(session, now),
     }
+
+
+def listing_states(session: Session, every: int, now: datetime, everything: bool = False) -> list[dict]:
+    """Each active newsroom listing (every one with ``everything``) with its schedule as text
+    (``6h``; its own, else ``every`` seconds), last and next read, whether it is due at ``now`` and
+    the error of its last read."""
+    return [
+        {**listing, "schedule": format_schedule(listing["schedule_seconds"])}
+        for listing in listing_schedules(session, every, now, everything)
+    ]
 
 
 def changes_waiting(session: Session) -> list[dict]:

@@ -1,5 +1,6 @@
 """The posts found on newsrooms, as the CLI and the JSON API list them (the JSON contract of
-``policywatch announcements list --json``)."""
+``policywatch announcements list --json``), and each newsroom listing's schedule and health, as
+``policywatch sources list`` and ``policywatch status`` show them."""
 
 from __future__ import annotations
 
@@ -42,3 +43,37 @@ def list_posts(session: Session, platform: str | None = None, since: datetime | 
         for post, source, platform_slug, document, count in session.execute(query)
     ]
     return sorted(records, key=lambda r: r["published"] or "", reverse=True)
+
+
+def listing_schedules(
+    session: Session, default_seconds: int, now: datetime, everything: bool = False
+) -> list[dict]:
+    """Each active newsroom listing (every one with ``everything``) by platform and slug, JSON-ready:
+    its schedule in seconds (its own, else ``default_seconds``), last and next read (None: never
+    read, due at once), whether it is due at ``now``, and the error of its last read when it failed."""
+    query = (
+        select(AnnouncementSource, Platform.slug)
+        .join(Platform, Platform.id == AnnouncementSource.platform_id)
+        .order_by(Platform.slug, AnnouncementSource.slug)
+    )
+    if not everything:
+        query = query.where(AnnouncementSource.active)
+    return [
+        {
+            "platform": platform,
+            "slug": listing.slug,
+            "listing": listing.listing,
+            "active": listing.active,
+            "schedule_seconds": listing.schedule_seconds or default_seconds,
+            "last_read": _iso(listing.last_read_at),
+            "next_read": _iso(listing.next_read_at),
+            "due": listing.active and (listing.next_read_at is None or listing.next_read_at <= now),
+            "failing": listing.last_error is not None,
+            "reason": listing.last_error,
+        }
+        for listing, platform in session.execute(query)
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None

@@ -193,3 +193,11 @@ def notes_for(session: Session, provision: str, digests: Iterable[str]) -> dict[
         )
     )
     return {row.text_sha256: row for row in rows}
+
+
+def notes_on(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], ProvisionNote]:
+    """(provision, text SHA-256) -> the machine-written note kept on it, for those of ``keys`` noted."""
+    rows = session.scalars(
+        select(ProvisionNote).where(ProvisionNote.text_sha256.in_({digest for _, digest in keys}))
+    )
+    return {key: row for row in rows if (key := (row.provision, row.text_sha256)) in keys}

@@ -223,6 +223,7 @@ def test_provisions_list_json_contract(migrated_url):
         assert entry["document"] == "acme-terms" and isinstance(entry["present"], bool)
         assert entry["heading"] is None or isinstance(entry["heading"], str)
         assert isinstance(entry["text"], str)
+    assert all(e.pop("note") is None for e in entries)  # no note kept yet
     military = next(e for e in entries if e["provision"] == "military_weapons")
     assert military.pop("card")["statements"] == [
         {"says": "prohibits", "clause": "You may not use the service for weapons development."}
@@ -238,6 +239,42 @@ def test_provisions_list_json_contract(migrated_url):
     }
     other = CliRunner().invoke(cli, ["provisions", "list", "--json", "--platform", "other"])
     assert json.loads(other.output) == []
+
+
+def test_provisions_list_json_gives_the_machine_written_note_kept_on_the_clauses(migrated_url):
+    from changes.notes import digest
+    from store.models import ProvisionNote
+    from store.notes import record_note
+
+    _cli_seed(migrated_url)
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        text = "You may not use the service for weapons development."
+        record_note(session, "military_weapons", digest(text), "test-model", "Weapons work is banned.")
+        record_note(session, "minimum_age", digest(text), "test-model", "Not these clauses' provision.")
+        record_note(session, "unilateral_changes", digest("an older text"), "test-model", "Outdated.")
+    with transaction(engine) as session:
+        written = session.get_one(ProvisionNote, ("military_weapons", digest(text))).created_at
+    engine.dispose()
+
+    entries = json.loads(CliRunner().invoke(cli, ["provisions", "list", "--json"]).output)
+
+    notes = {e["provision"]: e["note"] for e in entries if e["note"] is not None}
+    assert notes == {
+        "military_weapons": {
+            "text": "Weapons work is banned.",
+            "model": "test-model",
+            "written_at": written.isoformat().replace("+00:00", "Z"),
+            "machine_written": True,
+        }
+    }
+    military = next(e for e in entries if e["provision"] == "military_weapons")
+    assert (military["document"], military["present"], military["heading"], military["text"]) == (
+        "acme-terms",
+        True,
+        "Prohibited uses",
+        text,
+    )
 
 
 def test_changes_list_and_provision_history_name_the_change(migrated_url):

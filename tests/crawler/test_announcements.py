@@ -283,3 +283,52 @@ def test_crawl_due_reads_a_due_listing_when_no_document_is_due_and_leaves_a_list
     assert len(db.events("acme-aup")) == 1  # nor is the document
     assert read_times(db)["acme-news"][1] > utcnow() + timedelta(minutes=50)
     assert "nothing to crawl" in crawl("--due").stdout  # read: not due again for an hour
+
+
+def test_sources_list_and_status_show_each_listing_with_its_schedule_and_the_failing_ones_why(
+    site, load, crawl, cli, db
+):
+    site.pages["/news"] = Page(listing_page(card("/news/first", "First", "Mar 1, 2025")))
+    serve_post(site, "/news/first", "First", "Text.")
+    load(
+        newsroom("acme-news", f"{site.url}/news", "schedule: 1h")
+        + f"      - slug: acme-blog\n        listing: {site.url}/blog\n"  # answers 404
+    )
+    env = {"POLICYWATCH_ANNOUNCEMENT_SCHEDULE": "2d"}
+    before = [line.split("\t") for line in cli("sources", "list", env=env).output.splitlines()]
+    assert [(r[1], r[3], r[4], r[5], r[6]) for r in before[before.index([""]) + 2 :]] == [
+        ("acme-blog", "2d", "never", "now", "new"),
+        ("acme-news", "1h", "never", "now", "new"),
+    ]
+    crawl(env=env)
+    times = read_times(db)
+
+    rows = [line.split("\t") for line in cli("sources", "list", env=env).output.splitlines()]
+    listings = rows[rows.index([""]) + 1 :]
+    assert listings[0] == [
+        "platform", "newsroom", "listing", "schedule", "last read", "next due", "status", "reason"
+    ]  # fmt: skip
+    news_next = times["acme-news"][1].strftime("%Y-%m-%d %H:%M")
+    assert listings[2] == [
+        "acme", "acme-news", f"{site.url}/news", "1h",
+        times["acme-news"][0].strftime("%Y-%m-%d %H:%M"), news_next, "ok", "",
+    ]  # fmt: skip
+    assert listings[1][:4] == ["acme", "acme-blog", f"{site.url}/blog", "2d"]
+    assert listings[1][6:] == ["failing", f"{site.url}/blog: HTTP 404"]
+
+    status = json.loads(cli("status", "--json", env=env).output)
+    blog, news = status["listings"]
+    assert (blog["slug"], blog["due"], blog["failing"]) == ("acme-blog", False, True)
+    assert (news["schedule"], news["due"], news["failing"], news["reason"]) == ("1h", False, False, None)
+    with transaction(db.engine) as session:  # an hour later the news listing is due
+        source = session.scalars(select(AnnouncementSource).filter_by(slug="acme-news")).one()
+        source.next_read_at = utcnow() - timedelta(minutes=1)
+    text = cli("status", env=env).output.splitlines()
+    assert "newsroom listings: 2, due: 1, failing: 1" in text
+    [blog_line] = [line for line in text if line.startswith("listing acme/acme-blog\t")]
+    blog_times = f"\tlast {blog['last_read']}\tnext {blog['next_read']}"
+    assert blog_line.endswith(f"\tevery 2d{blog_times}\tfailing: {site.url}/blog: HTTP 404")
+    [news_line] = [line for line in text if line.startswith("listing acme/acme-news\t")]
+    assert news_line.endswith("\tevery 1h\tlast " + news["last_read"] + "\tnext due\tok")
+    listed = cli("sources", "list", env=env).output.splitlines()[-1].split("\t")
+    assert (listed[1], listed[5], listed[6]) == ("acme-news", "now", "due")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from changes.notes import digest
 from changes.provisions import load_catalog
 from changes.record import record_provisions
 from policywatch.settings import get_settings
 from store.db import transaction
+from store.models import ProvisionNote
+from store.notes import record_note
 from web.app import create_app
 
 
@@ -112,15 +115,30 @@ def test_announcements_are_listed_as_the_cli_lists_them(fresh_client, fresh_engi
     assert fresh_client.get("/api/announcements?since=2999-01-01").json()["total"] == 0
 
 
-def test_provisions_of_the_latest_versions(fresh_engine):
+def test_provisions_of_the_latest_versions_with_the_machine_written_note_kept_on_them(fresh_engine):
+    training_text = "We may train our models on content you submit unless you opt out."
     with transaction(fresh_engine) as session:
         record_provisions(session, load_catalog())
+        record_note(session, "training_on_user_data", digest(training_text), "test-model", "Opt out.")
+    with transaction(fresh_engine) as session:
+        written = session.get_one(ProvisionNote, ("training_on_user_data", digest(training_text)))
     with TestClient(create_app(get_settings(), fresh_engine)) as client:
         stated = [p for p in client.get("/api/provisions?document=acme-terms").json() if p["present"]]
         globex = client.get("/api/provisions", params={"platform": "globex"}).json()
+        schema = client.get("/openapi.json").json()["components"]["schemas"]
     training = next(p for p in stated if p["provision"] == "training_on_user_data")
     assert training["heading"] == "Training" and training["version"] == 4
-    assert training["text"] == "We may train our models on content you submit unless you opt out."
+    assert training["text"] == training_text
+    assert training["note"] == {
+        "text": "Opt out.",
+        "model": "test-model",
+        "written_at": written.created_at.isoformat().replace("+00:00", "Z"),
+        "machine_written": True,
+    }
+    assert [p["provision"] for p in stated if p["note"]] == ["training_on_user_data"]
+    assert all(p["note"] is None for p in globex)
+    assert "note" in schema["ProvisionOut"]["properties"] and "note" not in schema["ProvisionOut"]["required"]
+    assert set(schema["ProvisionNoteOut"]["required"]) == {"text", "model", "written_at"}
     assert {p["document"] for p in globex} == {"globex-privacy"} or {p["platform"] for p in globex} == {
         "globex"
     }

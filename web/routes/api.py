@@ -132,6 +132,15 @@ class DiffOut(BaseModel):
     segments: list[Segment]
 
 
+class ProvisionNoteOut(BaseModel):
+    """A note written by a language model on the provision's clauses, not reviewed by a person."""
+
+    text: str
+    model: str
+    written_at: datetime
+    machine_written: Literal[True] = True
+
+
 class ProvisionOut(BaseModel):
     document: str
     platform: str
@@ -140,6 +149,9 @@ class ProvisionOut(BaseModel):
     heading: str | None
     text: str
     version: int
+    note: ProvisionNoteOut | None = Field(
+        None, description="The machine-written note kept on these clauses; null when none is."
+    )
 
 
 class TopicOut(BaseModel):
@@ -403,9 +415,12 @@ def provisions(
     platform: str | None = None, document: str | None = None, session: Session = Depends(get_session)
 ):
     """For the latest version of each document, every catalog provision: whether it is stated, under
-    which heading, and its clauses (as ``policywatch provisions list --json``)."""
+    which heading, its clauses and the machine-written note kept on them, if any (as ``policywatch
+    provisions list --json``)."""
+    from changes.notes import kept_notes
     from changes.provisions import Instance
 
+    rows = latest_instances(session, document=document, platform=platform)
     return [
         {
             "document": r.document,
@@ -415,8 +430,9 @@ def provisions(
             "heading": r.heading,
             "text": Instance(r.provision, r.heading, (), tuple(r.clauses or ())).text,
             "version": r.seq,
+            "note": note,
         }
-        for r in latest_instances(session, document=document, platform=platform)
+        for r, note in zip(rows, kept_notes(session, rows), strict=True)
     ]
 
 
