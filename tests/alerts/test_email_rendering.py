@@ -125,13 +125,27 @@ def test_emails_read_cleanly_on_a_desktop_a_mail_client_and_a_phone(migrated_url
     assert found == dict.fromkeys(EMAIL_WIDTHS, []), found
 
 
+#: The words (up to 20 characters: not URLs or ids, which may wrap) a table cell is too narrow for.
+BROKEN_WORDS = """() => {
+  const context = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll("td, th")].flatMap(cell => {
+    const style = getComputedStyle(cell);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const fits = word => word.length > 20 || context.measureText(word).width <= room + 1;
+    return cell.innerText.split(/\\s+/).filter(word => !fits(word));
+  });
+}"""
+
+
 def _unreadable_at(page) -> list[str]:
     """What makes the email hard to read at the page's width: sideways scrolling, small text, and a
-    table's cells cutting their words (a wide table scrolls instead)."""
+    table's cells cutting or breaking their words (a wide table scrolls instead)."""
     problems = [f"{wide} px too wide"] if (wide := overflow(page)) > 0 else []
     if (size := page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")) < 14:
         problems.append(f"{size} px text")
     cut = page.evaluate(
         "[...document.querySelectorAll('td, th')].filter(c => c.scrollWidth > c.clientWidth).length"
     )
-    return problems + ([f"{cut} cut cells"] if cut else [])
+    broken = page.evaluate(BROKEN_WORDS)
+    return problems + ([f"{cut} cut cells"] if cut else []) + [f"'{w}' broken" for w in broken]
