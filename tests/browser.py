@@ -45,6 +45,24 @@ IDS = {t.id for t in load_taxonomy().topics} | {p.id for p in load_catalog().typ
 SHOWN_ID = re.compile(r"\b(?:" + "|".join(i for i in IDS if "_" in i) + r")\b")  # ids unlike words
 
 
+_BROKEN_WORDS = """() => {
+  const context = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll("td, th")].flatMap(cell => {
+    const style = getComputedStyle(cell);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const fits = word => word.length > 20 || context.measureText(word).width <= room + 1;
+    return cell.innerText.split(/[\\s-]+/).filter(word => !fits(word));  // a line may end at a hyphen
+  });
+}"""
+
+
+def broken_words(page) -> list[str]:
+    """The words (up to 20 characters: not URLs or ids, which may wrap; a hyphen ends a word) a table
+    cell of ``page`` is too narrow for, so it breaks them ('Signifi' / 'cance')."""
+    return page.evaluate(_BROKEN_WORDS)
+
+
 def screenshot(page, name: str) -> Path:
     """The whole of ``page`` saved as ``name``.png in SCREENSHOTS."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

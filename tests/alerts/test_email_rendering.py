@@ -19,7 +19,16 @@ from policywatch.settings import get_settings
 from store.db import make_engine, transaction
 from store.versions import record_version
 from tests.alerts.builders import change, confirmed, document
-from tests.browser import ARGS, CHROMIUM, WIDTHS, needs_chromium, overflow, screenshot, unreadable
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    WIDTHS,
+    broken_words,
+    needs_chromium,
+    overflow,
+    screenshot,
+    unreadable,
+)
 
 MONDAY = datetime(2026, 11, 9, 8, tzinfo=UTC)  # in 2026-W46
 GMAIL_CLIPS_AT = 102_000  # bytes of HTML after which Gmail hides the rest behind a link
@@ -125,19 +134,6 @@ def test_emails_read_cleanly_on_a_desktop_a_mail_client_and_a_phone(migrated_url
     assert found == dict.fromkeys(EMAIL_WIDTHS, []), found
 
 
-#: The words (up to 20 characters: not URLs or ids, which may wrap) a table cell is too narrow for.
-BROKEN_WORDS = """() => {
-  const context = document.createElement("canvas").getContext("2d");
-  return [...document.querySelectorAll("td, th")].flatMap(cell => {
-    const style = getComputedStyle(cell);
-    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const fits = word => word.length > 20 || context.measureText(word).width <= room + 1;
-    return cell.innerText.split(/\\s+/).filter(word => !fits(word));
-  });
-}"""
-
-
 def _unreadable_at(page) -> list[str]:
     """What makes the email hard to read at the page's width: sideways scrolling, small text, and a
     table's cells cutting or breaking their words (a wide table scrolls instead)."""
@@ -147,5 +143,5 @@ def _unreadable_at(page) -> list[str]:
     cut = page.evaluate(
         "[...document.querySelectorAll('td, th')].filter(c => c.scrollWidth > c.clientWidth).length"
     )
-    broken = page.evaluate(BROKEN_WORDS)
+    broken = broken_words(page)
     return problems + ([f"{cut} cut cells"] if cut else []) + [f"'{w}' broken" for w in broken]

@@ -12,7 +12,16 @@ import pytest
 
 from store.db import make_engine, transaction
 from store.migrate import upgrade
-from tests.browser import ARGS, CHROMIUM, WIDTHS, needs_chromium, overflow, screenshot, unreadable
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    WIDTHS,
+    broken_words,
+    needs_chromium,
+    overflow,
+    screenshot,
+    unreadable,
+)
 from tests.web.serving import free_port, start_web, wait_until_healthy
 from tests.web.site import REWORDED, Site, build_site
 from tests.web.test_subscribe import emailed_links
@@ -191,8 +200,9 @@ def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(serve
 
 
 def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
-    """Each page at both widths, its screenshot kept: no Markdown markers or ids in its text, and on
-    the phone no sideways scrolling; on the change page a reworded clause is one entry."""
+    """Each page at both widths, its screenshot kept: no Markdown markers or ids in its text, no word
+    a table cell breaks, and on the phone no sideways scrolling; on the change page a reworded clause
+    is one entry."""
     page, found = browser_page, {}
     for width_name, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
@@ -200,7 +210,7 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
             path = path.format(change=server.site.acme_changes[0])
             page.goto(server.url + path)
             screenshot(page, f"{name}-{width_name}")
-            problems = unreadable(page.inner_text("main"))
+            problems = unreadable(page.inner_text("main")) + [f"'{w}' broken" for w in broken_words(page)]
             if width_name == "phone" and (wide := overflow(page)) > 0:
                 problems.append(f"{wide} px wider than the phone")
             if problems:
@@ -208,7 +218,7 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
             if name == "change":
                 entries = page.locator("section.section li", has_text=REWORDED[0].split(" not ")[0])
                 assert entries.count() == 1, entries.all_inner_texts()  # not also as added and removed
-    assert found == {}
+    assert found == {}, found
 
 
 def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its_title_in_view(
