@@ -81,7 +81,7 @@ def analyse(
         significance,
         reasons or ["no wording change"],
         topic_ids,
-        summarise(title, significance, sections, reasons, topic_ids),
+        summarise(title, significance, sections, reasons, [t.label for t in topics]),
         details,
         provisions,
     )

@@ -32,10 +32,10 @@ def section_phrase(section: SectionChange) -> str:
 
 
 def summarise(
-    title: str, significance: str, sections: list[SectionChange], reasons: list[str], topic_ids: list[str]
+    title: str, significance: str, sections: list[SectionChange], reasons: list[str], topics: list[str]
 ) -> str:
     """E.g. "Usage Policy: section 'Exceptions' modified — 2 clauses added, 1 removed; topics:
-    government."."""
+    Government and national security." (``topics`` are labels: readers see the summary)."""
     if significance == "cosmetic":
         why = "; ".join(reasons) if reasons else "no wording change"
         return f"{title}: cosmetic change only — {why}."
@@ -48,6 +48,6 @@ def summarise(
     text = f"{title}: {'; '.join(shown) or 'wording changed'}"
     if significance == "minor":
         text += f" ({'; '.join(reasons)})"
-    if topic_ids:
-        text += f"; topics: {', '.join(topic_ids)}"
+    if topics:
+        text += f"; topics: {', '.join(topics)}"
     return text + "."

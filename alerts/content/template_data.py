@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from changes.compare import shown_clauses, word_diff
+from changes.plain import plain
 from changes.provisions import Catalog
 from changes.tables import row_lines
 from changes.taxonomy import Taxonomy
@@ -69,8 +70,8 @@ def _provision(
     return {
         "label": kind.label if kind else provision,
         "status": "appeared" if not before else "removed" if not after else "changed",
-        "removed": removed[:MAX_CLAUSES],
-        "added": added[:MAX_CLAUSES],
+        "removed": [plain(c) for c in removed[:MAX_CLAUSES]],
+        "added": [plain(c) for c in added[:MAX_CLAUSES]],
     }
 
 
@@ -128,14 +129,14 @@ def subject_line(view: dict) -> str:
 
 def _section(section: dict) -> dict:
     """A section as the emails show it: a reworded clause once, as its word-level redline, the
-    clauses only added or only removed, and its changed tables as tables."""
+    clauses only added or only removed, and its changed tables as tables; no Markdown markers."""
     added, removed, changed = shown_clauses(section)
     return {
-        "heading": section.get("heading") or section.get("path") or "(untitled section)",
+        "heading": plain(section.get("heading") or "") or section.get("path") or "(untitled section)",
         "old_heading": section.get("old_heading"),
         "status": section.get("status", "modified"),
-        "added": added[:MAX_CLAUSES],
-        "removed": removed[:MAX_CLAUSES],
+        "added": [plain(c) for c in added[:MAX_CLAUSES]],
+        "removed": [plain(c) for c in removed[:MAX_CLAUSES]],
         "changed": [_reworded(c) for c in changed[:MAX_CLAUSES]],
         "more": sum(max(0, len(clauses) - MAX_CLAUSES) for clauses in (added, removed, changed)),
         "tables": [_table(table) for table in section.get("tables", [])],
@@ -160,7 +161,8 @@ def _table(table: dict) -> dict:
 def _reworded(pair: dict) -> dict:
     before, after = pair.get("before", ""), pair.get("after", "")
     runs = pair.get("diff") or word_diff(before, after)
-    return {"before": before, "after": after, "redline": [{"op": op, "text": text} for op, text in runs]}
+    redline = [{"op": op, "text": plain(text)} for op, text in runs]
+    return {"before": plain(before), "after": plain(after), "redline": redline}
 
 
 #: The opening of a post shown in its alert, at most this many characters.

@@ -113,7 +113,7 @@ def test_counts_and_summary():
     }
     assert analysis.summary.startswith(
         "Usage Policy: section 'Exceptions for government customers' modified — 1 clause added; "
-        "topics: government, military"
+        "topics: Government and national security, Military and weapons"
     )
     assert analysis.reasons[0] == "1 clause added in 'Exceptions for government customers'"
 

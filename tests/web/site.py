@@ -29,15 +29,20 @@ Government agencies may not use the service for surveillance.
 
 # Contact
 
-Write to legal@acme.test with questions."""
+Write to **legal@acme.test** with questions."""
 
 ACME_V2 = ACME_V1.replace(
     "Government agencies may not use the service for surveillance.",
     "Government agencies may use the service for lawful national security purposes.\n\n"
     "Raw page fragment kept verbatim: " + HOSTILE,
 )
-ACME_V3 = ACME_V2.replace("Write to legal@acme.test", "Write to  legal@acme.test")
+ACME_V3 = ACME_V2.replace("Write to **legal", "Write to  **legal")
 ACME_V4 = ACME_V3 + "\n\n# Training\n\nWe may train our models on content you submit unless you opt out."
+
+REWORDED = (
+    "Government agencies may not use the service for surveillance.",
+    "Government agencies may use the service for lawful national security purposes.",
+)
 
 GLOBEX_V1 = """# Privacy
 
@@ -146,15 +151,12 @@ def build_site(session: Session) -> Site:
                     "path": ["Government customers"],
                     "status": "modified",
                     "old_heading": None,
-                    "added": [],
-                    "removed": [],
+                    "added": [REWORDED[1]],  # a reworded clause is also listed as added and removed
+                    "removed": [REWORDED[0]],
                     "changed": [
                         {
-                            "before": "Government agencies may not use the service for surveillance.",
-                            "after": (
-                                "Government agencies may use the service for "
-                                "lawful national security purposes."
-                            ),
+                            "before": REWORDED[0],
+                            "after": REWORDED[1],
                             "diff": [
                                 ["equal", "Government agencies may "],
                                 ["delete", "not "],
@@ -209,8 +211,8 @@ def build_site(session: Session) -> Site:
                 "path": ["Privacy"],
                 "status": "modified",
                 "old_heading": None,
-                "added": [],
-                "removed": [],
+                "added": ["We keep your data for 90 days."],
+                "removed": ["We keep your data for 30 days."],
                 "changed": [
                     {
                         "before": "We keep your data for 30 days.",

@@ -1,40 +1,53 @@
 """A real browser (Debian's chromium through Playwright) against ``policywatch web`` on loopback:
-stored scripts and event handlers never run, the double opt-in works by clicking, pages render."""
+stored scripts and event handlers never run, the double opt-in works by clicking, each page reads
+cleanly on a desktop and a phone, its screenshots kept (tests/browser.py says where)."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from store.db import make_engine, transaction
 from store.migrate import upgrade
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    WIDTHS,
+    broken_words,
+    needs_chromium,
+    overflow,
+    screenshot,
+    unreadable,
+)
 from tests.web.serving import free_port, start_web, wait_until_healthy
-from tests.web.site import build_site
+from tests.web.site import REWORDED, Site, build_site
 from tests.web.test_subscribe import emailed_links
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = needs_chromium
+#: The pages a reader goes through, by the name of their screenshots ({change}: Acme's v1 → v2).
+PAGES = {
+    "home": "/",
+    "platform": "/platforms/acme",
+    "document": "/documents/acme-terms",
+    "version": "/documents/acme-terms/versions/2",
+    "change": "/changes/{change}",
+    "changes": "/changes",
+    "diff": "/documents/acme-terms/diff?from=1&to=4",
+    "diff-side": "/documents/acme-terms/diff?from=1&to=4&view=side",
+    "search": "/search?q=data",
+    "compare": "/compare?topic=government",
+    "subscribe": "/subscribe",
+}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium "
-        "(apt-get install chromium); no browser is downloaded",
-    ),
-]
+
+class Served(NamedTuple):
+    """Where ``policywatch web`` answers, and the ids of the history it serves."""
+
+    url: str
+    site: Site
 
 
 @pytest.fixture
@@ -44,7 +57,7 @@ def server(tmp_path, monkeypatch):
     upgrade(url)
     engine = make_engine(url)
     with transaction(engine) as session:
-        build_site(session)
+        site = build_site(session)
     engine.dispose()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -53,25 +66,33 @@ def server(tmp_path, monkeypatch):
     process = start_web(port, output=subprocess.DEVNULL)
     try:
         wait_until_healthy(base)
-        yield base
+        yield Served(base, site)
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-@pytest.fixture
-def browser_page():
+@pytest.fixture(scope="module")
+def browser():
+    """One chromium for the module's tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.events = []
-        page.on("dialog", lambda dialog: (page.events.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-        page.on("console", lambda message: page.events.append(f"console: {message.text}"))
-        page.on("pageerror", lambda error: page.events.append(f"error: {error}"))
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh desktop-sized page of ``browser`` recording dialogs, console messages and errors."""
+    page = browser.new_page(viewport={"width": WIDTHS["desktop"], "height": 900})
+    page.events = []
+    page.on("dialog", lambda dialog: (page.events.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.on("console", lambda message: page.events.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: page.events.append(f"error: {error}"))
+    yield page
+    page.close()
 
 
 def test_stored_scripts_and_event_handlers_never_run(server, browser_page):
@@ -82,7 +103,7 @@ def test_stored_scripts_and_event_handlers_never_run(server, browser_page):
         "/documents/acme-terms/versions/2",
         "/search?q=fragment",
     ):
-        page.goto(server + path)
+        page.goto(server.url + path)
         page.mouse.move(400, 400)
         for element in page.get_by_text("bold", exact=False).all()[:3]:
             element.hover()
@@ -94,7 +115,7 @@ def test_stored_scripts_and_event_handlers_never_run(server, browser_page):
 
 def test_subscribe_confirm_unsubscribe_by_clicking(server, browser_page):
     page = browser_page
-    page.goto(f"{server}/subscribe")
+    page.goto(f"{server.url}/subscribe")
     page.fill("input[name=email]", "browser@example.com")
     page.check("input[name=platform][value=globex]")
     page.click("button[type=submit] >> text=Subscribe")
@@ -107,32 +128,29 @@ def test_subscribe_confirm_unsubscribe_by_clicking(server, browser_page):
             time.sleep(0.1)
     else:
         raise AssertionError("no confirmation email in the outbox")
-    page.goto(server + links["confirm"])
+    page.goto(server.url + links["confirm"])
     page.click("button:has-text('Confirm')")
     page.wait_for_selector("text=Subscription confirmed")
-    page.goto(server + links["unsubscribe"])
+    page.goto(server.url + links["unsubscribe"])
     page.click("button:has-text('Unsubscribe')")
     page.wait_for_selector("h1:has-text('Unsubscribed')")
 
 
-def test_document_page_screenshot(server, browser_page, tmp_path):
+def test_document_page_unfolds_its_hidden_cosmetic_versions(server, browser_page):
     page = browser_page
-    page.goto(f"{server}/documents/acme-terms")
+    page.goto(f"{server.url}/documents/acme-terms")
     assert page.locator("table.versions tbody tr").count() == 3
     page.click("text=Show them")
     assert page.locator("table.versions tbody tr").count() == 4
-    shot = tmp_path / "document.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
 
 
 def test_the_api_docs_are_interactive_and_served_from_here(server, browser_page):
     page = browser_page
     requested = []
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{server}/docs")
+    page.goto(f"{server.url}/docs")
     page.wait_for_selector("[data-path='/api/platforms']", timeout=20_000)
-    assert all(url.startswith(server) for url in requested), requested  # no CDN
+    assert all(url.startswith(server.url) for url in requested), requested  # no CDN
     assert not [e for e in page.events if e.startswith("error")], page.events
 
 
@@ -145,7 +163,7 @@ def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_p
         rebuild_provisions(session, get_settings())
     engine.dispose()
     page = browser_page
-    page.goto(f"{server}/provisions/government_carve_out")
+    page.goto(f"{server.url}/provisions/government_carve_out")
     columns = page.locator("section.platform-col")
     assert columns.count() == 2
     acme, globex = columns.nth(0), columns.nth(1)
@@ -167,7 +185,7 @@ def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(serve
         add_usage_history(session)
     engine.dispose()
     page = browser_page
-    page.goto(f"{server}/provisions/military_weapons?platform=acme")
+    page.goto(f"{server.url}/provisions/military_weapons?platform=acme")
     usage = page.locator("section.provision-history", has_text="Usage Policy")
     entries = usage.locator("ol.provision-versions > li")
     assert entries.count() == 4
@@ -181,30 +199,30 @@ def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(serve
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
 
 
-def test_pages_are_usable_on_a_phone_without_sideways_scrolling(server, browser_page):
-    page = browser_page
-    page.set_viewport_size({"width": 390, "height": 844})
-    wide = {}
-    for path in (
-        "/",
-        "/platforms/acme",
-        "/documents/acme-terms",
-        "/documents/acme-terms/versions/2",
-        "/documents/acme-terms/diff?from=1&to=4",
-        "/documents/acme-terms/diff?from=1&to=4&view=side",
-        "/changes",
-        "/search?q=data",
-        "/subscribe",
-    ):
-        page.goto(server + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        if overflow > 0:
-            wide[path] = overflow
-    assert wide == {}, f"pages wider than a 390 px phone (px too wide): {wide}"
+def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
+    """Each page at both widths, its screenshot kept: no Markdown markers or ids in its text, no word
+    a table cell breaks, and on the phone no sideways scrolling; on the change page a reworded clause
+    is one entry."""
+    page, found = browser_page, {}
+    for width_name, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, path in PAGES.items():
+            path = path.format(change=server.site.acme_changes[0])
+            page.goto(server.url + path)
+            screenshot(page, f"{name}-{width_name}")
+            problems = unreadable(page.inner_text("main")) + [f"'{w}' broken" for w in broken_words(page)]
+            if width_name == "phone" and (wide := overflow(page)) > 0:
+                problems.append(f"{wide} px wider than the phone")
+            if problems:
+                found[f"{path} at {width} px"] = problems
+            if name == "change":
+                entries = page.locator("section.section li", has_text=REWORDED[0].split(" not ")[0])
+                assert entries.count() == 1, entries.all_inner_texts()  # not also as added and removed
+    assert found == {}, found
 
 
 def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its_title_in_view(
-    server, browser_page, tmp_path
+    server, browser_page
 ):
     import os
 
@@ -216,7 +234,7 @@ def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its
         add_announcement(session, "gov-access", long_title, "2026-05-20")
     engine.dispose()
     page = browser_page
-    page.goto(f"{server}/platforms/acme")
+    page.goto(f"{server.url}/platforms/acme")
     chart = page.locator("figure.timeline svg")
     mark = chart.locator("g.announcement")
     label = mark.locator("text")
@@ -230,15 +248,13 @@ def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its
     assert bar_box["x"] < middle < bar_box["x"] + bar_box["width"]  # under its month's bar
     assert box["y"] > bar_box["y"] + bar_box["height"]  # below the bars, not over them
     assert box["x"] + box["width"] <= chart_box["x"] + chart_box["width"] + 1  # the label is not cut off
-    page.screenshot(path=str(tmp_path / "chart.png"))
+    screenshot(page, "platform-announcement-desktop")
     mark.locator("a").click()
-    page.wait_for_url(f"{server}/documents/acme-gov-access")
+    page.wait_for_url(f"{server.url}/documents/acme-gov-access")
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events
 
 
-def test_a_changed_table_reads_as_a_table_on_a_phone_and_scrolls_in_its_own_box(
-    server, browser_page, tmp_path
-):
+def test_a_changed_table_reads_as_a_table_on_a_phone_and_scrolls_in_its_own_box(server, browser_page):
     from policywatch.settings import get_settings
     from tests.web.tables import record_table_change
 
@@ -247,18 +263,18 @@ def test_a_changed_table_reads_as_a_table_on_a_phone_and_scrolls_in_its_own_box(
         change_id = record_table_change(session).id
     engine.dispose()
     page = browser_page
-    page.set_viewport_size({"width": 390, "height": 844})
-    for path in (
-        f"/changes/{change_id}",
-        "/documents/acme-subprocessors/diff?from=1&to=2",
-        "/documents/acme-subprocessors/diff?from=1&to=2&view=side",
-    ):
-        page.goto(server + path)
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": 844})
+    for name, path in {
+        "change": f"/changes/{change_id}",
+        "diff": "/documents/acme-subprocessors/diff?from=1&to=2",
+        "diff-side": "/documents/acme-subprocessors/diff?from=1&to=2&view=side",
+    }.items():
+        page.goto(server.url + path)
+        assert overflow(page) <= 0, path
         box = page.locator(".table-scroll").first
         assert box.evaluate("e => e.scrollWidth > e.clientWidth"), path  # the wide table scrolls within
         changed = page.locator("table.table-diff td.cell-changed").first
         assert changed.inner_text() == "United StatesIreland", path
         assert page.locator("table.table-diff tr.row-added").first.is_visible(), path
-        page.screenshot(path=str(tmp_path / f"table-{len(path)}.png"), full_page=True)
+        screenshot(page, f"table-{name}-phone")
     assert not [e for e in page.events if e.startswith(("dialog", "error"))], page.events

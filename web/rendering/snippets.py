@@ -7,14 +7,15 @@ from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
+from changes.plain import plain
 from store.queries.search import START, STOP
 
 _MARKS = re.compile(f"([{START}{STOP}])")
 
 
 def highlighted(marked: dict[int, str]) -> dict[int, Markup]:
-    """Each version's marked snippet, highlighted."""
-    return {version_id: highlight(snippet) for version_id, snippet in marked.items()}
+    """Each version's marked snippet, highlighted, without Markdown's markers."""
+    return {version_id: highlight(plain(snippet)) for version_id, snippet in marked.items()}
 
 
 def highlight(snippet: str) -> Markup:

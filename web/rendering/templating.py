@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from changes.compare import shown_clauses
+from changes.plain import plain
 from store.queries.documents import document_title
 from web.middleware.security import CSRF_FIELD, set_csrf_cookie
 from web.rendering.markdown import render_markdown
@@ -29,6 +30,7 @@ def templates() -> Jinja2Templates:
     )
     env.filters["when"] = when
     env.filters["markdown"] = render_markdown
+    env.filters["plain"] = plain
     env.globals["document_title"] = document_title
     env.globals["shown_clauses"] = shown_clauses
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""

@@ -74,6 +74,7 @@ def home(request: Request, session: Session = Depends(get_session)):
         platforms=platforms,
         counts=counts,
         recent=recent,
+        topics=topic_index(request),
         chart=timeline_chart(change_queries.significance_by_month(session, change_queries.ChangeFilter())),
     )
 
