@@ -42,7 +42,7 @@ def refuse_earlier(session: Session, document_ids: Iterable[int], moment: dateti
         .limit(1)
     ).first()
     if row is not None:
-        raise EarlierThanRecorded(row[0], moment, _aware(row[1]))
+        raise EarlierThanRecorded(row[0], moment, row[1])
 
 
 def latest_version(session: Session, document_id: int) -> Version | None:
@@ -125,11 +125,6 @@ def record_version(
 
 def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _aware(moment: datetime) -> datetime:
-    """An aggregate's time, which SQLite hands back without its zone (stored as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def chain_records(session: Session, document_id: int, with_text: bool = True) -> list[dict]:
