@@ -28,6 +28,7 @@ from store.db import error_line, transaction
 from store.fetches import FetchRecorder
 from store.leases import acquire_leases, release_leases
 from store.models import CrawlRun, utcnow
+from store.versions import refuse_earlier
 
 #: Lease name prefix of a document being crawled (``crawl:document:ID``).
 CRAWL_LEASE = "crawl:document:"
@@ -58,14 +59,21 @@ def run_crawl(
     """Fetch every active source of ``document_ids`` once, read the listings of ``newsroom_ids``,
     and record what was found through ``engine``, which the caller owns; ``progress`` is told of
     each source's result; ``CrawlReport.stopped`` says why a crawl stopped early. Documents and
-    newsrooms another running crawl is reading are left out."""
+    newsrooms another running crawl is reading are left out. A crawl recorded as of an earlier time
+    than a document's latest version is refused (``EarlierThanRecorded``) before it fetches anything."""
     started, holder = time.monotonic(), holder_id()
     with transaction(engine) as session:
         leased = _lease(session, CRAWL_LEASE, document_ids, holder, settings)
+        if settings.crawl_as_of is not None:
+            refuse_earlier(session, leased, settings.crawl_as_of)
         plan = build_plan(session, leased)
         plan.posts = post_sources(session, list(plan.jobs))
         plan.listings = listing_jobs(session, _lease(session, LISTING_LEASE, newsroom_ids, holder, settings))
-        run = CrawlRun(trigger=trigger, stats={"sources": len(plan.jobs), "documents": len(plan.documents)})
+        run = CrawlRun(
+            trigger=trigger,
+            started_at=settings.crawl_time(),
+            stats={"sources": len(plan.jobs), "documents": len(plan.documents)},
+        )
         session.add(run)
         session.flush()
     report = CrawlReport(
@@ -77,7 +85,7 @@ def run_crawl(
         _release(engine, holder)
     report.seconds = time.monotonic() - started
     try:
-        _close_run(engine, report, stats)
+        _close_run(engine, report, stats, settings)
     except OperationalError as exc:
         if report.stopped is None:
             raise
@@ -104,11 +112,11 @@ def _release(engine: Engine, holder: str) -> None:
         pass
 
 
-def _close_run(engine: Engine, report: CrawlReport, stats: dict) -> None:
+def _close_run(engine: Engine, report: CrawlReport, stats: dict, settings: Settings) -> None:
     """Record the crawl run's end: finished, or failed with the reason it stopped; its totals."""
     with transaction(engine) as session:
         run = session.get_one(CrawlRun, report.run_id)
-        run.finished_at, run.status = utcnow(), "failed" if report.stopped else "finished"
+        run.finished_at, run.status = settings.crawl_time(), "failed" if report.stopped else "finished"
         run.stats = {
             **run.stats,
             **report.totals(),

@@ -11,6 +11,7 @@ import functools
 import ipaddress
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     )
     announcement_budget: int = Field(
         20, ge=1, description="New posts of one newsroom fetched per crawl, newest first; the rest wait."
+    )
+    crawl_as_of: datetime | None = Field(
+        None,
+        description=(
+            "ISO 8601 time with a zone (2026-05-20T10:36:08Z) a crawl records its fetches, versions, "
+            "changes and posts at, for replaying archived pages; unset: the current time."
+        ),
     )
     broken_after: int = Field(
         3, ge=1, description="Consecutive failed fetches after which a source is broken."
@@ -223,6 +231,11 @@ class Settings(BaseSettings):
             return tuple(ipaddress.ip_network(cidr.strip()) for cidr in value.split(",") if cidr.strip())
         return value
 
+    @field_validator("crawl_as_of")
+    @classmethod
+    def _as_of(cls, value: datetime | None) -> datetime | None:
+        return zoned(value) if value is not None else None
+
     @field_validator("base_url", "sendgrid_api_host")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -251,6 +264,10 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{proxy!r} is not an IP address or network") from None
         return value
+
+    def crawl_time(self) -> datetime:
+        """The time a crawl stamps on what it observes: ``crawl_as_of`` when set, else now (UTC)."""
+        return self.crawl_as_of or datetime.now(UTC)
 
     @property
     def proxies(self) -> list[str]:
@@ -293,6 +310,13 @@ class Settings(BaseSettings):
             return _export_key_bytes(self.export_key, f"{PREFIX}EXPORT_KEY")
         path = self.data_dir / "export.key"
         return _export_key_bytes(path.read_text().strip(), str(path)) if path.exists() else None
+
+
+def zoned(moment: datetime) -> datetime:
+    """``moment`` in UTC; ValueError when it names no time zone (its instant would be a guess)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone (write it as 2026-05-20T10:36:08Z)")
+    return moment.astimezone(UTC)
 
 
 def _kept(path: Path, make: Callable[[], str], what: str, setting: str) -> str:

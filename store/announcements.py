@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from crawler.newsroom.items import POST_CHROME, Listed, PostPage
 from crawler.sources.plan import ListingJob, SourceJob
 from store.db import Batch
-from store.models import Announcement, AnnouncementSource, Document, Source, utcnow
+from store.models import Announcement, AnnouncementSource, Document, Source
 
 #: The terms type of a post's document.
 ANNOUNCEMENT = "Announcement"
@@ -73,12 +73,14 @@ class NewsroomRecorder:
             session.flush()
             return self._start(session, newsroom)
 
-    def listing_read(self, job: ListingJob, kind: str | None, error: str | None, validators=(None, None)):
-        """Note how reading a listing went: its kind and validators when it was read, else the error;
-        either way, when it is due next."""
+    def listing_read(
+        self, job: ListingJob, now: datetime, kind: str | None, error: str | None, validators=(None, None)
+    ):
+        """Note how reading a listing at ``now`` went: its kind and validators when it was read, else
+        the error; either way, when it is due next."""
         with self.batch.unit() as session:
             newsroom = session.get_one(AnnouncementSource, job.newsroom_id)
-            newsroom.last_read_at = utcnow()
+            newsroom.last_read_at = now
             every = timedelta(seconds=newsroom.schedule_seconds or self.schedule_seconds)
             newsroom.next_read_at = newsroom.last_read_at + every
             newsroom.last_error = error

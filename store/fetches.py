@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, defer
 
 from crawler.fetch.items import FetchResult, RecordConflict, StoreUnavailable
 from store.db import Batch, contended, error_line
-from store.models import Document, FetchEvent, Snapshot, Source, utcnow
+from store.models import Document, FetchEvent, Snapshot, Source
 from store.snapshots import Fetched, put_snapshot
 from store.versions import VersionConflict, record_version
 
@@ -199,9 +199,12 @@ class FetchUnit:
             document.inputs_digest,
         )
 
-    def record_version(self, document_id: int, inputs_digest: str, text: str) -> int | None:
-        """The number of the document's new version with ``text``, made of its active sources' last
-        snapshots; None when it repeats the latest version or another writer recorded one first."""
+    def record_version(
+        self, document_id: int, inputs_digest: str, text: str, created_at: datetime
+    ) -> int | None:
+        """The number of the document's new version with ``text`` dated ``created_at``, made of its
+        active sources' last snapshots; None when it repeats the latest version or another writer
+        recorded one first."""
         document = self.session.get_one(Document, document_id)
         document.inputs_digest = inputs_digest
         snapshots = [
@@ -211,7 +214,12 @@ class FetchUnit:
         ]
         try:
             version = record_version(
-                self.session, document, text, snapshots, crawl_run_id=self.recorder.run_id
+                self.session,
+                document,
+                text,
+                snapshots,
+                crawl_run_id=self.recorder.run_id,
+                created_at=created_at,
             )
         except VersionConflict as exc:
             log.info("skipped: %s", exc)
@@ -245,10 +253,11 @@ def _event(result: FetchResult, source_id: int, run_id: int | None, snapshot_id:
 
 
 def _health(source: Source, result: FetchResult, broken_after: int) -> dict:
-    """The source's health after ``result``: when it was fetched and is due next, its failures, last
-    error and since when it is broken, and the validators for the next conditional request."""
-    now = utcnow()
+    """The source's health after ``result``: when it was fetched (the page's time) and is due next,
+    its failures, last error and since when it is broken, and the validators for the next
+    conditional request."""
     page = result.page
+    now = page.fetched_at
     health: dict[str, object] = {
         "last_fetched_at": now,
         "next_fetch_at": now + timedelta(seconds=result.schedule_seconds),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,34 @@ from store.models import Document, Snapshot, Version, VersionSnapshot, utcnow
 
 class VersionConflict(Exception):
     """Another writer recorded a version of the same document at the same position first."""
+
+
+class EarlierThanRecorded(Exception):
+    """A version would be dated before its document's latest one: history never goes backwards
+    (the chain hash covers each version's time, so a version is never re-dated either)."""
+
+    def __init__(self, slug: str, moment: datetime, latest: datetime) -> None:
+        super().__init__(
+            f"{slug}: {_when(moment)} is earlier than its latest version ({_when(latest)}); "
+            "history never goes backwards"
+        )
+
+
+def refuse_earlier(session: Session, document_ids: Iterable[int], moment: datetime) -> None:
+    """EarlierThanRecorded for the first document of ``document_ids`` (by slug) whose latest version
+    is later than ``moment``."""
+    latest = func.max(Version.created_at)
+    row = session.execute(
+        select(Document.slug, latest)
+        .join(Version, Version.document_id == Document.id)
+        .where(Document.id.in_(list(document_ids)))
+        .group_by(Document.slug)
+        .having(latest > moment)
+        .order_by(Document.slug)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise EarlierThanRecorded(row[0], moment, row[1])
 
 
 def latest_version(session: Session, document_id: int) -> Version | None:
@@ -55,13 +83,16 @@ def record_version(
     created_at: datetime | None = None,
 ) -> Version | None:
     """A new version of ``document`` with ``text`` built from ``snapshots`` ((source id, snapshot) in
-    order), or None when the text equals the latest version's. Raises VersionConflict when another
-    writer took the same chain position (the schema's unique keys decide)."""
+    order), dated ``created_at`` (default now), or None when the text equals the latest version's.
+    Raises VersionConflict when another writer took the same chain position (the schema's unique
+    keys decide), EarlierThanRecorded when ``created_at`` is before the latest version's."""
     parent = latest_version(session, document.id)
     digest = text_hash(text)
     if parent is not None and parent.text_sha256 == digest:
         return None
     moment = created_at or utcnow()
+    if parent is not None and moment < parent.created_at:
+        raise EarlierThanRecorded(document.slug, moment, parent.created_at)
     seq = parent.seq + 1 if parent else 1
     version = Version(
         document_id=document.id,
@@ -90,6 +121,10 @@ def record_version(
     except IntegrityError as exc:
         raise VersionConflict(f"{document.slug}: version {seq} was recorded by another writer") from exc
     return version
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def chain_records(session: Session, document_id: int, with_text: bool = True) -> list[dict]:

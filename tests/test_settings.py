@@ -88,3 +88,13 @@ def test_a_data_folder_that_cannot_keep_the_secret_key_is_a_setting_error(tmp_pa
 
     with pytest.raises(SettingsError, match="^POLICYWATCH_DATA_DIR: cannot keep the secret key in "):
         load_settings().signing_key()
+
+
+def test_a_crawl_time_is_read_in_utc_and_one_without_a_zone_is_refused(monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_CRAWL_AS_OF", "2026-05-18T12:36:16+02:00")
+    assert load_settings().crawl_time().isoformat() == "2026-05-18T10:36:16+00:00"
+    monkeypatch.setenv("POLICYWATCH_CRAWL_AS_OF", "2026-05-18T10:36:16")
+    with pytest.raises(
+        SettingsError, match="^POLICYWATCH_CRAWL_AS_OF: .* 2026-05-18T10:36:16 has no time zone"
+    ):
+        load_settings()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy import Insert, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -104,10 +104,7 @@ def queue_announcements(session: Session) -> tuple[int, int]:
     before alerts began to follow it) and posts published over ``NEWS_DAYS`` before they were found
     are processed without news."""
     now = utcnow()
-    for newsroom in session.scalars(
-        select(AnnouncementSource).where(AnnouncementSource.alerts_from.is_(None))
-    ):
-        newsroom.alerts_from = now
+    _follow_newsrooms(session, now)
     posts = session.execute(
         select(Announcement, AnnouncementSource)
         .join(AnnouncementSource, AnnouncementSource.id == Announcement.source_id)
@@ -132,10 +129,29 @@ def queue_announcements(session: Session) -> tuple[int, int]:
     return len(posts), len(rows)
 
 
+def _follow_newsrooms(session: Session, now: datetime) -> None:
+    """Let alerts follow the newsrooms they do not follow yet, from the last time each was read or
+    had a post found (the crawl's time, which a replayed crawl sets), else from ``now``: what was
+    found until then is its back catalogue."""
+    found = (
+        select(Announcement.source_id, func.max(Announcement.first_seen).label("at"))
+        .group_by(Announcement.source_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AnnouncementSource, found.c.at)
+        .outerjoin(found, found.c.source_id == AnnouncementSource.id)
+        .where(AnnouncementSource.alerts_from.is_(None))
+    ).all()
+    for newsroom, latest in rows:
+        seen = [moment for moment in (newsroom.last_read_at, latest) if moment is not None]
+        newsroom.alerts_from = max(seen) if seen else now
+
+
 def _news(post: Announcement, newsroom: AnnouncementSource) -> bool:
     """Whether ``post`` is news: found after alerts began to follow its newsroom, not removed, and
     not published long before it was found."""
-    if post.removed_at is not None or newsroom.alerts_from is None or post.first_seen < newsroom.alerts_from:
+    if post.removed_at is not None or newsroom.alerts_from is None or post.first_seen <= newsroom.alerts_from:
         return False
     published = _day(post.published or post.listed_published)
     return published is None or (post.first_seen.date() - published).days <= NEWS_DAYS

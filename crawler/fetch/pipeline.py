@@ -22,7 +22,6 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import regex
 from scrapy.utils.defer import deferred_from_coro
@@ -96,7 +95,7 @@ class FetchPipeline:
         for job in [
             j for j in self.plan.jobs.values() if j.source_id not in self.arrived.get(j.document_id, {})
         ]:
-            self.process_item(FetchedPage(job.source_id, job.url, datetime.now(UTC), error=reason))
+            self.process_item(FetchedPage(job.source_id, job.url, self.settings.crawl_time(), error=reason))
         self.committer.stop()
         try:
             self.recorder.close()
@@ -323,8 +322,9 @@ def _seconds(schedule: str) -> int:
 
 def assemble(unit, document_id: int, results: list[FetchResult]) -> int | None:
     """The number of the document's new version when all its sources succeeded in this crawl and
-    the text they form differs from the latest version; None otherwise. ``unit`` is the store's
-    ``FetchUnit`` recording the document's last fetch."""
+    the text they form differs from the latest version; None otherwise. The version is dated when
+    its last source was fetched. ``unit`` is the store's ``FetchUnit`` recording the document's
+    last fetch."""
     if not all(r.ok for r in results):
         return None
     document = unit.document(document_id)
@@ -333,7 +333,8 @@ def assemble(unit, document_id: int, results: list[FetchResult]) -> int | None:
     inputs = inputs_digest(document.region_digests, document.ignore)
     if inputs == document.inputs_digest:
         return None
-    return unit.record_version(document_id, inputs, document_text(document.texts, document.ignore))
+    text = document_text(document.texts, document.ignore)
+    return unit.record_version(document_id, inputs, text, max(r.page.fetched_at for r in results))
 
 
 def document_text(texts: list[str], ignore: list[str]) -> str:

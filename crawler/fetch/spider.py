@@ -7,7 +7,7 @@ import importlib
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import scrapy
@@ -17,6 +17,7 @@ from twisted.python import failure as twisted
 
 from crawler.fetch.items import CrawlReport, FetchedPage
 from crawler.fetch.middlewares import RefusedAddress
+from crawler.fetch.scrapy_settings import SETTINGS_KEY
 from crawler.newsroom.listing import read_listing
 from crawler.newsroom.post import read_post
 from crawler.sources.plan import CrawlPlan, ListingJob, SourceJob
@@ -68,12 +69,17 @@ class PolicySpider(scrapy.Spider):
         self.newsroom = newsroom
         self.listing_pages = listing_pages
 
+    def now(self) -> datetime:
+        """The time stamped on what the crawl observes now: the current time, or the time the
+        crawl is recorded as of (``Settings.crawl_as_of``, for replaying archived pages)."""
+        return self.settings[SETTINGS_KEY].crawl_time()
+
     async def start(self) -> AsyncIterator[scrapy.Request | FetchedPage]:
         for listing in self.plan.listings:
             yield self.listing_request(listing, listing.url, 1)
         for job in self.plan.jobs.values():
             if job.fetcher == "browser" and not browser_available():
-                yield FetchedPage(job.source_id, job.url, datetime.now(UTC), error=BROWSER_MISSING)
+                yield FetchedPage(job.source_id, job.url, self.now(), error=BROWSER_MISSING)
                 continue
             yield self.request(job)
 
@@ -99,9 +105,10 @@ class PolicySpider(scrapy.Spider):
         """The posts a listing page shows, recorded; requests for the new ones and the next pages."""
         listing: ListingJob = response.meta["listing"]
         page: int = response.meta["page"]
-        now = datetime.now(UTC)
+        now = self.now()
         if response.status == 304:  # nothing new listed; posts waiting for the budget are still due
-            self.newsroom.listing_read(listing, listing.kind, None, (listing.etag, listing.last_modified))
+            validators = (listing.etag, listing.last_modified)
+            self.newsroom.listing_read(listing, now, listing.kind, None, validators)
             yield from self.fetch_posts(listing, [], now)
             return
         if response.status >= 400:
@@ -115,7 +122,7 @@ class PolicySpider(scrapy.Spider):
             return
         if page == 1:
             validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
-            self.newsroom.listing_read(listing, read.kind, None, validators)
+            self.newsroom.listing_read(listing, now, read.kind, None, validators)
         yield from self.fetch_posts(listing, read.posts, now)
         if page < self.listing_pages:
             for url in [*read.pages, *read.sitemaps]:
@@ -137,7 +144,7 @@ class PolicySpider(scrapy.Spider):
         """Note why page 1 of a listing could not be read (later pages just end the listing)."""
         self.logger.warning("newsroom %s: %s page %d: %s", listing.slug, listing.url, page, reason)
         if page == 1:
-            self.newsroom.listing_read(listing, None, f"{listing.url}: {reason}")
+            self.newsroom.listing_read(listing, self.now(), None, f"{listing.url}: {reason}")
 
     def request(self, job: SourceJob) -> scrapy.Request:
         """The request for ``job``: conditional headers, robots opt-out, status handling. A browser
@@ -204,7 +211,7 @@ class PolicySpider(scrapy.Spider):
         return FetchedPage(
             meta["source_id"],
             self.plan.jobs[meta["source_id"]].url,
-            datetime.now(UTC),
+            self.now(),
             duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
             **fields,
         )

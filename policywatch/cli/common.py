@@ -11,10 +11,12 @@ from policywatch.settings import get_settings
 from store.db import StoreError
 
 
-def open_runtime(check: bool = True) -> Runtime:
-    """The runtime on the configured settings; with ``check``, refuse a schema that is behind."""
+def open_runtime(check: bool = True, overrides: dict[str, object] | None = None) -> Runtime:
+    """The runtime on the configured settings, ``overrides`` (settings a command's options set for
+    its run) applied; with ``check``, refuse a schema that is behind."""
+    settings = get_settings().model_copy(update=overrides) if overrides else get_settings()
     try:
-        return Runtime.from_settings(get_settings(), check=check)
+        return Runtime.from_settings(settings, check=check)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -9,6 +9,7 @@ import json
 import tarfile
 import urllib.parse
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import zstandard
@@ -71,6 +72,10 @@ class Replay:
                 for member in archive
                 if member.isfile()
             }
+
+    def moment(self, tick: int) -> datetime:
+        """When the crawl replayed at ``tick`` was made (UTC)."""
+        return datetime.fromisoformat(self.ticks[tick])
 
     def page(self, document: ReplayDocument, tick: int) -> tuple[str, bytes] | None:
         """(SHA-256, bytes) the document serves at ``tick``, or None when it does not exist yet."""

@@ -2,9 +2,10 @@
 
 It serves the replay on 127.0.0.1, declares its pages as sources and its sample newsroom (fictional
 posts, labelled as such) as an announcement source, subscribes a demo address, runs one crawl per
-replayed tick (each in its own process, as `policywatch serve` does), then sends the same-day alerts
-and the weekly digest to the file outbox. Everything else runs in process through
-the layers' own functions. ``demo.json`` in the folder records what was found, for tests.
+replayed tick (each in its own process, as `policywatch serve` does, recorded as of the tick's real
+time), then sends the same-day alerts and the digest of the replayed week to the file outbox.
+Everything else runs in process through the layers' own functions. ``demo.json`` in the folder
+records what was found, for tests.
 """
 
 from __future__ import annotations
@@ -86,10 +87,17 @@ class Outcome:
     folder: str
     crawls: list[Crawl] = field(default_factory=list)
     emails: list[dict] = field(default_factory=list)
+    #: the ISO week (YYYY-Www) of the digest sent
+    digest_week: str | None = None
 
     def save(self) -> None:
         """Write demo.json into the demo folder."""
-        data = {"folder": self.folder, "crawls": [vars(c) for c in self.crawls], "emails": self.emails}
+        data = {
+            "folder": self.folder,
+            "crawls": [vars(c) for c in self.crawls],
+            "emails": self.emails,
+            "digest_week": self.digest_week,
+        }
         (Path(self.folder) / "demo.json").write_text(json.dumps(data, indent=1))
 
 
@@ -190,7 +198,7 @@ class Demo:
             seen = set(session.scalars(select(Change.id)))
             known = {post["document"] for post in list_posts(session)}
         result = subprocess.run(
-            [sys.executable, "-m", "policywatch", "crawl", "--all"],
+            [sys.executable, "-m", "policywatch", "crawl", "--all", "--as-of", moment],
             env=self.env,
             capture_output=True,
             text=True,
@@ -240,6 +248,7 @@ class Demo:
                         {
                             "id": change.id,
                             "document": slug,
+                            "detected_at": change.detected_at.isoformat(),
                             "significance": change.significance,
                             "summary": change.summary,
                             "topics": change.topics,
@@ -251,15 +260,14 @@ class Demo:
 
     def _send(self, runtime: Runtime) -> None:
         from policywatch import usecases
-        from store.models import utcnow
 
         sent = usecases.send_alerts(runtime)
-        year, week, _ = utcnow().isocalendar()
-        # this week: the demo's changes were found today
+        year, week, _ = self.replay.moment(-1).isocalendar()  # the week of the last replayed crawl
         digest = usecases.send_digest(runtime, f"{year}-W{week:02d}")
         for delivered in (sent.delivered, digest.delivered):
             if delivered.error is not None:
                 raise DemoError(f"sending the emails failed: {delivered.error}")
+        self.outcome.digest_week = digest.week
         self.outcome.emails = outbox_emails(runtime.settings.outbox)
 
 

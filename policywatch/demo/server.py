@@ -6,7 +6,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from policywatch.demo.bundle import Replay
@@ -23,7 +23,8 @@ class ReplayServer:
         self.tick = 0
         self.requests = 0
         self._by_path = {doc.path: doc for doc in replay.documents}
-        self.today = datetime.now(UTC).date()  # the sample posts are dated from it
+        #: the day of each replayed crawl, from which the sample posts are dated
+        self.days = [replay.moment(tick).date() for tick in range(len(replay.ticks))]
         self._http = ThreadingHTTPServer((HOST, 0), _handler(self))
         self._http.daemon_threads = True
         self._thread = threading.Thread(target=self._http.serve_forever, name="replay-server", daemon=True)
@@ -48,7 +49,7 @@ class ReplayServer:
         """(status, headers, body) for a GET of ``path`` at the current tick."""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
-        sample = self.replay.newsroom.page(path, self.tick, self.today)
+        sample = self.replay.newsroom.page(path, self.tick, self.days)
         if sample is not None:
             return _sample_answer(sample, if_none_match)
         document = self._by_path.get(path)
@@ -72,7 +73,7 @@ class ReplayServer:
         tick = self.tick
         while tick > 0 and document.blobs[tick - 1] == sha:
             tick -= 1
-        return datetime.fromisoformat(self.replay.ticks[tick].replace("Z", "+00:00"))
+        return self.replay.moment(tick)
 
     def __enter__(self) -> ReplayServer:
         self._thread.start()

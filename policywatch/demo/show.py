@@ -90,7 +90,7 @@ class Show:
             style = STYLE.get(c["significance"], "")
             topics = ", ".join(c["topics"] or []) or "no topic"
             self.console.print(
-                f"  crawl {crawl.tick + 1}  [bold]{c['document']}[/]  "
+                f"  crawl {crawl.tick + 1}  {c['detected_at'][:10]}  [bold]{c['document']}[/]  "
                 f"[{style}]{c['significance']}[/]  [dim]{topics}[/]"
             )
             self.console.print(f"           {escape(first_line(summary_body(c['summary']), 100))}")
@@ -130,7 +130,10 @@ class Show:
                 )
 
     def finish(self, outcome, env: dict[str, str]) -> None:
-        self.console.print(f"[bold]Emails written to the outbox:[/] {len(outcome.emails)}")
+        self.console.print(
+            f"[bold]Emails written to the outbox:[/] {len(outcome.emails)} "
+            f"[dim](the digest is of {outcome.digest_week}, the week of the replayed crawls)[/]"
+        )
         for message in outcome.emails:
             self.console.print(
                 f"  [bold]{message['kind']}[/] to {message['to']}: {escape(message['subject'] or '')}"

@@ -119,7 +119,8 @@ class AnnouncementSource(Base):
     last_modified: Mapped[str | None] = mapped_column(Text, default=None)
     last_read_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    #: when alerts started to follow this newsroom: posts found before are its back catalogue
+    #: since when alerts follow this newsroom (its last read or post found when they began, in the
+    #: crawl's time): posts found until then are its back catalogue
     alerts_from: Mapped[datetime | None] = mapped_column(default=None)
 
     platform: Mapped[Platform] = relationship()

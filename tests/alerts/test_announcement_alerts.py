@@ -4,7 +4,7 @@ old posts found late are not news."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -74,6 +74,33 @@ def test_a_new_post_is_news_for_its_platform_and_the_back_catalogue_is_not(db, s
     assert len(kinds) == 2
     send_alerts(db)  # told once
     assert len(sendgrid.recipients()) == 2
+
+
+def test_a_newsroom_crawled_as_of_past_times_tells_its_news_by_the_crawls_times(db, sendgrid):
+    read = datetime(2026, 5, 17, 22, 34, 15, tzinfo=UTC)  # a replayed crawl's time
+    with transaction(db) as session:
+        document(session, platform_name="OpenAI")
+        newsroom = AnnouncementSource(
+            platform=session.scalars(select(Platform)).one(),
+            slug="openai-news",
+            listing="https://openai.test/news",
+            last_read_at=read,
+        )
+        session.add(newsroom)
+        post(session, newsroom, "openai-old-launch", "An old launch", read).first_seen = read
+        confirmed(session, "watcher@example.com")
+    send_alerts(db)
+    assert sendgrid.recipients() == []  # what the first read found is the back catalogue
+
+    later = read + timedelta(hours=12)  # the next replayed crawl, months before today
+    with transaction(db) as session:
+        newsroom = session.scalars(select(AnnouncementSource)).one()
+        newsroom.last_read_at = later
+        post(session, newsroom, "openai-gov", "OpenAI for Government", later).first_seen = later
+    send_alerts(db)
+
+    assert sendgrid.recipients() == ["watcher@example.com"]
+    assert sendgrid.accepted[0].body["subject"] == "[policywatch] OpenAI announced: OpenAI for Government"
 
 
 def test_the_weekly_digest_opens_with_the_new_announcements(db, sendgrid):

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -200,3 +201,25 @@ def test_the_summary_names_the_discovered_post_and_the_change_beside_it(demo):
     output = " ".join(demo["output"].split())
     assert "Announcements discovered: 1" in output and post["title"] in output
     assert "beside the substantive change of openai-services-agreement" in output
+
+
+def test_changes_and_posts_carry_the_replayed_crawl_times_and_the_digest_is_of_the_replayed_week(demo):
+    replay, report = Replay(), demo["report"]
+    found = [(crawl["tick"], c) for crawl in report["crawls"] for c in crawl["changes"]]
+    assert found and all(datetime.fromisoformat(c["detected_at"]) == replay.moment(t) for t, c in found)
+    crawl, post = new_post(report)
+    sample = replay.newsroom.posts[-1]
+    assert datetime.fromisoformat(post["first_seen"]) == replay.moment(crawl["tick"])
+    assert (
+        post["published"]
+        == (replay.moment(sample.from_tick) - timedelta(days=sample.days_old)).date().isoformat()
+    )
+    year, week, _ = replay.moment(-1).isocalendar()
+    assert report["digest_week"] == f"{year}-W{week:02d}"
+    digest = next(message(m["path"]) for m in report["emails"] if m["kind"] == "digest")
+    assert f"Weekly digest {year}-W{week:02d}" in digest["Subject"]
+    tick, first = found[0]
+    detected = f"detected {replay.moment(tick):%Y-%m-%d %H:%M} UTC"
+    assert detected in digest.get_body(("plain",)).get_content()
+    output = " ".join(demo["output"].split())
+    assert f"crawl {tick + 1} {replay.moment(tick):%Y-%m-%d} {first['document']}" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 
@@ -81,3 +82,15 @@ def test_the_sample_newsroom_lists_its_new_post_from_its_tick_and_marks_every_pa
     for page in (before, after, post):
         assert newsroom.notice.encode() in page and b"fictional" in page
     assert "fictional" in (DATA / "ATTRIBUTION.md").read_text()
+
+
+def test_the_sample_posts_are_dated_from_the_replayed_day_that_first_lists_them(replay):
+    new = replay.newsroom.posts[-1]
+    with ReplayServer(replay) as server:
+        pages = []
+        for tick in (new.from_tick, len(replay.ticks) - 1):
+            server.tick = tick
+            pages.append(get(f"{server.listing_url}{new.slug}/")[2])
+    day = replay.moment(new.from_tick).date() - timedelta(days=new.days_old)
+    assert f'<meta property="article:published_time" content="{day.isoformat()}">'.encode() in pages[0]
+    assert pages[0] == pages[1]  # the same date on every later crawl: no edit of the post
