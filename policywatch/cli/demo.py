@@ -38,7 +38,7 @@ def command(serve: bool, port: int, folder: Path | None) -> None:
     if folder.exists() and any(folder.iterdir()):
         raise click.ClickException(f"{folder} is not empty; give an empty or new folder")
     folder.mkdir(parents=True, exist_ok=True)
-    demo = Demo(folder, Show())
+    demo = Demo(folder, Show(serving=port if serve else None))
     try:
         demo.run()
     except DemoError as exc:

@@ -37,10 +37,11 @@ def truth_found(crawls, replay: Replay) -> tuple[list[dict], list[dict]]:
 
 
 class Show:
-    """The demo's console output."""
+    """The demo's console output; ``serving`` is the port of the web UI that follows it (``--serve``)."""
 
-    def __init__(self, console: Console | None = None):
+    def __init__(self, console: Console | None = None, serving: int | None = None):
         self.console = console or Console(highlight=False)
+        self.serving = serving
 
     def start(self, replay: Replay, folder: Path) -> None:
         first, last = replay.ticks[0][:16].replace("T", " "), replay.ticks[-1][:16].replace("T", " ")
@@ -138,24 +139,31 @@ class Show:
             self.console.print(
                 f"  [bold]{message['kind']}[/] to {message['to']}: {escape(message['subject'] or '')}"
             )
-            self.console.print(f"    [dim]{message['path']}[/]")
+            self.console.print(f"    [dim]{message['path']}[/]", soft_wrap=True)
         settings = " ".join(
             f"{name}={shlex.quote(env[name])}" for name in (f"{PREFIX}DATA_DIR", f"{PREFIX}DATABASE_URL")
         )
         program = program_name()
         first = shlex.quote(outcome.emails[0]["path"]) if outcome.emails else "<outbox>/*.eml"
-        self.console.print(
-            Panel(
-                f"Read an email:  [bold]less {escape(first)}[/]\n"
-                f"Browse history: [bold]{program} demo --serve[/]  (runs the demo, then the web UI on http://127.0.0.1:8000)\n"
-                f"  or, on this run's data:\n  [bold]{escape(settings)} {program} web[/]\n"
-                f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); "
-                "delete it when done.",
-                title="next",
-                title_align="left",
-                border_style="green",
+        self.console.rule("[bold green]next", align="left", style="green")
+        self.console.print("Read an email:")
+        self._command(f"less {first}")
+        if self.serving:
+            self.console.print(f"Browse history: the web UI starts on http://127.0.0.1:{self.serving} now.")
+        else:
+            self.console.print(
+                "Browse history (runs the demo again, then the web UI on http://127.0.0.1:8000):"
             )
+            self._command(f"{program} demo --serve")
+            self.console.print("or, on this run's data:")
+            self._command(f"{settings} {program} web")
+        self.console.print(
+            f"Files: {outcome.folder} (sources.yaml, data/policywatch.db, data/outbox/); delete it when done."
         )
+
+    def _command(self, line: str) -> None:
+        """A command on one line of its own, never wrapped, so it can be copied and pasted whole."""
+        self.console.print(f"  {line}", markup=False, soft_wrap=True, style="bold")
 
 
 def program_name() -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -126,6 +129,26 @@ def test_it_says_where_to_read_the_emails_and_how_to_browse(demo):
     output = " ".join(demo["output"].split())
     assert ".eml" in output and "policywatch demo --serve" in output and "policywatch web" in output
     assert "Open Terms Archive" in output
+    lines = [line.strip() for line in demo["output"].splitlines()]
+    (web,) = [line for line in lines if line.endswith("policywatch web")]  # one line, longer than 80
+    assert web.startswith("POLICYWATCH_DATA_DIR=") and "POLICYWATCH_DATABASE_URL=sqlite:///" in web
+    read = next(line for line in lines if line.startswith("less "))
+    assert Path(shlex.split(read)[1]).is_file()
+
+
+def test_under_serve_it_points_at_the_running_web_ui_instead_of_asking_for_serve():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from policywatch.demo.show import Show
+
+    console = Console(file=io.StringIO(), width=60)
+    outcome = SimpleNamespace(emails=[], folder="/tmp/demo", digest_week="2026-W21")
+    env = {"POLICYWATCH_DATA_DIR": "/tmp/demo/data", "POLICYWATCH_DATABASE_URL": "sqlite:///x.db"}
+    Show(console, serving=8123).finish(outcome, env)
+    output = console.file.getvalue()
+    assert "http://127.0.0.1:8123" in output and "--serve" not in output
 
 
 def test_it_leaves_the_configured_database_alone(demo):
