@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,12 @@ def unreadable(text: str) -> list[str]:
     """What in a page's visible ``text`` a reader should never see: Markdown's markers left as text
     and topic or provision ids where their label belongs."""
     return [m.group().strip() for m in MARKDOWN.finditer(text)] + SHOWN_ID.findall(text)
+
+
+def shown_slugs(text: str, slugs: Iterable[str]) -> list[str]:
+    """The ``slugs`` (of platforms and documents) ``text`` shows as words where a name or title
+    belongs; a slug inside an address (acme.test, legal@acme.test, /documents/acme-terms) is not one."""
+    return [m for slug in slugs for m in re.findall(rf"(?<![\w.@/-]){re.escape(slug)}(?![\w.@/-])", text)]
 
 
 def overflow(page) -> int:
