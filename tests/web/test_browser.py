@@ -16,6 +16,7 @@ from tests.browser import (
     ARGS,
     CHROMIUM,
     WIDTHS,
+    broken_dates,
     broken_words,
     needs_chromium,
     overflow,
@@ -211,8 +212,8 @@ def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(serve
 
 def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
     """Each page at both widths, its screenshot kept: no Markdown markers, ids or slugs in its text, no
-    word a table cell breaks, and on the phone no sideways scrolling; on the change page a reworded
-    clause is one entry."""
+    word a table cell breaks, no date broken at a hyphen, and on the phone no sideways scrolling; on the
+    change page a reworded clause is one entry."""
     record_provisions()
     page, found = browser_page, {}
     for width_name, width in WIDTHS.items():
@@ -222,9 +223,8 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
             page.goto(server.url + path)
             screenshot(page, f"{name}-{width_name}")
             text = page.inner_text("main")
-            problems = (
-                unreadable(text) + shown_slugs(text, SLUGS) + [f"'{w}' broken" for w in broken_words(page)]
-            )
+            problems = unreadable(text) + shown_slugs(text, SLUGS)
+            problems += [f"'{word}' broken" for word in broken_words(page) + broken_dates(page)]
             if width_name == "phone" and (wide := overflow(page)) > 0:
                 problems.append(f"{wide} px wider than the phone")
             if problems:

@@ -14,7 +14,7 @@ from changes.plain import plain
 from store.queries.documents import document_title
 from web.middleware.security import CSRF_FIELD, set_csrf_cookie
 from web.rendering.markdown import render_markdown
-from web.rendering.rows import change_rows, version_rows, when
+from web.rendering.rows import change_rows, version_rows, when, when_whole
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -29,6 +29,7 @@ def templates() -> Jinja2Templates:
         auto_reload=False,
     )
     env.filters["when"] = when
+    env.filters["when_whole"] = when_whole
     env.filters["markdown"] = render_markdown
     env.filters["plain"] = plain
     env.globals["document_title"] = document_title
