@@ -235,6 +235,19 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
     assert found == {}, found
 
 
+def test_the_redline_and_side_by_side_views_show_heading_lines_as_headings(server, browser_page):
+    page = browser_page
+    for view in ("inline", "side"):
+        page.goto(f"{server.url}/documents/acme-terms/diff?from=1&to=4&view={view}")
+        main = page.locator("main")
+        for heading in ("Government customers", "Contact", "Training"):  # unchanged, and added (4)
+            line = main.get_by_text(heading, exact=True).first
+            assert line.evaluate("e => +getComputedStyle(e).fontWeight") >= 600, (view, heading)
+        clause = main.get_by_text("We may train our models", exact=False).last
+        assert clause.evaluate("e => +getComputedStyle(e).fontWeight") < 600, view  # not the clauses
+        assert "#" not in main.inner_text(), view
+
+
 def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its_title_in_view(
     server, browser_page
 ):
