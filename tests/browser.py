@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,27 @@ def broken_words(page) -> list[str]:
     return page.evaluate(_BROKEN_WORDS)
 
 
+_BROKEN_DATES = """() => {
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  const broken = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const date of node.data.matchAll(/\\d{4}-\\d{2}-\\d{2}/g)) {
+      const range = document.createRange();
+      range.setStart(node, date.index);
+      range.setEnd(node, date.index + date[0].length);
+      const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.bottom)));
+      if (lines.size > 1) broken.push(date[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def broken_dates(page) -> list[str]:
+    """The dates (2026-06-03) in the main part of ``page`` that run over two lines, broken at a hyphen."""
+    return page.evaluate(_BROKEN_DATES)
+
+
 def screenshot(page, name: str) -> Path:
     """The whole of ``page`` saved as ``name``.png in SCREENSHOTS."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -75,6 +97,12 @@ def unreadable(text: str) -> list[str]:
     """What in a page's visible ``text`` a reader should never see: Markdown's markers left as text
     and topic or provision ids where their label belongs."""
     return [m.group().strip() for m in MARKDOWN.finditer(text)] + SHOWN_ID.findall(text)
+
+
+def shown_slugs(text: str, slugs: Iterable[str]) -> list[str]:
+    """The ``slugs`` (of platforms and documents) ``text`` shows as words where a name or title
+    belongs; a slug inside an address (acme.test, legal@acme.test, /documents/acme-terms) is not one."""
+    return [m for slug in slugs for m in re.findall(rf"(?<![\w.@/-]){re.escape(slug)}(?![\w.@/-])", text)]
 
 
 def overflow(page) -> int:

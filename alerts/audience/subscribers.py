@@ -190,9 +190,11 @@ def all_subscribers(session: Session) -> list[Subscriber]:
     )
 
 
-def followed(session: Session, subscriber_ids: Iterable[int]) -> dict[int, list[str]]:
+def followed(
+    session: Session, subscriber_ids: Iterable[int], taxonomy: Taxonomy, catalog: Catalog
+) -> dict[int, list[str]]:
     """What each subscriber follows, in words: "OpenAI (every document)", "Anthropic Usage Policy",
-    with their topic filters."""
+    with their topic and provision filters named by their labels in ``taxonomy`` and ``catalog``."""
     ids = set(subscriber_ids)
     platforms: dict[int | None, str] = dict(session.execute(select(Platform.id, Platform.name)).all())
     documents = {
@@ -209,8 +211,18 @@ def followed(session: Session, subscriber_ids: Iterable[int]) -> dict[int, list[
             target = documents[sub.document_id]
         else:  # a subscription names a document or a platform (has_target)
             target = f"{platforms[sub.platform_id]} (every document)"
-        lines[sub.subscriber_id].append(target + (f", topics: {', '.join(sub.topics)}" if sub.topics else ""))
+        lines[sub.subscriber_id].append(target + _filters_in_words(sub, taxonomy, catalog))
     return lines
+
+
+def _filters_in_words(sub: Subscription, taxonomy: Taxonomy, catalog: Catalog) -> str:
+    """The filters of ``sub`` in words, e.g. ", topics: Government and national security, provisions:
+    Government carve-out" (an id no longer in force stays an id)."""
+    labels = {
+        "topics": [topic.label if (topic := taxonomy.get(i)) else i for i in sub.topics],
+        "provisions": [kind.label if (kind := catalog.get(i)) else i for i in sub.provisions],
+    }
+    return "".join(f", {name}: {', '.join(words)}" for name, words in labels.items() if words)
 
 
 def _existing(session: Session, email: str) -> Subscriber:

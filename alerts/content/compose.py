@@ -214,11 +214,12 @@ def emails_for(session: Session, keys: Iterable[tuple], settings: Settings) -> C
     composed."""
     keys, base_url = list(keys), settings.base_url
     ids = {i for key in keys for i in _change_ids(key)}
-    views = change_views(session, ids, base_url, catalog_for(settings)) if ids else {}
+    catalog, taxonomy = catalog_for(settings), taxonomy_for(settings)
+    views = change_views(session, ids, base_url, catalog) if ids else {}
     post_ids = {i for key in keys for i in _post_ids(key)}
-    posts = post_views(session, post_ids, base_url, taxonomy_for(settings)) if post_ids else {}
+    posts = post_views(session, post_ids, base_url, taxonomy) if post_ids else {}
     subscribers = {key[2] for key in keys if key[0] == "confirmation"}
-    follows = followed(session, subscribers) if subscribers else {}
+    follows = followed(session, subscribers, taxonomy, catalog) if subscribers else {}
     composed = Composed()
     for key in keys:
         try:

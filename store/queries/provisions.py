@@ -19,13 +19,15 @@ def latest_instances(
     session: Session, document: str | None = None, platform: str | None = None
 ) -> Sequence[Row]:
     """The provision instances recorded for the latest version of each document (``document`` and
-    ``platform`` slugs narrow them), by platform, document and catalog order of recording."""
+    ``platform`` slugs narrow them) with the document's title, by platform, document and catalog order
+    of recording."""
     latest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id)
     latest_sq = latest.subquery()
     query = (
         select(
             Platform.slug.label("platform"),
             Document.slug.label("document"),
+            Document.title.label("document_title"),
             Version.seq,
             Version.created_at,
             ProvisionInstance.provision,
@@ -87,6 +89,7 @@ def provision_versions(session: Session, provision: str, platform: str | None = 
     timeline = (
         select(
             Platform.slug.label("platform"),
+            Platform.name.label("platform_name"),
             Document.slug.label("document"),
             Document.title.label("document_title"),
             Version.id.label("version_id"),

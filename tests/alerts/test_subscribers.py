@@ -96,6 +96,34 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(db, sendgrid):
         assert session.scalar(select(Delivery.change_id).where(Delivery.kind == "alert")) == 2
 
 
+def test_the_confirmation_names_topics_and_provisions_by_their_labels(db, sendgrid, tmp_path, monkeypatch):
+    from changes.taxonomy import taxonomy_for
+
+    extra = tmp_path / "topics.yaml"
+    extra.write_text("topics:\n  - id: model_welfare\n    label: Model welfare\n    patterns: ['welfare']\n")
+    monkeypatch.setenv("POLICYWATCH_TAXONOMY_FILE", str(extra))
+    get_settings.cache_clear()
+    with transaction(db) as session:
+        document(session, "acme", title="Usage Policy")
+        subscribe(
+            session,
+            "pro@example.com",
+            "professional",
+            "acme",
+            topics=["government", "model_welfare"],
+            provisions=["government_carve_out"],
+            taxonomy=taxonomy_for(get_settings()),
+        )
+    send_alerts(db)
+
+    [request] = sendgrid.accepted
+    text, html = (part["value"] for part in request.body["content"])
+    wanted = "Acme (every document), topics: Government and national security, Model welfare, "
+    wanted += "provisions: Government carve-out"
+    assert f"  - {wanted}" in text.splitlines() and f"<li>{wanted}</li>" in html
+    assert "model_welfare" not in text + html and "government_carve_out" not in text + html
+
+
 def test_tokens_cannot_be_forged_or_used_for_another_purpose_or_subscriber(engine):
     with transaction(engine) as session:
         document(session)

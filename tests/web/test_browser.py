@@ -16,10 +16,12 @@ from tests.browser import (
     ARGS,
     CHROMIUM,
     WIDTHS,
+    broken_dates,
     broken_words,
     needs_chromium,
     overflow,
     screenshot,
+    shown_slugs,
     unreadable,
 )
 from tests.web.serving import free_port, start_web, wait_until_healthy
@@ -40,7 +42,11 @@ PAGES = {
     "search": "/search?q=data",
     "compare": "/compare?topic=government",
     "subscribe": "/subscribe",
+    "provision": "/provisions/government_carve_out",
+    "provision-platform": "/provisions/government_carve_out?platform=acme",
 }
+#: The slugs of the test history's platforms and documents: in URLs only, never as words.
+SLUGS = ("acme", "globex", "acme-terms", "globex-privacy")
 
 
 class Served(NamedTuple):
@@ -154,7 +160,8 @@ def test_the_api_docs_are_interactive_and_served_from_here(server, browser_page)
     assert not [e for e in page.events if e.startswith("error")], page.events
 
 
-def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_page):
+def record_provisions() -> None:
+    """Record the provisions the served history's versions state."""
     from changes.record import rebuild_provisions
     from policywatch.settings import get_settings
 
@@ -162,6 +169,10 @@ def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_p
     with transaction(engine) as session:
         rebuild_provisions(session, get_settings())
     engine.dispose()
+
+
+def test_provision_comparison_page_sets_platforms_side_by_side(server, browser_page):
+    record_provisions()
     page = browser_page
     page.goto(f"{server.url}/provisions/government_carve_out")
     columns = page.locator("section.platform-col")
@@ -200,9 +211,10 @@ def test_provision_history_opens_the_newest_version_and_unfolds_older_ones(serve
 
 
 def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
-    """Each page at both widths, its screenshot kept: no Markdown markers or ids in its text, no word
-    a table cell breaks, and on the phone no sideways scrolling; on the change page a reworded clause
-    is one entry."""
+    """Each page at both widths, its screenshot kept: no Markdown markers, ids or slugs in its text, no
+    word a table cell breaks, no date broken at a hyphen, and on the phone no sideways scrolling; on the
+    change page a reworded clause is one entry."""
+    record_provisions()
     page, found = browser_page, {}
     for width_name, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
@@ -210,7 +222,9 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
             path = path.format(change=server.site.acme_changes[0])
             page.goto(server.url + path)
             screenshot(page, f"{name}-{width_name}")
-            problems = unreadable(page.inner_text("main")) + [f"'{w}' broken" for w in broken_words(page)]
+            text = page.inner_text("main")
+            problems = unreadable(text) + shown_slugs(text, SLUGS)
+            problems += [f"'{word}' broken" for word in broken_words(page) + broken_dates(page)]
             if width_name == "phone" and (wide := overflow(page)) > 0:
                 problems.append(f"{wide} px wider than the phone")
             if problems:
@@ -219,6 +233,19 @@ def test_each_page_reads_cleanly_on_a_desktop_and_a_phone(server, browser_page):
                 entries = page.locator("section.section li", has_text=REWORDED[0].split(" not ")[0])
                 assert entries.count() == 1, entries.all_inner_texts()  # not also as added and removed
     assert found == {}, found
+
+
+def test_the_redline_and_side_by_side_views_show_heading_lines_as_headings(server, browser_page):
+    page = browser_page
+    for view in ("inline", "side"):
+        page.goto(f"{server.url}/documents/acme-terms/diff?from=1&to=4&view={view}")
+        main = page.locator("main")
+        for heading in ("Government customers", "Contact", "Training"):  # unchanged, and added (4)
+            line = main.get_by_text(heading, exact=True).first
+            assert line.evaluate("e => +getComputedStyle(e).fontWeight") >= 600, (view, heading)
+        clause = main.get_by_text("We may train our models", exact=False).last
+        assert clause.evaluate("e => +getComputedStyle(e).fontWeight") < 600, view  # not the clauses
+        assert "#" not in main.inner_text(), view
 
 
 def test_the_governance_chart_draws_each_announcement_on_its_months_bar_with_its_title_in_view(

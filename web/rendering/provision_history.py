@@ -11,18 +11,20 @@ from changes.redline import compare_texts
 
 def provision_timelines(rows: Iterable) -> list[dict]:
     """Per document (rows of ``store.queries.provisions.provision_versions``, grouped by platform and
-    document), its provision versions newest first: ``status`` (``stated`` in the first version
-    recorded, ``appeared``, ``reworded``, ``removed``), the version, its date, heading, clauses, the
-    change that recorded it and the ``comparison`` with the clauses before (None for the first)."""
+    document), its slug and title, its platform's name, and its provision versions newest first:
+    ``status`` (``stated`` in the first version recorded, ``appeared``, ``reworded``, ``removed``), the
+    version, its date, heading, clauses, the change that recorded it and the ``comparison`` with the
+    clauses before (None for the first)."""
     timelines = []
-    for (platform, document), versions in groupby(rows, key=lambda r: (r.platform, r.document)):
-        entries = [_entry(r) for r in versions]
+    for _, versions in groupby(rows, key=lambda r: (r.platform, r.document)):
+        rows_of_document = list(versions)
+        first = rows_of_document[0]
         timelines.append(
             {
-                "platform": platform,
-                "document": document,
-                "document_title": entries[0]["document_title"],
-                "versions": entries[::-1],
+                "platform_name": first.platform_name,
+                "document": first.document,
+                "document_title": first.document_title,
+                "versions": [_entry(r) for r in reversed(rows_of_document)],
             }
         )
     return timelines
@@ -31,7 +33,6 @@ def provision_timelines(rows: Iterable) -> list[dict]:
 def _entry(row) -> dict:
     before = None if row.before is None else list(row.before)
     return {
-        "document_title": row.document_title,
         "status": _status(before, row.present),
         "seq": row.seq,
         "created_at": row.created_at,

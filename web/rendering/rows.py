@@ -25,6 +25,14 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
+def when_whole(moment: datetime | None) -> Markup:
+    """``when(moment)`` as HTML keeping its date and its time each on one line: a narrow column breaks
+    between them, never at the date's hyphens."""
+    return Markup(" ").join(
+        Markup('<span class="nowrap">%s</span>') % part for part in when(moment).split(" ", 1)
+    )
+
+
 def version_rows(versions: Iterable, document: str, topics: Mapping) -> Markup:
     """The timeline rows of ``versions`` (newest first) of the document with slug ``document``."""
     slug, links = escape(document), _TopicLinks(topics)
@@ -41,7 +49,7 @@ def version_rows(versions: Iterable, document: str, topics: Mapping) -> Markup:
         )
         rows.append(
             f'<tr id="v{v.seq}">\n<td><a href="/documents/{slug}/versions/{v.seq}">v{v.seq}</a></td>\n'
-            f"<td>{escape(when(v.created_at))}</td>\n"
+            f"<td>{when_whole(v.created_at)}</td>\n"
             f'<td><span class="sig sig-{significance}">{significance}</span></td>\n<td>{summary}</td>\n'
             f"<td>{links.of(v.topics)}</td>\n<td>{diff}</td>\n</tr>"
         )
@@ -60,7 +68,7 @@ def change_rows(changes: Iterable, topics: Mapping, show_document: bool = True) 
         )
         significance = escape(c.significance)
         rows.append(
-            f'<tr>\n<td><a href="/changes/{c.id}">{escape(when(c.detected_at))}</a></td>\n{document}'
+            f'<tr>\n<td><a href="/changes/{c.id}">{when_whole(c.detected_at)}</a></td>\n{document}'
             f'<td><span class="sig sig-{significance}">{significance}</span></td>\n'
             f"<td>{escape(_short(c.summary, 220))}</td>\n<td>{links.of(c.topics)}</td>\n</tr>"
         )

@@ -14,7 +14,8 @@ from changes.plain import plain
 from store.queries.documents import document_title
 from web.middleware.security import CSRF_FIELD, set_csrf_cookie
 from web.rendering.markdown import render_markdown
-from web.rendering.rows import change_rows, version_rows, when
+from web.rendering.redline_text import line_html, lines_html, segments_html
+from web.rendering.rows import change_rows, version_rows, when, when_whole
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -29,8 +30,10 @@ def templates() -> Jinja2Templates:
         auto_reload=False,
     )
     env.filters["when"] = when
+    env.filters["when_whole"] = when_whole
     env.filters["markdown"] = render_markdown
     env.filters["plain"] = plain
+    env.filters.update(line_html=line_html, lines_html=lines_html, segments_html=segments_html)
     env.globals["document_title"] = document_title
     env.globals["shown_clauses"] = shown_clauses
     env.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""

@@ -312,6 +312,7 @@ def provision_page(
             "documents": [
                 {
                     "slug": r.document,
+                    "title": r.document_title,
                     "heading": r.heading,
                     "clauses": r.clauses,
                     "card": card(kind, instances[r.document]),
