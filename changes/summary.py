@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from changes.compare import SectionChange
+from changes.plain import plain
 
 SHOWN_SECTIONS = 3
 
@@ -12,10 +13,11 @@ def _plural(n: int, word: str) -> str:
 
 
 def section_phrase(section: SectionChange) -> str:
-    """E.g. "section 'Fees' modified — 2 clauses added, 1 removed"."""
-    name = f"section '{section.heading}'" if section.heading else "the introduction"
+    """E.g. "section 'Fees' modified — 2 clauses added, 1 removed" (names without Markdown markers)."""
+    heading = plain(section.heading)
+    name = f"section '{heading}'" if heading else "the introduction"
     if section.old_heading is not None:
-        name += f" (was '{section.old_heading}')"
+        name += f" (was '{plain(section.old_heading)}')"
     if section.status in ("added", "removed", "moved"):
         return f"{name} {section.status}"
     changed = len(section.changed)

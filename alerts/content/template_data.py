@@ -133,7 +133,7 @@ def _section(section: dict) -> dict:
     added, removed, changed = shown_clauses(section)
     return {
         "heading": plain(section.get("heading") or "") or section.get("path") or "(untitled section)",
-        "old_heading": section.get("old_heading"),
+        "old_heading": plain(section.get("old_heading") or "") or None,
         "status": section.get("status", "modified"),
         "added": [plain(c) for c in added[:MAX_CLAUSES]],
         "removed": [plain(c) for c in removed[:MAX_CLAUSES]],

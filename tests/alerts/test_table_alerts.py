@@ -59,3 +59,25 @@ def test_an_alert_shows_a_changed_table_as_rows_and_cells(db, sendgrid):
         "added",
     ]
     assert "| Stripe" not in html
+
+
+def test_a_renamed_sections_old_name_reads_without_markdown_markers(db, sendgrid):
+    from changes.record import record_changes
+    from policywatch.settings import get_settings
+    from store.versions import record_version
+    from tests.factories import make_document
+
+    old = "# Terms\n\n## **Fees**\n\nYou pay monthly.\n"
+    new = "# Terms\n\n## Fees and billing\n\nYou pay monthly. Late payments incur interest.\n"
+    with transaction(db) as session:
+        document = make_document(session, "acme-terms", ("https://acme.test/terms",), platform_slug="acme")
+        for text in (old, new):
+            record_version(session, document, text, [])
+        record_changes(session, get_settings())
+        confirmed(session, "dpo@example.com", platform="acme")
+    send_alerts(db)
+
+    [request] = sendgrid.accepted
+    text, html = (part["value"] for part in request.body["content"])
+    assert '(modified, was "Fees")' in text and "**" not in text
+    assert "was “Fees”" in html and "**" not in html
