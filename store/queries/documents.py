@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.models import Document, Platform, Source, Version
+from store.models import Announcement, Document, Platform, Source, Version
 
 
 def document_title(platform: str, document: str) -> str:
@@ -87,6 +87,21 @@ def list_documents(
         .where(*conditions)
     ).scalar_one()
     return rows, total
+
+
+def followable_documents(session: Session) -> dict[int, list[Row]]:
+    """The documents a subscriber may follow one by one (slug and title), by platform id, by title.
+    Announcement posts are left out: they come with their platform."""
+    posts = select(Announcement.document_id)
+    rows = session.execute(
+        select(Document.platform_id, Document.slug, Document.title)
+        .where(Document.id.not_in(posts))
+        .order_by(Document.platform_id, Document.title)
+    ).all()
+    documents: dict[int, list[Row]] = {}
+    for row in rows:
+        documents.setdefault(row.platform_id, []).append(row)
+    return documents
 
 
 _DOCUMENT = select(Document).options(joinedload(Document.platform)).where(Document.slug == bindparam("slug"))

@@ -26,7 +26,7 @@ from tests.browser import (
 )
 from tests.web.serving import free_port, start_web, wait_until_healthy
 from tests.web.site import REWORDED, Site, build_site
-from tests.web.test_subscribe import emailed_links
+from tests.web.test_subscribe import emailed_links, emailed_text
 
 pytestmark = needs_chromium
 #: The pages a reader goes through, by the name of their screenshots ({change}: Acme's v1 → v2).
@@ -123,17 +123,24 @@ def test_subscribe_confirm_unsubscribe_by_clicking(server, browser_page):
     page = browser_page
     page.goto(f"{server.url}/subscribe")
     page.fill("input[name=email]", "browser@example.com")
+    assert not page.is_visible("text=only changes of these topics")  # the professional tier's
+    page.check("input[name=tier][value=professional]")
+    assert page.is_visible("text=only changes of these topics")
+    page.check("input[name=tier][value=watcher]")
     page.check("input[name=platform][value=globex]")
+    page.click(".choice:has(input[value=acme]) summary")  # only some of Acme's documents
+    page.check("input[name=document][value=acme-terms]")
     page.click("button[type=submit] >> text=Subscribe")
     page.wait_for_selector("text=Check your inbox")
     for _ in range(100):  # the confirmation is sent just after the answer
         try:
-            links = emailed_links("browser@example.com")
+            links, text = emailed_links("browser@example.com"), emailed_text("browser@example.com")
             break
         except (IndexError, FileNotFoundError):
             time.sleep(0.1)
     else:
         raise AssertionError("no confirmation email in the outbox")
+    assert "Globex (every document)" in text and "Acme Terms" in text, text
     page.goto(server.url + links["confirm"])
     page.click("button:has-text('Confirm')")
     page.wait_for_selector("text=Subscription confirmed")

@@ -22,13 +22,17 @@ def form_token(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
-def emailed_links(address: str) -> dict[str, str]:
-    """The policywatch links in the newest .eml the file backend wrote to ``address``."""
+def emailed_text(address: str) -> str:
+    """The plain text of the newest .eml the file backend wrote to ``address``."""
     files = sorted(get_settings().outbox.rglob("*.eml"), key=lambda p: p.stat().st_mtime)
     messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
     message = [m for m in messages if address in str(m["To"])][-1]
-    body = message.get_body(("plain",)).get_content()
-    return {kind: path for path, kind in LINK.findall(body)}
+    return message.get_body(("plain",)).get_content()
+
+
+def emailed_links(address: str) -> dict[str, str]:
+    """The policywatch links in the newest .eml the file backend wrote to ``address``."""
+    return {kind: path for path, kind in LINK.findall(emailed_text(address))}
 
 
 def status(engine, address: str) -> str:
@@ -199,3 +203,77 @@ def test_the_form_chooses_a_plan_several_platforms_and_topics(fresh_client, fres
         },
     )
     assert free.status_code == 400 and "the free tier follows at most 1" in free.text
+
+
+def subscriptions_of(engine, address: str) -> list[tuple[str, str | None]]:
+    """(platform slug, document slug or None) of each subscription of ``address``, sorted."""
+    from store.models import Document, Platform
+
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Platform.slug, Document.slug)
+            .select_from(Subscription)
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .join(Platform, Platform.id == Subscription.platform_id)
+            .outerjoin(Document, Document.id == Subscription.document_id)
+            .where(Subscriber.email == address)
+        ).all()
+    return sorted((platform, document) for platform, document in rows)
+
+
+def test_the_form_chooses_documents_platform_by_platform(fresh_client, fresh_engine):
+    from tests.web.site import add_announcement
+
+    with transaction(fresh_engine) as session:
+        add_announcement(session)
+    form = fresh_client.get("/subscribe").text
+    acme = form.split('value="acme"')[1].split('class="choice"')[0]
+    assert 'name="document" value="acme-terms"' in acme and 'value="globex-privacy"' not in acme
+    assert 'value="acme-gov-deal"' not in form  # a post comes with its platform, not on its own
+    answer = fresh_client.post(
+        "/subscribe",
+        data={
+            "csrf_token": form_token(form),
+            "email": "watcher@example.com",
+            "tier": "watcher",
+            "platform": ["acme"],
+            "document": ["acme-terms", "globex-privacy"],  # acme-terms is in all of Acme already
+        },
+    )
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    assert subscriptions_of(fresh_engine, "watcher@example.com") == [
+        ("acme", None),
+        ("globex", "globex-privacy"),
+    ]
+
+    none = fresh_client.post("/subscribe", data={"csrf_token": form_token(form), "email": "x@example.com"})
+    assert none.status_code == 400 and "choose at least one platform or document" in none.text
+
+
+def test_a_document_pages_subscribe_link_ticks_that_document_only(fresh_client):
+    form = fresh_client.get("/subscribe?document=acme-terms&platform=acme").text
+    acme = form.split('value="acme"')[1].split('class="choice"')[0]
+    assert 'value="acme-terms" checked' in acme and "<details open>" in acme
+    assert 'value="acme" checked' not in form
+
+
+def test_a_free_subscriber_is_not_offered_same_day_alerts(fresh_client, fresh_engine):
+    with transaction(fresh_engine) as session:
+        subscriber = subscribe(session, "free@example.com", "free", "acme", min_significance="minor")
+        confirm_email(session, "free@example.com")
+        token = Tokens.from_settings(get_settings()).make("preferences", subscriber.id, subscriber.email)
+    preferences = fresh_client.get(f"/preferences/{token}").text
+    assert 'name="min_significance_alert"' not in preferences and "weekly digest only" in preferences
+    subscription_id = re.search(r'name="subscription_id" value="(\d+)"', preferences).group(1)
+    fresh_client.post(
+        f"/preferences/{token}",
+        data={
+            "csrf_token": form_token(preferences),
+            "action": "save",
+            "subscription_id": subscription_id,
+            "min_significance_digest": "substantive",
+        },
+    )
+    with Session(fresh_engine) as session:
+        saved = session.get_one(Subscription, int(subscription_id))
+    assert (saved.min_significance_alert, saved.min_significance_digest) == ("minor", "substantive")

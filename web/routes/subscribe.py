@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.audience import subscribers
@@ -25,7 +26,6 @@ from web.middleware.security import CSRF_FIELD
 from web.rendering.templating import page
 
 router = APIRouter(include_in_schema=False)
-SLUG = r"^[\w.\-]*$"
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -44,11 +44,11 @@ def link_error(request: Request, exc: Exception):
 
 
 def subscribe_page(request: Request, session: Session, status_code: int = 200, **chosen):
-    """The subscribe form with what was chosen (platforms, document, tier, topics, provisions)."""
+    """The subscribe form with what was chosen (platforms, documents, tier, topics, provisions)."""
     platforms, _ = document_queries.list_platforms(session, 500, 0)
     context: dict[str, object] = {
         "platforms": [],
-        "document": None,
+        "documents": [],
         "tier": "free",
         "topics": [],
         "provisions": [],
@@ -59,6 +59,7 @@ def subscribe_page(request: Request, session: Session, status_code: int = 200, *
         "subscribe.html",
         status_code=status_code,
         all_platforms=platforms,
+        all_documents=document_queries.followable_documents(session),
         tiers=TIERS,
         all_topics=topic_index(request),
         all_provisions=request.app.state.catalog.types,
@@ -74,8 +75,11 @@ def subscribe_form(
     document: str | None = None,
     session: Session = Depends(get_session),
 ):
-    """The subscribe form (double opt-in): tier, platforms, the document asked for, topics."""
-    return subscribe_page(request, session, platforms=[platform] if platform else [], document=document)
+    """The subscribe form (double opt-in): tier, platforms or some of their documents (the one asked
+    for ticked), topics, provisions."""
+    if document:
+        return subscribe_page(request, session, documents=[document])
+    return subscribe_page(request, session, platforms=[platform] if platform else [])
 
 
 @router.post("/subscribe")
@@ -84,22 +88,22 @@ def subscribe(
     background: BackgroundTasks,
     email: str = Form(..., max_length=320),
     platform: list[str] = Form([], max_length=80),
-    document: str = Form("", max_length=120, pattern=SLUG),
+    document: list[str] = Form([], max_length=500),
     tier: str = Form("free", pattern="^(free|watcher|professional)$"),
     topics: list[str] = Form([]),
     provisions: list[str] = Form([]),
     min_significance: str = Form("substantive", pattern=Significance.pattern()),
     csrf_token: str = Form("", alias=CSRF_FIELD),
 ):
-    """Record a pending subscriber with one subscription per platform chosen (or to the document),
-    queue its confirmation email and send it after answering."""
+    """Record a pending subscriber with one subscription per platform chosen and per document chosen
+    of a platform not followed whole, queue its confirmation email and send it after answering."""
     check_csrf(request, csrf_token)
     request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
-    targets = [(None, document)] if document else [(slug, None) for slug in dict.fromkeys(platform) if slug]
     try:
-        if not targets:
-            raise subscribers.SubscriberError("choose at least one platform")
         with transaction(request.app.state.engine) as session:
+            targets = _targets(session, platform, document)
+            if not targets:
+                raise subscribers.SubscriberError("choose at least one platform or document")
             for target_platform, target_document in targets:
                 subscribers.subscribe(
                     session,
@@ -120,7 +124,7 @@ def subscribe(
                 session,
                 400,
                 platforms=platform,
-                document=document or None,
+                documents=document,
                 tier=tier,
                 topics=topics,
                 provisions=provisions,
@@ -211,6 +215,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         token=token,
         subscriber=subscriber,
         email=subscribers.mask_email(subscriber.email),
+        same_day_alerts=TIERS[subscriber.tier].same_day_alerts,
         significances=Significance.values(),
         topics=topic_index(request),
         provisions=request.app.state.catalog.types,
@@ -241,7 +246,9 @@ async def update_preferences(request: Request, token: str):
                     subscription_id,
                     topics=[str(t) for t in form.getlist("topics")],
                     provisions=[str(p) for p in form.getlist("provisions")],
-                    min_significance_alert=str(form.get("min_significance_alert") or "substantive"),
+                    min_significance_alert=str(form["min_significance_alert"])
+                    if "min_significance_alert" in form  # a free tier's page has none
+                    else None,
                     min_significance_digest=str(form.get("min_significance_digest") or "minor"),
                     tokens=request.app.state.tokens,
                     taxonomy=request.app.state.taxonomy,
@@ -252,6 +259,24 @@ async def update_preferences(request: Request, token: str):
     except subscribers.SubscriberError as exc:
         return page(request, "message.html", status_code=400, title="Not saved", message=str(exc))
     return RedirectResponse(f"/preferences/{token}?saved=1", status_code=303)
+
+
+def _targets(
+    session: Session, platforms: list[str], documents: list[str]
+) -> list[tuple[str | None, str | None]]:
+    """(platform, document) slug pairs to subscribe to: each platform followed whole, then each
+    document whose platform is not (an unknown document stays, for ``subscribe`` to refuse)."""
+    whole = [slug for slug in dict.fromkeys(platforms) if slug]
+    chosen = [slug for slug in dict.fromkeys(documents) if slug]
+    owners = dict(
+        session.execute(
+            select(Document.slug, Platform.slug)
+            .join(Platform, Platform.id == Document.platform_id)
+            .where(Document.slug.in_(chosen))
+        ).all()
+    )
+    targets: list[tuple[str | None, str | None]] = [(slug, None) for slug in whole]
+    return targets + [(None, slug) for slug in chosen if owners.get(slug) not in whole]
 
 
 def _target_names(session: Session, subscriber) -> dict[int, str]:
