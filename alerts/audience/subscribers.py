@@ -101,6 +101,24 @@ def subscribe(
     return subscriber
 
 
+def targets(
+    session: Session, platforms: list[str], documents: list[str]
+) -> list[tuple[str | None, str | None]]:
+    """The (platform, document) slug pairs to ``subscribe`` to for these choices: each platform
+    followed whole, then each document whose platform is not (an unknown one stays, to be refused)."""
+    whole = [slug for slug in dict.fromkeys(platforms) if slug]
+    chosen = [slug for slug in dict.fromkeys(documents) if slug]
+    owners = dict(
+        session.execute(
+            select(Document.slug, Platform.slug)
+            .join(Platform, Platform.id == Document.platform_id)
+            .where(Document.slug.in_(chosen))
+        ).all()
+    )
+    pairs: list[tuple[str | None, str | None]] = [(slug, None) for slug in whole]
+    return pairs + [(None, slug) for slug in chosen if owners.get(slug) not in whole]
+
+
 def confirm(session: Session, token: str, *, tokens: Tokens) -> Subscriber:
     """Confirm the subscriber a confirmation link names (idempotent); raises TokenError."""
     subscriber = subscriber_for(session, "confirm", token, tokens=tokens)

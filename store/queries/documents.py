@@ -96,7 +96,7 @@ def followable_documents(session: Session) -> dict[int, list[Row]]:
     rows = session.execute(
         select(Document.platform_id, Document.slug, Document.title)
         .where(Document.id.not_in(posts))
-        .order_by(Document.platform_id, Document.title)
+        .order_by(Document.title)
     ).all()
     documents: dict[int, list[Row]] = {}
     for row in rows:

@@ -13,7 +13,7 @@ from alerts.audience.subscribers import confirm_email, subscribe
 from alerts.audience.tokens import Tokens
 from policywatch.settings import get_settings
 from store.db import transaction
-from store.models import Subscriber, Subscription
+from store.models import Document, Platform, Subscriber, Subscription
 
 LINK = re.compile(r"https?://[^/\s]+(/(confirm|unsubscribe|preferences)/[\w.\-]+)")
 
@@ -207,8 +207,6 @@ def test_the_form_chooses_a_plan_several_platforms_and_topics(fresh_client, fres
 
 def subscriptions_of(engine, address: str) -> list[tuple[str, str | None]]:
     """(platform slug, document slug or None) of each subscription of ``address``, sorted."""
-    from store.models import Document, Platform
-
     with Session(engine) as session:
         rows = session.execute(
             select(Platform.slug, Document.slug)

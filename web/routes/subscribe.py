@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.audience import subscribers
@@ -101,7 +100,7 @@ def subscribe(
     request.app.state.subscribe_limit.hit(request.client.host if request.client else "unknown")
     try:
         with transaction(request.app.state.engine) as session:
-            targets = _targets(session, platform, document)
+            targets = subscribers.targets(session, platform, document)
             if not targets:
                 raise subscribers.SubscriberError("choose at least one platform or document")
             for target_platform, target_document in targets:
@@ -215,7 +214,7 @@ def preferences(request: Request, token: str, session: Session = Depends(get_ses
         token=token,
         subscriber=subscriber,
         email=subscribers.mask_email(subscriber.email),
-        same_day_alerts=TIERS[subscriber.tier].same_day_alerts,
+        tier=TIERS[subscriber.tier],
         significances=Significance.values(),
         topics=topic_index(request),
         provisions=request.app.state.catalog.types,
@@ -246,10 +245,8 @@ async def update_preferences(request: Request, token: str):
                     subscription_id,
                     topics=[str(t) for t in form.getlist("topics")],
                     provisions=[str(p) for p in form.getlist("provisions")],
-                    min_significance_alert=str(form["min_significance_alert"])
-                    if "min_significance_alert" in form  # a free tier's page has none
-                    else None,
-                    min_significance_digest=str(form.get("min_significance_digest") or "minor"),
+                    min_significance_alert=_given(form, "min_significance_alert"),  # not for free
+                    min_significance_digest=_given(form, "min_significance_digest"),
                     tokens=request.app.state.tokens,
                     taxonomy=request.app.state.taxonomy,
                     catalog=request.app.state.catalog,
@@ -261,22 +258,10 @@ async def update_preferences(request: Request, token: str):
     return RedirectResponse(f"/preferences/{token}?saved=1", status_code=303)
 
 
-def _targets(
-    session: Session, platforms: list[str], documents: list[str]
-) -> list[tuple[str | None, str | None]]:
-    """(platform, document) slug pairs to subscribe to: each platform followed whole, then each
-    document whose platform is not (an unknown document stays, for ``subscribe`` to refuse)."""
-    whole = [slug for slug in dict.fromkeys(platforms) if slug]
-    chosen = [slug for slug in dict.fromkeys(documents) if slug]
-    owners = dict(
-        session.execute(
-            select(Document.slug, Platform.slug)
-            .join(Platform, Platform.id == Document.platform_id)
-            .where(Document.slug.in_(chosen))
-        ).all()
-    )
-    targets: list[tuple[str | None, str | None]] = [(slug, None) for slug in whole]
-    return targets + [(None, slug) for slug in chosen if owners.get(slug) not in whole]
+def _given(form, name: str) -> str | None:
+    """The form's field ``name``, or None (left unchanged) when the page did not offer it."""
+    value = form.get(name)
+    return str(value) if value else None
 
 
 def _target_names(session: Session, subscriber) -> dict[int, str]:
